@@ -1,0 +1,131 @@
+import { ClassicLevel } from 'classic-level';
+import { TributaryError } from '../errors.ts';
+
+export type StorageErrorCode = 'storage/locked' | 'storage/open_failed';
+
+export type BatchOp =
+  | { type: 'put'; key: Uint8Array; value: Uint8Array }
+  | { type: 'del'; key: Uint8Array };
+
+export interface RangeOptions {
+  gte?: Uint8Array;
+  gt?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+}
+
+/**
+ * The whole storage surface the node uses: point reads, ordered range reads and atomic batches.
+ * Small on purpose, so LevelDB and the in-memory twin stay interchangeable in tests.
+ */
+export interface KvStore {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  /** All ops land together or none do. `sync` forces the write-ahead log to disk first. */
+  batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
+  range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  close(): Promise<void>;
+}
+
+export class LevelKvStore implements KvStore {
+  private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
+
+  private constructor(db: ClassicLevel<Uint8Array, Uint8Array>) {
+    this.db = db;
+  }
+
+  static async open(path: string): Promise<LevelKvStore> {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
+        throw new TributaryError('storage/locked', `database already in use: ${path}`, { path });
+      }
+      throw new TributaryError('storage/open_failed', `cannot open database ${path}: ${(e as Error).message}`, { path });
+    }
+    return new LevelKvStore(db);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(key);
+  }
+
+  async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    return this.db.getMany(keys);
+  }
+
+  async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(ops, { sync: opts?.sync ?? false });
+  }
+
+  async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    for await (const entry of this.db.iterator({ ...opts, limit: opts.limit ?? -1 })) {
+      yield entry as [Uint8Array, Uint8Array];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** In-memory twin of LevelKvStore for fast unit tests; same ordering (bytewise) and atomicity. */
+export class MemoryKvStore implements KvStore {
+  private readonly map = new Map<string, [Uint8Array, Uint8Array]>();
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.map.get(hexKey(key))?.[1];
+  }
+
+  async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return keys.map((k) => this.map.get(hexKey(k))?.[1]);
+  }
+
+  async batch(ops: BatchOp[]): Promise<void> {
+    for (const op of ops) {
+      if (op.type === 'put') this.map.set(hexKey(op.key), [op.key.slice(), op.value.slice()]);
+      else this.map.delete(hexKey(op.key));
+    }
+  }
+
+  async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    // Hex strings of equal-prefix bytes sort exactly like the bytes themselves.
+    const lo = opts.gte ? hexKey(opts.gte) : opts.gt ? hexKey(opts.gt) : undefined;
+    const hi = opts.lt ? hexKey(opts.lt) : opts.lte ? hexKey(opts.lte) : undefined;
+    const keys = [...this.map.keys()]
+      .filter((k) => {
+        if (lo !== undefined && (opts.gte ? k < lo : k <= lo)) return false;
+        if (hi !== undefined && (opts.lt ? k >= hi : k > hi)) return false;
+        return true;
+      })
+      .sort();
+    if (opts.reverse) keys.reverse();
+    const limit = opts.limit ?? -1;
+    let n = 0;
+    for (const k of keys) {
+      if (limit >= 0 && n >= limit) return;
+      const entry = this.map.get(k);
+      if (entry) {
+        n++;
+        yield [entry[0], entry[1]];
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Number of stored keys; lets tests check that pruning really deletes. */
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+function hexKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
