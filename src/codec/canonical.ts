@@ -1,0 +1,245 @@
+import protobuf from 'protobufjs';
+import { TributaryError } from '../errors.ts';
+import { bytesEqual } from '../crypto/hash.ts';
+
+/*
+ * Canonical protobuf. protobufjs encodes and decodes, but protobuf itself allows many byte strings
+ * per value (default fields present or absent, unpacked repeated scalars, unknown fields, field
+ * order). Consensus needs exactly one, so this layer pins it down:
+ *   - the encoder omits every field equal to its default (0, "", false, empty bytes, empty list);
+ *   - the decoder accepts bytes only if re-encoding the decoded value gives the same bytes back.
+ * Amounts are `bytes` fields marked `[(amount) = true]`: unsigned big-endian with no leading zero
+ * byte (zero is the empty string), at most 32 bytes, exposed to the code as bigint.
+ * 64-bit integers are exposed as JS numbers and must be safe integers (2^53 - 1).
+ * Maps, oneofs and enums are not allowed in schemas: each has a looser wire form or an
+ * ordering question that is simpler to avoid than to pin down.
+ */
+
+// 64-bit integers decode to plain numbers; the canonical check rejects anything above 2^53.
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
+
+export type CodecErrorCode = 'codec/malformed' | 'codec/non_canonical' | 'codec/out_of_range';
+
+const MAX_AMOUNT_BYTES = 32;
+
+type FieldKind = 'number' | 'bool' | 'string' | 'bytes' | 'amount' | 'message';
+
+interface FieldPlan {
+  name: string;
+  kind: FieldKind;
+  repeated: boolean;
+  is64: boolean;
+  nested?: MessagePlan;
+}
+
+interface MessagePlan {
+  type: protobuf.Type;
+  fields: FieldPlan[];
+}
+
+export interface MessageCodec<T> {
+  readonly typeName: string;
+  encode(value: T): Uint8Array;
+  /** Strict: throws `codec/malformed` or `codec/non_canonical`. */
+  decode(bytes: Uint8Array): T;
+  /** A value with every field at its default. */
+  empty(): T;
+}
+
+/** Parse `.proto` source text (files live next to the module that owns them). */
+export function parseSchema(source: string): protobuf.Root {
+  return protobuf.parse(source, { keepCase: true }).root;
+}
+
+const planCache = new Map<protobuf.Type, MessagePlan>();
+
+function planFor(type: protobuf.Type): MessagePlan {
+  const cached = planCache.get(type);
+  if (cached) return cached;
+  const plan: MessagePlan = { type, fields: [] };
+  planCache.set(type, plan); // before recursing: allows recursive message types
+  type.resolveAll();
+  if (type.oneofsArray.length > 0) throw new Error(`${type.fullName}: oneof is not allowed in canonical schemas`);
+  for (const field of type.fieldsArray) {
+    if (field.map) throw new Error(`${type.fullName}.${field.name}: maps are not allowed in canonical schemas`);
+    const isAmount = field.options?.['(amount)'] === true;
+    let kind: FieldKind;
+    let nested: MessagePlan | undefined;
+    if (field.resolvedType instanceof protobuf.Enum) {
+      throw new Error(`${type.fullName}.${field.name}: enums are not allowed in canonical schemas`);
+    } else if (field.resolvedType instanceof protobuf.Type) {
+      kind = 'message';
+      nested = planFor(field.resolvedType);
+    } else if (field.type === 'bytes') {
+      kind = isAmount ? 'amount' : 'bytes';
+    } else if (field.type === 'string') {
+      kind = 'string';
+    } else if (field.type === 'bool') {
+      kind = 'bool';
+    } else if (['double', 'float'].includes(field.type)) {
+      throw new Error(`${type.fullName}.${field.name}: floating point is not allowed in consensus schemas`);
+    } else {
+      kind = 'number';
+    }
+    if (isAmount && field.type !== 'bytes') throw new Error(`${type.fullName}.${field.name}: (amount) needs bytes`);
+    plan.fields.push({
+      name: field.name,
+      kind,
+      repeated: field.repeated,
+      is64: /64$/.test(field.type),
+      nested,
+    });
+  }
+  return plan;
+}
+
+function amountToBytes(v: bigint, where: string): Uint8Array {
+  if (typeof v !== 'bigint' || v < 0n) {
+    throw new TributaryError('codec/out_of_range', `${where}: amount must be a non-negative bigint`);
+  }
+  if (v === 0n) return new Uint8Array(0);
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  if (hex.length / 2 > MAX_AMOUNT_BYTES) throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+function bytesToAmount(b: Uint8Array, where: string): bigint {
+  if (b.length === 0) return 0n;
+  if (b.length > MAX_AMOUNT_BYTES) throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
+  if (b[0] === 0) throw new TributaryError('codec/non_canonical', `${where}: amount has a leading zero byte`);
+  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
+}
+
+/** Domain value -> protobufjs plain object with default-valued fields left out. */
+function toWire(plan: MessagePlan, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of plan.fields) {
+    const v = value[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.repeated) {
+      const arr = v as unknown[];
+      if (arr.length === 0) continue;
+      out[f.name] = arr.map((item) => scalarToWire(f, item, plan));
+    } else {
+      const w = scalarToWire(f, v, plan);
+      if (isDefaultWire(f, w)) continue;
+      out[f.name] = w;
+    }
+  }
+  return out;
+}
+
+function scalarToWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
+  const where = `${plan.type.name}.${f.name}`;
+  switch (f.kind) {
+    case 'amount':
+      return amountToBytes(v as bigint, where);
+    case 'message':
+      return toWire(f.nested!, v as Record<string, unknown>);
+    case 'number':
+      if (!Number.isSafeInteger(v)) throw new TributaryError('codec/out_of_range', `${where}: not a safe integer`);
+      return v;
+    default:
+      return v;
+  }
+}
+
+function isDefaultWire(f: FieldPlan, w: unknown): boolean {
+  switch (f.kind) {
+    case 'number':
+      return w === 0;
+    case 'bool':
+      return w === false;
+    case 'string':
+      return w === '';
+    case 'bytes':
+    case 'amount':
+      return (w as Uint8Array).length === 0;
+    case 'message':
+      return false; // presence of a sub-message is meaningful
+  }
+}
+
+/** protobufjs decoded object -> domain value with every field filled in. */
+function fromWire(plan: MessagePlan, wire: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of plan.fields) {
+    const v = wire[f.name];
+    if (f.repeated) {
+      const arr = (v as unknown[] | undefined) ?? [];
+      out[f.name] = arr.map((item) => scalarFromWire(f, item, plan));
+    } else if (v === undefined || v === null) {
+      out[f.name] = defaultDomain(f);
+    } else {
+      out[f.name] = scalarFromWire(f, v, plan);
+    }
+  }
+  return out;
+}
+
+function scalarFromWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
+  const where = `${plan.type.name}.${f.name}`;
+  switch (f.kind) {
+    case 'amount':
+      return bytesToAmount(v as Uint8Array, where);
+    case 'message':
+      return fromWire(f.nested!, v as Record<string, unknown>);
+    case 'bytes': {
+      const b = v as Uint8Array;
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    case 'number':
+      if (!Number.isSafeInteger(v)) throw new TributaryError('codec/out_of_range', `${where}: integer above 2^53`);
+      return v;
+    default:
+      return v;
+  }
+}
+
+function defaultDomain(f: FieldPlan): unknown {
+  switch (f.kind) {
+    case 'number':
+      return 0;
+    case 'bool':
+      return false;
+    case 'string':
+      return '';
+    case 'bytes':
+      return new Uint8Array(0);
+    case 'amount':
+      return 0n;
+    case 'message':
+      return undefined;
+  }
+}
+
+export function messageCodec<T>(root: protobuf.Root, typeName: string): MessageCodec<T> {
+  const type = root.lookupType(typeName);
+  const plan = planFor(type);
+  const encode = (value: T): Uint8Array => {
+    const wire = toWire(plan, value as Record<string, unknown>);
+    return type.encode(wire).finish();
+  };
+  return {
+    typeName: type.fullName.replace(/^\./, ''),
+    encode,
+    decode(bytes: Uint8Array): T {
+      let wire: Record<string, unknown>;
+      try {
+        wire = type.decode(bytes) as unknown as Record<string, unknown>;
+      } catch (e) {
+        throw new TributaryError('codec/malformed', `malformed ${type.name}: ${(e as Error).message}`);
+      }
+      const value = fromWire(plan, wire) as T;
+      if (!bytesEqual(encode(value), bytes)) {
+        throw new TributaryError('codec/non_canonical', `${type.name} is not in canonical encoding`);
+      }
+      return value;
+    },
+    empty(): T {
+      return fromWire(plan, {}) as T;
+    },
+  };
+}

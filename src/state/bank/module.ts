@@ -1,0 +1,98 @@
+import { messageCodec } from '../../codec/canonical.ts';
+import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../../crypto/address.ts';
+import { TributaryError } from '../../errors.ts';
+import { parseAmount, splitLargestRemainder } from '../math.ts';
+import type { Module, TxDefinition } from '../module.ts';
+import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, bankSchema, readAccount, readSupply } from './keeper.ts';
+
+export interface MsgTransfer {
+  to: Address;
+  amount: bigint;
+}
+
+export const transferTx: TxDefinition<MsgTransfer> = {
+  type: 'bank/transfer',
+  codec: messageCodec<MsgTransfer>(bankSchema, 'tributary.bank.MsgTransfer'),
+  validateBasic(m) {
+    if (m.to.length !== ADDRESS_LENGTH) throw new TributaryError('bank/invalid_address', 'recipient must be a 20-byte address');
+    if (m.amount <= 0n) throw new TributaryError('bank/invalid_amount', 'amount must be positive');
+  },
+  async execute(ctx, m) {
+    await ctx.bank.transfer(ctx.sender, m.to, m.amount);
+    ctx.emit('transfer', { from: formatAddress(ctx.sender), to: formatAddress(m.to), amount: m.amount });
+  },
+  view(m) {
+    return { to: formatAddress(m.to), amount: m.amount.toString() };
+  },
+  cli: {
+    name: 'transfer',
+    description: 'send OPEN (base units) to an address',
+    options: [
+      { flags: '--to <address>', description: 'recipient address (trib1...)', required: true },
+      { flags: '--amount <baseUnits>', description: 'amount in base units', required: true },
+    ],
+    build(o) {
+      return { to: parseAddress(String(o.to)), amount: parseAmount(String(o.amount)) };
+    },
+  },
+};
+
+export const bankModule: Module = {
+  name: 'bank',
+  txs: [transferTx],
+  queries: [
+    {
+      method: 'account_get',
+      description: 'balance and nonce of an address, at the latest or a given height',
+      params: [
+        { name: 'address', kind: 'address' },
+        { name: 'height', kind: 'blockTag', optional: true },
+      ],
+      cli: 'account',
+      async handler(q, p) {
+        const address = p.address as Address;
+        const account = await readAccount(q.state, address);
+        return {
+          address: formatAddress(address),
+          balance: account.balance.toString(),
+          nonce: account.nonce,
+          height: q.height,
+        };
+      },
+    },
+    {
+      method: 'bank_supply',
+      description: 'total supply of OPEN in base units',
+      params: [{ name: 'height', kind: 'blockTag', optional: true }],
+      cli: 'supply',
+      async handler(q) {
+        return { supply: (await readSupply(q.state)).toString(), height: q.height };
+      },
+    },
+  ],
+  /** Fees collected in this block go to the validators in proportion to voting power. */
+  async endBlock(ctx) {
+    const collected = await ctx.bank.balance(FEE_COLLECTOR);
+    if (collected === 0n) return;
+    // Validators are listed in address order, which fixes the remainder tie-break.
+    const parts = splitLargestRemainder(
+      collected,
+      ctx.validators.map((v) => BigInt(v.power)),
+    );
+    for (let i = 0; i < parts.length; i++) {
+      await ctx.bank.transfer(FEE_COLLECTOR, ctx.validators[i]!.address, parts[i]!);
+    }
+    ctx.emit('fees_distributed', { height: ctx.height, amount: collected, validators: parts.length });
+  },
+  invariants: [
+    {
+      name: 'supply equals the sum of all balances',
+      async check(q) {
+        let sum = 0n;
+        for await (const [, value] of q.iterate(ACCOUNT_PREFIX)) sum += AccountCodec.decode(value).balance;
+        const supply = await readSupply(q.state);
+        return sum === supply ? undefined : `sum of balances ${sum} != supply ${supply}`;
+      },
+    },
+  ],
+};
