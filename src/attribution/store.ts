@@ -1,0 +1,346 @@
+import { readFileSync } from 'node:fs';
+import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
+import { moduleAddress, type Address } from '../crypto/address.ts';
+import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
+import type { StateReader, WorkingState } from '../state/working-state.ts';
+
+/*
+ * Shared by the six AI-economy modules: record types and their canonical codecs, the state key
+ * layout, the module accounts that hold escrowed and earned value, and id counters. Execution may
+ * not iterate state, so every list a transaction needs is an explicit index key.
+ */
+
+export const attributionSchema = parseSchema(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
+
+function codec<T>(name: string): MessageCodec<T> {
+  return messageCodec<T>(attributionSchema, `tributary.attribution.${name}`);
+}
+
+// ------------------------------------------------------------------ record types
+
+export interface IdList {
+  ids: number[];
+}
+
+export interface Datanet {
+  id: number;
+  owner: Address;
+  name: string;
+  metadata_hash: Uint8Array;
+  licence: string;
+  curators: Address[];
+  min_stake: bigint;
+  challenge_window: number;
+  version: number;
+  contributions_root: Uint8Array;
+  frontier: Uint8Array[];
+  accepted_size: number;
+  submitted: number;
+  created_height: number;
+}
+
+export const ContributionStatus = { pending: 1, accepted: 2, rejected: 3 } as const;
+export const CONTRIBUTION_STATUS_NAMES: Record<number, string> = { 1: 'pending', 2: 'accepted', 3: 'rejected' };
+
+export interface Contribution {
+  id: number;
+  datanet_id: number;
+  contributor: Address;
+  content_hash: Uint8Array;
+  size: number;
+  uri: string;
+  stake: bigint;
+  status: number;
+  submitted_height: number;
+  reviewed_height: number;
+  reviewer: Uint8Array;
+  leaf_index: number;
+  vest_height: number;
+  vested: boolean;
+  earned: bigint;
+  locked: bigint;
+  paid_count: number;
+}
+
+export interface ContributionLeaf {
+  datanet_id: number;
+  contribution_id: number;
+  content_hash: Uint8Array;
+  size: number;
+  contributor: Address;
+}
+
+export interface ModelFamily {
+  id: number;
+  owner: Address;
+  name: string;
+  metadata_hash: Uint8Array;
+  versions: number;
+  created_height: number;
+}
+
+/** Parent edge kinds. Datanets sort after model versions, which fixes the split order. */
+export const EdgeKind = { model: 1, datanet: 2 } as const;
+export const EDGE_KIND_NAMES: Record<number, string> = { 1: 'model', 2: 'datanet' };
+
+export interface ParentEdge {
+  kind: number;
+  id: number;
+  share_bps: number;
+}
+
+export const Relation = { base: 1, finetune: 2, adapter: 3, merge: 4, quantize: 5, distill: 6 } as const;
+export const RELATION_NAMES: Record<number, string> = {
+  1: 'base',
+  2: 'finetune',
+  3: 'adapter',
+  4: 'merge',
+  5: 'quantize',
+  6: 'distill',
+};
+
+export interface ModelVersion {
+  id: number;
+  family_id: number;
+  owner: Address;
+  weights_hash: Uint8Array;
+  config_hash: Uint8Array;
+  recipe_hash: Uint8Array;
+  relation: number;
+  parents: ParentEdge[];
+  height: number;
+  family_seq: number;
+}
+
+export interface AncestorSet {
+  models: number[];
+  datanets: number[];
+}
+
+export interface ModelUsage {
+  paid_count: number;
+  paid_amount: bigint;
+}
+
+/** Attribution weight target kinds. */
+export const TargetKind = { contribution: 1, datanet: 2 } as const;
+export const TARGET_KIND_NAMES: Record<number, string> = { 1: 'contribution', 2: 'datanet' };
+
+export interface Weight {
+  kind: number;
+  id: number;
+  bps: number;
+}
+
+export const AttributionMethod = { declared: 1, infiniGram: 2, trak: 3, influence: 4, shapley: 5 } as const;
+export const METHOD_NAMES: Record<number, string> = {
+  1: 'declared',
+  2: 'infini-gram',
+  3: 'trak',
+  4: 'influence',
+  5: 'shapley',
+};
+
+export interface AttributionRecord {
+  id: number;
+  author: Address;
+  model_version_id: number;
+  request_hash: Uint8Array;
+  method: number;
+  weights_hash: Uint8Array;
+  index_root: Uint8Array;
+  output_hash: Uint8Array;
+  seed: Uint8Array;
+  weights: Weight[];
+  height: number;
+  used_by_payment: number;
+}
+
+export type LegRole = 'validated' | 'treasury' | 'executed' | 'refined' | 'curated' | 'contributed';
+
+/** What a leg's node_id refers to. */
+export const NodeKind = { none: 0, modelVersion: 1, datanet: 2, contribution: 3, agent: 4 } as const;
+export const NODE_KIND_NAMES: Record<number, string> = {
+  0: 'none',
+  1: 'model_version',
+  2: 'datanet',
+  3: 'contribution',
+  4: 'agent',
+};
+
+export interface Leg {
+  role: string;
+  recipient: Address;
+  amount: bigint;
+  node_kind: number;
+  node_id: number;
+}
+
+export interface Payment {
+  id: number;
+  payer: Address;
+  model_version_id: number;
+  amount: bigint;
+  request_hash: Uint8Array;
+  response_hash: Uint8Array;
+  agent_id: number;
+  attribution_id: number;
+  height: number;
+  tx_hash: Uint8Array;
+  nodes_visited: number;
+  legs: Leg[];
+}
+
+export interface Earnings {
+  claimable: bigint;
+  contributed: bigint;
+  refined: bigint;
+  executed: bigint;
+  curated: bigint;
+  claimed: bigint;
+  payments: number;
+  contributor_payments: number;
+}
+
+export interface Agent {
+  id: number;
+  owner: Address;
+  name: string;
+  controllers: Uint8Array[];
+  model_version_id: number;
+  fee_bps: number;
+  spend_limit: bigint;
+  stake: bigint;
+  account: Address;
+  epoch: number;
+  spent_in_epoch: bigint;
+  actions: number;
+  last_action_hash: Uint8Array;
+  payments_made: number;
+  payments_executed: number;
+  height: number;
+}
+
+export interface AgentAction {
+  agent_id: number;
+  seq: number;
+  kind: string;
+  model_version_id: number;
+  input_hash: Uint8Array;
+  output_hash: Uint8Array;
+  prev_action_hash: Uint8Array;
+  payment_id: number;
+  height: number;
+  tx_hash: Uint8Array;
+  action_hash: Uint8Array;
+}
+
+export const IdListCodec = codec<IdList>('IdList');
+export const DatanetCodec = codec<Datanet>('Datanet');
+export const ContributionCodec = codec<Contribution>('Contribution');
+export const ContributionLeafCodec = codec<ContributionLeaf>('ContributionLeaf');
+export const ModelFamilyCodec = codec<ModelFamily>('ModelFamily');
+export const ModelVersionCodec = codec<ModelVersion>('ModelVersion');
+export const AncestorSetCodec = codec<AncestorSet>('AncestorSet');
+export const ModelUsageCodec = codec<ModelUsage>('ModelUsage');
+export const AttributionRecordCodec = codec<AttributionRecord>('AttributionRecord');
+export const PaymentCodec = codec<Payment>('Payment');
+export const EarningsCodec = codec<Earnings>('Earnings');
+export const AgentCodec = codec<Agent>('Agent');
+export const AgentActionCodec = codec<AgentAction>('AgentAction');
+
+// ------------------------------------------------------------------ module accounts
+
+/** Contribution stakes, held until rejection or the end of the challenge window. */
+export const DATANET_ESCROW = moduleAddress('datanet_escrow');
+/** Every credited, unclaimed reward (claimable and still-locked alike). */
+export const REWARDS_POOL = moduleAddress('rewards_pool');
+/** The treasury's share of every inference payment. */
+export const TREASURY = moduleAddress('treasury');
+/** Agent stakes. */
+export const AGENT_STAKE = moduleAddress('agent_stake');
+
+/** An agent's own account: derived from its id, so no private key exists for it. */
+export function agentAccount(agentId: number): Address {
+  return moduleAddress(`agent/${agentId}`);
+}
+
+// ------------------------------------------------------------------ key layout
+
+const p = (s: string): Uint8Array => utf8.encode(s);
+
+export const PREFIX = {
+  datanetSeq: p('datanet/seq/datanet'),
+  contributionSeq: p('datanet/seq/contribution'),
+  datanet: p('datanet/d/'),
+  contribution: p('datanet/c/'),
+  /** ‖ datanet id ‖ accepted index -> contribution id (u64) */
+  accepted: p('datanet/a/'),
+  /** ‖ datanet id ‖ submission index -> contribution id (u64) */
+  submitted: p('datanet/s/'),
+  /** ‖ content hash -> id of the accepted contribution holding it */
+  content: p('datanet/h/'),
+  /** ‖ height -> IdList of contributions that vest at the end of that block */
+  vesting: p('datanet/v/'),
+  /** ‖ contributor ‖ contribution id -> 1 (query index) */
+  byContributor: p('datanet/by/'),
+  /** ‖ datanet id ‖ model version id -> 1 (query index: versions citing a datanet) */
+  datanetChildren: p('datanet/ch/'),
+  familySeq: p('model/seq/family'),
+  versionSeq: p('model/seq/version'),
+  family: p('model/f/'),
+  version: p('model/v/'),
+  ancestors: p('model/anc/'),
+  /** ‖ parent version id ‖ child version id -> 1 (query index) */
+  modelChildren: p('model/ch/'),
+  usage: p('model/u/'),
+  recordSeq: p('attribution/seq'),
+  record: p('attribution/r/'),
+  paymentSeq: p('inference/seq'),
+  payment: p('inference/p/'),
+  earnings: p('rewards/a/'),
+  agentSeq: p('agent/seq'),
+  agent: p('agent/g/'),
+  /** ‖ agent id ‖ seq -> AgentAction */
+  action: p('agent/x/'),
+} as const;
+
+export function idKey(prefix: Uint8Array, ...ids: number[]): Uint8Array {
+  return concatBytes(prefix, ...ids.map((id) => u64be(id)));
+}
+
+export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(prefix, ...parts);
+}
+
+export const MARKER = Uint8Array.of(1);
+
+export async function load<T>(state: StateReader, c: MessageCodec<T>, key: Uint8Array): Promise<T | undefined> {
+  const raw = await state.get(key);
+  return raw ? c.decode(raw) : undefined;
+}
+
+export function save<T>(state: WorkingState, c: MessageCodec<T>, key: Uint8Array, value: T): void {
+  state.set(key, c.encode(value));
+}
+
+export async function readId(state: StateReader, key: Uint8Array): Promise<number | undefined> {
+  const raw = await state.get(key);
+  return raw ? readU64be(raw) : undefined;
+}
+
+export function writeId(state: WorkingState, key: Uint8Array, id: number): void {
+  state.set(key, u64be(id));
+}
+
+/** Allocates the next id of a sequence; ids start at 1 so 0 can mean "none" on the wire. */
+export async function nextId(state: WorkingState, seqKey: Uint8Array): Promise<number> {
+  const id = ((await readId(state, seqKey)) ?? 0) + 1;
+  writeId(state, seqKey, id);
+  return id;
+}
+
+/** Ids allocated so far in a sequence (queries). */
+export async function lastId(state: StateReader, seqKey: Uint8Array): Promise<number> {
+  return (await readId(state, seqKey)) ?? 0;
+}

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TributaryError } from './errors.ts';
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './consensus/mempool.ts';
+
+export type ConfigErrorCode = 'config/invalid';
+
+/** Node configuration (not consensus-critical: each operator may choose differently). */
+export interface NodeConfig {
+  rpc: { host: string; port: number; maxBodyBytes: number; maxBatch: number };
+  log: { level: string; format: 'json' | 'pretty' };
+  mempool: MempoolLimits;
+  /** State versions to keep; 0 keeps every version (archive node). */
+  state: { keepVersions: number };
+  /** Name of the key in `<home>/keys` that signs blocks. */
+  validatorKey: string;
+  /** Overrides genesis blockIntervalMs for this node (devnet convenience); 0 = use genesis. */
+  blockIntervalMs: number;
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  rpc: { host: '127.0.0.1', port: 8545, maxBodyBytes: 1024 * 1024, maxBatch: 100 },
+  log: { level: 'info', format: 'json' },
+  mempool: DEFAULT_MEMPOOL_LIMITS,
+  state: { keepVersions: 0 },
+  validatorKey: 'validator',
+  blockIntervalMs: 0,
+};
+
+export function defaultHome(): string {
+  return resolve(process.env.TRIBUTARY_HOME ?? join(homedir(), '.tributary'));
+}
+
+export interface HomePaths {
+  home: string;
+  config: string;
+  genesis: string;
+  keys: string;
+  data: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  const h = resolve(home);
+  return { home: h, config: join(h, 'config.json'), genesis: join(h, 'genesis.json'), keys: join(h, 'keys'), data: join(h, 'data') };
+}
+
+/** "HOST:PORT" or ":PORT" or "PORT". */
+export function parseHostPort(text: string, fallbackHost = '127.0.0.1'): { host: string; port: number } {
+  const m = /^(?:(.*):)?(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new TributaryError('config/invalid', `expected HOST:PORT, got "${text}"`);
+  return { host: m[1] || fallbackHost, port };
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * Precedence: flags > environment > config file > defaults. The caller applies flags on the
+ * result; this function merges the file and the environment (TRIBUTARY_RPC, TRIBUTARY_LOG_LEVEL,
+ * TRIBUTARY_LOG_FORMAT).
+ */
+export function loadConfig(home: string): NodeConfig {
+  const path = homePaths(home).config;
+  let file: DeepPartial<NodeConfig> = {};
+  if (existsSync(path)) {
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8')) as DeepPartial<NodeConfig>;
+    } catch (e) {
+      throw new TributaryError('config/invalid', `cannot read ${path}: ${(e as Error).message}`);
+    }
+  }
+  const config: NodeConfig = {
+    rpc: { ...DEFAULT_CONFIG.rpc, ...file.rpc },
+    log: { ...DEFAULT_CONFIG.log, ...file.log },
+    mempool: { ...DEFAULT_CONFIG.mempool, ...file.mempool },
+    state: { ...DEFAULT_CONFIG.state, ...file.state },
+    validatorKey: file.validatorKey ?? DEFAULT_CONFIG.validatorKey,
+    blockIntervalMs: file.blockIntervalMs ?? DEFAULT_CONFIG.blockIntervalMs,
+  };
+  if (process.env.TRIBUTARY_RPC) Object.assign(config.rpc, parseHostPort(process.env.TRIBUTARY_RPC));
+  if (process.env.TRIBUTARY_LOG_LEVEL) config.log.level = process.env.TRIBUTARY_LOG_LEVEL;
+  if (process.env.TRIBUTARY_LOG_FORMAT === 'pretty' || process.env.TRIBUTARY_LOG_FORMAT === 'json') {
+    config.log.format = process.env.TRIBUTARY_LOG_FORMAT;
+  }
+  return config;
+}

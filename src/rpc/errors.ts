@@ -1,0 +1,63 @@
+import { TributaryError, errorModule, isTributaryError } from '../errors.ts';
+
+export type RpcErrorCode =
+  | 'rpc/parse_error'
+  | 'rpc/invalid_request'
+  | 'rpc/method_not_found'
+  | 'rpc/invalid_params'
+  | 'rpc/internal_error'
+  | 'rpc/request_too_large'
+  | 'rpc/not_found';
+
+/**
+ * JSON-RPC error numbers. The standard ones for protocol errors; -32000 and below for ours. The
+ * stable string code always travels in `error.data.code`, so clients can match on either. A
+ * number, once given to a code, never changes meaning.
+ */
+const NUMBERS: Record<string, number> = {
+  'rpc/parse_error': -32700,
+  'rpc/invalid_request': -32600,
+  'rpc/method_not_found': -32601,
+  'rpc/invalid_params': -32602,
+  'rpc/internal_error': -32603,
+  'rpc/not_found': -32001,
+  'rpc/request_too_large': -32005,
+  'state/pruned': -32002,
+  'state/unknown_version': -32003,
+  'tx/malformed': -32010,
+  'tx/bad_signature': -32011,
+  'tx/wrong_chain_id': -32012,
+  'tx/nonce_too_low': -32013,
+  'tx/nonce_too_high': -32014,
+  'tx/insufficient_fee_balance': -32015,
+  'bank/insufficient_funds': -32015,
+  'tx/fee_too_low': -32016,
+  'tx/too_large': -32017,
+  'mempool/full': -32018,
+  'mempool/duplicate': -32019,
+  'tx/unknown_type': -32020,
+};
+
+/** Any other rejection of a transaction by a module's rules (the module code is in data.code). */
+const TX_REJECTED = -32030;
+/** Any other coded error from a query (e.g. an unknown datanet). */
+const QUERY_FAILED = -32040;
+
+export interface JsonRpcError {
+  code: number;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export function rpcError(code: RpcErrorCode, message: string, data?: Record<string, unknown>): TributaryError {
+  return new TributaryError(code, message, data);
+}
+
+export function toJsonRpcError(e: unknown, context: 'submit' | 'query'): JsonRpcError {
+  if (!isTributaryError(e)) {
+    return { code: -32603, message: 'internal error', data: { code: 'rpc/internal_error' } };
+  }
+  const known = NUMBERS[e.code];
+  const fallback = context === 'submit' && errorModule(e.code) !== 'rpc' ? TX_REJECTED : QUERY_FAILED;
+  return { code: known ?? fallback, message: e.message, data: { ...(e.data ?? {}), code: e.code } };
+}

@@ -1,0 +1,216 @@
+import { toJson, type JsonValue } from '../codec/json.ts';
+import type { Chain } from '../consensus/chain.ts';
+import type { Mempool } from '../consensus/mempool.ts';
+import { formatAddress } from '../crypto/address.ts';
+import { toHex } from '../crypto/hash.ts';
+import { paramsToJson } from '../state/params.ts';
+import { readAccount } from '../state/bank/keeper.ts';
+import type { ParamSpec, QueryDefinition } from '../state/module.ts';
+import type { StoredBlock } from '../storage/block-store.ts';
+import { rpcError } from './errors.ts';
+import { parseParams, type BlockTag } from './params.ts';
+import { blockView, commitView, eventView, receiptView, txBodyView } from './views.ts';
+
+export interface RpcContext {
+  chain: Chain;
+  mempool: Mempool;
+}
+
+export interface RpcMethod {
+  name: string;
+  description: string;
+  params: readonly ParamSpec[];
+  /** Transaction submission maps module errors to "transaction rejected"; queries to "query failed". */
+  kind: 'submit' | 'query';
+  handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
+}
+
+const hx = (b: Uint8Array) => '0x' + toHex(b);
+
+/** Resolves a block tag to a committed height (instant finality: latest is finalized). */
+export async function resolveHeight(chain: Chain, tag: BlockTag | undefined): Promise<number> {
+  if (!tag || 'tag' in tag) return tag && tag.tag === 'earliest' ? 0 : chain.latestHeight;
+  if ('height' in tag) {
+    if (tag.height > chain.latestHeight) {
+      throw rpcError('rpc/not_found', `height ${tag.height} is above the latest height ${chain.latestHeight}`);
+    }
+    return tag.height;
+  }
+  const h = await chain.blocks.getHeightByHash(tag.hash);
+  if (h === undefined) throw rpcError('rpc/not_found', `no block with hash ${hx(tag.hash)}`);
+  return h;
+}
+
+async function blockAt(chain: Chain, tag: BlockTag | undefined): Promise<StoredBlock | undefined> {
+  const height = await resolveHeight(chain, tag);
+  return chain.blocks.getBlock(height);
+}
+
+const coreMethods: RpcMethod[] = [
+  {
+    name: 'chain_status',
+    description: 'chain id, heights, latest block and mempool size',
+    params: [],
+    kind: 'query',
+    async handler({ chain, mempool }) {
+      const latest = chain.blocks.latestBlock;
+      return {
+        chainId: chain.app.chainId,
+        height: chain.latestHeight,
+        // One-validator PoA and BFT both finalize on commit: nothing committed is ever reverted.
+        finalizedHeight: chain.latestHeight,
+        latestBlockHash: latest ? hx(latest.hash) : null,
+        latestBlockTimeMs: latest ? latest.header.time_ms : null,
+        stateRoot: hx(chain.app.stateRoot),
+        genesisTimeMs: chain.app.genesis.genesisTimeMs,
+        validators: chain.validatorSet.validators.map((v) => ({ name: v.name, address: formatAddress(v.address), power: v.power })),
+        minFee: chain.app.params.minFee.toString(),
+        mempool: { size: mempool.size, bytes: mempool.sizeBytes },
+      };
+    },
+  },
+  {
+    name: 'chain_params',
+    description: 'consensus parameters from genesis',
+    params: [],
+    kind: 'query',
+    async handler({ chain }) {
+      return toJson(paramsToJson(chain.app.params));
+    },
+  },
+  {
+    name: 'chain_getBlock',
+    description: 'a block by height, hash or "latest"; full=true includes decoded transactions',
+    params: [
+      { name: 'block', kind: 'blockTag', optional: true },
+      { name: 'full', kind: 'boolean', optional: true },
+    ],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const stored = await blockAt(chain, p.block as BlockTag | undefined);
+      if (!stored) return null;
+      const txs = p.full ? stored.block.txs.map((b) => chain.app.decodeTx(b, false)) : undefined;
+      return blockView(stored, txs);
+    },
+  },
+  {
+    name: 'chain_getCommit',
+    description: 'the commit certificate (validator signatures) that finalized a block',
+    params: [{ name: 'block', kind: 'blockTag', optional: true }],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const height = await resolveHeight(chain, p.block as BlockTag | undefined);
+      const commit = await chain.blocks.getCommit(height);
+      return commit ? commitView(commit) : null;
+    },
+  },
+  {
+    name: 'chain_getBlockResults',
+    description: 'receipts and end-of-block events of a block',
+    params: [{ name: 'block', kind: 'blockTag', optional: true }],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const height = await resolveHeight(chain, p.block as BlockTag | undefined);
+      const results = await chain.blocks.getReceipts(height);
+      if (!results) return null;
+      return {
+        height,
+        receipts: results.receipts.map(receiptView),
+        endBlockEvents: results.end_block_events.map(eventView),
+      };
+    },
+  },
+  {
+    name: 'tx_submit',
+    description: 'submit a signed transaction (hex of its canonical bytes); returns its hash once admitted',
+    params: [{ name: 'tx', kind: 'hex' }],
+    kind: 'submit',
+    async handler({ mempool }, p) {
+      const tx = await mempool.add(p.tx as Uint8Array);
+      return { hash: hx(tx.hash) };
+    },
+  },
+  {
+    name: 'tx_get',
+    description: 'a transaction with its receipt, status ("pending", "committed", "failed") and height; null if unknown',
+    params: [{ name: 'hash', kind: 'hash' }],
+    kind: 'query',
+    async handler({ chain, mempool }, p) {
+      const hash = p.hash as Uint8Array;
+      const location = await chain.blocks.getTxLocation(hash);
+      if (!location) {
+        const pending = mempool.get(hash);
+        if (!pending) return null;
+        return { hash: hx(hash), status: 'pending', height: null, index: null, blockHash: null, tx: txBodyView(pending), receipt: null };
+      }
+      const stored = await chain.blocks.getBlock(location.height);
+      const results = await chain.blocks.getReceipts(location.height);
+      const bytes = stored?.block.txs[location.index];
+      const receipt = results?.receipts[location.index];
+      if (!stored || !bytes || !receipt) throw rpcError('rpc/internal_error', 'transaction index points at a missing block');
+      return {
+        hash: hx(hash),
+        status: receipt.failed ? 'failed' : 'committed',
+        height: location.height,
+        index: location.index,
+        blockHash: hx(stored.hash),
+        tx: txBodyView(chain.app.decodeTx(bytes, false)),
+        receipt: receiptView(receipt),
+      };
+    },
+  },
+  {
+    name: 'account_nextNonce',
+    description: 'the nonce to sign next: committed nonce plus pending transactions of this sender',
+    params: [{ name: 'address', kind: 'address' }],
+    kind: 'query',
+    async handler({ chain, mempool }, p) {
+      const address = p.address as Uint8Array;
+      const account = await readAccount(chain.app.queryContext(chain).state, address);
+      return { address: formatAddress(address), nonce: account.nonce + mempool.pendingCount(address) };
+    },
+  },
+];
+
+/** Wraps a module's query as an RPC method: the block-tag param chooses the state height. */
+function moduleQueryMethod(q: QueryDefinition): RpcMethod {
+  const tagParam = q.params.find((s) => s.kind === 'blockTag');
+  return {
+    name: q.method,
+    description: q.description,
+    params: q.params,
+    kind: 'query',
+    async handler({ chain }, p) {
+      let height = chain.latestHeight;
+      if (tagParam) {
+        height = await resolveHeight(chain, p[tagParam.name] as BlockTag | undefined);
+        p[tagParam.name] = height;
+      }
+      return q.handler(chain.app.queryContext(chain, height), p);
+    },
+  };
+}
+
+export function buildMethodTable(queries: readonly QueryDefinition[], extra: RpcMethod[] = []): Map<string, RpcMethod> {
+  const table = new Map<string, RpcMethod>();
+  for (const m of [...coreMethods, ...queries.map(moduleQueryMethod), ...extra]) {
+    if (table.has(m.name)) throw new Error(`RPC method ${m.name} defined twice`);
+    table.set(m.name, m);
+  }
+  table.set('rpc_methods', {
+    name: 'rpc_methods',
+    description: 'every method with its parameters',
+    params: [],
+    kind: 'query',
+    async handler() {
+      return [...table.values()].map((m) => ({
+        name: m.name,
+        description: m.description,
+        params: m.params.map((s) => ({ name: s.name, kind: s.kind, optional: s.optional ?? false })),
+      }));
+    },
+  });
+  return table;
+}
+
+export { parseParams };
