@@ -42,8 +42,10 @@ export class TestChain {
     modules?: Record<string, unknown>;
     registry?: TxRegistry;
     db?: KvStore;
+    /** Fixed validator key, for two chains that must agree byte for byte. */
+    validator?: SigningKey;
   }): Promise<TestChain> {
-    const validator = SigningKey.generate();
+    const validator = opts.validator ?? SigningKey.generate();
     const genesis = parseGenesis({
       chainId: 'test-chain',
       genesisTimeMs: 1_700_000_000_000,

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { addressFromPublicKey } from '../../src/crypto/address.ts';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { TributaryError } from '../../src/errors.ts';
+import { FEE_COLLECTOR } from '../../src/state/bank/keeper.ts';
+import { transferTx } from '../../src/state/bank/module.ts';
+import { Mempool } from '../../src/consensus/mempool.ts';
+import { buildTx } from '../../src/state/tx.ts';
+import { TestChain } from '../helpers/test-chain.ts';
+
+const alice = SigningKey.generate();
+const bob = SigningKey.generate();
+const aliceAddr = addressFromPublicKey(alice.publicKey);
+const bobAddr = addressFromPublicKey(bob.publicKey);
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
+  }
+  return undefined;
+}
+
+describe('application: transfers, fees, nonces', () => {
+  it('moves value, charges the fee, pays it to the validator, bumps the nonce', async () => {
+    const chain = await TestChain.create({ funded: [{ key: alice, balance: 1_000_000n }] });
+    const validator = addressFromPublicKey(chain.validator.publicKey);
+    const f = await chain.block([chain.sign(alice, transferTx, { to: bobAddr, amount: 250n })]);
+    expect(f.receipts[0]!.failed).toBe(false);
+    expect(f.receipts[0]!.events[0]!.type).toBe('transfer');
+    expect(await chain.balance(aliceAddr)).toBe(1_000_000n - 250n - 1000n);
+    expect(await chain.balance(bobAddr)).toBe(250n);
+    expect(await chain.balance(validator)).toBe(1000n);
+    expect(await chain.balance(FEE_COLLECTOR)).toBe(0n);
+    expect(f.endBlockEvents.map((e) => e.type)).toEqual(['fees_distributed']);
+  });
+
+  it('a failing message pays its fee and leaves no other trace', async () => {
+    const chain = await TestChain.create({ funded: [{ key: alice, balance: 5000n }] });
+    const rootBefore = chain.app.stateRoot;
+    const r = await chain.run(chain.sign(alice, transferTx, { to: bobAddr, amount: 4500n }));
+    expect(r.failed).toBe(true);
+    expect(r.error_code).toBe('bank/insufficient_funds');
+    expect(r.events).toEqual([]);
+    expect(await chain.balance(aliceAddr)).toBe(4000n);
+    expect(await chain.balance(bobAddr)).toBe(0n);
+    expect(chain.app.stateRoot).not.toEqual(rootBefore);
+  });
+
+  it('a block with a stale nonce is invalid for a validator', async () => {
+    const chain = await TestChain.create({ funded: [{ key: alice, balance: 1_000_000n }] });
+    const tx = chain.sign(alice, transferTx, { to: bobAddr, amount: 1n });
+    await chain.block([tx]);
+    expect(await codeOf(chain.block([tx]))).toBe('app/invalid_block');
+  });
+
+  it('the same blocks give the same state root on two nodes, block by block', async () => {
+    const validator = SigningKey.generate();
+    const funded = [{ key: alice, balance: 10n ** 24n }];
+    const a = await TestChain.create({ funded, validator });
+    const b = await TestChain.create({ funded, validator });
+    expect(b.app.stateRoot).toEqual(a.app.stateRoot);
+    const txs = Array.from({ length: 20 }, (_, i) => a.sign(alice, transferTx, { to: i % 2 ? bobAddr : aliceAddr, amount: BigInt(i + 1) }));
+    for (const slice of [txs.slice(0, 10), txs.slice(10)]) {
+      const fa = await a.block(slice);
+      const fb = await b.block(slice);
+      expect(fb.stateRoot).toEqual(fa.stateRoot);
+      expect(fb.resultsRoot).toEqual(fa.resultsRoot);
+    }
+    // and a different history gives a different root
+    const c = await TestChain.create({ funded, validator });
+    await c.block([txs[0]!, txs[1]!]);
+    expect(c.app.stateRoot).not.toEqual(a.app.stateRoot);
+  });
+});
+
+describe('mempool admission', () => {
+  it('admits in nonce order only, within the balance, and rejects each bad input with its code', async () => {
+    const chain = await TestChain.create({ funded: [{ key: alice, balance: 10_000n }] });
+    const pool = new Mempool(chain.app, { maxTxs: 3, maxBytes: 1 << 20 });
+    const mk = (nonce: number, amount: bigint, fee = 1000n) =>
+      buildTx(alice, transferTx, { to: bobAddr, amount }, { chainId: 'test-chain', nonce, fee });
+    expect(await codeOf(pool.add(mk(1, 1n)))).toBe('tx/nonce_too_high');
+    await pool.add(mk(0, 1n));
+    expect(await codeOf(pool.add(mk(0, 1n)))).toBe('mempool/duplicate');
+    expect(await codeOf(pool.add(mk(0, 2n)))).toBe('tx/nonce_too_low');
+    expect(await codeOf(pool.add(mk(1, 1n, 999n)))).toBe('tx/fee_too_low');
+    // 10,000 - (1 + 1000) leaves 8,999: a transfer of 8,000 plus its fee does not fit
+    expect(await codeOf(pool.add(mk(1, 8000n)))).toBe('bank/insufficient_funds');
+    await pool.add(mk(1, 10n));
+    await pool.add(mk(2, 10n));
+    expect(await codeOf(pool.add(mk(3, 10n)))).toBe('mempool/full');
+    expect(pool.size).toBe(3);
+    expect(pool.pendingCount(aliceAddr)).toBe(3);
+    expect(pool.reap(2, 1 << 20).map((t) => t.body.nonce)).toEqual([0, 1]);
+  });
+});

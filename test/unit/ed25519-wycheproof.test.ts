@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { SigningKey, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
+import { fromHex } from '../../src/crypto/hash.ts';
+
+// Conformance vectors live in ../shared (beside the repository), never copied in.
+const VECTORS = fileURLToPath(new URL('../../../shared/vectors/wycheproof/ed25519_test.json', import.meta.url));
+const present = existsSync(VECTORS);
+if (!present) console.warn(`SKIPPED: Wycheproof Ed25519 vectors not found at ${VECTORS} (../shared is absent in this clone)`);
+
+interface Vector {
+  tcId: number;
+  msg: string;
+  sig: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+  comment: string;
+}
+interface Group {
+  publicKey: { pk: string };
+  tests: Vector[];
+}
+
+const verifiers = { 'node:crypto (OpenSSL, hot path)': verifyEd25519, '@noble/curves strict (portable)': verifyEd25519Portable };
+
+describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector', () => {
+  const file = present ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { numberOfTests: number; testGroups: Group[] }) : undefined;
+  const cases = file ? file.testGroups.flatMap((g) => g.tests.map((t) => ({ pk: g.publicKey.pk, ...t }))) : [];
+
+  it('has all 151 vectors', () => {
+    expect(cases.length).toBe(151);
+    expect(file!.numberOfTests).toBe(151);
+  });
+
+  for (const [name, verify] of Object.entries(verifiers)) {
+    it(`${name} agrees with Wycheproof's verdict on all vectors`, () => {
+      const disagreements: string[] = [];
+      for (const c of cases) {
+        // Wycheproof has no "acceptable" Ed25519 vectors; strict RFC 8032 treats anything else as invalid.
+        const expected = c.result === 'valid';
+        const got = verify(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig));
+        if (got !== expected) disagreements.push(`tcId ${c.tcId} (${c.comment}): expected ${expected}, got ${got}`);
+      }
+      expect(disagreements).toEqual([]);
+    });
+  }
+
+  it('both verifiers reject vector 151, which ZIP-215 verification accepts', () => {
+    const v = cases.find((c) => c.tcId === 151)!;
+    expect(v.result).toBe('invalid');
+    for (const verify of Object.values(verifiers)) expect(verify(fromHex(v.pk), fromHex(v.msg), fromHex(v.sig))).toBe(false);
+  });
+});
+
+describe('SigningKey', () => {
+  it('signatures verify on both paths and fail after any change', () => {
+    const key = SigningKey.generate();
+    const msg = new TextEncoder().encode('who contributed, who refined, who executed, who earned');
+    const sig = key.sign(msg);
+    expect(verifyEd25519(key.publicKey, msg, sig)).toBe(true);
+    expect(verifyEd25519Portable(key.publicKey, msg, sig)).toBe(true);
+    const tampered = sig.slice();
+    tampered[10]! ^= 1;
+    expect(verifyEd25519(key.publicKey, msg, tampered)).toBe(false);
+    expect(verifyEd25519Portable(key.publicKey, msg, tampered)).toBe(false);
+    expect(verifyEd25519(key.publicKey, msg.slice(1), sig)).toBe(false);
+  });
+
+  it('rejects wrong lengths without throwing', () => {
+    const key = SigningKey.generate();
+    expect(verifyEd25519(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    expect(verifyEd25519(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
+    expect(verifyEd25519Portable(new Uint8Array(32).fill(0xff), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+  });
+
+  it('derives the RFC 8032 public key from the seed (test 1 of section 7.1)', () => {
+    const key = new SigningKey(fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'));
+    expect(Buffer.from(key.publicKey).toString('hex')).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    expect(Buffer.from(key.sign(new Uint8Array(0))).toString('hex')).toBe(
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    );
+  });
+});
