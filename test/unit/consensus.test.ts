@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { BlockCodec, CommitCodec, type Block, type Commit } from '../../src/codec/core.ts';
+import { Chain } from '../../src/consensus/chain.ts';
+import { Mempool } from '../../src/consensus/mempool.ts';
+import { SoloEngine } from '../../src/consensus/solo-engine.ts';
+import { ValidatorSet, headerSignBytes, voteSignBytes } from '../../src/consensus/validator-set.ts';
+import { headerHash } from '../../src/storage/block-store.ts';
+import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { toHex } from '../../src/crypto/hash.ts';
+import { TributaryError } from '../../src/errors.ts';
+import { parseGenesis, type Genesis } from '../../src/genesis.ts';
+import { defaultRegistry } from '../../src/modules.ts';
+import { Application } from '../../src/state/app.ts';
+import { transferTx } from '../../src/state/bank/module.ts';
+import { buildTx } from '../../src/state/tx.ts';
+import { StateTree } from '../../src/state/tree/index.ts';
+import { BlockStore } from '../../src/storage/block-store.ts';
+import { MemoryKvStore } from '../../src/storage/db.ts';
+
+const validator = SigningKey.generate();
+const alice = SigningKey.generate();
+const bob = addressFromPublicKey(SigningKey.generate().publicKey);
+
+function genesisFor(validators: { key: SigningKey; power: number }[]): Genesis {
+  return parseGenesis({
+    chainId: 'consensus-test',
+    genesisTimeMs: 1_000,
+    validators: validators.map((v) => ({ publicKey: toHex(v.key.publicKey), power: v.power })),
+    accounts: [{ address: formatAddress(addressFromPublicKey(alice.publicKey)), balance: '1000000000' }],
+  });
+}
+
+async function openChain(genesis: Genesis) {
+  const db = new MemoryKvStore();
+  const app = new Application({ tree: await StateTree.open(db), registry: defaultRegistry(), genesis });
+  await app.initChain();
+  return new Chain({ db, app, blocks: await BlockStore.open(db), validatorSet: new ValidatorSet(genesis.validators) });
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
+  }
+  return undefined;
+}
+
+/** Three blocks made by a real engine, with transfers in the second. */
+async function produce(genesis: Genesis): Promise<{ block: Block; commit: Commit }[]> {
+  const chain = await openChain(genesis);
+  const mempool = new Mempool(chain.app);
+  let t = 10_000;
+  const engine = new SoloEngine({ chain, mempool, key: validator, intervalMs: 1000, now: () => (t += 1000) });
+  await engine.start();
+  await engine.stop();
+  const out: { block: Block; commit: Commit }[] = [];
+  for (let h = 0; h < 3; h++) {
+    if (h === 1) {
+      for (let n = 0; n < 5; n++) {
+        await mempool.add(buildTx(alice, transferTx, { to: bob, amount: 10n }, { chainId: genesis.chainId, nonce: n, fee: 1000n }));
+      }
+    }
+    const stored = await engine.produceBlock();
+    out.push({ block: stored.block, commit: (await chain.blocks.getCommit(stored.header.height))! });
+  }
+  return out;
+}
+
+const clone = <T>(codec: { encode(v: T): Uint8Array; decode(b: Uint8Array): T }, v: T): T => codec.decode(codec.encode(v));
+
+describe('importing blocks made elsewhere', () => {
+  const genesis = genesisFor([{ key: validator, power: 10 }]);
+
+  it('a second node replays the blocks to the same state root', async () => {
+    const blocks = await produce(genesis);
+    const replica = await openChain(genesis);
+    for (const { block, commit } of blocks) await replica.importBlock(block, commit);
+    expect(replica.latestHeight).toBe(3);
+    expect(toHex(replica.app.stateRoot)).toBe(toHex(blocks[2]!.block.header!.state_root));
+    expect(blocks[1]!.block.txs.length).toBe(5);
+  });
+
+  /** Re-signs a tampered header and its commit with the real validator key: only the content is wrong. */
+  const resign = (b: Block, c: Commit) => {
+    const hash = headerHash(b.header!);
+    b.proposer_signature = validator.sign(headerSignBytes(hash));
+    c.block_hash = hash;
+    c.signatures[0]!.signature = validator.sign(voteSignBytes(genesis.chainId, c.height, c.round, hash));
+  };
+  const tamperings: [string, (b: Block, c: Commit) => void, string][] = [
+    ['a wrong state root, validly signed', (b, c) => { b.header!.state_root = new Uint8Array(32).fill(1); resign(b, c); }, 'consensus/bad_header'],
+    ['a wrong results root, validly signed', (b, c) => { b.header!.results_root = new Uint8Array(32).fill(1); resign(b, c); }, 'consensus/bad_header'],
+    ['a time that does not increase, validly signed', (b, c) => { b.header!.time_ms = 1; resign(b, c); }, 'consensus/bad_header'],
+    ['a changed state root', (b) => void (b.header!.state_root = new Uint8Array(32).fill(1)), 'consensus/bad_proposer_signature'],
+    ['a forged proposer signature', (b) => void (b.proposer_signature = new Uint8Array(64)), 'consensus/bad_proposer_signature'],
+    ['a commit for another block', (_b, c) => void (c.block_hash = new Uint8Array(32).fill(2)), 'consensus/bad_commit'],
+    ['a commit with no signatures', (_b, c) => void (c.signatures = []), 'consensus/insufficient_power'],
+    ['a bad vote signature', (_b, c) => void (c.signatures[0]!.signature = new Uint8Array(64).fill(3)), 'consensus/bad_commit'],
+    ['a vote by a stranger', (_b, c) => void (c.signatures[0]!.validator = bob), 'consensus/unknown_validator'],
+    ['another chain id', (b) => void (b.header!.chain_id = 'other'), 'consensus/bad_header'],
+    ['a dropped transaction', (b) => void b.txs.pop(), 'consensus/bad_header'],
+  ];
+  for (const [name, tamper, code] of tamperings) {
+    it(`rejects ${name} with ${code} and changes nothing`, async () => {
+      const blocks = await produce(genesis);
+      const replica = await openChain(genesis);
+      await replica.importBlock(blocks[0]!.block, blocks[0]!.commit);
+      const root = toHex(replica.app.stateRoot);
+      const block = clone(BlockCodec, blocks[1]!.block);
+      const commit = clone(CommitCodec, blocks[1]!.commit);
+      tamper(block, commit);
+      expect(await codeOf(replica.importBlock(block, commit))).toBe(code);
+      expect(replica.latestHeight).toBe(1);
+      expect(toHex(replica.app.stateRoot)).toBe(root);
+      // and the untouched block still imports
+      await replica.importBlock(blocks[1]!.block, blocks[1]!.commit);
+      expect(replica.latestHeight).toBe(2);
+    });
+  }
+});
+
+describe('validator set', () => {
+  it('needs strictly more than two thirds of the power', () => {
+    const keys = [1, 2, 3, 4].map(() => SigningKey.generate());
+    const set = new ValidatorSet(genesisFor(keys.map((key) => ({ key, power: 1 }))).validators);
+    expect(set.totalPower).toBe(4);
+    expect(set.quorum).toBe(3);
+    const set3 = new ValidatorSet(genesisFor(keys.slice(0, 3).map((key) => ({ key, power: 1 }))).validators);
+    expect(set3.quorum).toBe(3);
+  });
+
+  it('the single-validator engine refuses a multi-validator genesis or a foreign key', async () => {
+    const two = await openChain(genesisFor([{ key: validator, power: 1 }, { key: alice, power: 1 }]));
+    expect(() => new SoloEngine({ chain: two, mempool: new Mempool(two.app), key: validator, intervalMs: 1000 })).toThrow(
+      expect.objectContaining({ code: 'consensus/multi_validator_unsupported' }),
+    );
+    const one = await openChain(genesisFor([{ key: validator, power: 1 }]));
+    expect(() => new SoloEngine({ chain: one, mempool: new Mempool(one.app), key: alice, intervalMs: 1000 })).toThrow(
+      expect.objectContaining({ code: 'consensus/not_a_validator' }),
+    );
+  });
+});
