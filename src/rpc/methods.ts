@@ -5,7 +5,7 @@ import { formatAddress } from '../crypto/address.ts';
 import { toHex } from '../crypto/hash.ts';
 import { paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
-import type { ParamSpec, QueryDefinition } from '../state/module.ts';
+import type { ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
 import { parseParams, type BlockTag } from './params.ts';
@@ -160,6 +160,41 @@ const coreMethods: RpcMethod[] = [
     },
   },
   {
+    name: 'state_getProof',
+    description:
+      'value of a state key with a Merkle proof against the state root of a block: key is 0x-hex of the raw key, or {kind, id} (kinds: state_keyKinds)',
+    params: [
+      { name: 'key', kind: 'json' },
+      { name: 'height', kind: 'blockTag', optional: true },
+    ],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const height = await resolveHeight(chain, p.height as BlockTag | undefined);
+      const { key, kind } = stateKeyOf(chain, p.key);
+      const { value, proof, root } = await chain.app.prove(key, height);
+      const stored = height > 0 ? await chain.blocks.getBlock(height) : undefined;
+      return {
+        height,
+        blockHash: stored ? hx(stored.hash) : null,
+        stateRoot: hx(root),
+        key: hx(key),
+        exists: value !== undefined,
+        value: value ? hx(value) : null,
+        decoded: value && kind ? kind.view(value) : null,
+        proof: hx(proof),
+      };
+    },
+  },
+  {
+    name: 'state_keyKinds',
+    description: 'the named kinds of state record state_getProof accepts',
+    params: [],
+    kind: 'query',
+    async handler({ chain }) {
+      return chain.app.registry.stateKeys.map((k) => ({ kind: k.kind, description: k.description, id: k.id ? k.id.kind : null }));
+    },
+  },
+  {
     name: 'account_nextNonce',
     description: 'the nonce to sign next: committed nonce plus pending transactions of this sender',
     params: [{ name: 'address', kind: 'address' }],
@@ -171,6 +206,19 @@ const coreMethods: RpcMethod[] = [
     },
   },
 ];
+
+/** `state_getProof` key: raw 0x-hex, or `{kind, id}` resolved through the modules' state key kinds. */
+function stateKeyOf(chain: Chain, raw: unknown): { key: Uint8Array; kind?: StateKeyDefinition } {
+  if (typeof raw === 'string') return { key: parseParams([{ name: 'key', kind: 'hex' }], [raw]).key as Uint8Array };
+  if (typeof raw === 'object' && raw !== null && typeof (raw as { kind?: unknown }).kind === 'string') {
+    const { kind: name, id } = raw as { kind: string; id?: unknown };
+    const kind = chain.app.registry.stateKey(name);
+    if (!kind) throw rpcError('rpc/invalid_params', `unknown state key kind "${name}"`, { kinds: chain.app.registry.stateKeys.map((k) => k.kind) });
+    const parsedId = kind.id ? parseParams([{ ...kind.id, name: 'id' }], [id]).id : undefined;
+    return { key: kind.key(parsedId), kind };
+  }
+  throw rpcError('rpc/invalid_params', 'key: expected 0x-hex of a raw state key or {"kind": ..., "id": ...}');
+}
 
 /** Wraps a module's query as an RPC method: the block-tag param chooses the state height. */
 function moduleQueryMethod(q: QueryDefinition): RpcMethod {

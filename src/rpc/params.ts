@@ -43,6 +43,8 @@ function parseOne(spec: ParamSpec, v: unknown): unknown {
       return fromHex(v);
     case 'blockTag':
       return parseBlockTag(v, spec.name);
+    case 'json':
+      return v;
   }
 }
 

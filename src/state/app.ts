@@ -304,6 +304,12 @@ export class Application {
     };
   }
 
+  /** Inclusion or non-inclusion proof of a raw state key at a height, against that height's root. */
+  async prove(key: Uint8Array, height: number): Promise<{ value: Uint8Array | undefined; proof: Uint8Array; root: Uint8Array }> {
+    const { value, proof } = await this.tree.prove(key, height);
+    return { value, proof, root: await this.tree.rootAt(height) };
+  }
+
   /** Every module invariant on the latest committed state; returns the broken ones. */
   async checkInvariants(chain: ChainReader): Promise<string[]> {
     const q = this.queryContext(chain);

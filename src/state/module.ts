@@ -78,7 +78,7 @@ export interface TxDefinition<M> {
   readonly cli?: TxCliSpec<M>;
 }
 
-export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean';
+export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
 
 export interface ParamSpec {
   name: string;
@@ -113,6 +113,20 @@ export interface QueryDefinition {
   handler(q: QueryContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
+/**
+ * A kind of state record a client can ask a proof for by name (`state_getProof` with
+ * `{kind, id}`, `tributary query proof KIND ID`) instead of by raw key.
+ */
+export interface StateKeyDefinition {
+  kind: string;
+  description: string;
+  /** How the id is given; omitted for singletons (e.g. the supply record). */
+  id?: ParamSpec;
+  key(id: unknown): Uint8Array;
+  /** Decodes the stored bytes for display. */
+  view(value: Uint8Array): JsonValue;
+}
+
 export interface GenesisContext {
   readonly chainId: string;
   readonly state: WorkingState;
@@ -125,6 +139,7 @@ export interface Module {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly txs: readonly TxDefinition<any>[];
   readonly queries?: readonly QueryDefinition[];
+  readonly stateKeys?: readonly StateKeyDefinition[];
   /** Apply this module's genesis section (genesis.json `modules.<name>`). */
   initGenesis?(ctx: GenesisContext, section: unknown): Promise<void>;
   endBlock?(ctx: BlockContext): Promise<void>;

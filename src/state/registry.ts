@@ -1,5 +1,5 @@
 import { TributaryError } from '../errors.ts';
-import type { Module, QueryDefinition, TxDefinition } from './module.ts';
+import type { Module, QueryDefinition, StateKeyDefinition, TxDefinition } from './module.ts';
 
 export type RegistryErrorCode = 'tx/unknown_type';
 
@@ -9,6 +9,7 @@ export class TxRegistry {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly byType = new Map<string, TxDefinition<any>>();
   private readonly queryByMethod = new Map<string, QueryDefinition>();
+  private readonly stateKeyByKind = new Map<string, StateKeyDefinition>();
 
   constructor(modules: readonly Module[]) {
     this.modules = modules;
@@ -24,6 +25,10 @@ export class TxRegistry {
         if (this.queryByMethod.has(q.method)) throw new Error(`query ${q.method} registered twice`);
         this.queryByMethod.set(q.method, q);
       }
+      for (const k of mod.stateKeys ?? []) {
+        if (this.stateKeyByKind.has(k.kind)) throw new Error(`state key kind ${k.kind} registered twice`);
+        this.stateKeyByKind.set(k.kind, k);
+      }
     }
   }
 
@@ -37,6 +42,14 @@ export class TxRegistry {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get txDefinitions(): TxDefinition<any>[] {
     return [...this.byType.values()];
+  }
+
+  stateKey(kind: string): StateKeyDefinition | undefined {
+    return this.stateKeyByKind.get(kind);
+  }
+
+  get stateKeys(): StateKeyDefinition[] {
+    return [...this.stateKeyByKind.values()];
   }
 
   get queries(): QueryDefinition[] {

@@ -12,7 +12,9 @@ import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx, signTx } from '../../src/state/tx.ts';
-import { tempHome, until } from '../helpers/process.ts';
+import { cliJsonAsync, tempHome, until } from '../helpers/process.ts';
+import { fromHex } from '../../src/crypto/hash.ts';
+import { verifyProof } from '../../src/state/tree/index.ts';
 
 interface RpcReply {
   result?: unknown;
@@ -153,6 +155,37 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
     expect(replies.map((x) => x.id)).toEqual([1, 2]);
     expect(replies[0]!.result).toBeDefined();
     expect(replies[1]!.error?.code).toBe(-32601);
+  });
+
+  it('proves an account and an absent key against the header state root, at latest and older heights', async () => {
+    const v = formatAddress(addressFromPublicKey(validator.publicKey));
+    const stranger = formatAddress(addressFromPublicKey(SigningKey.generate().publicKey));
+    type Proof = { height: number; stateRoot: string; key: string; exists: boolean; value: string | null; decoded: { balance: string } | null; proof: string };
+    const present = (await call('state_getProof', [{ kind: 'account', id: v }])).result as Proof;
+    expect(present.exists).toBe(true);
+    expect(present.decoded!.balance).toBe('999999999999999999999999990');
+    const header = (await call('chain_getBlock', [present.height])).result as { stateRoot: string };
+    expect(header.stateRoot).toBe(present.stateRoot);
+    const ok = (p: Proof, value = p.value) => verifyProof(fromHex(p.stateRoot), fromHex(p.key), value ? fromHex(value) : undefined, fromHex(p.proof));
+    expect(ok(present)).toBe(true);
+    expect(ok(present, '0x00')).toBe(false);
+    const absent = (await call('state_getProof', [{ kind: 'account', id: stranger }])).result as Proof;
+    expect(absent.exists).toBe(false);
+    expect(ok(absent)).toBe(true);
+    const genesisProof = (await call('state_getProof', [{ kind: 'supply' }, 0])).result as Proof;
+    expect(genesisProof.height).toBe(0);
+    expect(ok(genesisProof)).toBe(true);
+    const raw = (await call('state_getProof', [present.key, present.height])).result as Proof;
+    expect(raw.value).toBe(present.value);
+    expect((await call('state_getProof', [{ kind: 'nope' }])).error?.data.code).toBe('rpc/invalid_params');
+  });
+
+  it('`tributary query proof` checks the proof, the header and its commit certificate', async () => {
+    const v = formatAddress(addressFromPublicKey(validator.publicKey));
+    const out = await cliJsonAsync<{ exists: boolean; verified: { proof: boolean; header: string } }>(['--home', home, '--rpc', url, 'query', 'proof', 'account', v]);
+    expect(out.exists).toBe(true);
+    expect(out.verified.proof).toBe(true);
+    expect(out.verified.header).toMatch(/valid commit certificate/);
   });
 
   it('still serves the chain after all of that', async () => {

@@ -24,6 +24,24 @@ export function cliJson<T = Record<string, unknown>>(args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * The CLI without blocking this process: needed when the node it talks to runs in this process
+ * (spawnSync would stop the node's event loop while the CLI waits for it).
+ */
+export function cliJsonAsync<T = Record<string, unknown>>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLI, [...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('exit', (status) => {
+      if (status !== 0) reject(new Error(`tributary ${args.join(' ')} failed (${status}): ${stderr}`));
+      else resolve(JSON.parse(stdout) as T);
+    });
+  });
+}
+
 export interface NodeProcess {
   child: ChildProcess;
   rpc: RpcClient;

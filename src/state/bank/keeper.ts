@@ -14,10 +14,10 @@ export interface Account {
   nonce: number;
 }
 export const AccountCodec = messageCodec<Account>(bankSchema, 'tributary.bank.Account');
-const SupplyCodec = messageCodec<{ amount: bigint }>(bankSchema, 'tributary.bank.Supply');
+export const SupplyCodec = messageCodec<{ amount: bigint }>(bankSchema, 'tributary.bank.Supply');
 
 export const ACCOUNT_PREFIX = utf8.encode('bank/acct/');
-const SUPPLY_KEY = utf8.encode('bank/supply');
+export const SUPPLY_KEY = utf8.encode('bank/supply');
 
 /** Transaction fees collect here during a block and go to the validators at its end. */
 export const FEE_COLLECTOR = moduleAddress('fee_collector');

@@ -3,7 +3,7 @@ import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../..
 import { TributaryError } from '../../errors.ts';
 import { parseAmount, splitLargestRemainder } from '../math.ts';
 import type { Module, TxDefinition } from '../module.ts';
-import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, bankSchema, readAccount, readSupply } from './keeper.ts';
+import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
 
 export interface MsgTransfer {
   to: Address;
@@ -68,6 +68,24 @@ export const bankModule: Module = {
       async handler(q) {
         return { supply: (await readSupply(q.state)).toString(), height: q.height };
       },
+    },
+  ],
+  stateKeys: [
+    {
+      kind: 'account',
+      description: 'balance and nonce of an address',
+      id: { name: 'address', kind: 'address' },
+      key: (id) => accountKey(id as Address),
+      view: (value) => {
+        const a = AccountCodec.decode(value);
+        return { balance: a.balance.toString(), nonce: a.nonce };
+      },
+    },
+    {
+      kind: 'supply',
+      description: 'total supply',
+      key: () => SUPPLY_KEY,
+      view: (value) => ({ amount: SupplyCodec.decode(value).amount.toString() }),
     },
   ],
   /** Fees collected in this block go to the validators in proportion to voting power. */
