@@ -106,7 +106,7 @@ describe('single-validator devnet as OS processes', () => {
     const tip = await rpc2.call<{ height: number }>('chain_status');
     expect(tip.height).toBeGreaterThanOrEqual(lastSeen.height);
     // Supply is the same at every height, before and after the crash.
-    for (let h = 0; h <= tip.height; h += Math.max(1, Math.floor(tip.height / 25))) {
+    for (let h = 0; h <= tip.height; h++) {
       expect((await rpc2.call<{ supply: string }>('bank_supply', [h])).supply).toBe(supply);
     }
     // The node keeps producing blocks and accepting transactions after the restart.
