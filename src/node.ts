@@ -14,6 +14,7 @@ import { StateTree } from './state/tree/index.ts';
 import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
 import { toHex } from './crypto/hash.ts';
+import { SignatureVerifier } from './crypto/verify-pool.ts';
 
 export type NodeErrorCode = 'node/inconsistent_storage';
 
@@ -64,7 +65,8 @@ export interface RunningNode {
 export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const { db, chain, app } = await openChain(home, { keepVersions: config.state.keepVersions, logger });
   const { key } = loadKey(homePaths(home).keys, config.validatorKey);
-  const mempool = new Mempool(app, config.mempool, logger.child({ module: 'mempool' }));
+  const verifier = SignatureVerifier.create();
+  const mempool = new Mempool(app, config.mempool, logger.child({ module: 'mempool' }), verifier);
   const engine = new SoloEngine({
     chain,
     mempool,
@@ -95,6 +97,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       stopping ??= (async () => {
         await rpc.close();
         await engine.stop();
+        await verifier.close();
         await db.close();
         logger.info({ height: chain.latestHeight }, 'node stopped');
       })();

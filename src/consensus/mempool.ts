@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Application } from '../state/app.ts';
-import type { DecodedTx } from '../state/tx.ts';
+import { badSignature, type DecodedTx } from '../state/tx.ts';
+import type { SignatureVerifier } from '../crypto/verify-pool.ts';
 
 export type MempoolErrorCode = 'mempool/full' | 'mempool/duplicate';
 
@@ -30,11 +31,14 @@ export class Mempool {
   private bytes = 0;
   private readonly countBySender = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
+  private readonly verifier: SignatureVerifier | undefined;
 
-  constructor(app: Application, limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS, logger?: Logger) {
+  /** With a `verifier`, signatures are checked on worker threads; without, inline. */
+  constructor(app: Application, limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS, logger?: Logger, verifier?: SignatureVerifier) {
     this.app = app;
     this.limits = limits;
     this.logger = logger;
+    this.verifier = verifier;
   }
 
   get size(): number {
@@ -54,9 +58,13 @@ export class Mempool {
 
   /** Decode, verify and admit; resolves to the transaction, rejects with a coded error. */
   async add(bytes: Uint8Array): Promise<DecodedTx> {
-    // Stateless checks (including the signature) run outside the lock: they need no shared state.
-    const tx = this.app.decodeTx(bytes);
+    // Stateless checks need no shared state and run before the lock. The signature check starts
+    // now (on a worker when there is one), but the transaction takes its place in the lock queue
+    // at once, so admission order is arrival order however verification interleaves.
+    const tx = this.app.decodeTx(bytes, this.verifier === undefined);
+    const verified = this.verifier?.verify(tx.body.sender_pubkey, tx.signBytes, tx.signature);
     return this.exclusive(async () => {
+      if (verified && !(await verified)) throw badSignature();
       const id = toHex(tx.hash);
       if (this.pending.has(id)) throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
       if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {

@@ -39,6 +39,9 @@ export interface DecodedTx {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly definition: TxDefinition<any>;
   readonly message: unknown;
+  /** Exact signed bytes and signature, for verifying off the main thread (`verifyTxSignature`). */
+  readonly signBytes: Uint8Array;
+  readonly signature: Uint8Array;
 }
 
 export interface SignTxInput {
@@ -104,8 +107,20 @@ export function decodeTx(
     throw new TributaryError('tx/malformed', `malformed ${body.type} payload: ${(e as Error).message}`);
   }
   definition.validateBasic(message);
-  if (opts.verifySignature !== false && !verifyEd25519(body.sender_pubkey, txSignBytes(signed.body), signed.signature)) {
-    throw new TributaryError('tx/bad_signature', 'signature does not verify against the sender key');
-  }
-  return { bytes, hash: txHash(bytes), body, sender: addressFromPublicKey(body.sender_pubkey), definition, message };
+  const tx: DecodedTx = {
+    bytes,
+    hash: txHash(bytes),
+    body,
+    sender: addressFromPublicKey(body.sender_pubkey),
+    definition,
+    message,
+    signBytes: txSignBytes(signed.body),
+    signature: signed.signature,
+  };
+  if (opts.verifySignature !== false && !verifyEd25519(body.sender_pubkey, tx.signBytes, tx.signature)) throw badSignature();
+  return tx;
+}
+
+export function badSignature(): TributaryError {
+  return new TributaryError('tx/bad_signature', 'signature does not verify against the sender key');
 }

@@ -6,6 +6,8 @@ import { FEE_COLLECTOR } from '../../src/state/bank/keeper.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { Mempool } from '../../src/consensus/mempool.ts';
 import { buildTx } from '../../src/state/tx.ts';
+import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
+import { SignedTxCodec } from '../../src/codec/core.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 const alice = SigningKey.generate();
@@ -76,6 +78,26 @@ describe('application: transfers, fees, nonces', () => {
 });
 
 describe('mempool admission', () => {
+  it('with signatures checked on a worker: arrival order is kept and a bad signature is refused with its code', async () => {
+    const chain = await TestChain.create({ funded: [{ key: alice, balance: 10n ** 20n }] });
+    const verifier = SignatureVerifier.create(1);
+    try {
+      const pool = new Mempool(chain.app, { maxTxs: 1000, maxBytes: 1 << 20 }, undefined, verifier);
+      const txs = Array.from({ length: 200 }, (_, nonce) =>
+        buildTx(alice, transferTx, { to: bobAddr, amount: 1n }, { chainId: 'test-chain', nonce, fee: 1000n }),
+      );
+      const forged = SignedTxCodec.decode(buildTx(alice, transferTx, { to: bobAddr, amount: 2n }, { chainId: 'test-chain', nonce: 200, fee: 1000n }));
+      forged.signature[0]! ^= 1;
+      const results = await Promise.allSettled([...txs, SignedTxCodec.encode(forged)].map((b) => pool.add(b)));
+      expect(results.slice(0, 200).every((r) => r.status === 'fulfilled')).toBe(true);
+      const last = results[200]!;
+      expect(last.status === 'rejected' && (last.reason as TributaryError).code).toBe('tx/bad_signature');
+      expect(pool.reap(1000, 1 << 20).map((t) => t.body.nonce)).toEqual(txs.map((_, i) => i));
+    } finally {
+      await verifier.close();
+    }
+  });
+
   it('admits in nonce order only, within the balance, and rejects each bad input with its code', async () => {
     const chain = await TestChain.create({ funded: [{ key: alice, balance: 10_000n }] });
     const pool = new Mempool(chain.app, { maxTxs: 3, maxBytes: 1 << 20 });

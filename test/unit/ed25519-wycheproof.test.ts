@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SigningKey, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
 import { fromHex } from '../../src/crypto/hash.ts';
+import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
 
 // Conformance vectors live in ../shared (beside the repository), never copied in.
 const VECTORS = fileURLToPath(new URL('../../../shared/vectors/wycheproof/ed25519_test.json', import.meta.url));
@@ -44,6 +45,17 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
       expect(disagreements).toEqual([]);
     });
   }
+
+  it('the worker-thread pool (the mempool path) agrees with Wycheproof on all vectors', async () => {
+    const pool = SignatureVerifier.create(1);
+    try {
+      const got = await Promise.all(cases.map((c) => pool.verify(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig))));
+      const disagreements = cases.filter((c, i) => got[i] !== (c.result === 'valid')).map((c) => c.tcId);
+      expect(disagreements).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
 
   it('both verifiers reject vector 151, which ZIP-215 verification accepts', () => {
     const v = cases.find((c) => c.tcId === 151)!;

@@ -1,0 +1,125 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { verifyEd25519 } from './ed25519.ts';
+import type { VerifyBatch } from './verify-worker.ts';
+
+interface Pending {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  resolve: (ok: boolean) => void;
+}
+
+const MAX_BATCH = 512;
+
+/**
+ * Ed25519 verification on worker threads, so the main thread can execute blocks while other
+ * cores check signatures. Requests made in the same turn of the event loop travel as one batch
+ * (one message per batch, not per signature: posting a message costs about as much as a verify).
+ * The workers run the very same `verifyEd25519`, so the acceptance rule does not change.
+ * Hand-written because no maintained package does batched Ed25519 over node:crypto workers.
+ */
+export class SignatureVerifier {
+  private readonly workers: Worker[];
+  private readonly inFlight: number[];
+  private readonly waiting = new Map<number, { worker: number; items: Pending[] }>();
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(workers: Worker[]) {
+    this.workers = workers;
+    this.inFlight = workers.map(() => 0);
+    workers.forEach((w, index) => {
+      w.on('message', (m: { id: number; results: Uint8Array }) => this.settle(m.id, m.results));
+      w.on('error', () => this.failWorker(index));
+      w.unref();
+    });
+  }
+
+  /** Workers = cores - 1 (the main thread keeps one); none on a single core, where it verifies inline. */
+  static create(workerCount = Math.max(0, availableParallelism() - 1)): SignatureVerifier {
+    const workers = Array.from({ length: workerCount }, () => new Worker(new URL('./verify-worker.ts', import.meta.url)));
+    return new SignatureVerifier(workers);
+  }
+
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    if (this.workers.length === 0 || this.closed) return Promise.resolve(verifyEd25519(publicKey, message, signature));
+    return new Promise((resolve) => {
+      this.queue.push({ publicKey, message, signature, resolve });
+      if (this.queue.length >= MAX_BATCH) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.queue.length > 0) {
+      const items = this.queue.splice(0, MAX_BATCH);
+      // Lengths are checked here: a malformed key or signature never reaches a worker.
+      const valid = items.filter((p) => {
+        if (p.publicKey.length === 32 && p.signature.length === 64) return true;
+        p.resolve(false);
+        return false;
+      });
+      if (valid.length === 0) continue;
+      let worker = 0;
+      for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[worker]!) worker = i;
+      const count = valid.length;
+      const publicKeys = new Uint8Array(count * 32);
+      const signatures = new Uint8Array(count * 64);
+      const offsets = new Uint32Array(count + 1);
+      let total = 0;
+      valid.forEach((p, i) => {
+        offsets[i] = total;
+        total += p.message.length;
+      });
+      offsets[count] = total;
+      const messages = new Uint8Array(total);
+      valid.forEach((p, i) => {
+        publicKeys.set(p.publicKey, i * 32);
+        signatures.set(p.signature, i * 64);
+        messages.set(p.message, offsets[i]!);
+      });
+      const id = this.nextId++;
+      this.waiting.set(id, { worker, items: valid });
+      // A worker keeps the process alive only while it has work: idle pools never block an exit.
+      if (this.inFlight[worker] === 0) this.workers[worker]!.ref();
+      this.inFlight[worker]! += count;
+      const batch: VerifyBatch = { id, count, publicKeys, signatures, messages, offsets };
+      this.workers[worker]!.postMessage(batch, [publicKeys.buffer, signatures.buffer, messages.buffer, offsets.buffer]);
+    }
+  }
+
+  private settle(id: number, results: Uint8Array): void {
+    const entry = this.waiting.get(id);
+    if (!entry) return;
+    this.waiting.delete(id);
+    this.inFlight[entry.worker]! -= entry.items.length;
+    if (this.inFlight[entry.worker] === 0) this.workers[entry.worker]!.unref();
+    entry.items.forEach((p, i) => p.resolve(results[i] === 1));
+  }
+
+  /** A dead worker's batches are verified inline, so no caller waits forever. */
+  private failWorker(index: number): void {
+    for (const [id, entry] of this.waiting) {
+      if (entry.worker !== index) continue;
+      this.waiting.delete(id);
+      for (const p of entry.items) p.resolve(verifyEd25519(p.publicKey, p.message, p.signature));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    for (const [id, entry] of this.waiting) {
+      this.waiting.delete(id);
+      for (const p of entry.items) p.resolve(verifyEd25519(p.publicKey, p.message, p.signature));
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
