@@ -1,0 +1,72 @@
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { homePaths, loadConfig, parseHostPort } from '../../src/config.ts';
+import { TributaryError } from '../../src/errors.ts';
+import { loadGenesis } from '../../src/genesis.ts';
+import { initHome } from '../../src/home.ts';
+import { createKey, listKeys, loadKey } from '../../src/keys.ts';
+import { tempHome } from '../helpers/process.ts';
+
+const homes: string[] = [];
+const fresh = () => {
+  const h = tempHome('tributary-home-');
+  homes.push(h);
+  return h;
+};
+afterEach(() => {
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+  delete process.env.TRIBUTARY_RPC;
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof TributaryError ? e.code : 'uncoded';
+  }
+  return undefined;
+}
+
+describe('home folder', () => {
+  it('init writes a genesis whose only validator is the new key, funded, and refuses to run twice', () => {
+    const home = fresh();
+    const { validator } = initHome(home, { nowMs: 1234 });
+    const genesis = loadGenesis(homePaths(home).genesis);
+    expect(genesis.validators.map((v) => Buffer.from(v.publicKey).toString('hex'))).toEqual([validator.publicKey]);
+    expect(genesis.accounts[0]!.balance).toBeGreaterThan(0n);
+    expect(genesis.genesisTimeMs).toBe(1234);
+    expect(codeOf(() => initHome(home))).toBe('home/exists');
+    expect(statSync(`${homePaths(home).keys}/validator.json`).mode & 0o777).toBe(0o600);
+  });
+
+  it('keys: create, list in name order, load; clear codes for duplicates, bad names and missing keys', () => {
+    const keys = homePaths(fresh()).keys;
+    const b = createKey(keys, 'bob');
+    createKey(keys, 'alice');
+    expect(listKeys(keys).map((k) => k.name)).toEqual(['alice', 'bob']);
+    expect(loadKey(keys, 'bob').info).toEqual(b);
+    expect(codeOf(() => createKey(keys, 'bob'))).toBe('keys/exists');
+    expect(codeOf(() => createKey(keys, '../evil'))).toBe('keys/invalid_name');
+    expect(codeOf(() => loadKey(keys, 'carol'))).toBe('keys/not_found');
+  });
+
+  it('config: file over defaults, environment over file', () => {
+    const home = fresh();
+    initHome(home);
+    const path = homePaths(home).config;
+    writeFileSync(path, JSON.stringify({ rpc: { port: 9000 }, state: { keepVersions: 100 } }));
+    expect(loadConfig(home).rpc).toMatchObject({ host: '127.0.0.1', port: 9000 });
+    expect(loadConfig(home).state.keepVersions).toBe(100);
+    process.env.TRIBUTARY_RPC = '0.0.0.0:9100';
+    expect(loadConfig(home).rpc).toMatchObject({ host: '0.0.0.0', port: 9100 });
+    writeFileSync(path, '{not json');
+    expect(codeOf(() => loadConfig(home))).toBe('config/invalid');
+  });
+
+  it('parses listen addresses', () => {
+    expect(parseHostPort('127.0.0.1:8545')).toEqual({ host: '127.0.0.1', port: 8545 });
+    expect(parseHostPort(':0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseHostPort('9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(codeOf(() => parseHostPort('host:99999'))).toBe('config/invalid');
+  });
+});
