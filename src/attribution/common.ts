@@ -8,6 +8,9 @@ import type { ParamSpec } from '../state/module.ts';
 /* Small helpers shared by the AI-economy modules: stateless field checks, CLI option parsing,
  * query parameter coercion and JSON views. */
 
+/** Thrown while turning command-line options into a message (never during execution). */
+export type CliErrorCode = 'cli/invalid';
+
 export const HASH_LENGTH = 32;
 
 export function requireHash<C extends string>(code: C, value: Uint8Array, what: string, optional = false): void {

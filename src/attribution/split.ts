@@ -1,5 +1,4 @@
 import type { Address } from '../crypto/address.ts';
-import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { BPS, bpsOf, splitLargestRemainder } from '../state/math.ts';
 import { byKindThenId } from './common.ts';
@@ -21,8 +20,7 @@ import { EdgeKind, NodeKind, TargetKind, type Leg, type LegRole, type ParentEdge
  *      split over its accepted contributions by accepted size, in acceptance order. A datanet
  *      with no accepted contribution passes its inflow to its owner ("curated").
  * Every split is exact largest remainder with lower index first on equal remainders, so the legs
- * always sum to the amount. Zero legs are left out; legs with the same role, node and recipient
- * are merged.
+ * always sum to the amount. Zero legs are left out; legs with the same role and node are merged.
  */
 
 export interface LineageVersion {
@@ -47,8 +45,8 @@ export interface LineageView {
   version(id: number): Promise<LineageVersion>;
   datanet(id: number): Promise<LineageDatanet>;
   contribution(id: number): Promise<AcceptedContribution>;
-  /** Called before each lineage node (version or datanet) and each contribution is processed; metering. */
-  visit?(what: 'node' | 'contribution'): void;
+  /** Called before lineage nodes (versions, datanets) or contributions are processed; metering. */
+  visit?(what: 'node' | 'contribution', count: number): void;
 }
 
 export interface SplitRequest {
@@ -72,18 +70,21 @@ export interface SplitResult {
 
 class LegBook {
   readonly legs: Leg[] = [];
-  private readonly index = new Map<string, number>();
+  /** Only a contribution can be credited twice (as a record target and through its datanet). */
+  private readonly contributionLeg = new Map<number, Leg>();
 
   add(role: LegRole, recipient: Address, amount: bigint, nodeKind: number, nodeId: number): void {
     if (amount === 0n) return;
-    const key = `${role}|${nodeKind}|${nodeId}|${toHex(recipient)}`;
-    const at = this.index.get(key);
-    if (at === undefined) {
-      this.index.set(key, this.legs.length);
-      this.legs.push({ role, recipient, amount, node_kind: nodeKind, node_id: nodeId });
-    } else {
-      this.legs[at]!.amount += amount;
+    if (role === 'contributed') {
+      const existing = this.contributionLeg.get(nodeId);
+      if (existing) {
+        existing.amount += amount;
+        return;
+      }
     }
+    const leg: Leg = { role, recipient, amount, node_kind: nodeKind, node_id: nodeId };
+    if (role === 'contributed') this.contributionLeg.set(nodeId, leg);
+    this.legs.push(leg);
   }
 }
 
@@ -92,7 +93,7 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
   let nodesVisited = 0;
   const visitNode = (): void => {
     nodesVisited++;
-    view.visit?.('node');
+    view.visit?.('node', 1);
   };
 
   const validators = bpsOf(req.amount, req.validatorBps);
@@ -143,10 +144,12 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
       return;
     }
     const parts = splitLargestRemainder(amount, datanet.accepted.map((c) => BigInt(c.size)));
+    let paid = 0;
+    for (const part of parts) if (part !== 0n) paid++;
+    view.visit?.('contribution', paid);
     for (let i = 0; i < parts.length; i++) {
       if (parts[i] === 0n) continue;
       const c = datanet.accepted[i]!;
-      view.visit?.('contribution');
       book.add('contributed', c.contributor, parts[i]!, NodeKind.contribution, c.id);
     }
   };
@@ -166,7 +169,7 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
       const part = parts[i]!;
       if (part === 0n) continue;
       if (w.kind === TargetKind.contribution) {
-        view.visit?.('contribution');
+        view.visit?.('contribution', 1);
         const c = await view.contribution(w.id);
         book.add('contributed', c.contributor, part, NodeKind.contribution, c.id);
       } else {

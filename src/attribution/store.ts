@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
 import { moduleAddress, type Address } from '../crypto/address.ts';
 import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
-import type { StateReader, WorkingState } from '../state/working-state.ts';
+import { keyId, type StateReader, type WorkingState } from '../state/working-state.ts';
 
 /*
  * Shared by the six AI-economy modules: record types and their canonical codecs, the state key
@@ -168,12 +168,19 @@ export const NODE_KIND_NAMES: Record<number, string> = {
   4: 'agent',
 };
 
+/** One credit of a payment, as the split produces it. */
 export interface Leg {
-  role: string;
+  role: LegRole;
   recipient: Address;
   amount: bigint;
   node_kind: number;
   node_id: number;
+}
+
+/** Stored role codes of payment legs. */
+export const LEG_ROLES: readonly LegRole[] = ['validated', 'treasury', 'executed', 'refined', 'curated', 'contributed'];
+export function legRoleCode(role: LegRole): number {
+  return LEG_ROLES.indexOf(role) + 1;
 }
 
 export interface Payment {
@@ -188,7 +195,10 @@ export interface Payment {
   height: number;
   tx_hash: Uint8Array;
   nodes_visited: number;
-  legs: Leg[];
+  leg_roles: number[];
+  leg_node_kinds: number[];
+  leg_node_ids: number[];
+  leg_amounts: bigint[];
 }
 
 export interface Earnings {
@@ -305,8 +315,23 @@ export const PREFIX = {
   action: p('agent/x/'),
 } as const;
 
+/** prefix ‖ each id as 8 bytes big-endian (so keys of one prefix sort by id). Hot: no temporaries. */
 export function idKey(prefix: Uint8Array, ...ids: number[]): Uint8Array {
-  return concatBytes(prefix, ...ids.map((id) => u64be(id)));
+  const out = new Uint8Array(prefix.length + 8 * ids.length);
+  out.set(prefix, 0);
+  let at = prefix.length;
+  for (const id of ids) {
+    let hi = Math.floor(id / 0x1_0000_0000);
+    let lo = id >>> 0;
+    for (let i = 3; i >= 0; i--) {
+      out[at + i] = hi & 0xff;
+      hi >>>= 8;
+      out[at + 4 + i] = lo & 0xff;
+      lo >>>= 8;
+    }
+    at += 8;
+  }
+  return out;
 }
 
 export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
@@ -315,13 +340,114 @@ export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array
 
 export const MARKER = Uint8Array.of(1);
 
+/*
+ * Decoded-value memo keyed by the encoded bytes object itself: a working state hands back the
+ * very Uint8Array it was given, so when a record written earlier in the block is read again its
+ * decode (which re-encodes to check canonical form) is skipped. Identity of the bytes object
+ * implies identical content, and a reverted write hands back a different object, so this cannot
+ * return a stale value. Values are copied in and out, top-level arrays included, so a caller
+ * mutating what it loaded (say, pushing to a list) cannot alter the memo. Nested messages and byte
+ * fields are shared: callers replace them rather than mutate them.
+ */
+const decodedByBytes = new WeakMap<Uint8Array, object>();
+
+function copyRecord<T>(value: T): T {
+  const out = { ...(value as Record<string, unknown>) };
+  for (const k in out) if (Array.isArray(out[k])) out[k] = [...(out[k] as unknown[])];
+  return out as T;
+}
+
 export async function load<T>(state: StateReader, c: MessageCodec<T>, key: Uint8Array): Promise<T | undefined> {
   const raw = await state.get(key);
-  return raw ? c.decode(raw) : undefined;
+  if (!raw) return undefined;
+  const memo = decodedByBytes.get(raw);
+  if (memo) return copyRecord(memo as T);
+  return c.decode(raw);
+}
+
+/*
+ * Every write to these modules' keys goes through `put`/`remove`, which note the key as written in
+ * that working state. That is what makes the read cache below safe.
+ */
+const writtenKeys = new WeakMap<WorkingState, Set<string>>();
+
+function markWritten(state: WorkingState, key: Uint8Array): void {
+  if (isDatanetRecordKey(key)) datanetWrites.set(state, datanetWriteCount(state) + 1);
+  let set = writtenKeys.get(state);
+  if (!set) {
+    set = new Set();
+    writtenKeys.set(state, set);
+  }
+  set.add(keyId(key));
+}
+
+/*
+ * Datanet records change rarely (creation, submission, acceptance) but every payment reads the
+ * lineage's datanets. Counting datanet-record writes per working state lets a derived value (the
+ * split's view of a datanet) be reused until the next such write, without comparing keys.
+ */
+const datanetWrites = new WeakMap<WorkingState, number>();
+
+function isDatanetRecordKey(key: Uint8Array): boolean {
+  const prefix = PREFIX.datanet;
+  if (key.length !== prefix.length + 8) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Datanet-record writes so far in this working state (including reverted ones). */
+export function datanetWriteCount(state: WorkingState): number {
+  return datanetWrites.get(state) ?? 0;
+}
+
+/** Whether this working state holds a write (possibly since reverted) of the key. */
+export function wasWritten(state: WorkingState, key: Uint8Array): boolean {
+  return writtenKeys.get(state)?.has(keyId(key)) ?? false;
+}
+
+export function put(state: WorkingState, key: Uint8Array, value: Uint8Array): void {
+  markWritten(state, key);
+  state.set(key, value);
+}
+
+export function remove(state: WorkingState, key: Uint8Array): void {
+  markWritten(state, key);
+  state.delete(key);
 }
 
 export function save<T>(state: WorkingState, c: MessageCodec<T>, key: Uint8Array, value: T): void {
-  state.set(key, c.encode(value));
+  const bytes = c.encode(value);
+  decodedByBytes.set(bytes, copyRecord(value as object));
+  put(state, key, bytes);
+}
+
+/*
+ * Read cache for the payment path. A payment reads the whole lineage (versions, ancestor sets,
+ * datanets, accepted-contribution index, contributions) but writes none of it, so without a cache
+ * every payment of a block goes to the database for the same few dozen records. During one working
+ * state's life (one block, or the mempool's check state between commits) a key that was never
+ * written in it always reads the same committed value, so the decoded value is kept beside that
+ * working state. A key written in it is always read from it directly. The cache changes speed
+ * only, never a result; cached objects are shared and must not be mutated.
+ */
+const readCache = new WeakMap<WorkingState, Map<string, unknown>>();
+
+export async function loadCached<T>(state: WorkingState, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
+  const id = keyId(key);
+  if (writtenKeys.get(state)?.has(id)) {
+    const raw = await state.get(key);
+    return raw ? parse(raw) : undefined;
+  }
+  let cache = readCache.get(state);
+  if (!cache) {
+    cache = new Map();
+    readCache.set(state, cache);
+  }
+  if (cache.has(id)) return cache.get(id) as T | undefined;
+  const raw = await state.get(key);
+  const value = raw ? parse(raw) : undefined;
+  cache.set(id, value);
+  return value;
 }
 
 export async function readId(state: StateReader, key: Uint8Array): Promise<number | undefined> {
@@ -330,7 +456,7 @@ export async function readId(state: StateReader, key: Uint8Array): Promise<numbe
 }
 
 export function writeId(state: WorkingState, key: Uint8Array, id: number): void {
-  state.set(key, u64be(id));
+  put(state, key, u64be(id));
 }
 
 /** Allocates the next id of a sequence; ids start at 1 so 0 can mean "none" on the wire. */

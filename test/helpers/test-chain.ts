@@ -11,6 +11,7 @@ import { buildTx } from '../../src/state/tx.ts';
 import { StateTree } from '../../src/state/tree/index.ts';
 import { MemoryKvStore, type KvStore } from '../../src/storage/db.ts';
 import type { Event, Receipt } from '../../src/codec/core.ts';
+import type { JsonValue } from '../../src/codec/json.ts';
 
 /**
  * An application driven block by block in-process, for module tests: real codec, real signatures,
@@ -78,8 +79,10 @@ export class TestChain {
   sign<M>(key: SigningKey, def: TxDefinition<M>, message: M, fee?: bigint): Uint8Array {
     const id = Buffer.from(key.publicKey).toString('hex');
     const nonce = this.nonces.get(id) ?? 0;
+    // Build first: a message refused by validateBasic must not use up the nonce.
+    const tx = buildTx(key, def, message, { chainId: this.genesis.chainId, nonce, fee: fee ?? this.genesis.params.minFee });
     this.nonces.set(id, nonce + 1);
-    return buildTx(key, def, message, { chainId: this.genesis.chainId, nonce, fee: fee ?? this.genesis.params.minFee });
+    return tx;
   }
 
   /** Execute one block holding `txs` (validate mode: every tx must be includable), commit it, check invariants. */
@@ -106,6 +109,22 @@ export class TestChain {
 
   async balance(address: Address): Promise<bigint> {
     return (await readAccount(this.app.queryContext(this.reader).state, address)).balance;
+  }
+
+  /** Every committed key and value (hex), for "nothing else changed" assertions. */
+  async snapshot(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for await (const [k, v] of this.app.queryContext(this.reader).iterate(new Uint8Array(0))) {
+      out.set(Buffer.from(k).toString('hex'), Buffer.from(v).toString('hex'));
+    }
+    return out;
+  }
+
+  /** Runs a query method (as RPC would) against the latest committed state. */
+  async query(method: string, params: Record<string, unknown> = {}): Promise<JsonValue> {
+    const def = this.app.registry.queries.find((q) => q.method === method);
+    if (!def) throw new Error(`no query method ${method}`);
+    return def.handler(this.app.queryContext(this.reader), params);
   }
 
   async expectInvariants(): Promise<void> {

@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contributeTx, createDatanetTx, reviewTx } from '../src/attribution/datanet.ts';
+import { payTx } from '../src/attribution/inference.ts';
+import { transferTx } from '../src/state/bank/module.ts';
+import { publishModelTx, registerModelTx } from '../src/attribution/model.ts';
+import { EdgeKind, Relation } from '../src/attribution/store.ts';
+import { addressFromPublicKey, formatAddress } from '../src/crypto/address.ts';
+import { SigningKey } from '../src/crypto/ed25519.ts';
+import { sha256, utf8 } from '../src/crypto/hash.ts';
+import { parseGenesis } from '../src/genesis.ts';
+import { defaultRegistry } from '../src/modules.ts';
+import { Application } from '../src/state/app.ts';
+import type { TxDefinition } from '../src/state/module.ts';
+import { buildTx } from '../src/state/tx.ts';
+import { StateTree } from '../src/state/tree/index.ts';
+import { LevelKvStore } from '../src/storage/db.ts';
+import { printTable, rate, type BenchRow } from './table.ts';
+
+/*
+ * Committed `inference/pay` throughput on one node, lineage depth 8: eight model versions in a
+ * chain M1 <- M2 <- ... <- M8, payments for M8. Two datanet layouts:
+ *   - "base datanets": M1 is trained on D1 and D2 and M5 adds D3, four contributions each
+ *     (a payment visits 8 versions and 3 datanets and credits 12 contributions);
+ *   - "datanet at every level": each Mi also cites its own datanet Di of three contributions
+ *     (8 versions, 8 datanets, 24 contributions: the heavy case).
+ * Pre-signed payments from many senders are decoded and signature-checked (app.decodeTx),
+ * executed (app.finalizeBlock), written to a real LevelDB (db.batch of the prepared ops) and
+ * committed (app.commit). Signing is not timed, nor the first (warm-up) block of payments.
+ */
+
+const SENDERS = 2_000;
+const BLOCK_TXS = 4_000;
+/** Timed blocks per layout (the heavy layout and the reference run half as many). */
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 5);
+const DEPTH = 8;
+const WARMUP_BLOCKS = 1;
+const FEE = 100_000n;
+
+interface Layout {
+  name: string;
+  /** datanets cited by version v (1-based) */
+  datanetsOf(v: number): number[];
+  datanets: number;
+  contributionsPerDatanet: number;
+  blocks: number;
+  /** false: the same harness with plain bank transfers, as the framework's reference point */
+  payments: boolean;
+}
+
+const LAYOUTS: Layout[] = [
+  { name: 'base datanets', datanetsOf: (v) => (v === 1 ? [1, 2] : v === 5 ? [3] : []), datanets: 3, contributionsPerDatanet: 4, blocks: BLOCKS, payments: true },
+  { name: 'datanet at every level', datanetsOf: (v) => [v], datanets: DEPTH, contributionsPerDatanet: 3, blocks: Math.max(1, Math.ceil(BLOCKS / 2)), payments: true },
+  { name: 'reference: bank/transfer', datanetsOf: () => [], datanets: 0, contributionsPerDatanet: 0, blocks: Math.max(1, Math.ceil(BLOCKS / 2)), payments: false },
+];
+
+export async function benchAttribution(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const layout of LAYOUTS) rows.push(...(await benchLayout(layout)));
+  return rows;
+}
+
+async function benchLayout(layout: Layout): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'trib-bench-attr-'));
+  const db = await LevelKvStore.open(dir);
+  try {
+    const keys = Array.from({ length: SENDERS }, (_, i) => new SigningKey(sha256(utf8.encode(`bench sender ${i}`))));
+    const builder = keys[0]!;
+    const validator = new SigningKey(sha256(utf8.encode('bench validator')));
+    const genesis = parseGenesis({
+      chainId: 'bench-attr',
+      genesisTimeMs: 1_700_000_000_000,
+      validators: [{ name: 'v0', publicKey: Buffer.from(validator.publicKey).toString('hex'), power: 1 }],
+      accounts: keys.map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: (10n ** 24n).toString() })),
+    });
+    const tree = await StateTree.open(db, { keepVersions: 2 });
+    const app = new Application({ tree, registry: defaultRegistry(), genesis });
+    await app.initChain();
+
+    const nonces = new Map<SigningKey, number>();
+    const sign = <M,>(key: SigningKey, def: TxDefinition<M>, m: M): Uint8Array => {
+      const nonce = nonces.get(key) ?? 0;
+      nonces.set(key, nonce + 1);
+      return buildTx(key, def, m, { chainId: genesis.chainId, nonce, fee: FEE });
+    };
+    let timeMs = genesis.genesisTimeMs;
+    const runBlock = async (txs: Uint8Array[]) => {
+      const decoded = txs.map((b) => app.decodeTx(b));
+      timeMs += 1000;
+      const block = await app.finalizeBlock(
+        { chainId: genesis.chainId, height: app.height + 1, timeMs, proposer: addressFromPublicKey(validator.publicKey) },
+        decoded,
+        'validate',
+      );
+      await db.batch(block.prepared.ops);
+      app.commit(block);
+      for (const r of block.receipts) if (r.failed) throw new Error(`setup tx failed: ${r.error_code} ${r.error_message}`);
+      return block;
+    };
+
+    // Setup: the datanets and their accepted contributions, then the depth-8 lineage.
+    if (layout.payments) {
+      const setup: Uint8Array[] = [];
+      for (let d = 1; d <= layout.datanets; d++) {
+        setup.push(sign(builder, createDatanetTx, { name: `d${d}`, metadata_hash: sha256(utf8.encode(`d${d}`)), licence: 'CC0', curators: [], min_stake: 0n, challenge_window: 0 }));
+      }
+      await runBlock(setup);
+      const contributions: Uint8Array[] = [];
+      for (let d = 1; d <= layout.datanets; d++) {
+        for (let c = 0; c < layout.contributionsPerDatanet; c++) {
+          contributions.push(sign(keys[1 + ((d * 3 + c) % 50)]!, contributeTx, { datanet_id: d, content_hash: sha256(utf8.encode(`data ${d}/${c}`)), size: 100 + c * 37, uri: '', stake: 0n }));
+        }
+      }
+      await runBlock(contributions);
+      await runBlock(Array.from({ length: layout.datanets * layout.contributionsPerDatanet }, (_, i) => sign(builder, reviewTx, { contribution_id: i + 1, accept: true })));
+      await runBlock([sign(builder, registerModelTx, { name: 'chain', metadata_hash: new Uint8Array(0) })]);
+      for (let v = 1; v <= DEPTH; v++) {
+        const parents = layout.datanetsOf(v).map((id) => ({ kind: EdgeKind.datanet as number, id, share_bps: 1_500 }));
+        if (v > 1) parents.push({ kind: EdgeKind.model, id: v - 1, share_bps: 4_000 });
+        await runBlock([
+          sign(builder, publishModelTx, {
+            family_id: 1,
+            weights_hash: sha256(utf8.encode(`w${v}`)),
+            config_hash: new Uint8Array(0),
+            recipe_hash: new Uint8Array(0),
+            relation: v === 1 ? Relation.base : Relation.finetune,
+            parents,
+          }),
+        ]);
+      }
+    }
+
+    // Pre-signed payments for the deepest version, round-robin over the senders.
+    const blocks: Uint8Array[][] = [];
+    let n = 0;
+    for (let b = 0; b < WARMUP_BLOCKS + layout.blocks; b++) {
+      const txs: Uint8Array[] = [];
+      for (let i = 0; i < BLOCK_TXS; i++, n++) {
+        if (!layout.payments) {
+          txs.push(sign(keys[n % SENDERS]!, transferTx, { to: addressFromPublicKey(keys[(n + 1) % SENDERS]!.publicKey), amount: 1n }));
+          continue;
+        }
+        txs.push(
+          sign(keys[n % SENDERS]!, payTx, {
+            model_version_id: DEPTH,
+            amount: 1_000_000n + BigInt(n),
+            request_hash: sha256(utf8.encode(`request ${n}`)),
+            response_hash: new Uint8Array(0),
+            agent_id: 0,
+            attribution_id: 0,
+          }),
+        );
+      }
+      blocks.push(txs);
+    }
+
+    let decodeMs = 0;
+    let executeMs = 0;
+    let commitMs = 0;
+    // The first block warms the JIT and the caches and is not timed.
+    for (const txs of blocks.splice(0, WARMUP_BLOCKS)) await runBlock(txs);
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    for (const txs of blocks) {
+      const t0 = performance.now();
+      const decoded = txs.map((b) => app.decodeTx(b));
+      const t1 = performance.now();
+      timeMs += 1000;
+      const block = await app.finalizeBlock(
+        { chainId: genesis.chainId, height: app.height + 1, timeMs, proposer: addressFromPublicKey(validator.publicKey) },
+        decoded,
+        'validate',
+      );
+      const t2 = performance.now();
+      await db.batch(block.prepared.ops);
+      app.commit(block);
+      const t3 = performance.now();
+      decodeMs += t1 - t0;
+      executeMs += t2 - t1;
+      commitMs += t3 - t2;
+      const failed = block.receipts.find((r) => r.failed);
+      if (failed) throw new Error(`payment failed: ${failed.error_code} ${failed.error_message}`);
+    }
+    const totalMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStarted);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const count = layout.blocks * BLOCK_TXS;
+    return [
+      { name: layout.payments ? `inference/pay committed, depth 8, ${layout.name}` : layout.name, value: rate(count, totalMs), unit: 'tx/s', note: `${count} txs in ${layout.blocks} blocks of ${BLOCK_TXS}, LevelDB, signing excluded` },
+      { name: '  same, per CPU second of this process', value: rate(count, cpuMs), unit: 'tx/s', note: 'user + system time of all its threads' },
+      { name: '  decode + signature check', value: (decodeMs / count * 1000).toFixed(1), unit: 'µs/tx' },
+      { name: '  execute (finalizeBlock, incl. tree prepare)', value: (executeMs / count * 1000).toFixed(1), unit: 'µs/tx' },
+      { name: '  write batch + commit', value: (commitMs / count * 1000).toFixed(1), unit: 'µs/tx' },
+    ];
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  printTable('attribution: committed inference payments', await benchAttribution());
+}

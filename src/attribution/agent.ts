@@ -1,0 +1,449 @@
+import { messageCodec } from '../codec/canonical.ts';
+import type { JsonValue } from '../codec/json.ts';
+import { formatAddress, type Address } from '../crypto/address.ts';
+import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
+import { bytesEqual, fromHex, sha256, toHex, utf8 } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import type { Module, TxDefinition } from '../state/module.ts';
+import type { StateReader } from '../state/working-state.ts';
+import {
+  PAGE_PARAMS,
+  cliAmount,
+  cliHex,
+  cliInt,
+  cliList,
+  cliString,
+  hexOrNull,
+  page,
+  paramId,
+  requireHash,
+  requireId,
+  requireText,
+  sortedUniqueBytes,
+} from './common.ts';
+import { executePayment, validatePaymentFields } from './inference.ts';
+import { readVersion } from './model.ts';
+import { aiParams } from './params.ts';
+import { readEarnings } from './rewards.ts';
+import {
+  AGENT_STAKE,
+  AgentActionCodec,
+  AgentCodec,
+  PREFIX,
+  agentAccount,
+  attributionSchema,
+  idKey,
+  load,
+  nextId,
+  save,
+  type Agent,
+  type AgentAction,
+} from './store.ts';
+import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+
+/*
+ * Agents. An agent is registered by its owner with controller keys, the model version it runs,
+ * a fee (bps of each payment it executes, capped by `maxFeeBps`), a spend limit per epoch
+ * (`epochBlocks` blocks, epoch = floor(height / epochBlocks)) and a stake escrowed in the agent
+ * stake account. It has its own account (derived from its id, no private key): others fund it
+ * with bank transfers, its fees accrue to it as rewards, and only `agent/act` spends from it,
+ * within the limit. Every action names the hash of the agent's previous action, so the history
+ * is a hash chain anyone can verify from `agent_getActions`.
+ */
+
+export type AgentErrorCode =
+  | 'agent/invalid'
+  | 'agent/not_found'
+  | 'agent/model_not_found'
+  | 'agent/fee_over_cap'
+  | 'agent/stake_too_low'
+  | 'agent/unauthorized'
+  | 'agent/spend_limit'
+  | 'agent/broken_chain';
+
+export interface MsgRegisterAgent {
+  name: string;
+  controllers: Uint8Array[];
+  model_version_id: number;
+  fee_bps: number;
+  spend_limit: bigint;
+  stake: bigint;
+}
+
+export interface ActPayment {
+  amount: bigint;
+  request_hash: Uint8Array;
+  response_hash: Uint8Array;
+  attribution_id: number;
+}
+
+export interface MsgAct {
+  agent_id: number;
+  kind: string;
+  model_version_id: number;
+  input_hash: Uint8Array;
+  output_hash: Uint8Array;
+  prev_action_hash: Uint8Array;
+  payment: ActPayment | undefined;
+}
+
+export const MAX_CONTROLLERS = 16;
+const ACTION_DOMAIN = utf8.encode('tributary/agent-action/v1\0');
+
+export function agentKey(id: number): Uint8Array {
+  return idKey(PREFIX.agent, id);
+}
+
+export async function readAgent(state: StateReader, id: number): Promise<Agent | undefined> {
+  return load(state, AgentCodec, agentKey(id));
+}
+
+/** The chain link: hash of the action record with its own hash field empty. */
+export function actionHash(action: AgentAction): Uint8Array {
+  return sha256(ACTION_DOMAIN, AgentActionCodec.encode({ ...action, action_hash: new Uint8Array(0) }));
+}
+
+function mayControl(agent: Agent, sender: Address, senderKey: Uint8Array): boolean {
+  return bytesEqual(agent.owner, sender) || agent.controllers.some((k) => bytesEqual(k, senderKey));
+}
+
+// ------------------------------------------------------------------ agent/register
+
+export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
+  type: 'agent/register',
+  codec: messageCodec<MsgRegisterAgent>(attributionSchema, 'tributary.attribution.MsgRegisterAgent'),
+  validateBasic(m) {
+    requireText('agent/invalid', m.name, 'name', 128, true);
+    if (m.controllers.length > MAX_CONTROLLERS) throw new TributaryError('agent/invalid', `at most ${MAX_CONTROLLERS} controllers`);
+    for (const k of m.controllers) {
+      if (k.length !== PUBLIC_KEY_LENGTH) throw new TributaryError('agent/invalid', 'controller keys are 32-byte Ed25519 public keys');
+    }
+    sortedUniqueBytes('agent/invalid', m.controllers, 'controllers');
+    requireId('agent/invalid', m.model_version_id, 'model_version_id');
+    if (!Number.isSafeInteger(m.fee_bps) || m.fee_bps < 0 || m.fee_bps > 10_000) throw new TributaryError('agent/invalid', 'fee_bps is 0..10000');
+  },
+  async execute(ctx, m) {
+    const params = aiParams(ctx.params).agent;
+    if (m.fee_bps > params.maxFeeBps) {
+      throw new TributaryError('agent/fee_over_cap', `fee ${m.fee_bps} bps is above the cap ${params.maxFeeBps}`, { cap: params.maxFeeBps });
+    }
+    if (m.stake < params.minStake) {
+      throw new TributaryError('agent/stake_too_low', `stake ${m.stake} is below the minimum ${params.minStake}`, { minStake: params.minStake.toString() });
+    }
+    if (!(await readVersion(ctx.state, m.model_version_id))) {
+      throw new TributaryError('agent/model_not_found', `model version ${m.model_version_id} does not exist`);
+    }
+    await ctx.bank.transfer(ctx.sender, AGENT_STAKE, m.stake);
+    const id = await nextId(ctx.state, PREFIX.agentSeq);
+    const agent: Agent = {
+      id,
+      owner: ctx.sender,
+      name: m.name,
+      controllers: sortedUniqueBytes('agent/invalid', m.controllers, 'controllers'),
+      model_version_id: m.model_version_id,
+      fee_bps: m.fee_bps,
+      spend_limit: m.spend_limit,
+      stake: m.stake,
+      account: agentAccount(id),
+      epoch: Math.floor(ctx.height / params.epochBlocks),
+      spent_in_epoch: 0n,
+      actions: 0,
+      last_action_hash: new Uint8Array(0),
+      payments_made: 0,
+      payments_executed: 0,
+      height: ctx.height,
+    };
+    save(ctx.state, AgentCodec, agentKey(id), agent);
+    ctx.emit('agent_registered', { agent_id: id, owner: formatAddress(ctx.sender), account: formatAddress(agent.account), fee_bps: m.fee_bps });
+  },
+  view(m) {
+    return {
+      name: m.name,
+      controllers: m.controllers.map((k) => '0x' + toHex(k)),
+      modelVersionId: m.model_version_id,
+      feeBps: m.fee_bps,
+      spendLimit: m.spend_limit.toString(),
+      stake: m.stake.toString(),
+    };
+  },
+  cli: {
+    name: 'agent-register',
+    description: 'register an agent you own; fund its account with a bank transfer',
+    options: [
+      { flags: '--name <text>', description: 'agent name', required: true },
+      { flags: '--model <versionId>', description: 'model version the agent runs', required: true },
+      { flags: '--controllers <hexKeys>', description: 'comma-separated Ed25519 public keys allowed to act for it' },
+      { flags: '--fee-bps <bps>', description: 'fee the agent earns on payments it executes', defaultValue: '0' },
+      { flags: '--spend-limit <baseUnits>', description: 'most the agent may pay per epoch', defaultValue: '0' },
+      { flags: '--stake <baseUnits>', description: 'stake escrowed while the agent exists', defaultValue: '0' },
+    ],
+    build(o) {
+      return {
+        name: cliString(o.name),
+        controllers: cliList(o.controllers).map((k) => fromHex(k)),
+        model_version_id: cliInt(o.model, 'model'),
+        fee_bps: cliInt(o.feeBps, 'fee-bps'),
+        spend_limit: cliAmount(o.spendLimit, 'spend-limit'),
+        stake: cliAmount(o.stake, 'stake'),
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ agent/act
+
+export const actTx: TxDefinition<MsgAct> = {
+  type: 'agent/act',
+  codec: messageCodec<MsgAct>(attributionSchema, 'tributary.attribution.MsgAct'),
+  validateBasic(m) {
+    requireId('agent/invalid', m.agent_id, 'agent_id');
+    requireText('agent/invalid', m.kind, 'kind', 64, true);
+    requireId('agent/invalid', m.model_version_id, 'model_version_id');
+    requireHash('agent/invalid', m.input_hash, 'input_hash');
+    requireHash('agent/invalid', m.output_hash, 'output_hash', true);
+    requireHash('agent/invalid', m.prev_action_hash, 'prev_action_hash', true);
+    if (m.payment) validatePaymentFields(m.payment.amount, m.payment.request_hash, m.payment.response_hash);
+  },
+  async execute(ctx, m) {
+    const params = aiParams(ctx.params).agent;
+    const agent = await readAgent(ctx.state, m.agent_id);
+    if (!agent) throw new TributaryError('agent/not_found', `agent ${m.agent_id} does not exist`);
+    if (!mayControl(agent, ctx.sender, ctx.senderPublicKey)) {
+      throw new TributaryError('agent/unauthorized', 'only the agent owner or a controller acts for it');
+    }
+    if (!bytesEqual(agent.last_action_hash, m.prev_action_hash)) {
+      throw new TributaryError('agent/broken_chain', 'prev_action_hash is not the agent\'s last action', {
+        expected: agent.last_action_hash.length ? '0x' + toHex(agent.last_action_hash) : null,
+      });
+    }
+    let paymentId = 0;
+    let queueCredits = (): void => {};
+    if (m.payment) {
+      const epoch = Math.floor(ctx.height / params.epochBlocks);
+      if (epoch !== agent.epoch) {
+        agent.epoch = epoch;
+        agent.spent_in_epoch = 0n;
+      }
+      if (agent.spent_in_epoch + m.payment.amount > agent.spend_limit) {
+        throw new TributaryError('agent/spend_limit', `spending ${m.payment.amount} would exceed the limit ${agent.spend_limit} of epoch ${epoch}`, {
+          spent: agent.spent_in_epoch.toString(),
+          limit: agent.spend_limit.toString(),
+        });
+      }
+      agent.spent_in_epoch += m.payment.amount;
+      const outcome = await executePayment(ctx, {
+        payer: agent.account,
+        versionId: m.model_version_id,
+        amount: m.payment.amount,
+        requestHash: m.payment.request_hash,
+        responseHash: m.payment.response_hash,
+        agent,
+        attributionId: m.payment.attribution_id,
+      });
+      paymentId = outcome.payment.id;
+      queueCredits = outcome.queueCredits;
+      agent.payments_made += 1;
+    } else if (!(await readVersion(ctx.state, m.model_version_id))) {
+      throw new TributaryError('agent/model_not_found', `model version ${m.model_version_id} does not exist`);
+    }
+    const action: AgentAction = {
+      agent_id: agent.id,
+      seq: agent.actions,
+      kind: m.kind,
+      model_version_id: m.model_version_id,
+      input_hash: m.input_hash,
+      output_hash: m.output_hash,
+      prev_action_hash: m.prev_action_hash,
+      payment_id: paymentId,
+      height: ctx.height,
+      tx_hash: ctx.txHash,
+      action_hash: new Uint8Array(0),
+    };
+    action.action_hash = actionHash(action);
+    save(ctx.state, AgentActionCodec, idKey(PREFIX.action, agent.id, action.seq), action);
+    agent.actions += 1;
+    agent.last_action_hash = action.action_hash;
+    save(ctx.state, AgentCodec, agentKey(agent.id), agent);
+    ctx.emit('agent_acted', { agent_id: agent.id, seq: action.seq, kind: m.kind, action_hash: toHex(action.action_hash), payment_id: paymentId });
+    queueCredits();
+  },
+  view(m) {
+    return {
+      agentId: m.agent_id,
+      kind: m.kind,
+      modelVersionId: m.model_version_id,
+      inputHash: hexOrNull(m.input_hash),
+      outputHash: hexOrNull(m.output_hash),
+      prevActionHash: hexOrNull(m.prev_action_hash),
+      payment: m.payment
+        ? {
+            amount: m.payment.amount.toString(),
+            requestHash: hexOrNull(m.payment.request_hash),
+            responseHash: hexOrNull(m.payment.response_hash),
+            attributionId: m.payment.attribution_id || null,
+          }
+        : null,
+    };
+  },
+  cli: {
+    name: 'agent-act',
+    description: 'record an agent action (owner or controller), optionally paying for an inference from the agent\'s account',
+    options: [
+      { flags: '--agent <id>', description: 'agent id', required: true },
+      { flags: '--kind <text>', description: 'kind of action, e.g. "inference"', required: true },
+      { flags: '--model <versionId>', description: 'model version used', required: true },
+      { flags: '--input-hash <hex>', description: '32-byte hash of the input', required: true },
+      { flags: '--output-hash <hex>', description: '32-byte hash of the output' },
+      { flags: '--prev <hex>', description: 'hash of the agent\'s previous action (omit for the first)' },
+      { flags: '--pay <baseUnits>', description: 'pay this amount for the inference from the agent\'s account' },
+      { flags: '--request-hash <hex>', description: 'request hash of the payment (default: the input hash)' },
+      { flags: '--attribution <id>', description: 'attribution record for the payment' },
+    ],
+    build(o) {
+      const input = cliHex(o.inputHash);
+      const output = cliHex(o.outputHash);
+      const pay = cliAmount(o.pay, 'pay');
+      const requestHash = cliHex(o.requestHash);
+      return {
+        agent_id: cliInt(o.agent, 'agent'),
+        kind: cliString(o.kind),
+        model_version_id: cliInt(o.model, 'model'),
+        input_hash: input,
+        output_hash: output,
+        prev_action_hash: cliHex(o.prev),
+        payment:
+          pay > 0n
+            ? { amount: pay, request_hash: requestHash.length ? requestHash : input, response_hash: output, attribution_id: cliInt(o.attribution, 'attribution') }
+            : undefined,
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ queries
+
+export function actionView(a: AgentAction): JsonValue {
+  return {
+    agentId: a.agent_id,
+    seq: a.seq,
+    kind: a.kind,
+    modelVersionId: a.model_version_id,
+    inputHash: hexOrNull(a.input_hash),
+    outputHash: hexOrNull(a.output_hash),
+    prevActionHash: hexOrNull(a.prev_action_hash),
+    actionHash: hexOrNull(a.action_hash),
+    paymentId: a.payment_id || null,
+    height: a.height,
+    txHash: hexOrNull(a.tx_hash),
+  };
+}
+
+async function requireAgent(state: StateReader, id: number): Promise<Agent> {
+  const a = await readAgent(state, id);
+  if (!a) throw new TributaryError('agent/not_found', `agent ${id} does not exist`);
+  return a;
+}
+
+export const agentModule: Module = {
+  name: 'agent',
+  txs: [registerAgentTx, actTx],
+  stateKeys: [
+    {
+      kind: 'agent',
+      description: 'an agent record (owner, controllers, fee, spend limit, last action hash)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => agentKey(id as number),
+      view: (value) => {
+        const a = AgentCodec.decode(value);
+        return {
+          id: a.id,
+          owner: formatAddress(a.owner),
+          account: formatAddress(a.account),
+          feeBps: a.fee_bps,
+          spendLimit: a.spend_limit.toString(),
+          spentInEpoch: a.spent_in_epoch.toString(),
+          epoch: a.epoch,
+          actions: a.actions,
+          lastActionHash: hexOrNull(a.last_action_hash),
+        };
+      },
+    },
+    {
+      kind: 'agent_action',
+      description: 'one agent action (by agent id and sequence number, as "agentId:seq")',
+      id: { name: 'id', kind: 'string' },
+      key: (id) => {
+        const m = /^([0-9]+):([0-9]+)$/.exec(String(id));
+        if (!m) throw new TributaryError('agent/invalid', 'agent action id is "<agentId>:<seq>"');
+        return idKey(PREFIX.action, Number(m[1]), Number(m[2]));
+      },
+      view: (value) => actionView(AgentActionCodec.decode(value)),
+    },
+  ],
+  queries: [
+    {
+      method: 'agent_get',
+      description: 'an agent: owner, controllers, fee, spend limit and this epoch\'s spending, balance, earnings and counters',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'agent',
+      async handler(q, p) {
+        const a = await requireAgent(q.state, paramId(p.id));
+        const raw = await q.state.get(accountKey(a.account));
+        const earnings = await readEarnings(q.state, a.account);
+        return {
+          id: a.id,
+          owner: formatAddress(a.owner),
+          name: a.name,
+          account: formatAddress(a.account),
+          balance: (raw ? AccountCodec.decode(raw).balance : 0n).toString(),
+          controllers: a.controllers.map((k) => '0x' + toHex(k)),
+          modelVersionId: a.model_version_id,
+          feeBps: a.fee_bps,
+          spendLimit: a.spend_limit.toString(),
+          epoch: a.epoch,
+          spentInEpoch: a.spent_in_epoch.toString(),
+          stake: a.stake.toString(),
+          actions: a.actions,
+          lastActionHash: hexOrNull(a.last_action_hash),
+          paymentsMade: a.payments_made,
+          paymentsExecuted: a.payments_executed,
+          earnedFees: earnings.executed.toString(),
+          claimable: earnings.claimable.toString(),
+          height: a.height,
+        };
+      },
+    },
+    {
+      method: 'agent_getActions',
+      description: 'an agent\'s actions in order (a hash chain: each names the previous action\'s hash), paginated',
+      params: [{ name: 'id', kind: 'integer' }, ...PAGE_PARAMS],
+      cli: 'agent-actions',
+      async handler(q, p) {
+        const a = await requireAgent(q.state, paramId(p.id));
+        const { offset, limit } = page(p);
+        const actions: JsonValue[] = [];
+        for (let seq = offset; seq < Math.min(a.actions, offset + limit); seq++) {
+          const action = await load(q.state, AgentActionCodec, idKey(PREFIX.action, a.id, seq));
+          if (action) actions.push(actionView(action));
+        }
+        return { agentId: a.id, total: a.actions, offset, limit, actions };
+      },
+    },
+  ],
+  async initGenesis(ctx) {
+    aiParams(ctx.params);
+  },
+  invariants: [
+    {
+      name: 'agent stake account holds exactly the agents\' stakes',
+      async check(q) {
+        let staked = 0n;
+        for await (const [, v] of q.iterate(PREFIX.agent)) staked += AgentCodec.decode(v).stake;
+        const raw = await q.state.get(accountKey(AGENT_STAKE));
+        const held = raw ? AccountCodec.decode(raw).balance : 0n;
+        return held === staked ? undefined : `agent stake account ${held} != stakes ${staked}`;
+      },
+    },
+  ],
+};
+

@@ -1,0 +1,527 @@
+import { messageCodec } from '../codec/canonical.ts';
+import type { JsonValue } from '../codec/json.ts';
+import { formatAddress, type Address } from '../crypto/address.ts';
+import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { StateReader, WorkingState } from '../state/working-state.ts';
+import { appendLeaf, frontierRoot } from './accumulator.ts';
+import {
+  PAGE_PARAMS,
+  cliAddresses,
+  cliAmount,
+  cliHex,
+  cliInt,
+  cliString,
+  hexOrNull,
+  page,
+  paramId,
+  requireAddress,
+  requireHash,
+  requireId,
+  requireText,
+  sortedUniqueBytes,
+} from './common.ts';
+import { aiParams } from './params.ts';
+import { EarningsBook } from './rewards.ts';
+import {
+  CONTRIBUTION_STATUS_NAMES,
+  ContributionCodec,
+  ContributionLeafCodec,
+  ContributionStatus,
+  DATANET_ESCROW,
+  DatanetCodec,
+  IdListCodec,
+  MARKER,
+  PREFIX,
+  attributionSchema,
+  bytesKey,
+  idKey,
+  load,
+  nextId,
+  put,
+  remove,
+  readId,
+  save,
+  writeId,
+  type Contribution,
+  type Datanet,
+} from './store.ts';
+import { EMPTY_LIST_ROOT } from '../crypto/merkle.ts';
+
+/*
+ * Datanets: curated collections of contributed data. A contribution escrows a stake (at least the
+ * datanet's minimum) in the datanet escrow account. The owner or a curator reviews it:
+ *   - rejected: the stake goes straight back;
+ *   - accepted: the contribution is appended to the datanet's Merkle accumulator (the datanet's
+ *     version is its leaf count) and its content hash is claimed chain-wide, so the same data can
+ *     be accepted only once across all datanets. The stake stays escrowed for the challenge window
+ *     (disputes, a later issue, will slash it there); at the end of block reviewed_height + window
+ *     the stake is returned and the rewards the contribution earned meanwhile vest.
+ * A copy (content hash already accepted) is refused at submission and at review with
+ * `datanet/duplicate_content`, naming the original contribution.
+ */
+
+export type DatanetErrorCode =
+  | 'datanet/invalid'
+  | 'datanet/not_found'
+  | 'datanet/contribution_not_found'
+  | 'datanet/duplicate_content'
+  | 'datanet/unauthorized'
+  | 'datanet/stake_too_low'
+  | 'datanet/not_pending'
+  | 'datanet/too_many_curators'
+  | 'datanet/window_too_long';
+
+export interface MsgCreateDatanet {
+  name: string;
+  metadata_hash: Uint8Array;
+  licence: string;
+  curators: Address[];
+  min_stake: bigint;
+  challenge_window: number;
+}
+
+export interface MsgContribute {
+  datanet_id: number;
+  content_hash: Uint8Array;
+  size: number;
+  uri: string;
+  stake: bigint;
+}
+
+export interface MsgReview {
+  contribution_id: number;
+  accept: boolean;
+}
+
+export function datanetKey(id: number): Uint8Array {
+  return idKey(PREFIX.datanet, id);
+}
+export function contributionKey(id: number): Uint8Array {
+  return idKey(PREFIX.contribution, id);
+}
+
+export async function readDatanet(state: StateReader, id: number): Promise<Datanet | undefined> {
+  return load(state, DatanetCodec, datanetKey(id));
+}
+export async function readContribution(state: StateReader, id: number): Promise<Contribution | undefined> {
+  return load(state, ContributionCodec, contributionKey(id));
+}
+export function writeContribution(state: WorkingState, c: Contribution): void {
+  save(state, ContributionCodec, contributionKey(c.id), c);
+}
+
+function isCuratorOrOwner(datanet: Datanet, who: Address): boolean {
+  return bytesEqual(datanet.owner, who) || datanet.curators.some((c) => bytesEqual(c, who));
+}
+
+// ------------------------------------------------------------------ datanet/create
+
+export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
+  type: 'datanet/create',
+  codec: messageCodec<MsgCreateDatanet>(attributionSchema, 'tributary.attribution.MsgCreateDatanet'),
+  validateBasic(m) {
+    requireText('datanet/invalid', m.name, 'name', 128, true);
+    requireHash('datanet/invalid', m.metadata_hash, 'metadata_hash');
+    requireText('datanet/invalid', m.licence, 'licence', 128, true);
+    for (const c of m.curators) requireAddress('datanet/invalid', c, 'curators');
+    sortedUniqueBytes('datanet/invalid', m.curators, 'curators');
+    if (!Number.isSafeInteger(m.challenge_window) || m.challenge_window < 0) throw new TributaryError('datanet/invalid', 'challenge_window');
+  },
+  async execute(ctx, m) {
+    const params = aiParams(ctx.params).datanet;
+    if (m.curators.length > params.maxCurators) {
+      throw new TributaryError('datanet/too_many_curators', `at most ${params.maxCurators} curators`, { max: params.maxCurators });
+    }
+    if (m.challenge_window > params.maxChallengeWindow) {
+      throw new TributaryError('datanet/window_too_long', `challenge window above ${params.maxChallengeWindow} blocks`);
+    }
+    const id = await nextId(ctx.state, PREFIX.datanetSeq);
+    const datanet: Datanet = {
+      id,
+      owner: ctx.sender,
+      name: m.name,
+      metadata_hash: m.metadata_hash,
+      licence: m.licence,
+      curators: sortedUniqueBytes('datanet/invalid', m.curators, 'curators'),
+      min_stake: m.min_stake,
+      challenge_window: m.challenge_window,
+      version: 0,
+      contributions_root: EMPTY_LIST_ROOT,
+      frontier: [],
+      accepted_size: 0,
+      submitted: 0,
+      created_height: ctx.height,
+    };
+    save(ctx.state, DatanetCodec, datanetKey(id), datanet);
+    ctx.emit('datanet_created', { datanet_id: id, owner: formatAddress(ctx.sender), name: m.name });
+  },
+  view(m) {
+    return {
+      name: m.name,
+      metadataHash: hexOrNull(m.metadata_hash),
+      licence: m.licence,
+      curators: m.curators.map(formatAddress),
+      minStake: m.min_stake.toString(),
+      challengeWindow: m.challenge_window,
+    };
+  },
+  cli: {
+    name: 'datanet-create',
+    description: 'create a datanet you own',
+    options: [
+      { flags: '--name <text>', description: 'datanet name', required: true },
+      { flags: '--metadata-hash <hex>', description: '32-byte hash of the metadata document', required: true },
+      { flags: '--licence <spdx>', description: 'licence of the data, e.g. CC-BY-4.0', required: true },
+      { flags: '--curators <addresses>', description: 'comma-separated curator addresses' },
+      { flags: '--min-stake <baseUnits>', description: 'minimum stake per contribution', defaultValue: '0' },
+      { flags: '--challenge-window <blocks>', description: 'blocks before an accepted contribution vests', defaultValue: '0' },
+    ],
+    build(o) {
+      return {
+        name: cliString(o.name),
+        metadata_hash: cliHex(o.metadataHash),
+        licence: cliString(o.licence),
+        curators: cliAddresses(o.curators),
+        min_stake: cliAmount(o.minStake, 'min-stake'),
+        challenge_window: cliInt(o.challengeWindow, 'challenge-window'),
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ datanet/contribute
+
+async function acceptedOriginal(state: StateReader, contentHash: Uint8Array): Promise<number | undefined> {
+  return readId(state, bytesKey(PREFIX.content, contentHash));
+}
+
+function duplicate(contentHash: Uint8Array, originalId: number): never {
+  throw new TributaryError('datanet/duplicate_content', `content ${toHex(contentHash)} was already accepted as contribution ${originalId}`, {
+    originalContributionId: originalId,
+  });
+}
+
+export const contributeTx: TxDefinition<MsgContribute> = {
+  type: 'datanet/contribute',
+  codec: messageCodec<MsgContribute>(attributionSchema, 'tributary.attribution.MsgContribute'),
+  validateBasic(m) {
+    requireId('datanet/invalid', m.datanet_id, 'datanet_id');
+    requireHash('datanet/invalid', m.content_hash, 'content_hash');
+    if (!Number.isSafeInteger(m.size) || m.size < 1) throw new TributaryError('datanet/invalid', 'size must be at least 1 byte');
+    requireText('datanet/invalid', m.uri, 'uri', 512);
+  },
+  async execute(ctx, m) {
+    const datanet = await readDatanet(ctx.state, m.datanet_id);
+    if (!datanet) throw new TributaryError('datanet/not_found', `datanet ${m.datanet_id} does not exist`, { datanetId: m.datanet_id });
+    const original = await acceptedOriginal(ctx.state, m.content_hash);
+    if (original !== undefined) duplicate(m.content_hash, original);
+    if (m.stake < datanet.min_stake) {
+      throw new TributaryError('datanet/stake_too_low', `stake ${m.stake} is below the minimum ${datanet.min_stake}`, {
+        minStake: datanet.min_stake.toString(),
+      });
+    }
+    await ctx.bank.transfer(ctx.sender, DATANET_ESCROW, m.stake);
+    const id = await nextId(ctx.state, PREFIX.contributionSeq);
+    writeContribution(ctx.state, {
+      id,
+      datanet_id: datanet.id,
+      contributor: ctx.sender,
+      content_hash: m.content_hash,
+      size: m.size,
+      uri: m.uri,
+      stake: m.stake,
+      status: ContributionStatus.pending,
+      submitted_height: ctx.height,
+      reviewed_height: 0,
+      reviewer: new Uint8Array(0),
+      leaf_index: 0,
+      vest_height: 0,
+      vested: false,
+      earned: 0n,
+      locked: 0n,
+      paid_count: 0,
+    });
+    writeId(ctx.state, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
+    put(ctx.state, bytesKey(PREFIX.byContributor, ctx.sender, idKey(new Uint8Array(0), id)), MARKER);
+    datanet.submitted += 1;
+    save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
+    ctx.emit('contribution_submitted', {
+      contribution_id: id,
+      datanet_id: datanet.id,
+      contributor: formatAddress(ctx.sender),
+      content_hash: toHex(m.content_hash),
+      stake: m.stake,
+    });
+  },
+  view(m) {
+    return { datanetId: m.datanet_id, contentHash: hexOrNull(m.content_hash), size: m.size, uri: m.uri, stake: m.stake.toString() };
+  },
+  cli: {
+    name: 'datanet-contribute',
+    description: 'submit data to a datanet, escrowing a stake',
+    options: [
+      { flags: '--datanet <id>', description: 'datanet id', required: true },
+      { flags: '--content-hash <hex>', description: '32-byte hash of the canonical data', required: true },
+      { flags: '--size <bytes>', description: 'size of the data in bytes', required: true },
+      { flags: '--uri <uri>', description: 'where the data can be fetched', defaultValue: '' },
+      { flags: '--stake <baseUnits>', description: 'stake escrowed until the challenge window ends', defaultValue: '0' },
+    ],
+    build(o) {
+      return {
+        datanet_id: cliInt(o.datanet, 'datanet'),
+        content_hash: cliHex(o.contentHash),
+        size: cliInt(o.size, 'size'),
+        uri: cliString(o.uri),
+        stake: cliAmount(o.stake, 'stake'),
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ datanet/review
+
+function vestingKey(height: number): Uint8Array {
+  return idKey(PREFIX.vesting, height);
+}
+
+/** Returns the stake and releases locked rewards; the contribution's challenge window is over. */
+async function vest(state: WorkingState, bank: { transfer(from: Address, to: Address, amount: bigint): Promise<void> }, c: Contribution, earnings: EarningsBook): Promise<void> {
+  await bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
+  if (c.locked > 0n) await earnings.release(c.contributor, c.locked);
+  c.locked = 0n;
+  c.vested = true;
+  writeContribution(state, c);
+}
+
+export const reviewTx: TxDefinition<MsgReview> = {
+  type: 'datanet/review',
+  codec: messageCodec<MsgReview>(attributionSchema, 'tributary.attribution.MsgReview'),
+  validateBasic(m) {
+    requireId('datanet/invalid', m.contribution_id, 'contribution_id');
+  },
+  async execute(ctx, m) {
+    const c = await readContribution(ctx.state, m.contribution_id);
+    if (!c) throw new TributaryError('datanet/contribution_not_found', `contribution ${m.contribution_id} does not exist`);
+    const datanet = (await readDatanet(ctx.state, c.datanet_id))!;
+    if (!isCuratorOrOwner(datanet, ctx.sender)) {
+      throw new TributaryError('datanet/unauthorized', 'only the datanet owner or a curator reviews contributions');
+    }
+    if (c.status !== ContributionStatus.pending) {
+      throw new TributaryError('datanet/not_pending', `contribution ${c.id} is ${CONTRIBUTION_STATUS_NAMES[c.status]}`);
+    }
+    c.reviewed_height = ctx.height;
+    c.reviewer = ctx.sender;
+    if (!m.accept) {
+      c.status = ContributionStatus.rejected;
+      await ctx.bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
+      writeContribution(ctx.state, c);
+      ctx.emit('contribution_rejected', { contribution_id: c.id, datanet_id: datanet.id, stake_returned: c.stake });
+      return;
+    }
+    const original = await acceptedOriginal(ctx.state, c.content_hash);
+    if (original !== undefined) duplicate(c.content_hash, original);
+    put(ctx.state, bytesKey(PREFIX.content, c.content_hash), idKey(new Uint8Array(0), c.id));
+    c.status = ContributionStatus.accepted;
+    c.leaf_index = datanet.version;
+    c.vest_height = ctx.height + datanet.challenge_window;
+    const leaf = ContributionLeafCodec.encode({
+      datanet_id: datanet.id,
+      contribution_id: c.id,
+      content_hash: c.content_hash,
+      size: c.size,
+      contributor: c.contributor,
+    });
+    datanet.frontier = appendLeaf(datanet.frontier, leaf);
+    datanet.contributions_root = frontierRoot(datanet.frontier);
+    writeId(ctx.state, idKey(PREFIX.accepted, datanet.id, datanet.version), c.id);
+    datanet.version += 1;
+    datanet.accepted_size += c.size;
+    save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
+    if (datanet.challenge_window === 0) {
+      const earnings = new EarningsBook(ctx.state);
+      await vest(ctx.state, ctx.bank, c, earnings);
+      earnings.flush();
+    } else {
+      writeContribution(ctx.state, c);
+      const queue = (await load(ctx.state, IdListCodec, vestingKey(c.vest_height))) ?? { ids: [] };
+      queue.ids.push(c.id);
+      save(ctx.state, IdListCodec, vestingKey(c.vest_height), queue);
+    }
+    ctx.emit('contribution_accepted', {
+      contribution_id: c.id,
+      datanet_id: datanet.id,
+      leaf_index: c.leaf_index,
+      version: datanet.version,
+      root: toHex(datanet.contributions_root),
+      vest_height: c.vest_height,
+    });
+  },
+  view(m) {
+    return { contributionId: m.contribution_id, accept: m.accept };
+  },
+  cli: {
+    name: 'datanet-review',
+    description: 'accept or reject a pending contribution (datanet owner or curator)',
+    options: [
+      { flags: '--contribution <id>', description: 'contribution id', required: true },
+      { flags: '--accept', description: 'accept the contribution' },
+      { flags: '--reject', description: 'reject the contribution (returns its stake)' },
+    ],
+    build(o) {
+      if (o.accept === o.reject) throw new TributaryError('cli/invalid', 'give exactly one of --accept and --reject');
+      return { contribution_id: cliInt(o.contribution, 'contribution'), accept: o.accept === true };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ views and queries
+
+export function datanetView(d: Datanet): JsonValue {
+  return {
+    id: d.id,
+    owner: formatAddress(d.owner),
+    name: d.name,
+    metadataHash: hexOrNull(d.metadata_hash),
+    licence: d.licence,
+    curators: d.curators.map(formatAddress),
+    minStake: d.min_stake.toString(),
+    challengeWindow: d.challenge_window,
+    version: d.version,
+    contributionsRoot: hexOrNull(d.contributions_root),
+    acceptedCount: d.version,
+    acceptedSize: d.accepted_size,
+    submitted: d.submitted,
+    createdHeight: d.created_height,
+  };
+}
+
+export function contributionView(c: Contribution): JsonValue {
+  return {
+    id: c.id,
+    datanetId: c.datanet_id,
+    contributor: formatAddress(c.contributor),
+    contentHash: hexOrNull(c.content_hash),
+    size: c.size,
+    uri: c.uri,
+    stake: c.stake.toString(),
+    status: CONTRIBUTION_STATUS_NAMES[c.status] ?? 'unknown',
+    submittedHeight: c.submitted_height,
+    reviewedHeight: c.reviewed_height || null,
+    reviewer: c.reviewer.length ? formatAddress(c.reviewer) : null,
+    leafIndex: c.status === ContributionStatus.accepted ? c.leaf_index : null,
+    vestHeight: c.status === ContributionStatus.accepted ? c.vest_height : null,
+    vested: c.vested,
+    earned: c.earned.toString(),
+    locked: c.locked.toString(),
+    paidCount: c.paid_count,
+  };
+}
+
+async function requireDatanet(q: QueryContext, id: number): Promise<Datanet> {
+  const d = await readDatanet(q.state, id);
+  if (!d) throw new TributaryError('datanet/not_found', `datanet ${id} does not exist`, { datanetId: id });
+  return d;
+}
+
+export const datanetModule: Module = {
+  name: 'datanet',
+  txs: [createDatanetTx, contributeTx, reviewTx],
+  stateKeys: [
+    {
+      kind: 'datanet',
+      description: 'a datanet record (owner, stake rule, version, Merkle root and frontier of accepted contributions)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => datanetKey(id as number),
+      view: (value) => datanetView(DatanetCodec.decode(value)),
+    },
+    {
+      kind: 'contribution',
+      description: 'a contribution record (status, stake, vesting, earned and locked rewards)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => contributionKey(id as number),
+      view: (value) => contributionView(ContributionCodec.decode(value)),
+    },
+    {
+      kind: 'content',
+      description: 'which accepted contribution holds a content hash (chain-wide duplicate check)',
+      id: { name: 'contentHash', kind: 'hash' },
+      key: (id) => bytesKey(PREFIX.content, id as Uint8Array),
+      view: (value) => ({ contributionId: readU64be(value) }),
+    },
+  ],
+  queries: [
+    {
+      method: 'datanet_get',
+      description: 'a datanet: owner, licence, curators, stake rule, version and Merkle root of accepted contributions',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'datanet',
+      async handler(q, p) {
+        return datanetView(await requireDatanet(q, paramId(p.id)));
+      },
+    },
+    {
+      method: 'datanet_listContributions',
+      description: 'contributions submitted to a datanet, in submission order, paginated',
+      params: [{ name: 'id', kind: 'integer' }, ...PAGE_PARAMS],
+      cli: 'datanet-contributions',
+      async handler(q, p) {
+        const d = await requireDatanet(q, paramId(p.id));
+        const { offset, limit } = page(p);
+        const items: JsonValue[] = [];
+        for (let i = offset; i < Math.min(d.submitted, offset + limit); i++) {
+          const id = await readId(q.state, idKey(PREFIX.submitted, d.id, i));
+          const c = id === undefined ? undefined : await readContribution(q.state, id);
+          if (c) items.push(contributionView(c));
+        }
+        return { datanetId: d.id, total: d.submitted, offset, limit, contributions: items };
+      },
+    },
+    {
+      method: 'datanet_getContribution',
+      description: 'one contribution: status, stake, vesting and what it earned',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'contribution',
+      async handler(q, p) {
+        const id = paramId(p.id);
+        const c = await readContribution(q.state, id);
+        if (!c) throw new TributaryError('datanet/contribution_not_found', `contribution ${id} does not exist`);
+        return contributionView(c);
+      },
+    },
+  ],
+  async initGenesis(ctx) {
+    aiParams(ctx.params); // a bad parameter section fails genesis, not the first payment
+  },
+  /** Contributions whose challenge window ends with this block vest now. */
+  async endBlock(ctx) {
+    const key = vestingKey(ctx.height);
+    const queue = await load(ctx.state, IdListCodec, key);
+    if (!queue) return;
+    const earnings = new EarningsBook(ctx.state);
+    for (const id of queue.ids) {
+      const c = (await readContribution(ctx.state, id))!;
+      await vest(ctx.state, ctx.bank, c, earnings);
+      ctx.emit('contribution_vested', { contribution_id: id, stake_returned: c.stake });
+    }
+    earnings.flush();
+    remove(ctx.state, key);
+  },
+  invariants: [
+    {
+      name: 'escrow holds exactly the stakes of pending and unvested accepted contributions',
+      async check(q) {
+        let staked = 0n;
+        for await (const [, v] of q.iterate(PREFIX.contribution)) {
+          const c = ContributionCodec.decode(v);
+          if (c.status === ContributionStatus.pending || (c.status === ContributionStatus.accepted && !c.vested)) staked += c.stake;
+        }
+        const raw = await q.state.get(accountKey(DATANET_ESCROW));
+        const escrow = raw ? AccountCodec.decode(raw).balance : 0n;
+        return escrow === staked ? undefined : `escrow ${escrow} != staked ${staked}`;
+      },
+    },
+  ],
+};

@@ -1,0 +1,15 @@
+import type { Module } from '../state/module.ts';
+import { agentModule } from './agent.ts';
+import { datanetModule } from './datanet.ts';
+import { inferenceModule } from './inference.ts';
+import { modelModule } from './model.ts';
+import { attributionModule } from './record.ts';
+import { rewardsModule } from './rewards.ts';
+
+/**
+ * The AI-economy modules, in end-of-block order: datanet (vesting), then inference (the block's
+ * payment credits, including the validators' share into the fee collector). They are registered
+ * before the bank so that the bank's fee distribution, which runs last, pays that share out in the
+ * same block.
+ */
+export const AI_MODULES: readonly Module[] = [datanetModule, modelModule, attributionModule, inferenceModule, rewardsModule, agentModule];

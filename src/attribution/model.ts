@@ -1,0 +1,434 @@
+import { messageCodec } from '../codec/canonical.ts';
+import type { JsonValue } from '../codec/json.ts';
+import { formatAddress } from '../crypto/address.ts';
+import { bytesEqual, readU64be } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { StateReader } from '../state/working-state.ts';
+import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
+import { readDatanet } from './datanet.ts';
+import { aiParams } from './params.ts';
+import {
+  AncestorSetCodec,
+  EDGE_KIND_NAMES,
+  EdgeKind,
+  MARKER,
+  ModelFamilyCodec,
+  ModelUsageCodec,
+  ModelVersionCodec,
+  PREFIX,
+  RELATION_NAMES,
+  Relation,
+  attributionSchema,
+  idKey,
+  lastId,
+  load,
+  nextId,
+  put,
+  save,
+  type AncestorSet,
+  type ModelFamily,
+  type ModelUsage,
+  type ModelVersion,
+  type ParentEdge,
+} from './store.ts';
+
+/*
+ * Model families and versions. A version names its parents (earlier versions and datanets) with
+ * a share each; parents must exist when it is published and version ids only grow, so the lineage
+ * is acyclic by construction and every parent has a smaller id than its child. Each version's
+ * complete ancestor set (versions and datanets) is stored with it, capped by `maxAncestors`: a
+ * version whose lineage would exceed the cap cannot be published. Versions are immutable.
+ */
+
+export type ModelErrorCode =
+  | 'model/invalid'
+  | 'model/family_not_found'
+  | 'model/not_found'
+  | 'model/unauthorized'
+  | 'model/unknown_parent'
+  | 'model/cycle'
+  | 'model/duplicate_parent'
+  | 'model/too_many_parents'
+  | 'model/shares_over_cap'
+  | 'model/bad_relation'
+  | 'model/lineage_too_large';
+
+export interface MsgRegisterModel {
+  name: string;
+  metadata_hash: Uint8Array;
+}
+
+export interface MsgPublishModel {
+  family_id: number;
+  weights_hash: Uint8Array;
+  config_hash: Uint8Array;
+  recipe_hash: Uint8Array;
+  relation: number;
+  parents: ParentEdge[];
+}
+
+/** Absolute limit; the chain parameter `maxParents` may only lower it. */
+export const MAX_PARENTS = 16;
+
+export function versionKey(id: number): Uint8Array {
+  return idKey(PREFIX.version, id);
+}
+
+export async function readVersion(state: StateReader, id: number): Promise<ModelVersion | undefined> {
+  return load(state, ModelVersionCodec, versionKey(id));
+}
+
+export async function readAncestors(state: StateReader, id: number): Promise<AncestorSet> {
+  return (await load(state, AncestorSetCodec, idKey(PREFIX.ancestors, id))) ?? { models: [], datanets: [] };
+}
+
+export async function readUsage(state: StateReader, id: number): Promise<ModelUsage> {
+  return (await load(state, ModelUsageCodec, idKey(PREFIX.usage, id))) ?? { paid_count: 0, paid_amount: 0n };
+}
+
+// ------------------------------------------------------------------ model/register
+
+export const registerModelTx: TxDefinition<MsgRegisterModel> = {
+  type: 'model/register',
+  codec: messageCodec<MsgRegisterModel>(attributionSchema, 'tributary.attribution.MsgRegisterModel'),
+  validateBasic(m) {
+    requireText('model/invalid', m.name, 'name', 128, true);
+    requireHash('model/invalid', m.metadata_hash, 'metadata_hash', true);
+  },
+  async execute(ctx, m) {
+    const id = await nextId(ctx.state, PREFIX.familySeq);
+    const family: ModelFamily = { id, owner: ctx.sender, name: m.name, metadata_hash: m.metadata_hash, versions: 0, created_height: ctx.height };
+    save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, id), family);
+    ctx.emit('model_registered', { family_id: id, owner: formatAddress(ctx.sender), name: m.name });
+  },
+  view(m) {
+    return { name: m.name, metadataHash: hexOrNull(m.metadata_hash) };
+  },
+  cli: {
+    name: 'model-register',
+    description: 'register a model family you own',
+    options: [
+      { flags: '--name <text>', description: 'family name', required: true },
+      { flags: '--metadata-hash <hex>', description: 'optional 32-byte hash of the model card' },
+    ],
+    build(o) {
+      return { name: cliString(o.name), metadata_hash: cliHex(o.metadataHash) };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ model/publish
+
+/** Which parent edges each relation needs: derived models name the model(s) they come from. */
+function checkRelation(relation: number, parents: readonly ParentEdge[]): void {
+  const models = parents.filter((p) => p.kind === EdgeKind.model).length;
+  const need =
+    relation === Relation.base ? 0 : relation === Relation.merge ? 2 : relation in RELATION_NAMES ? 1 : undefined;
+  if (need === undefined) throw new TributaryError('model/bad_relation', `unknown relation ${relation}`);
+  if (relation === Relation.base && models > 0) {
+    throw new TributaryError('model/bad_relation', 'a base model has no model parents (only datanets)');
+  }
+  if (models < need) {
+    throw new TributaryError('model/bad_relation', `a ${RELATION_NAMES[relation]} needs at least ${need} model parent(s)`);
+  }
+}
+
+/** Sorted union of ascending id lists. */
+function mergeSorted(lists: readonly (readonly number[])[]): number[] {
+  const all = new Set<number>();
+  for (const l of lists) for (const x of l) all.add(x);
+  return [...all].sort((a, b) => a - b);
+}
+
+export const publishModelTx: TxDefinition<MsgPublishModel> = {
+  type: 'model/publish',
+  codec: messageCodec<MsgPublishModel>(attributionSchema, 'tributary.attribution.MsgPublishModel'),
+  validateBasic(m) {
+    requireId('model/invalid', m.family_id, 'family_id');
+    requireHash('model/invalid', m.weights_hash, 'weights_hash');
+    requireHash('model/invalid', m.config_hash, 'config_hash', true);
+    requireHash('model/invalid', m.recipe_hash, 'recipe_hash', true);
+    if (m.parents.length > MAX_PARENTS) {
+      throw new TributaryError('model/too_many_parents', `at most ${MAX_PARENTS} parents`, { max: MAX_PARENTS });
+    }
+    const seen = new Set<string>();
+    for (const p of m.parents) {
+      if (p.kind !== EdgeKind.model && p.kind !== EdgeKind.datanet) throw new TributaryError('model/invalid', `unknown parent kind ${p.kind}`);
+      requireId('model/invalid', p.id, 'parent id');
+      if (!Number.isSafeInteger(p.share_bps) || p.share_bps < 1 || p.share_bps > 10_000) {
+        throw new TributaryError('model/invalid', 'each parent share is 1..10000 basis points');
+      }
+      const k = `${p.kind}:${p.id}`;
+      if (seen.has(k)) throw new TributaryError('model/duplicate_parent', `parent ${EDGE_KIND_NAMES[p.kind]} ${p.id} is named twice`);
+      seen.add(k);
+    }
+    checkRelation(m.relation, m.parents);
+  },
+  async execute(ctx, m) {
+    const params = aiParams(ctx.params).model;
+    const family = await load(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, m.family_id));
+    if (!family) throw new TributaryError('model/family_not_found', `model family ${m.family_id} does not exist`);
+    if (!bytesEqual(family.owner, ctx.sender)) throw new TributaryError('model/unauthorized', 'only the family owner publishes versions');
+    if (m.parents.length > params.maxParents) {
+      throw new TributaryError('model/too_many_parents', `at most ${params.maxParents} parents`, { max: params.maxParents });
+    }
+    const shareSum = m.parents.reduce((s, p) => s + p.share_bps, 0);
+    if (shareSum > params.maxParentShareBps) {
+      throw new TributaryError('model/shares_over_cap', `parent shares sum to ${shareSum} bps, above the cap ${params.maxParentShareBps}`, {
+        sum: shareSum,
+        cap: params.maxParentShareBps,
+      });
+    }
+    const id = (await lastId(ctx.state, PREFIX.versionSeq)) + 1;
+    const parents = [...m.parents].sort(byKindThenId);
+    const ancestorLists: AncestorSet[] = [];
+    const directModels: number[] = [];
+    const directDatanets: number[] = [];
+    for (const p of parents) {
+      if (p.kind === EdgeKind.model) {
+        // Only an existing (hence older) version can be a parent: no edge can close a cycle.
+        if (p.id >= id) {
+          throw new TributaryError('model/cycle', `version ${p.id} is not older than the version being published (${id})`, { parentId: p.id });
+        }
+        if (!(await readVersion(ctx.state, p.id))) throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
+        ancestorLists.push(await readAncestors(ctx.state, p.id));
+        directModels.push(p.id);
+      } else {
+        if (!(await readDatanet(ctx.state, p.id))) throw new TributaryError('model/unknown_parent', `datanet ${p.id} does not exist`, { datanetId: p.id });
+        directDatanets.push(p.id);
+      }
+    }
+    const ancestors: AncestorSet = {
+      models: mergeSorted([directModels, ...ancestorLists.map((a) => a.models)]),
+      datanets: mergeSorted([directDatanets, ...ancestorLists.map((a) => a.datanets)]),
+    };
+    const size = ancestors.models.length + ancestors.datanets.length;
+    if (size > params.maxAncestors) {
+      throw new TributaryError('model/lineage_too_large', `the lineage would hold ${size} ancestors, above ${params.maxAncestors}`, {
+        size,
+        cap: params.maxAncestors,
+      });
+    }
+    await nextId(ctx.state, PREFIX.versionSeq);
+    family.versions += 1;
+    save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, family.id), family);
+    const version: ModelVersion = {
+      id,
+      family_id: family.id,
+      owner: ctx.sender,
+      weights_hash: m.weights_hash,
+      config_hash: m.config_hash,
+      recipe_hash: m.recipe_hash,
+      relation: m.relation,
+      parents,
+      height: ctx.height,
+      family_seq: family.versions,
+    };
+    save(ctx.state, ModelVersionCodec, versionKey(id), version);
+    save(ctx.state, AncestorSetCodec, idKey(PREFIX.ancestors, id), ancestors);
+    for (const p of parents) {
+      put(ctx.state, idKey(p.kind === EdgeKind.model ? PREFIX.modelChildren : PREFIX.datanetChildren, p.id, id), MARKER);
+    }
+    ctx.emit('model_published', {
+      version_id: id,
+      family_id: family.id,
+      relation: RELATION_NAMES[m.relation]!,
+      parents: parents.map((p) => `${EDGE_KIND_NAMES[p.kind]}:${p.id}:${p.share_bps}`).join(','),
+      ancestors: size,
+    });
+  },
+  view(m) {
+    return {
+      familyId: m.family_id,
+      weightsHash: hexOrNull(m.weights_hash),
+      configHash: hexOrNull(m.config_hash),
+      recipeHash: hexOrNull(m.recipe_hash),
+      relation: RELATION_NAMES[m.relation] ?? m.relation,
+      parents: m.parents.map((p) => ({ kind: EDGE_KIND_NAMES[p.kind] ?? p.kind, id: p.id, shareBps: p.share_bps })),
+    };
+  },
+  cli: {
+    name: 'model-publish',
+    description: 'publish a model version in a family you own, with its parent edges',
+    options: [
+      { flags: '--family <id>', description: 'model family id', required: true },
+      { flags: '--weights-hash <hex>', description: '32-byte hash of the weights', required: true },
+      { flags: '--config-hash <hex>', description: '32-byte hash of the config' },
+      { flags: '--recipe-hash <hex>', description: '32-byte hash of the training recipe' },
+      { flags: '--relation <name>', description: 'base | finetune | adapter | merge | quantize | distill', required: true },
+      { flags: '--parents <edges>', description: 'comma-separated "m:<versionId>:<bps>" or "d:<datanetId>:<bps>"' },
+    ],
+    build(o) {
+      const relationName = cliString(o.relation);
+      const relation = Number(Object.entries(RELATION_NAMES).find(([, n]) => n === relationName)?.[0] ?? 0);
+      return {
+        family_id: cliInt(o.family, 'family'),
+        weights_hash: cliHex(o.weightsHash),
+        config_hash: cliHex(o.configHash),
+        recipe_hash: cliHex(o.recipeHash),
+        relation,
+        parents: cliTriples(o.parents, { m: EdgeKind.model, d: EdgeKind.datanet }, 'parents').map((t) => ({
+          kind: t.kind,
+          id: t.id,
+          share_bps: t.bps,
+        })),
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------ views and queries
+
+export function versionView(v: ModelVersion): JsonValue {
+  return {
+    id: v.id,
+    familyId: v.family_id,
+    familySeq: v.family_seq,
+    owner: formatAddress(v.owner),
+    weightsHash: hexOrNull(v.weights_hash),
+    configHash: hexOrNull(v.config_hash),
+    recipeHash: hexOrNull(v.recipe_hash),
+    relation: RELATION_NAMES[v.relation] ?? v.relation,
+    parents: v.parents.map((p) => ({ kind: EDGE_KIND_NAMES[p.kind] ?? p.kind, id: p.id, shareBps: p.share_bps })),
+    ownerShareBps: 10_000 - v.parents.reduce((s, p) => s + p.share_bps, 0),
+    height: v.height,
+  };
+}
+
+async function requireVersion(q: QueryContext, id: number): Promise<ModelVersion> {
+  const v = await readVersion(q.state, id);
+  if (!v) throw new TributaryError('model/not_found', `model version ${id} does not exist`, { versionId: id });
+  return v;
+}
+
+async function childIds(q: QueryContext, prefix: Uint8Array, id: number): Promise<number[]> {
+  const out: number[] = [];
+  for await (const [key] of q.iterate(idKey(prefix, id))) out.push(readU64be(key, key.length - 8));
+  return out;
+}
+
+/** Descendants breadth-first, capped so one query cannot walk an unbounded graph. */
+const MAX_DESCENDANTS = 1_024;
+
+export const modelModule: Module = {
+  name: 'model',
+  txs: [registerModelTx, publishModelTx],
+  stateKeys: [
+    {
+      kind: 'model_version',
+      description: 'a model version record (hashes, relation, parent edges with shares)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => versionKey(id as number),
+      view: (value) => versionView(ModelVersionCodec.decode(value)),
+    },
+    {
+      kind: 'model_ancestors',
+      description: 'the ancestor set of a model version (versions and datanets)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => idKey(PREFIX.ancestors, id as number),
+      view: (value) => {
+        const a = AncestorSetCodec.decode(value);
+        return { models: a.models, datanets: a.datanets };
+      },
+    },
+    {
+      kind: 'model_usage',
+      description: 'how often a model version was paid for',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => idKey(PREFIX.usage, id as number),
+      view: (value) => {
+        const u = ModelUsageCodec.decode(value);
+        return { paidCount: u.paid_count, paidAmount: u.paid_amount.toString() };
+      },
+    },
+  ],
+  queries: [
+    {
+      method: 'model_get',
+      description: 'a model version with its family, parent edges, owner share and usage counters',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'model',
+      async handler(q, p) {
+        const v = await requireVersion(q, paramId(p.id));
+        const family = (await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, v.family_id)))!;
+        const usage = await readUsage(q.state, v.id);
+        return {
+          ...(versionView(v) as Record<string, JsonValue>),
+          family: { id: family.id, name: family.name, owner: formatAddress(family.owner), versions: family.versions },
+          usage: { paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() },
+        };
+      },
+    },
+    {
+      method: 'model_getFamily',
+      description: 'a model family: owner, name and number of versions',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'model-family',
+      async handler(q, p) {
+        const id = paramId(p.id);
+        const f = await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, id));
+        if (!f) throw new TributaryError('model/family_not_found', `model family ${id} does not exist`);
+        return { id: f.id, owner: formatAddress(f.owner), name: f.name, metadataHash: hexOrNull(f.metadata_hash), versions: f.versions, createdHeight: f.created_height };
+      },
+    },
+    {
+      method: 'model_getLineage',
+      description: 'ancestors (versions and datanets, each with its parent edges and shares) and descendants of a model version',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'lineage',
+      async handler(q, p) {
+        const v = await requireVersion(q, paramId(p.id));
+        const anc = await readAncestors(q.state, v.id);
+        const ancestors: JsonValue[] = [];
+        for (const id of [...anc.models].reverse()) ancestors.push(versionView((await readVersion(q.state, id))!));
+        const datanets: JsonValue[] = [];
+        for (const id of anc.datanets) {
+          const d = (await readDatanet(q.state, id))!;
+          datanets.push({ id: d.id, name: d.name, owner: formatAddress(d.owner), version: d.version });
+        }
+        const descendants: JsonValue[] = [];
+        const seen = new Set<number>([v.id]);
+        const queue = [v.id];
+        while (queue.length > 0 && descendants.length < MAX_DESCENDANTS) {
+          const parentId = queue.shift()!;
+          for (const childId of await childIds(q, PREFIX.modelChildren, parentId)) {
+            if (seen.has(childId)) continue;
+            seen.add(childId);
+            queue.push(childId);
+            const child = (await readVersion(q.state, childId))!;
+            descendants.push(versionView(child));
+          }
+        }
+        descendants.sort((a, b) => ((a as { id: number }).id - (b as { id: number }).id));
+        return { version: versionView(v), ancestors, datanets, descendants, truncated: descendants.length >= MAX_DESCENDANTS };
+      },
+    },
+    {
+      method: 'model_getUsage',
+      description: 'how often a model version was paid for, and the total paid',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'model-usage',
+      async handler(q, p) {
+        const v = await requireVersion(q, paramId(p.id));
+        const usage = await readUsage(q.state, v.id);
+        return { versionId: v.id, paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() };
+      },
+    },
+    {
+      method: 'datanet_getModels',
+      description: 'model versions that name a datanet as a direct parent',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'datanet-models',
+      async handler(q, p) {
+        const id = paramId(p.id);
+        const out: JsonValue[] = [];
+        for (const vid of await childIds(q, PREFIX.datanetChildren, id)) out.push(versionView((await readVersion(q.state, vid))!));
+        return { datanetId: id, versions: out };
+      },
+    },
+  ],
+  async initGenesis(ctx) {
+    aiParams(ctx.params);
+  },
+};

@@ -1,0 +1,247 @@
+import { messageCodec } from '../codec/canonical.ts';
+import type { JsonValue } from '../codec/json.ts';
+import { formatAddress } from '../crypto/address.ts';
+import { bytesEqual, toHex } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import type { Module, TxDefinition } from '../state/module.ts';
+import type { StateReader } from '../state/working-state.ts';
+import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId } from './common.ts';
+import { readContribution } from './datanet.ts';
+import { readAncestors, readVersion } from './model.ts';
+import { aiParams } from './params.ts';
+import {
+  AttributionMethod,
+  AttributionRecordCodec,
+  ContributionStatus,
+  METHOD_NAMES,
+  PREFIX,
+  TARGET_KIND_NAMES,
+  TargetKind,
+  attributionSchema,
+  idKey,
+  load,
+  nextId,
+  save,
+  type AttributionRecord,
+  type Weight,
+} from './store.ts';
+
+/*
+ * Attribution records: how the datanet share of payments for one model version (or for one
+ * payment, when request_hash is set) is divided among datanets and individual contributions. The
+ * record commits to the inputs of the method that produced it (weights, index root, output, seed)
+ * so a later dispute can re-run it. Weights sum to exactly 10,000 bps, and every target lies in
+ * the version's ancestor closure (a datanet ancestor, or an accepted contribution of one). A
+ * record only re-splits what the lineage gives datanets; it can never enlarge that share.
+ * The version's owner authors records: it runs the attribution method over its own lineage.
+ */
+
+export type AttributionErrorCode =
+  | 'attribution/invalid'
+  | 'attribution/weights_sum'
+  | 'attribution/duplicate_target'
+  | 'attribution/too_many_weights'
+  | 'attribution/outside_lineage'
+  | 'attribution/not_found'
+  | 'attribution/unauthorized'
+  | 'attribution/wrong_model'
+  | 'attribution/request_mismatch'
+  | 'attribution/already_used';
+
+export interface MsgRecordAttribution {
+  model_version_id: number;
+  request_hash: Uint8Array;
+  method: number;
+  weights_hash: Uint8Array;
+  index_root: Uint8Array;
+  output_hash: Uint8Array;
+  seed: Uint8Array;
+  weights: Weight[];
+}
+
+/** Absolute bound; the `maxWeights` parameter may lower it. */
+export const MAX_WEIGHTS = 1_024;
+
+export function recordKey(id: number): Uint8Array {
+  return idKey(PREFIX.record, id);
+}
+
+export async function readRecord(state: StateReader, id: number): Promise<AttributionRecord | undefined> {
+  return load(state, AttributionRecordCodec, recordKey(id));
+}
+
+export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
+  type: 'attribution/record',
+  codec: messageCodec<MsgRecordAttribution>(attributionSchema, 'tributary.attribution.MsgRecordAttribution'),
+  validateBasic(m) {
+    requireId('attribution/invalid', m.model_version_id, 'model_version_id');
+    requireHash('attribution/invalid', m.request_hash, 'request_hash', true);
+    if (!(m.method in METHOD_NAMES)) throw new TributaryError('attribution/invalid', `unknown method ${m.method}`);
+    requireHash('attribution/invalid', m.weights_hash, 'weights_hash', m.method === AttributionMethod.declared);
+    requireHash('attribution/invalid', m.index_root, 'index_root', m.method !== AttributionMethod.infiniGram);
+    requireHash('attribution/invalid', m.output_hash, 'output_hash', true);
+    requireHash('attribution/invalid', m.seed, 'seed', true);
+    if (m.weights.length === 0) throw new TributaryError('attribution/weights_sum', 'weights are required');
+    if (m.weights.length > MAX_WEIGHTS) throw new TributaryError('attribution/too_many_weights', `at most ${MAX_WEIGHTS} weights`);
+    const seen = new Set<string>();
+    let sum = 0;
+    for (const w of m.weights) {
+      if (w.kind !== TargetKind.contribution && w.kind !== TargetKind.datanet) {
+        throw new TributaryError('attribution/invalid', `unknown target kind ${w.kind}`);
+      }
+      requireId('attribution/invalid', w.id, 'target id');
+      if (!Number.isSafeInteger(w.bps) || w.bps < 1 || w.bps > 10_000) {
+        throw new TributaryError('attribution/invalid', 'each weight is 1..10000 basis points');
+      }
+      const k = `${w.kind}:${w.id}`;
+      if (seen.has(k)) throw new TributaryError('attribution/duplicate_target', `${TARGET_KIND_NAMES[w.kind]} ${w.id} is weighted twice`);
+      seen.add(k);
+      sum += w.bps;
+    }
+    if (sum !== 10_000) throw new TributaryError('attribution/weights_sum', `weights sum to ${sum}, not 10000`, { sum });
+  },
+  async execute(ctx, m) {
+    const params = aiParams(ctx.params).attribution;
+    if (m.weights.length > params.maxWeights) {
+      throw new TributaryError('attribution/too_many_weights', `at most ${params.maxWeights} weights`, { max: params.maxWeights });
+    }
+    const version = await readVersion(ctx.state, m.model_version_id);
+    if (!version) throw new TributaryError('attribution/not_found', `model version ${m.model_version_id} does not exist`);
+    if (!bytesEqual(version.owner, ctx.sender)) {
+      throw new TributaryError('attribution/unauthorized', 'only the model version owner records attributions for it');
+    }
+    const closure = new Set((await readAncestors(ctx.state, version.id)).datanets);
+    const weights = [...m.weights].sort(byKindThenId);
+    for (const w of weights) {
+      let datanetId = w.id;
+      if (w.kind === TargetKind.contribution) {
+        const c = await readContribution(ctx.state, w.id);
+        if (!c || c.status !== ContributionStatus.accepted) {
+          throw new TributaryError('attribution/outside_lineage', `contribution ${w.id} is not an accepted contribution`, { contributionId: w.id });
+        }
+        datanetId = c.datanet_id;
+      }
+      if (!closure.has(datanetId)) {
+        throw new TributaryError('attribution/outside_lineage', `${TARGET_KIND_NAMES[w.kind]} ${w.id} is outside the lineage of version ${version.id}`, {
+          kind: TARGET_KIND_NAMES[w.kind],
+          id: w.id,
+        });
+      }
+    }
+    const id = await nextId(ctx.state, PREFIX.recordSeq);
+    const record: AttributionRecord = {
+      id,
+      author: ctx.sender,
+      model_version_id: version.id,
+      request_hash: m.request_hash,
+      method: m.method,
+      weights_hash: m.weights_hash,
+      index_root: m.index_root,
+      output_hash: m.output_hash,
+      seed: m.seed,
+      weights,
+      height: ctx.height,
+      used_by_payment: 0,
+    };
+    save(ctx.state, AttributionRecordCodec, recordKey(id), record);
+    ctx.emit('attribution_recorded', {
+      attribution_id: id,
+      version_id: version.id,
+      method: METHOD_NAMES[m.method]!,
+      scope: m.request_hash.length ? `request:${toHex(m.request_hash)}` : 'model_version',
+      targets: weights.length,
+    });
+  },
+  view(m) {
+    return {
+      modelVersionId: m.model_version_id,
+      requestHash: hexOrNull(m.request_hash),
+      method: METHOD_NAMES[m.method] ?? m.method,
+      weightsHash: hexOrNull(m.weights_hash),
+      indexRoot: hexOrNull(m.index_root),
+      outputHash: hexOrNull(m.output_hash),
+      seed: hexOrNull(m.seed),
+      weights: m.weights.map(weightView),
+    };
+  },
+  cli: {
+    name: 'attribution-record',
+    description: 'record how a model version\'s datanet share is attributed (the version owner)',
+    options: [
+      { flags: '--model <versionId>', description: 'model version id', required: true },
+      { flags: '--method <name>', description: 'declared | infini-gram | trak | influence | shapley', required: true },
+      { flags: '--weights <targets>', description: 'comma-separated "c:<contributionId>:<bps>" or "d:<datanetId>:<bps>", summing to 10000', required: true },
+      { flags: '--request-hash <hex>', description: 'bind the record to the one payment with this request hash' },
+      { flags: '--weights-hash <hex>', description: 'commitment to the attribution model weights' },
+      { flags: '--index-root <hex>', description: 'commitment to the span index (infini-gram)' },
+      { flags: '--output-hash <hex>', description: 'commitment to the attributed output' },
+      { flags: '--seed <hex>', description: 'commitment to the randomness used' },
+    ],
+    build(o) {
+      const methodName = cliString(o.method);
+      return {
+        model_version_id: cliInt(o.model, 'model'),
+        request_hash: cliHex(o.requestHash),
+        method: Number(Object.entries(METHOD_NAMES).find(([, n]) => n === methodName)?.[0] ?? 0),
+        weights_hash: cliHex(o.weightsHash),
+        index_root: cliHex(o.indexRoot),
+        output_hash: cliHex(o.outputHash),
+        seed: cliHex(o.seed),
+        weights: cliTriples(o.weights, { c: TargetKind.contribution, d: TargetKind.datanet }, 'weights'),
+      };
+    },
+  },
+};
+
+function weightView(w: Weight): JsonValue {
+  return { kind: TARGET_KIND_NAMES[w.kind] ?? w.kind, id: w.id, bps: w.bps };
+}
+
+export function recordView(r: AttributionRecord): JsonValue {
+  return {
+    id: r.id,
+    author: formatAddress(r.author),
+    modelVersionId: r.model_version_id,
+    scope: r.request_hash.length ? 'payment' : 'model_version',
+    requestHash: hexOrNull(r.request_hash),
+    method: METHOD_NAMES[r.method] ?? r.method,
+    weightsHash: hexOrNull(r.weights_hash),
+    indexRoot: hexOrNull(r.index_root),
+    outputHash: hexOrNull(r.output_hash),
+    seed: hexOrNull(r.seed),
+    weights: r.weights.map(weightView),
+    height: r.height,
+    usedByPayment: r.used_by_payment || null,
+  };
+}
+
+export const attributionModule: Module = {
+  name: 'attribution',
+  txs: [recordAttributionTx],
+  stateKeys: [
+    {
+      kind: 'attribution',
+      description: 'an attribution record (method, commitments, weights)',
+      id: { name: 'id', kind: 'integer' },
+      key: (id) => recordKey(id as number),
+      view: (value) => recordView(AttributionRecordCodec.decode(value)),
+    },
+  ],
+  queries: [
+    {
+      method: 'attribution_get',
+      description: 'an attribution record: method, commitments and weights',
+      params: [{ name: 'id', kind: 'integer' }],
+      cli: 'attribution',
+      async handler(q, p) {
+        const id = paramId(p.id);
+        const r = await readRecord(q.state, id);
+        if (!r) throw new TributaryError('attribution/not_found', `attribution record ${id} does not exist`);
+        return recordView(r);
+      },
+    },
+  ],
+  async initGenesis(ctx) {
+    aiParams(ctx.params);
+  },
+};

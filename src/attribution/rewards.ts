@@ -1,0 +1,227 @@
+import { formatAddress, type Address } from '../crypto/address.ts';
+import { toHex } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import type { Module, TxDefinition } from '../state/module.ts';
+import type { StateReader, WorkingState } from '../state/working-state.ts';
+import { cliInt, paramAddress } from './common.ts';
+import {
+  AgentCodec,
+  ContributionCodec,
+  EarningsCodec,
+  PREFIX,
+  REWARDS_POOL,
+  attributionSchema,
+  bytesKey,
+  idKey,
+  load,
+  save,
+  type Earnings,
+  type LegRole,
+} from './store.ts';
+import { messageCodec } from '../codec/canonical.ts';
+
+/*
+ * Rewards. A payment moves every earner's credit into the rewards pool (one module account) and
+ * adds it to the earner's claimable balance, or, for a contribution still inside its challenge
+ * window, to the contribution's locked amount; the datanet module releases locked amounts into
+ * claimable balances when the window ends. `rewards/claim` moves a claimable balance from the pool
+ * to the earner's spendable balance. So the pool always holds exactly the claimable plus locked
+ * amounts (the invariant below).
+ */
+
+export type RewardsErrorCode = 'rewards/nothing_to_claim' | 'rewards/unauthorized' | 'rewards/invalid' | 'rewards/not_found';
+
+export function emptyEarnings(): Earnings {
+  return { claimable: 0n, contributed: 0n, refined: 0n, executed: 0n, curated: 0n, claimed: 0n, payments: 0, contributor_payments: 0 };
+}
+
+export function earningsKey(address: Address): Uint8Array {
+  return bytesKey(PREFIX.earnings, address);
+}
+
+export async function readEarnings(state: StateReader, address: Address): Promise<Earnings> {
+  return (await load(state, EarningsCodec, earningsKey(address))) ?? emptyEarnings();
+}
+
+export function writeEarnings(state: WorkingState, address: Address, e: Earnings): void {
+  save(state, EarningsCodec, earningsKey(address), e);
+}
+
+/**
+ * Buffer of earnings updates: each address is read once and written once however many credits
+ * it receives.
+ */
+export class EarningsBook {
+  private readonly state: WorkingState;
+  private readonly entries = new Map<string, { address: Address; earnings: Earnings }>();
+
+  constructor(state: WorkingState) {
+    this.state = state;
+  }
+
+  private async entry(address: Address): Promise<Earnings> {
+    const id = toHex(address);
+    let e = this.entries.get(id);
+    if (!e) {
+      e = { address, earnings: await readEarnings(this.state, address) };
+      this.entries.set(id, e);
+    }
+    return e.earnings;
+  }
+
+  /** Records an earning by source; `claimable` says whether it is spendable now or locked on a contribution. */
+  async credit(address: Address, role: Exclude<LegRole, 'validated' | 'treasury'>, amount: bigint, claimable: boolean): Promise<void> {
+    const e = await this.entry(address);
+    e[role] += amount;
+    if (claimable) e.claimable += amount;
+  }
+
+  async countPayments(address: Address, payments: number, contributorPayments: number): Promise<void> {
+    const e = await this.entry(address);
+    e.payments += payments;
+    e.contributor_payments += contributorPayments;
+  }
+
+  /** Moves an amount that was locked (already in the pool) into the claimable balance. */
+  async release(address: Address, amount: bigint): Promise<void> {
+    const e = await this.entry(address);
+    e.claimable += amount;
+  }
+
+  /** Writes every touched record, in address order. */
+  flush(): void {
+    for (const id of [...this.entries.keys()].sort()) {
+      const { address, earnings } = this.entries.get(id)!;
+      writeEarnings(this.state, address, earnings);
+    }
+    this.entries.clear();
+  }
+}
+
+// ------------------------------------------------------------------ rewards/claim
+
+export interface MsgClaim {
+  agent_id: number;
+}
+
+export const claimTx: TxDefinition<MsgClaim> = {
+  type: 'rewards/claim',
+  codec: messageCodec<MsgClaim>(attributionSchema, 'tributary.attribution.MsgClaim'),
+  validateBasic(m) {
+    if (!Number.isSafeInteger(m.agent_id) || m.agent_id < 0) throw new TributaryError('rewards/invalid', 'agent_id must be an id or 0');
+  },
+  async execute(ctx, m) {
+    let earner = ctx.sender;
+    if (m.agent_id !== 0) {
+      const agent = await load(ctx.state, AgentCodec, idKey(PREFIX.agent, m.agent_id));
+      if (!agent) throw new TributaryError('rewards/not_found', `agent ${m.agent_id} does not exist`, { agentId: m.agent_id });
+      const isController = agent.controllers.some((k) => toHex(k) === toHex(ctx.senderPublicKey));
+      if (toHex(agent.owner) !== toHex(ctx.sender) && !isController) {
+        throw new TributaryError('rewards/unauthorized', 'only the agent owner or a controller claims for an agent');
+      }
+      earner = agent.account;
+    }
+    const earnings = await readEarnings(ctx.state, earner);
+    if (earnings.claimable === 0n) throw new TributaryError('rewards/nothing_to_claim', 'no claimable rewards');
+    const amount = earnings.claimable;
+    await ctx.bank.transfer(REWARDS_POOL, earner, amount);
+    earnings.claimable = 0n;
+    earnings.claimed += amount;
+    writeEarnings(ctx.state, earner, earnings);
+    ctx.emit('rewards_claimed', { account: formatAddress(earner), amount, agent_id: m.agent_id });
+  },
+  view(m) {
+    return { agentId: m.agent_id };
+  },
+  cli: {
+    name: 'claim',
+    description: 'move your claimable rewards (or an agent\'s, as its owner or controller) to the spendable balance',
+    options: [{ flags: '--agent <id>', description: 'claim for this agent instead of yourself' }],
+    build(o) {
+      return { agent_id: cliInt(o.agent, 'agent') };
+    },
+  },
+};
+
+export async function earningsView(state: StateReader, iterate: (prefix: Uint8Array) => AsyncIterable<[Uint8Array, Uint8Array]>, address: Address) {
+  const e = await readEarnings(state, address);
+  // Locked amounts live on the address's contributions until their windows end.
+  let locked = 0n;
+  const lockedByContribution: { contributionId: number; locked: string; vestHeight: number }[] = [];
+  for await (const [key] of iterate(bytesKey(PREFIX.byContributor, address))) {
+    const id = Number(new DataView(key.buffer, key.byteOffset + key.length - 8, 8).getBigUint64(0));
+    const c = await load(state, ContributionCodec, idKey(PREFIX.contribution, id));
+    if (c && c.locked > 0n) {
+      locked += c.locked;
+      lockedByContribution.push({ contributionId: id, locked: c.locked.toString(), vestHeight: c.vest_height });
+    }
+  }
+  const total = e.contributed + e.refined + e.executed + e.curated;
+  return {
+    address: formatAddress(address),
+    total: total.toString(),
+    bySource: {
+      contributed: e.contributed.toString(),
+      refined: e.refined.toString(),
+      executed: e.executed.toString(),
+      curated: e.curated.toString(),
+    },
+    claimable: e.claimable.toString(),
+    locked: locked.toString(),
+    lockedByContribution,
+    claimed: e.claimed.toString(),
+    payments: e.payments,
+    contributorPayments: e.contributor_payments,
+  };
+}
+
+export const rewardsModule: Module = {
+  name: 'rewards',
+  txs: [claimTx],
+  stateKeys: [
+    {
+      kind: 'earnings',
+      description: 'rewards of an address: claimable, earned by source, claimed, counters',
+      id: { name: 'address', kind: 'address' },
+      key: (id) => earningsKey(id as Address),
+      view: (value) => {
+        const e = EarningsCodec.decode(value);
+        return {
+          claimable: e.claimable.toString(),
+          contributed: e.contributed.toString(),
+          refined: e.refined.toString(),
+          executed: e.executed.toString(),
+          curated: e.curated.toString(),
+          claimed: e.claimed.toString(),
+          payments: e.payments,
+          contributorPayments: e.contributor_payments,
+        };
+      },
+    },
+  ],
+  queries: [
+    {
+      method: 'account_getEarnings',
+      description: 'earnings of an address by source (contributed, refined, executed, curated), claimable, locked and claimed',
+      params: [{ name: 'address', kind: 'address' }],
+      cli: 'earnings',
+      async handler(q, p) {
+        return earningsView(q.state, (prefix) => q.iterate(prefix), paramAddress(p.address));
+      },
+    },
+  ],
+  invariants: [
+    {
+      name: 'rewards pool holds exactly the claimable and locked rewards',
+      async check(q) {
+        let owed = 0n;
+        for await (const [, v] of q.iterate(PREFIX.earnings)) owed += EarningsCodec.decode(v).claimable;
+        for await (const [, v] of q.iterate(PREFIX.contribution)) owed += ContributionCodec.decode(v).locked;
+        const raw = await q.state.get(accountKey(REWARDS_POOL));
+        const pool = raw ? AccountCodec.decode(raw).balance : 0n;
+        return pool === owed ? undefined : `pool ${pool} != claimable + locked ${owed}`;
+      },
+    },
+  ],
+};
