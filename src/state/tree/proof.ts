@@ -1,6 +1,6 @@
 /**
- * State proofs: standalone and pure (no DB, no tree object), so a light client can check a value
- * against a header's state root with this file and hashing.ts alone.
+ * State proofs: standalone and pure (no DB, no tree object, no Node built-ins), so a light client
+ * can check a value against a header's state root with this file, primitives.ts and sha256.ts.
  *
  * Encoding (canonical: one byte string per proof; decode rejects anything else):
  *   [0]   terminal — what the key's path reaches: 0 an empty slot (or the empty tree),
@@ -22,9 +22,9 @@ import {
   NODE_DOMAIN,
   PATH_NIBBLES,
   popcount16,
-  sha256,
+  sha256Js as sha256,
   sharesPrefix,
-} from './hashing.ts';
+} from './primitives.ts';
 
 export type ProofErrorCode = 'state/bad_proof';
 
@@ -98,8 +98,8 @@ export function decodeProof(bytes: Uint8Array): TreeProof {
     if (bytes.length < off + 2 * HASH_LEN) badProof('truncated terminal leaf');
     terminal = {
       kind: 'other',
-      keyHash: bytes.slice(off, off + HASH_LEN),
-      valueHash: bytes.slice(off + HASH_LEN, off + 2 * HASH_LEN),
+      keyHash: new Uint8Array(bytes.subarray(off, off + HASH_LEN)),
+      valueHash: new Uint8Array(bytes.subarray(off + HASH_LEN, off + 2 * HASH_LEN)),
     };
     off += 2 * HASH_LEN;
   } else {
@@ -114,7 +114,7 @@ export function decodeProof(bytes: Uint8Array): TreeProof {
     const len = siblingEntriesLength(siblingMask, leafMask);
     off += 4;
     if (bytes.length < off + len) badProof('truncated level entries');
-    levels.push({ siblingMask, leafMask, entries: bytes.slice(off, off + len) });
+    levels.push({ siblingMask, leafMask, entries: new Uint8Array(bytes.subarray(off, off + len)) });
     off += len;
   }
   if (off !== bytes.length) badProof('trailing bytes after proof');
