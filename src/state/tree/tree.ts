@@ -62,6 +62,8 @@ export interface StateTreeOptions {
    * (~0.5 KiB each on average). Past the budget the lowest level is kept only in part.
    */
   cacheSize?: number;
+  /** Latest values kept in memory (entries); default 262,144. */
+  valueCacheSize?: number;
 }
 
 const DEFAULT_CACHE_NODES = 524_288;
@@ -143,6 +145,15 @@ interface PendingCommit {
   readonly earliest: number;
   /** Change in the number of in-memory latest-tree nodes once this version is the tip. */
   readonly nodeDelta: number;
+  /** The version's writes, applied to the latest-value cache when it becomes the tip. */
+  readonly writes: readonly TreeWrite[];
+}
+
+/** Latest values kept in memory by default (entries, present or known-absent). */
+const DEFAULT_VALUE_CACHE = 262_144;
+
+function cacheId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
 function treeError(code: TreeErrorCode, message: string, data?: Record<string, unknown>): TributaryError<TreeErrorCode> {
@@ -194,7 +205,17 @@ export class StateTree {
   private cachedNodes = 0;
   private outstanding: { readonly prepared: PreparedVersion; readonly pending: PendingCommit } | null = null;
 
-  private constructor(db: KvStore, keepVersions: number, cacheSize: number) {
+  /**
+   * Latest values (null: known absent) by raw key, so hot accounts and counters are not a LevelDB
+   * read each block. Filled on reads, updated from each version's writes in `markCommitted`. A
+   * read that started before a commit is not cached (the generation moved), since LevelDB may
+   * have answered it from before the batch.
+   */
+  private readonly values: Lru<Uint8Array | null>;
+  private commitGeneration = 0;
+
+  private constructor(db: KvStore, keepVersions: number, cacheSize: number, valueCacheSize = DEFAULT_VALUE_CACHE) {
+    this.values = new Lru<Uint8Array | null>(valueCacheSize);
     this.db = db;
     this.keep = keepVersions;
     this.cacheSize = cacheSize;
@@ -204,9 +225,13 @@ export class StateTree {
   static async open(db: KvStore, opts: StateTreeOptions = {}): Promise<StateTree> {
     const keep = opts.keepVersions ?? 0;
     const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_NODES;
+    const valueCacheSize = opts.valueCacheSize ?? DEFAULT_VALUE_CACHE;
     if (!Number.isSafeInteger(keep) || keep < 0) throw treeError('state/bad_option', `bad keepVersions: ${keep}`);
     if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw treeError('state/bad_option', `bad cacheSize: ${cacheSize}`);
-    const tree = new StateTree(db, keep, cacheSize);
+    if (!Number.isSafeInteger(valueCacheSize) || valueCacheSize < 0) {
+      throw treeError('state/bad_option', `bad valueCacheSize: ${valueCacheSize}`);
+    }
+    const tree = new StateTree(db, keep, cacheSize, valueCacheSize);
     const range = { gte: Uint8Array.of(Bucket.treeRoot), lt: bucketEnd(Bucket.treeRoot), limit: 1 };
     for await (const [key, value] of db.range({ ...range, reverse: true })) {
       const root = decodeRoot(value);
@@ -250,15 +275,26 @@ export class StateTree {
   async get(key: Uint8Array, version?: number): Promise<Uint8Array | undefined> {
     if (version === undefined) {
       if (this.latest < 0) return undefined;
-      return plainOrUndefined(await this.db.get(latestKey(key)));
+      return this.getLatest(key);
     }
     this.checkVersion(version);
-    if (version === this.latest) return plainOrUndefined(await this.db.get(latestKey(key)));
+    if (version === this.latest) return this.getLatest(key);
     const keyHash = sha256(key);
     const { end } = await this.walk(version, keyHash);
     if (end === null || !end.leaf || !equalBytes(end.keyHash, keyHash)) return undefined;
     const value = await this.db.get(historyKey(keyHash, end.version));
     return value === undefined ? this.missing(version, 'history record') : plain(value);
+  }
+
+  /** Callers must not mutate the returned bytes: they may be the cached copy. */
+  private async getLatest(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const id = cacheId(key);
+    const hit = this.values.get(id);
+    if (hit !== undefined) return hit ?? undefined;
+    const generation = this.commitGeneration;
+    const value = plainOrUndefined(await this.db.get(latestKey(key)));
+    if (generation === this.commitGeneration) this.values.set(id, value ?? null);
+    return value;
   }
 
   async prove(key: Uint8Array, version?: number): Promise<{ value: Uint8Array | undefined; proof: Uint8Array }> {
@@ -349,6 +385,7 @@ export class StateTree {
         rootHash,
         earliest: newEarliest,
         nodeDelta: builder.newNodeCount - builder.staleNodeCount,
+        writes,
       },
     };
     return prepared;
@@ -367,6 +404,8 @@ export class StateTree {
     this.rootHash = o.pending.rootHash;
     this.earliest = o.pending.earliest;
     this.cachedNodes += o.pending.nodeDelta;
+    this.commitGeneration++;
+    for (const w of o.pending.writes) this.values.set(cacheId(w.key), w.value === null ? null : plain(w.value));
     // A detached ref: holding the TreeNode here would keep that version's whole node tree alive.
     const ref = o.pending.rootRef;
     const detached = ref instanceof TreeNode ? { leaf: false as const, hash: ref.hash, version: ref.version } : ref;
