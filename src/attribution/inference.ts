@@ -113,9 +113,9 @@ async function lineageVersion(state: WorkingState, id: number): Promise<{ versio
   let memo = versionMemo.get(state);
   const hit = memo?.get(id);
   if (hit) return hit;
-  const version = await loadCached(state, versionKey(id), ModelVersionCodec.decode);
+  const version = await loadCached(state, versionKey(id), ModelVersionCodec.decodeStored);
   if (!version) return undefined;
-  const ancestors = (await loadCached(state, idKey(PREFIX.ancestors, id), AncestorSetCodec.decode)) ?? { models: [], datanets: [] };
+  const ancestors = (await loadCached(state, idKey(PREFIX.ancestors, id), AncestorSetCodec.decodeStored)) ?? { models: [], datanets: [] };
   const entry = { version, ancestors };
   if (!wasWritten(state, versionKey(id))) {
     if (!memo) {
@@ -140,11 +140,11 @@ async function lineageDatanet(state: WorkingState, id: number): Promise<LineageD
   let memo = datanetMemo.get(state);
   const hit = memo?.get(id);
   if (hit && hit.writes === writes) return hit.value;
-  const d = (await loadCached(state, datanetKey(id), DatanetCodec.decode))!;
+  const d = (await loadCached(state, datanetKey(id), DatanetCodec.decodeStored))!;
   const accepted: AcceptedContribution[] = [];
   for (let i = 0; i < d.version; i++) {
     const cid = (await loadCached(state, idKey(PREFIX.accepted, d.id, i), (raw) => readU64be(raw)))!;
-    const c = (await loadCached(state, contributionKey(cid), ContributionCodec.decode))!;
+    const c = (await loadCached(state, contributionKey(cid), ContributionCodec.decodeStored))!;
     accepted.push({ id: c.id, contributor: c.contributor, size: c.size });
   }
   const value = { owner: d.owner, accepted };
@@ -168,7 +168,7 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
   let recordWeights;
   let record;
   if (req.attributionId !== 0) {
-    record = await loadCached(ctx.state, recordKey(req.attributionId), AttributionRecordCodec.decode);
+    record = await loadCached(ctx.state, recordKey(req.attributionId), AttributionRecordCodec.decodeStored);
     if (!record) throw new TributaryError('attribution/not_found', `attribution record ${req.attributionId} does not exist`);
     if (record.model_version_id !== version.id) {
       throw new TributaryError('attribution/wrong_model', `record ${record.id} attributes version ${record.model_version_id}, not ${version.id}`);
@@ -186,7 +186,7 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
 
   // Read-only here: contribution records change at review, vesting and the end-of-block credit.
   const contribution = async (id: number): Promise<Contribution> =>
-    (await loadCached(ctx.state, contributionKey(id), ContributionCodec.decode))!;
+    (await loadCached(ctx.state, contributionKey(id), ContributionCodec.decodeStored))!;
   const asAccepted = (c: Contribution): AcceptedContribution => ({ id: c.id, contributor: c.contributor, size: c.size });
   const view: LineageView = {
     async version(id) {

@@ -362,7 +362,7 @@ export async function load<T>(state: StateReader, c: MessageCodec<T>, key: Uint8
   if (!raw) return undefined;
   const memo = decodedByBytes.get(raw);
   if (memo) return copyRecord(memo as T);
-  return c.decode(raw);
+  return c.decodeStored(raw);
 }
 
 /*

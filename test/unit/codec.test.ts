@@ -62,6 +62,18 @@ describe('canonical protobuf', () => {
     );
   });
 
+  it('round-trips amounts at every byte-length boundary, and decodeStored agrees with decode', () => {
+    for (let bits = 0; bits <= 256; bits++) {
+      for (const v of [(1n << BigInt(bits)) - 1n, 1n << BigInt(bits), (1n << BigInt(bits)) + 1n]) {
+        if (v >= 1n << 256n) continue;
+        const m = { ...codec.empty(), amount: v };
+        const bytes = codec.encode(m);
+        expect(codec.decode(bytes).amount).toBe(v);
+        expect(codec.decodeStored(bytes).amount).toBe(v);
+      }
+    }
+  });
+
   it('encodes an all-default value as the empty string', () => {
     expect(codec.encode(codec.empty()).length).toBe(0);
   });

@@ -28,12 +28,12 @@ export function accountKey(address: Address): Uint8Array {
 
 export async function readAccount(state: StateReader, address: Address): Promise<Account> {
   const raw = await state.get(accountKey(address));
-  return raw ? AccountCodec.decode(raw) : { balance: 0n, nonce: 0 };
+  return raw ? AccountCodec.decodeStored(raw) : { balance: 0n, nonce: 0 };
 }
 
 export async function readSupply(state: StateReader): Promise<bigint> {
   const raw = await state.get(SUPPLY_KEY);
-  return raw ? SupplyCodec.decode(raw).amount : 0n;
+  return raw ? SupplyCodec.decodeStored(raw).amount : 0n;
 }
 
 /**
