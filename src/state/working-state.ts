@@ -20,6 +20,8 @@ interface JournalEntry {
 
 /** Map id for a key: latin1 keeps one char per byte, so string order equals bytewise order. */
 export function keyId(key: Uint8Array): string {
+  // State keys are short; fromCharCode is the cheapest byte->latin1 path there (no Buffer wrapper).
+  if (key.length <= 256) return String.fromCharCode.apply(null, key as unknown as number[]);
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
