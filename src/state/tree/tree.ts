@@ -15,6 +15,7 @@
  * Updates are sorted by key hash once, so the updates under any subtree are one index range: no
  * per-node grouping allocations, and duplicate keys are adjacent (the last write wins).
  */
+import { keyId } from '../working-state.ts';
 import { TributaryError } from '../../errors.ts';
 import { Bucket, bucketEnd } from '../../storage/buckets.ts';
 import type { BatchOp, KvStore } from '../../storage/db.ts';
@@ -152,9 +153,6 @@ interface PendingCommit {
 /** Latest values kept in memory by default (entries, present or known-absent). */
 const DEFAULT_VALUE_CACHE = 262_144;
 
-function cacheId(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-}
 
 function treeError(code: TreeErrorCode, message: string, data?: Record<string, unknown>): TributaryError<TreeErrorCode> {
   return new TributaryError<TreeErrorCode>(code, message, data);
@@ -288,7 +286,7 @@ export class StateTree {
 
   /** Callers must not mutate the returned bytes: they may be the cached copy. */
   private async getLatest(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const id = cacheId(key);
+    const id = keyId(key);
     const hit = this.values.get(id);
     if (hit !== undefined) return hit ?? undefined;
     const generation = this.commitGeneration;
@@ -405,7 +403,7 @@ export class StateTree {
     this.earliest = o.pending.earliest;
     this.cachedNodes += o.pending.nodeDelta;
     this.commitGeneration++;
-    for (const w of o.pending.writes) this.values.set(cacheId(w.key), w.value === null ? null : plain(w.value));
+    for (const w of o.pending.writes) this.values.set(keyId(w.key), w.value === null ? null : plain(w.value));
     // A detached ref: holding the TreeNode here would keep that version's whole node tree alive.
     const ref = o.pending.rootRef;
     const detached = ref instanceof TreeNode ? { leaf: false as const, hash: ref.hash, version: ref.version } : ref;
