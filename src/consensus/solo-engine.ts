@@ -3,6 +3,7 @@ import type { Block, BlockHeader, Commit } from '../codec/core.ts';
 import { addressFromPublicKey } from '../crypto/address.ts';
 import type { SigningKey } from '../crypto/ed25519.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
+import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { headerHash, type StoredBlock } from '../storage/block-store.ts';
 import type { Chain } from './chain.ts';
@@ -116,9 +117,7 @@ export class SoloEngine {
         this.logger?.debug({ code: d.error.code }, 'transaction dropped from proposal');
       }
       await this.mempool.afterCommit([...finalized.txs, ...finalized.dropped.map((d) => d.tx)].map((t) => t.hash));
-      if (finalized.txs.length > 0 || height % 100 === 0) {
-        this.logger?.info({ height, txs: finalized.txs.length, mempool: this.mempool.size }, 'committed block');
-      }
+      this.logger?.info({ height, txs: finalized.txs.length, hash: toHex(stored.hash).slice(0, 16), mempool: this.mempool.size }, 'committed block');
       return stored;
     });
   }
