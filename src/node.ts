@@ -44,7 +44,7 @@ export async function openChain(home: string, opts: { keepVersions: number; logg
       );
     }
     if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
-    const chain = new Chain({ db, app, blocks, validatorSet: new ValidatorSet(genesis.validators), logger: opts.logger });
+    const chain = new Chain({ db, app, blocks, validatorSet: new ValidatorSet(genesis.validators) });
     return { db, chain, app };
   } catch (e) {
     await db.close();

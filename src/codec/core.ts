@@ -83,4 +83,3 @@ export const BlockCodec = messageCodec<Block>(root, 'tributary.core.Block');
 export const ReceiptCodec = messageCodec<Receipt>(root, 'tributary.core.Receipt');
 export const BlockReceiptsCodec = messageCodec<BlockReceipts>(root, 'tributary.core.BlockReceipts');
 export const TxLocationCodec = messageCodec<TxLocation>(root, 'tributary.core.TxLocation');
-export const EventCodec = messageCodec<Event>(root, 'tributary.core.Event');

@@ -1,4 +1,3 @@
-import { formatAddress } from '../crypto/address.ts';
 import { toHex } from '../crypto/hash.ts';
 
 /** What RPC and `--json` output carry: amounts are decimal strings, bytes are 0x-hex. */
@@ -23,13 +22,4 @@ export function toJson(value: unknown): JsonValue {
 
 export function hex0x(b: Uint8Array): string {
   return '0x' + toHex(b);
-}
-
-export function addr(b: Uint8Array): string {
-  return formatAddress(b);
-}
-
-/** "snake_case" -> "camelCase", for turning protobuf field names into RPC field names. */
-export function camel(name: string): string {
-  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Block, Commit } from '../codec/core.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
@@ -10,14 +9,6 @@ import type { KvStore } from '../storage/db.ts';
 import { ValidatorSet, commitHash, headerSignBytes } from './validator-set.ts';
 import { verifyEd25519 } from '../crypto/ed25519.ts';
 
-export interface CommittedBlock {
-  stored: StoredBlock;
-  finalized: FinalizedBlock;
-  commit: Commit;
-}
-
-export type CommitListener = (block: CommittedBlock) => void;
-
 /**
  * The committed chain: appends a block and its state in one atomic, synced batch, and checks
  * blocks that come from elsewhere (replay, and block sync in the BFT issue) before appending them.
@@ -27,15 +18,12 @@ export class Chain implements ChainReader {
   readonly blocks: BlockStore;
   readonly validatorSet: ValidatorSet;
   private readonly db: KvStore;
-  private readonly logger: Logger | undefined;
-  private readonly listeners: CommitListener[] = [];
 
-  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; validatorSet: ValidatorSet; logger?: Logger }) {
+  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; validatorSet: ValidatorSet }) {
     this.db = opts.db;
     this.app = opts.app;
     this.blocks = opts.blocks;
     this.validatorSet = opts.validatorSet;
-    this.logger = opts.logger;
   }
 
   get latestHeight(): number {
@@ -44,10 +32,6 @@ export class Chain implements ChainReader {
 
   getReceipts(height: number) {
     return this.blocks.getReceipts(height);
-  }
-
-  onCommit(listener: CommitListener): void {
-    this.listeners.push(listener);
   }
 
   /** Writes block, commit certificate, receipts, tx index and state version in one batch. */
@@ -65,15 +49,7 @@ export class Chain implements ChainReader {
     await this.db.batch(ops, { sync: true });
     this.app.commit(finalized);
     this.blocks.markCommitted(block);
-    const stored = this.blocks.latestBlock!;
-    for (const listener of this.listeners) {
-      try {
-        listener({ stored, finalized, commit });
-      } catch (e) {
-        this.logger?.error({ err: e }, 'commit listener failed');
-      }
-    }
-    return stored;
+    return this.blocks.latestBlock!;
   }
 
   /**

@@ -79,10 +79,6 @@ export class Mempool {
     });
   }
 
-  has(hash: Uint8Array): boolean {
-    return this.pending.has(toHex(hash));
-  }
-
   get(hash: Uint8Array): DecodedTx | undefined {
     return this.pending.get(toHex(hash));
   }

@@ -45,12 +45,3 @@ export function parseAddress(text: string): Address {
   }
   return bytes;
 }
-
-export function isAddress(text: string): boolean {
-  try {
-    parseAddress(text);
-    return true;
-  } catch {
-    return false;
-  }
-}

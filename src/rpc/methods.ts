@@ -1,14 +1,13 @@
-import { toJson, type JsonValue } from '../codec/json.ts';
+import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { toHex } from '../crypto/hash.ts';
 import { paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
 import type { ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
-import { parseParams, type BlockTag } from './params.ts';
+import { parseCallParams, type BlockTag } from './params.ts';
 import { blockView, commitView, eventView, receiptView, txBodyView } from './views.ts';
 
 export interface RpcContext {
@@ -25,7 +24,6 @@ export interface RpcMethod {
   handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
-const hx = (b: Uint8Array) => '0x' + toHex(b);
 
 /** Resolves a block tag to a committed height (instant finality: latest is finalized). */
 export async function resolveHeight(chain: Chain, tag: BlockTag | undefined): Promise<number> {
@@ -209,12 +207,12 @@ const coreMethods: RpcMethod[] = [
 
 /** `state_getProof` key: raw 0x-hex, or `{kind, id}` resolved through the modules' state key kinds. */
 function stateKeyOf(chain: Chain, raw: unknown): { key: Uint8Array; kind?: StateKeyDefinition } {
-  if (typeof raw === 'string') return { key: parseParams([{ name: 'key', kind: 'hex' }], [raw]).key as Uint8Array };
+  if (typeof raw === 'string') return { key: parseCallParams([{ name: 'key', kind: 'hex' }], [raw]).key as Uint8Array };
   if (typeof raw === 'object' && raw !== null && typeof (raw as { kind?: unknown }).kind === 'string') {
     const { kind: name, id } = raw as { kind: string; id?: unknown };
     const kind = chain.app.registry.stateKey(name);
     if (!kind) throw rpcError('rpc/invalid_params', `unknown state key kind "${name}"`, { kinds: chain.app.registry.stateKeys.map((k) => k.kind) });
-    const parsedId = kind.id ? parseParams([{ ...kind.id, name: 'id' }], [id]).id : undefined;
+    const parsedId = kind.id ? parseCallParams([{ ...kind.id, name: 'id' }], [id]).id : undefined;
     return { key: kind.key(parsedId), kind };
   }
   throw rpcError('rpc/invalid_params', 'key: expected 0x-hex of a raw state key or {"kind": ..., "id": ...}');
@@ -261,4 +259,3 @@ export function buildMethodTable(queries: readonly QueryDefinition[], extra: Rpc
   return table;
 }
 
-export { parseParams };

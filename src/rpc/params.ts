@@ -49,7 +49,7 @@ function parseOne(spec: ParamSpec, v: unknown): unknown {
 }
 
 /** JSON-RPC params (positional array or named object) -> values by name, checked by spec. */
-export function parseParams(specs: readonly ParamSpec[], raw: unknown): Record<string, unknown> {
+export function parseCallParams(specs: readonly ParamSpec[], raw: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let byName: Record<string, unknown>;
   if (raw === undefined || raw === null) byName = {};

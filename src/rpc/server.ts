@@ -7,7 +7,8 @@ import type { Mempool } from '../consensus/mempool.ts';
 import type { NodeConfig } from '../config.ts';
 import { isTributaryError } from '../errors.ts';
 import { rpcError, toJsonRpcError, type JsonRpcError } from './errors.ts';
-import { buildMethodTable, parseParams, type RpcMethod } from './methods.ts';
+import { buildMethodTable, type RpcMethod } from './methods.ts';
+import { parseCallParams } from './params.ts';
 
 interface JsonRpcResponse {
   jsonrpc: '2.0';
@@ -124,7 +125,7 @@ export class RpcServer {
       response = failure(replyId, rpcError('rpc/method_not_found', `method "${method}" does not exist`, { method }));
     } else {
       try {
-        const result = await m.handler(this.ctx, parseParams(m.params, params));
+        const result = await m.handler(this.ctx, parseCallParams(m.params, params));
         response = { jsonrpc: '2.0', id: replyId, result };
       } catch (e) {
         if (!isTributaryError(e)) this.logger?.error({ err: e, method }, 'uncoded error in rpc handler');

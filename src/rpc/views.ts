@@ -1,11 +1,9 @@
 import type { Commit, Event, Receipt } from '../codec/core.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { toHex } from '../crypto/hash.ts';
-import { toJson, type JsonValue } from '../codec/json.ts';
+import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { txHash, type DecodedTx } from '../state/tx.ts';
 
-const hx = (b: Uint8Array) => '0x' + toHex(b);
 
 export function eventView(e: Event): { type: string; attributes: Record<string, string> } {
   return { type: e.type, attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])) };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { BlockReceiptsCodec, ReceiptCodec, type Event, type Receipt } from '../codec/core.ts';
 import type { Address } from '../crypto/address.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
+import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Genesis } from '../genesis.ts';
 import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
@@ -284,7 +285,7 @@ export class Application {
         code = e.code;
         message = e.message;
       } else {
-        this.logger?.error({ err: e, tx: Buffer.from(tx.hash).toString('hex') }, 'transaction raised a non-coded error');
+        this.logger?.error({ err: e, tx: toHex(tx.hash) }, 'transaction raised a non-coded error');
       }
       return { tx_hash: tx.hash, failed: true, error_code: code, error_message: message, fee: body.fee, events: [] };
     }

@@ -77,17 +77,9 @@ export class WorkingState implements StateReader {
     this.journal.length = mark;
   }
 
-  get depth(): number {
-    return this.marks.length;
-  }
-
   /** Buffered writes in bytewise key order: the one order every node feeds the tree. */
   sortedWrites(): StateWrite[] {
     const ids = [...this.writes.keys()].sort();
     return ids.map((id) => this.writes.get(id)!);
-  }
-
-  get size(): number {
-    return this.writes.size;
   }
 }

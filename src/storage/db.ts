@@ -1,5 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import { TributaryError } from '../errors.ts';
+import { toHex as hexKey } from '../crypto/hash.ts';
 
 export type StorageErrorCode = 'storage/locked' | 'storage/open_failed';
 
@@ -131,8 +132,4 @@ export class MemoryKvStore implements KvStore {
   get size(): number {
     return this.map.size;
   }
-}
-
-function hexKey(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
