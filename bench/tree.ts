@@ -92,14 +92,16 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
         const start = performance.now();
         const prepared = await tree.prepare(writes);
         const prepared_at = performance.now();
-        await db.batch(prepared.ops, { sync });
+        const batch = db.writeBatch();
+        prepared.writeTo(batch);
+        await batch.write({ sync });
         tree.markCommitted(prepared);
         const end = performance.now();
         times.prepare += prepared_at - start;
         times.write += end - prepared_at;
         times.total += end - start;
         times.perBlock.push(end - start);
-        times.ops += prepared.ops.length;
+        times.ops += prepared.opCount;
       }
       return times;
     };

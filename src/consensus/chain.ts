@@ -36,17 +36,20 @@ export class Chain implements ChainReader {
 
   /** Writes block, commit certificate, receipts, tx index and state version in one batch. */
   async append(finalized: FinalizedBlock, block: Block, commit: Commit): Promise<StoredBlock> {
-    const ops = [
-      ...finalized.prepared.ops,
-      ...this.blocks.commitOps(
-        block,
-        commit,
-        { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
-        finalized.txs.map((t) => t.hash),
-      ),
-    ];
+    const batch = this.db.writeBatch();
+    finalized.prepared.writeTo(batch);
+    const blockOps = this.blocks.commitOps(
+      block,
+      commit,
+      { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
+      finalized.txs.map((t) => t.hash),
+    );
+    for (const op of blockOps) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
     // sync: the write-ahead log reaches the disk before a block is reported committed.
-    await this.db.batch(ops, { sync: true });
+    await batch.write({ sync: true });
     this.app.commit(finalized);
     this.blocks.markCommitted(block);
     return this.blocks.latestBlock!;

@@ -16,17 +16,22 @@ export const Bucket = {
   commitByHeight: 0x05,
   /** height -> receipts of that block, canonical bytes */
   receiptsByHeight: 0x06,
-  /** State tree: node records (owned by src/state/tree). */
-  treeNode: 0x10,
-  /** State tree: latest value per key, for fast reads and ordered iteration at the tip. */
-  treeLatest: 0x11,
-  /** State tree: stale-node index, for pruning. */
-  treeStale: 0x12,
-  /** State tree: version -> root. */
-  treeRoot: 0x13,
-  /** State tree: key history for reads at old versions. */
-  treeHistory: 0x14,
+  // 0x10-0x14: retired (the state tree's first layout: nodes, latest values, stale lists, roots,
+  // history, each in its own bucket). StateTree.open refuses a database that still has them.
+  /**
+   * State tree, everything a version writes, version first: nodes, values, its stale list and its
+   * root record (layout in src/state/tree/node.ts). Version-first keys make each block's records one new key range
+   * past all older ones, so LevelDB compaction moves them instead of merging them.
+   */
+  treeVersion: 0x15,
+  /** State tree: one record, the oldest retained version; absent until pruning first moves it. */
+  treeEarliest: 0x16,
+  /** State tree: raw key -> empty, for every key present at the latest version (iteration order). */
+  treeKeys: 0x17,
 } as const;
+
+/** First and last (inclusive) bucket of the retired state tree layout. */
+export const RETIRED_TREE_BUCKETS = [0x10, 0x14] as const;
 export type BucketId = (typeof Bucket)[keyof typeof Bucket];
 
 export function bucketKey(bucket: BucketId, ...parts: Uint8Array[]): Uint8Array {

@@ -18,6 +18,20 @@ export interface RangeOptions {
 }
 
 /**
+ * An atomic batch filled op by op. put/del copy the bytes before returning, so callers may reuse
+ * their buffers at once: a state version emits tens of thousands of ops, and holding each as an
+ * object until the write cost more in GC than the write itself.
+ */
+export interface WriteBatch {
+  put(key: Uint8Array, value: Uint8Array): void;
+  del(key: Uint8Array): void;
+  /** Ops added so far. */
+  readonly length: number;
+  /** All ops land together or none do. `sync` forces the write-ahead log to disk first. */
+  write(opts?: { sync?: boolean }): Promise<void>;
+}
+
+/**
  * The whole storage surface the node uses: point reads, ordered range reads and atomic batches.
  * Small on purpose, so LevelDB and the in-memory twin stay interchangeable in tests.
  */
@@ -26,6 +40,7 @@ export interface KvStore {
   getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /** All ops land together or none do. `sync` forces the write-ahead log to disk first. */
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
+  writeBatch(): WriteBatch;
   range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   close(): Promise<void>;
 }
@@ -62,14 +77,31 @@ export class LevelKvStore implements KvStore {
 
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
     if (ops.length === 0) return;
-    // A chained batch hands each op to the native batch as it comes; the array form first copies
-    // every op into a new object on the main thread (tens of thousands per block).
-    const batch = this.db.batch();
+    const batch = this.writeBatch();
     for (const op of ops) {
       if (op.type === 'put') batch.put(op.key, op.value);
       else batch.del(op.key);
     }
-    await batch.write({ sync: opts?.sync ?? false });
+    await batch.write(opts);
+  }
+
+  /**
+   * LevelDB's chained batch: each op is copied into the native batch as it comes (the array form
+   * of `db.batch` first clones every op into a new object on the main thread).
+   */
+  writeBatch(): WriteBatch {
+    const batch = this.db.batch();
+    return {
+      put: (key, value) => void batch.put(key, value),
+      del: (key) => void batch.del(key),
+      get length() {
+        return batch.length;
+      },
+      write: async (opts) => {
+        if (batch.length === 0) return batch.close();
+        await batch.write({ sync: opts?.sync ?? false });
+      },
+    };
   }
 
   async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
@@ -100,6 +132,18 @@ export class MemoryKvStore implements KvStore {
       if (op.type === 'put') this.map.set(hexKey(op.key), [op.key.slice(), op.value.slice()]);
       else this.map.delete(hexKey(op.key));
     }
+  }
+
+  writeBatch(): WriteBatch {
+    const ops: BatchOp[] = [];
+    return {
+      put: (key, value) => void ops.push({ type: 'put', key: key.slice(), value: value.slice() }),
+      del: (key) => void ops.push({ type: 'del', key: key.slice() }),
+      get length() {
+        return ops.length;
+      },
+      write: () => this.batch(ops),
+    };
   }
 
   async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -94,7 +94,9 @@ export class TestChain {
       decoded,
       'validate',
     );
-    await this.db.batch(finalized.prepared.ops);
+    const batch = this.db.writeBatch();
+    finalized.prepared.writeTo(batch);
+    await batch.write();
     this.app.commit(finalized);
     this.receiptsByHeight.set(finalized.info.height, { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents });
     await this.expectInvariants();

@@ -250,8 +250,8 @@ describe('state tree against a Map model', () => {
     await tree.commit([...model.keys()].map((k) => ({ key: Buffer.from(k, 'hex'), value: null })));
     await tree.commit([]);
     expect(tree.latestRoot).toEqual(EMPTY_ROOT);
-    // With everything deleted and two versions kept, only the last root records and nothing else
-    // remain: every node, history and latest record has been pruned away.
-    expect(db.size).toBe(2);
+    // With everything deleted and two versions kept, only the last two root records and the
+    // earliest-version record remain: every node, value and key-index record has been pruned away.
+    expect(db.size).toBe(3);
   });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../src/errors.ts';
 import { EMPTY_ROOT, StateTree, verifyProof } from '../../src/state/tree/index.ts';
-import type { TreeWrite } from '../../src/state/tree/index.ts';
+import type { PreparedVersion, TreeWrite } from '../../src/state/tree/index.ts';
 import { LevelKvStore, MemoryKvStore } from '../../src/storage/db.ts';
+import type { KvStore } from '../../src/storage/db.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -20,6 +21,12 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | u
 }
 
 const dirs: string[] = [];
+async function writePrepared(db: KvStore, prepared: PreparedVersion): Promise<void> {
+  const batch = db.writeBatch();
+  prepared.writeTo(batch);
+  await batch.write();
+}
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tree-unit-'));
   dirs.push(dir);
@@ -71,7 +78,7 @@ describe('StateTree API', () => {
     const real = await tree.prepare([{ key: enc('c'), value: enc('3') }]);
     expect(real.version).toBe(1);
     expect(() => tree.markCommitted(abandoned)).toThrow(expect.objectContaining({ code: 'state/not_prepared' }));
-    await db.batch(real.ops);
+    await writePrepared(db, real);
     tree.markCommitted(real);
     expect(await tree.get(enc('b'))).toBeUndefined();
     expect(dec(await tree.get(enc('c')))).toBe('3');
@@ -90,7 +97,7 @@ describe('StateTree API', () => {
     const tree = await StateTree.open(db);
     await tree.commit([{ key: enc('a'), value: enc('1') }]);
     const p = await tree.prepare([{ key: enc('a'), value: enc('2') }]);
-    await db.batch(p.ops);
+    await writePrepared(db, p);
     expect(await codeOf(tree.prepare([]))).toBe('state/version_exists');
     const reopened = await StateTree.open(db);
     expect(reopened.latestVersion).toBe(1);
@@ -117,7 +124,7 @@ describe('StateTree API', () => {
     ]);
     expect(p.root).toEqual(root);
     // Only the new version's root record was written.
-    expect(p.ops.length).toBe(1);
+    expect(p.opCount).toBe(1);
     expect(db.size).toBe(size + 1);
     expect(await tree.rootAt(0)).toEqual(await tree.rootAt(1));
   });

@@ -6,8 +6,11 @@
  * node always has at least two keys below it. Leaves are stored inline in their parent's slot, so a
  * node record is all a path step needs.
  *
- * Node record — DB key: treeNode ‖ u64 version ‖ u8 depth ‖ path (depth nibbles packed two per
- * byte, high nibble first, a trailing half byte zero). `version` is the version that wrote it.
+ * Every record a version writes is keyed treeVersion ‖ u64 version ‖ u8 kind ‖ …, so one version's
+ * records are one contiguous key range after every older version's (see Bucket.treeVersion).
+ *
+ * Node record — DB key: treeVersion ‖ u64 version ‖ 0x00 ‖ u8 depth ‖ path (depth nibbles packed
+ * two per byte, high nibble first, a trailing half byte zero). `version` is the version that wrote it.
  *
  *   [0]        0x01 (NODE_DOMAIN)
  *   [1..2]     existMask u16: bit n set ⇔ slot n (child nibble n) is occupied
@@ -15,19 +18,22 @@
  *   entries    per occupied slot, ascending nibble: leaf → keyHash(32) ‖ valueHash(32);
  *              child node → its hash(32)
  *   versions   per occupied slot, ascending nibble, u48: leaf → version that wrote its value
- *              (the history record key); child node → version of the child's record
+ *              (the value record key); child node → version of the child's record
  *
  *   nodeHash = sha256(record[0 .. end of entries]). Versions are storage pointers only and never
  *   hashed: the root depends on the key/value set alone, not on how it was split into versions.
  *
- * Root record — DB key: treeRoot ‖ u64 version.
+ * Root record — DB key: treeVersion ‖ u64 version ‖ 0x03, the last key of its version, so the last
+ *   key of the bucket names the latest version.
  *   [0] kind (0 empty, 1 leaf, 2 node) ‖ rootHash(32) ‖ leaf: keyHash ‖ valueHash ‖ u48 valueVersion
  *                                                    ‖ node: u48 nodeVersion
- * History record — treeHistory ‖ keyHash ‖ u64 version → value written at that version.
- * Latest record  — treeLatest ‖ raw key → current value.
- * Stale record   — treeStale ‖ u64 version → (u8 length ‖ DB key)* : every node and history record
- *   that `version` superseded; they are unreachable from `version` on and get deleted once the
- *   oldest retained version reaches it.
+ * Value record — treeVersion ‖ u64 version ‖ 0x01 ‖ keyHash → the value written at that version.
+ *   The leaf names the version, so a read at any version is a walk and one exact get.
+ * Stale record — treeVersion ‖ u64 version ‖ 0x02 → (u8 length ‖ DB key)* : every node and value
+ *   record that `version` superseded; they are unreachable from `version` on and get deleted once
+ *   the oldest retained version reaches it.
+ * Key index    — treeKeys ‖ raw key → empty, for each key present at the latest version; written
+ *   only when a key appears or goes, so updating a value costs no op here.
  */
 import { TributaryError } from '../../errors.ts';
 import { Bucket } from '../../storage/buckets.ts';
@@ -40,7 +46,8 @@ export type TreeErrorCode =
   | 'state/corrupt'
   | 'state/not_prepared'
   | 'state/version_exists'
-  | 'state/bad_option';
+  | 'state/bad_option'
+  | 'state/old_layout';
 
 export const NODE_HEADER_LEN = 5;
 export const VERSION_LEN = 6;
@@ -75,12 +82,13 @@ function corrupt(message: string): never {
 export class TreeNode implements NodeRef {
   readonly leaf = false as const;
   /**
-   * The record followed by 32 bytes holding its hash once computed: one allocation per node
-   * instead of a separate digest object (with its own ArrayBuffer when hashed natively) for each
-   * of the ~330k nodes a 1M-key tree keeps in memory. A Buffer, so unchanged runs copy with
-   * Buffer#copy and no intermediate views.
+   * The record followed by 32 bytes holding its hash once computed, so a node is one view and no
+   * separate digest object. A view into a ByteArena chunk shared by many nodes: one ArrayBuffer per
+   * node made allocation and GC of ~20k new nodes a block the largest cost of a version. Only
+   * `moveTo` reassigns it (same bytes, another chunk), so chunks whose nodes mostly died can be
+   * freed. A Buffer, so unchanged runs copy with Buffer#copy and no intermediate views.
    */
-  readonly raw: Buffer;
+  raw: Buffer;
   /** Length of the record proper (what is stored and hashed from). */
   readonly recordLength: number;
   readonly existMask: number;
@@ -104,16 +112,25 @@ export class TreeNode implements NodeRef {
     this.version = version;
   }
 
-  static decode(raw: Uint8Array, version: number): TreeNode {
+  static decode(raw: Uint8Array, version: number, arena?: ByteArena): TreeNode {
     if (raw.length < NODE_HEADER_LEN || raw[0] !== NODE_DOMAIN) corrupt('bad node record header');
     const existMask = (raw[1]! << 8) | raw[2]!;
     const leafMask = (raw[3]! << 8) | raw[4]!;
     if ((leafMask & ~existMask) !== 0 || existMask === 0) corrupt('bad node masks');
     const entriesEnd = NODE_HEADER_LEN + entriesLength(existMask, leafMask);
     if (raw.length !== entriesEnd + VERSION_LEN * popcount16(existMask)) corrupt('bad node record length');
-    const buf = Buffer.allocUnsafeSlow(raw.length + HASH_LEN);
+    const buf = nodeBytes(raw.length + HASH_LEN, arena);
     buf.set(raw, 0);
     return new TreeNode(buf, raw.length, existMask, leafMask, entriesEnd, version);
+  }
+
+  /** Moves the bytes (record and hash, if computed) into `arena`; returns the bytes moved. */
+  moveTo(arena: ByteArena): number {
+    const size = this.recordLength + HASH_LEN;
+    const moved = arena.alloc(size);
+    this.raw.copy(moved, 0, 0, size);
+    this.raw = moved;
+    return size;
   }
 
   /** The record bytes exactly as stored. */
@@ -192,18 +209,19 @@ export class TreeNode implements NodeRef {
    * undefined keeps the base slot, null clears it. Unchanged slots are copied in runs, and loaded
    * child pointers carry over.
    */
-  static build(base: TreeNode | null, changes: ReadonlyArray<ChildRef | null | undefined>, version: number): TreeNode {
+  static build(
+    base: TreeNode | null,
+    changes: ReadonlyArray<ChildRef | null | undefined>,
+    version: number,
+    arena?: ByteArena,
+  ): TreeNode {
     const masks = resolveMasks(base, changes);
     const existMask = masks >>> 16;
     const leafMask = masks & 0xffff;
     const entriesEnd = NODE_HEADER_LEN + entriesLength(existMask, leafMask);
     const size = entriesEnd + VERSION_LEN * popcount16(existMask);
-    // Pooled allocation (Node's shared 8 KiB slabs): ~15k node records a block otherwise each get
-    // their own backing store, which dominated GC time. Every byte is written below.
-    // Exact-size, unpooled: a node that lives on would otherwise pin a whole 8 KiB pool slab
-    // (measured at 1M keys: 398 MiB of array buffers pooled against 104 MiB exact, for ~15%
-    // more prepare time). Every byte but the hash tail is written below.
-    const raw = Buffer.allocUnsafeSlow(size + HASH_LEN);
+    // Every byte but the hash tail is written below.
+    const raw = nodeBytes(size + HASH_LEN, arena);
     raw[0] = NODE_DOMAIN;
     raw[1] = existMask >> 8;
     raw[2] = existMask & 0xff;
@@ -267,6 +285,10 @@ export class TreeNode implements NodeRef {
   }
 }
 
+function nodeBytes(n: number, arena: ByteArena | undefined): Buffer {
+  return arena === undefined ? Buffer.allocUnsafeSlow(n) : arena.alloc(n);
+}
+
 export function entriesLength(existMask: number, leafMask: number): number {
   return NODE_ENTRY_LEN * popcount16(existMask & ~leafMask) + LEAF_ENTRY_LEN * popcount16(leafMask);
 }
@@ -328,46 +350,132 @@ export function readU64(buf: Uint8Array, off: number): number {
   return hi * 0x1_0000_0000 + lo;
 }
 
+/** Record kinds inside one version's key range. */
+const KIND_NODE = 0x00;
+const KIND_VALUE = 0x01;
+const KIND_STALE = 0x02;
+/** Highest kind: a version's root record is the last key of its range. */
+const KIND_ROOT = 0x03;
+/** Bucket byte, version, kind. */
+const VERSION_PREFIX_LEN = 10;
+const VALUE_KEY_LEN = VERSION_PREFIX_LEN + HASH_LEN;
+
 export function nodeKeyLength(depth: number): number {
-  return 10 + ((depth + 1) >> 1);
+  return VERSION_PREFIX_LEN + 1 + ((depth + 1) >> 1);
+}
+
+function writeVersionPrefix(out: Uint8Array, off: number, version: number, kind: number): void {
+  out[off] = Bucket.treeVersion;
+  writeU64(out, off + 1, version);
+  out[off + 9] = kind;
 }
 
 function writeNodeKey(out: Uint8Array, off: number, version: number, depth: number, pathSource: Uint8Array): void {
   const pathBytes = (depth + 1) >> 1;
-  out[off] = Bucket.treeNode;
-  writeU64(out, off + 1, version);
-  out[off + 9] = depth;
-  for (let i = 0; i < pathBytes; i++) out[off + 10 + i] = pathSource[i]!;
-  if ((depth & 1) === 1) out[off + 9 + pathBytes] = out[off + 9 + pathBytes]! & 0xf0;
+  writeVersionPrefix(out, off, version, KIND_NODE);
+  const at = off + VERSION_PREFIX_LEN;
+  out[at] = depth;
+  for (let i = 0; i < pathBytes; i++) out[at + 1 + i] = pathSource[i]!;
+  if ((depth & 1) === 1) out[at + pathBytes] = out[at + pathBytes]! & 0xf0;
+}
+
+function writeValueKey(out: Uint8Array, off: number, version: number, src: Uint8Array, srcOff: number): void {
+  writeVersionPrefix(out, off, version, KIND_VALUE);
+  for (let i = 0; i < HASH_LEN; i++) out[off + VERSION_PREFIX_LEN + i] = src[srcOff + i]!;
+}
+
+/**
+ * Bump allocator for the many small byte arrays one version's batch needs (DB keys, short values):
+ * views into shared off-heap chunks. Why not `new Uint8Array(n)`: V8 keeps typed arrays of up to 64
+ * bytes inside the JS heap, and LevelDB's binding must move each one off-heap to read it
+ * (napi_get_typedarray_info materializes an ArrayBuffer); measured at ~2.9 µs per op, about 115 ms
+ * of a 40k-op block batch. Chunks are freed by the GC once no view into them is left.
+ */
+export class ByteArena {
+  private chunk = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+  /** Bytes of chunks taken so far. */
+  allocated = 0;
+
+  alloc(n: number): Buffer {
+    if (this.used + n > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(ARENA_CHUNK, n));
+      this.used = 0;
+      this.allocated += this.chunk.length;
+    }
+    const out = this.chunk.subarray(this.used, this.used + n);
+    this.used += n;
+    return out;
+  }
+
+  /** An off-heap copy of `bytes` when they may live in the JS heap (64 bytes or less). */
+  offHeap(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > SMALL_TYPED_ARRAY) return bytes;
+    const out = this.alloc(bytes.length);
+    out.set(bytes);
+    return out;
+  }
+}
+const ARENA_CHUNK = 256 * 1024;
+/** V8's typed_array_max_size_in_heap default. */
+const SMALL_TYPED_ARRAY = 64;
+
+function newBytes(n: number, arena: ByteArena | undefined): Uint8Array {
+  return arena === undefined ? new Uint8Array(n) : arena.alloc(n);
 }
 
 /** DB key of the node written at `version` at the first `depth` nibbles of `pathSource`. */
-export function nodeKey(version: number, depth: number, pathSource: Uint8Array): Uint8Array {
-  const key = new Uint8Array(nodeKeyLength(depth));
+export function nodeKey(version: number, depth: number, pathSource: Uint8Array, arena?: ByteArena): Uint8Array {
+  const key = newBytes(nodeKeyLength(depth), arena);
   writeNodeKey(key, 0, version, depth, pathSource);
   return key;
 }
 
-export function historyKey(keyHash: Uint8Array, version: number): Uint8Array {
-  const key = new Uint8Array(1 + HASH_LEN + 8);
-  key[0] = Bucket.treeHistory;
-  key.set(keyHash, 1);
-  writeU64(key, 1 + HASH_LEN, version);
+/** DB key of the value `keyHash` got at `version`. */
+export function valueKey(version: number, keyHash: Uint8Array, arena?: ByteArena): Uint8Array {
+  const key = newBytes(VALUE_KEY_LEN, arena);
+  writeValueKey(key, 0, version, keyHash, 0);
   return key;
 }
 
-export function versionKey(bucket: typeof Bucket.treeRoot | typeof Bucket.treeStale, version: number): Uint8Array {
-  const key = new Uint8Array(9);
-  key[0] = bucket;
-  writeU64(key, 1, version);
+export function staleKey(version: number): Uint8Array {
+  const key = new Uint8Array(VERSION_PREFIX_LEN);
+  writeVersionPrefix(key, 0, version, KIND_STALE);
   return key;
 }
 
-export function latestKey(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + key.length);
-  out[0] = Bucket.treeLatest;
+export function rootKey(version: number): Uint8Array {
+  const key = new Uint8Array(VERSION_PREFIX_LEN);
+  writeVersionPrefix(key, 0, version, KIND_ROOT);
+  return key;
+}
+
+/** Version of a root record's DB key; undefined when `key` is not a root record key. */
+export function rootKeyVersion(key: Uint8Array): number | undefined {
+  if (key.length !== VERSION_PREFIX_LEN || key[0] !== Bucket.treeVersion || key[9] !== KIND_ROOT) return undefined;
+  return readU64(key, 1);
+}
+
+export const EARLIEST_KEY: Uint8Array = Uint8Array.of(Bucket.treeEarliest);
+
+export function encodeVersion(version: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeU64(out, 0, version);
+  return out;
+}
+
+/** Key-index entry of a raw state key. */
+export function indexKey(key: Uint8Array, arena?: ByteArena): Uint8Array {
+  const out = newBytes(1 + key.length, arena);
+  out[0] = Bucket.treeKeys;
   out.set(key, 1);
   return out;
+}
+
+/** Kind of a treeVersion record from its DB key: for tests and tools that count records. */
+export function versionRecordKind(key: Uint8Array): 'node' | 'value' | 'stale' | 'root' | undefined {
+  if (key[0] !== Bucket.treeVersion || key.length < VERSION_PREFIX_LEN) return undefined;
+  return (['node', 'value', 'stale', 'root'] as const)[key[9]!];
 }
 
 export function rootHashOf(ref: ChildRef | null): Uint8Array {
@@ -453,15 +561,11 @@ export class KeyListWriter {
     writeNodeKey(this.buf, at + 1, version, depth, pathSource);
   }
 
-  /** History key of the key hash stored at src[srcOff..srcOff+32). */
-  addHistoryKey(src: Uint8Array, srcOff: number, version: number): void {
-    const keyLen = 1 + HASH_LEN + 8;
-    const at = this.reserve(1 + keyLen);
-    const b = this.buf;
-    b[at] = keyLen;
-    b[at + 1] = Bucket.treeHistory;
-    for (let i = 0; i < HASH_LEN; i++) b[at + 2 + i] = src[srcOff + i]!;
-    writeU64(b, at + 2 + HASH_LEN, version);
+  /** Value-record key of the key hash stored at src[srcOff..srcOff+32), written at `version`. */
+  addValueKey(src: Uint8Array, srcOff: number, version: number): void {
+    const at = this.reserve(1 + VALUE_KEY_LEN);
+    this.buf[at] = VALUE_KEY_LEN;
+    writeValueKey(this.buf, at + 1, version, src, srcOff);
   }
 
   bytes(): Uint8Array {

@@ -17,25 +17,30 @@
  */
 import { keyId } from '../working-state.ts';
 import { TributaryError } from '../../errors.ts';
-import { Bucket, bucketEnd } from '../../storage/buckets.ts';
-import type { BatchOp, KvStore } from '../../storage/db.ts';
+import { Bucket, bucketEnd, RETIRED_TREE_BUCKETS } from '../../storage/buckets.ts';
+import type { BatchOp, KvStore, WriteBatch } from '../../storage/db.ts';
 import { EMPTY_ROOT, equalBytes, HASH_LEN, hashEqualAt, nibbleAt, PATH_NIBBLES, popcount16, sha256 } from './hashing.ts';
 import { Lru } from './lru.ts';
 import {
+  ByteArena,
   decodeKeyList,
   decodeRoot,
+  EARLIEST_KEY,
   encodeRoot,
-  historyKey,
+  encodeVersion,
   KeyListWriter,
-  latestKey,
+  indexKey,
   MAX_VERSION,
   nodeKey,
   NODE_HEADER_LEN,
   readU64,
   resolveMasks,
+  rootKey,
+  rootKeyVersion,
   rootHashOf,
+  staleKey,
   TreeNode,
-  versionKey,
+  valueKey,
 } from './node.ts';
 import type { ChildRef, LeafRef, RootRecord, TreeErrorCode } from './node.ts';
 import { encodeProof } from './proof.ts';
@@ -49,10 +54,16 @@ export interface TreeWrite {
 }
 
 export interface PreparedVersion {
-  version: number;
-  root: Uint8Array;
-  /** Everything the caller must write, atomically, for this version to exist. */
-  ops: BatchOp[];
+  readonly version: number;
+  readonly root: Uint8Array;
+  /** Number of ops `writeTo` adds. */
+  readonly opCount: number;
+  /**
+   * Adds everything this version needs to `batch`; the caller writes it atomically (with its own
+   * ops, such as the block) and then calls `markCommitted`. The ops are built here from the
+   * prepared nodes and values rather than held as objects since prepare: see WriteBatch.
+   */
+  writeTo(batch: WriteBatch): void;
 }
 
 export interface StateTreeOptions {
@@ -68,6 +79,8 @@ export interface StateTreeOptions {
 }
 
 const DEFAULT_CACHE_NODES = 524_288;
+/** Node arena growth below which compaction is not worth a pass over the tree. */
+const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
 /** Nodes of older versions kept for reads below the tip. */
 const OLD_NODE_CACHE = 8_192;
 const ROOT_CACHE_VERSIONS = 256;
@@ -89,6 +102,7 @@ interface Update extends LeafRef {
 }
 
 const NO_VALUE_HASH = new Uint8Array(HASH_LEN);
+const NO_BYTES = new Uint8Array(0);
 
 function compareUpdates(a: Update, b: Update): number {
   if (a.prefix !== b.prefix) return a.prefix - b.prefix;
@@ -211,6 +225,15 @@ export class StateTree {
    */
   private readonly values: Lru<Uint8Array | null>;
   private commitGeneration = 0;
+  /**
+   * Where node bytes live. Superseded nodes leave dead bytes in its chunks, so when the arena has
+   * grown by as much as the live tree held at the last compaction, the in-memory tree is copied
+   * into a fresh arena and the old chunks are left to the GC (amortized: one copy of the tree per
+   * doubling). Nodes held elsewhere (old-version cache, a walk in flight) keep their old views,
+   * which stay valid.
+   */
+  private nodeArena = new ByteArena();
+  private compactAfter = MIN_COMPACT_BYTES;
 
   private constructor(db: KvStore, keepVersions: number, cacheSize: number, valueCacheSize = DEFAULT_VALUE_CACHE) {
     this.values = new Lru<Uint8Array | null>(valueCacheSize);
@@ -229,15 +252,24 @@ export class StateTree {
     if (!Number.isSafeInteger(valueCacheSize) || valueCacheSize < 0) {
       throw treeError('state/bad_option', `bad valueCacheSize: ${valueCacheSize}`);
     }
+    const [retiredFirst, retiredLast] = RETIRED_TREE_BUCKETS;
+    for await (const _ of db.range({ gte: Uint8Array.of(retiredFirst), lt: Uint8Array.of(retiredLast + 1), limit: 1 })) {
+      throw treeError('state/old_layout', 'this database holds a state tree in a retired layout; initialize a new home', {
+        bucket: retiredFirst,
+      });
+    }
     const tree = new StateTree(db, keep, cacheSize, valueCacheSize);
-    const range = { gte: Uint8Array.of(Bucket.treeRoot), lt: bucketEnd(Bucket.treeRoot), limit: 1 };
-    for await (const [key, value] of db.range({ ...range, reverse: true })) {
+    const range = { gte: Uint8Array.of(Bucket.treeVersion), lt: bucketEnd(Bucket.treeVersion), limit: 1, reverse: true };
+    for await (const [key, value] of db.range(range)) {
+      const version = rootKeyVersion(key);
+      if (version === undefined) throw treeError('state/corrupt', 'the last tree record is not a root record');
       const root = decodeRoot(value);
-      tree.latest = readU64(key, 1);
+      tree.latest = version;
       tree.rootRef = root.ref;
       tree.rootHash = root.hash;
+      const earliest = await db.get(EARLIEST_KEY);
+      tree.earliest = earliest === undefined ? 0 : readU64(earliest, 0);
     }
-    for await (const [key] of db.range(range)) tree.earliest = readU64(key, 1);
     return tree;
   }
 
@@ -266,9 +298,9 @@ export class StateTree {
   }
 
   /**
-   * Value of `key` at `version` (default: latest). The tip is one read of the flat latest-value
-   * table; older versions walk that version's tree to the leaf, whose value version names the
-   * history record to read.
+   * Value of `key` at `version` (default: latest): a walk of that version's tree to the leaf, whose
+   * value version names the one record to read. At the tip the latest-value cache comes first and
+   * the walk runs over the in-memory tree.
    */
   async get(key: Uint8Array, version?: number): Promise<Uint8Array | undefined> {
     if (version === undefined) {
@@ -277,11 +309,15 @@ export class StateTree {
     }
     this.checkVersion(version);
     if (version === this.latest) return this.getLatest(key);
-    const keyHash = sha256(key);
+    return this.readAt(sha256(key), version);
+  }
+
+  /** The value at retained `version`, or undefined when the key is absent there. */
+  private async readAt(keyHash: Uint8Array, version: number): Promise<Uint8Array | undefined> {
     const { end } = await this.walk(version, keyHash);
     if (end === null || !end.leaf || !equalBytes(end.keyHash, keyHash)) return undefined;
-    const value = await this.db.get(historyKey(keyHash, end.version));
-    return value === undefined ? this.missing(version, 'history record') : plain(value);
+    const value = await this.db.get(valueKey(end.version, keyHash));
+    return value === undefined ? this.missing(version, 'value record') : plain(value);
   }
 
   /** Callers must not mutate the returned bytes: they may be the cached copy. */
@@ -289,10 +325,19 @@ export class StateTree {
     const id = keyId(key);
     const hit = this.values.get(id);
     if (hit !== undefined) return hit ?? undefined;
-    const generation = this.commitGeneration;
-    const value = plainOrUndefined(await this.db.get(latestKey(key)));
-    if (generation === this.commitGeneration) this.values.set(id, value ?? null);
-    return value;
+    const keyHash = sha256(key);
+    for (;;) {
+      const generation = this.commitGeneration;
+      try {
+        const value = await this.readAt(keyHash, this.latest);
+        if (generation === this.commitGeneration) this.values.set(id, value ?? null);
+        return value;
+      } catch (e) {
+        // A commit landed during the read and may have pruned what it was reading (keepVersions
+        // = 1 deletes superseded records in the same batch): read again at the new tip.
+        if (generation === this.commitGeneration) throw e;
+      }
+    }
   }
 
   async prove(key: Uint8Array, version?: number): Promise<{ value: Uint8Array | undefined; proof: Uint8Array }> {
@@ -310,19 +355,35 @@ export class StateTree {
     else if (!end.leaf) throw treeError('state/corrupt', 'path ended at a node');
     else if (equalBytes(end.keyHash, keyHash)) {
       terminal = { kind: 'leaf' };
-      const stored = await this.db.get(historyKey(keyHash, end.version));
-      value = stored === undefined ? this.missing(at, 'history record') : plain(stored);
+      const stored = await this.db.get(valueKey(end.version, keyHash));
+      value = stored === undefined ? this.missing(at, 'value record') : plain(stored);
     } else {
       terminal = { kind: 'other', keyHash: end.keyHash, valueHash: end.valueHash };
     }
     return { value, proof: encodeProof({ terminal, levels }) };
   }
 
-  /** Latest key/values whose raw key starts with `prefix`, in bytewise key order (one DB snapshot). */
+  /**
+   * Latest key/values whose raw key starts with `prefix`, in bytewise key order, all from one
+   * version: keys come from the key index through one DB iterator, whose snapshot is taken when it
+   * starts, and the version is read at that same moment; values are read at that version, so
+   * commits landing meanwhile change nothing (while the version stays retained).
+   */
   async *iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const gte = latestKey(prefix);
-    for await (const [key, value] of this.db.range({ gte, lt: prefixEnd(gte) })) {
-      yield [plain(key).subarray(1), plain(value)];
+    const gte = indexKey(prefix);
+    const keys = this.db.range({ gte, lt: prefixEnd(gte) })[Symbol.asyncIterator]();
+    // next() runs the range up to its first await, which opens the iterator: same tick as `version`.
+    let next = keys.next();
+    const version = this.latest;
+    try {
+      for (let entry = await next; entry.done !== true; entry = await (next = keys.next())) {
+        const key = plain(entry.value[0]).subarray(1);
+        const value = version === this.latest ? await this.getLatest(key) : await this.readAt(sha256(key), version);
+        if (value === undefined) throw treeError('state/corrupt', 'key index lists a key the tree does not have');
+        yield [key, value];
+      }
+    } finally {
+      await keys.return?.();
     }
   }
 
@@ -336,12 +397,12 @@ export class StateTree {
     const newEarliest = this.pruneTarget(version, baseEarliest);
     const staleVersions: number[] = [];
     for (let s = baseEarliest + 1; s <= newEarliest && s < version; s++) staleVersions.push(s);
-    const staleReads = this.db.getMany(staleVersions.map((s) => versionKey(Bucket.treeStale, s)));
+    const staleReads = this.db.getMany(staleVersions.map(staleKey));
     staleReads.catch(() => {}); // awaited below; avoid an unhandled rejection if we throw first
     if (previousUnmarked) {
       // The last prepare was never marked committed. Fine if its batch failed; but if the batch was
       // written, building on the older head would fork the tree.
-      if ((await this.db.get(versionKey(Bucket.treeRoot, version))) !== undefined) {
+      if ((await this.db.get(rootKey(version))) !== undefined) {
         throw treeError('state/version_exists', `version ${version} is already on disk; reopen the tree`, { version });
       }
     }
@@ -350,7 +411,7 @@ export class StateTree {
     const updates = sortedUpdates(writes, version);
     const baseRoot = await this.loadedRoot();
     const baseRootHash = this.rootHash;
-    const builder = new VersionBuilder(version, updates);
+    const builder = new VersionBuilder(version, updates, this.nodeArena);
     let newRoot: ChildRef | null = baseRoot;
     if (updates.length > 0) {
       if (baseRoot instanceof TreeNode) await this.loadPaths(baseRoot, updates);
@@ -358,24 +419,30 @@ export class StateTree {
       if (result !== UNCHANGED) newRoot = result;
     }
     const rootHash = newRoot === baseRoot ? baseRootHash : rootHashOf(newRoot);
-    const ops = builder.ops;
-    ops.push({ type: 'put', key: versionKey(Bucket.treeRoot, version), value: encodeRoot(newRoot, rootHash) });
+    const ops = builder.otherOps;
+    ops.push({ type: 'put', key: rootKey(version), value: encodeRoot(newRoot, rootHash) });
 
     if (newEarliest >= version) {
       // keepVersions = 1: what this version supersedes is reachable from no retained version.
       for (const key of decodeKeyList(builder.stale.bytes())) ops.push({ type: 'del', key });
     } else if (builder.stale.count > 0) {
-      ops.push({ type: 'put', key: versionKey(Bucket.treeStale, version), value: builder.stale.bytes() });
+      ops.push({ type: 'put', key: staleKey(version), value: builder.stale.bytes() });
     }
     const staleRecords = await staleReads;
     staleVersions.forEach((s, i) => {
       const record = staleRecords[i];
       if (record !== undefined) for (const key of decodeKeyList(record)) ops.push({ type: 'del', key });
-      ops.push({ type: 'del', key: versionKey(Bucket.treeStale, s) });
+      ops.push({ type: 'del', key: staleKey(s) });
     });
-    for (let d = baseEarliest; d < newEarliest; d++) ops.push({ type: 'del', key: versionKey(Bucket.treeRoot, d) });
+    for (let d = baseEarliest; d < newEarliest; d++) ops.push({ type: 'del', key: rootKey(d) });
+    if (newEarliest !== baseEarliest) ops.push({ type: 'put', key: EARLIEST_KEY, value: encodeVersion(newEarliest) });
 
-    const prepared: PreparedVersion = { version, root: new Uint8Array(rootHash), ops };
+    const prepared: PreparedVersion = {
+      version,
+      root: new Uint8Array(rootHash),
+      opCount: builder.opCount(),
+      writeTo: (batch) => builder.writeTo(batch),
+    };
     this.outstanding = {
       prepared,
       pending: {
@@ -409,11 +476,35 @@ export class StateTree {
     const detached = ref instanceof TreeNode ? { leaf: false as const, hash: ref.hash, version: ref.version } : ref;
     this.roots.set(String(prepared.version), { hash: o.pending.rootHash, ref: detached });
     if (this.cachedNodes > this.cacheSize) this.evict();
+    if (this.nodeArena.allocated > this.compactAfter) this.compactNodes();
+  }
+
+  /** Copies the in-memory latest tree into a fresh arena (see nodeArena). */
+  private compactNodes(): void {
+    const arena = new ByteArena();
+    let live = 0;
+    const root = this.rootRef;
+    if (root instanceof TreeNode) {
+      const stack: TreeNode[] = [root];
+      for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+        live += node.moveTo(arena);
+        const children = node.children;
+        if (children === undefined) continue;
+        for (let slot = 0; slot < 16; slot++) {
+          const child = children[slot];
+          if (child !== undefined) stack.push(child);
+        }
+      }
+    }
+    this.nodeArena = arena;
+    this.compactAfter = Math.max(MIN_COMPACT_BYTES, 2 * live);
   }
 
   async commit(writes: TreeWrite[], opts?: { sync?: boolean }): Promise<PreparedVersion> {
     const prepared = await this.prepare(writes);
-    await this.db.batch(prepared.ops, { sync: opts?.sync ?? false });
+    const batch = this.db.writeBatch();
+    prepared.writeTo(batch);
+    await batch.write({ sync: opts?.sync ?? false });
     this.markCommitted(prepared);
     return prepared;
   }
@@ -450,7 +541,7 @@ export class StateTree {
     const id = String(version);
     const cached = this.roots.get(id);
     if (cached !== undefined) return cached;
-    const raw = await this.db.get(versionKey(Bucket.treeRoot, version));
+    const raw = await this.db.get(rootKey(version));
     if (raw === undefined) return this.missing(version, 'root record');
     const record = decodeRoot(raw);
     this.roots.set(id, record);
@@ -463,7 +554,7 @@ export class StateTree {
     if (ref === null || ref.leaf || ref instanceof TreeNode) return ref;
     const raw = await this.db.get(nodeKey(ref.version, 0, EMPTY_ROOT));
     if (raw === undefined) throw treeError('state/corrupt', `root node missing at version ${this.latest}`);
-    const node = TreeNode.decode(raw, ref.version);
+    const node = TreeNode.decode(raw, ref.version, this.nodeArena);
     if (this.rootRef === ref) {
       this.rootRef = node;
       this.cachedNodes++;
@@ -490,7 +581,7 @@ export class StateTree {
         if (node === undefined) {
           const raw = await this.db.get(key);
           if (raw === undefined) return this.missing(version, 'tree node');
-          node = TreeNode.decode(raw, ref.version);
+          node = TreeNode.decode(raw, ref.version, atTip ? this.nodeArena : undefined);
           if (!atTip) this.oldNodes.set(id, node);
           else if (parent !== undefined && this.cachedNodes < this.cacheSize) {
             (parent.children ??= new Array(16))[parentSlot] = node;
@@ -540,12 +631,13 @@ export class StateTree {
       }
       if (absentParents.length > 0) {
         const versions = absentParents.map((p, i) => p.slotVersion(absent[3 * i]!));
-        const keys = versions.map((v, i) => nodeKey(v, depth + 1, updates[absent[3 * i + 1]!]!.keyHash));
+        const arena = new ByteArena();
+        const keys = versions.map((v, i) => nodeKey(v, depth + 1, updates[absent[3 * i + 1]!]!.keyHash, arena));
         const raws = await this.db.getMany(keys);
         for (let i = 0; i < absentParents.length; i++) {
           const raw = raws[i];
           if (raw === undefined) throw treeError('state/corrupt', `tree node missing at version ${this.latest}`);
-          const node = TreeNode.decode(raw, versions[i]!);
+          const node = TreeNode.decode(raw, versions[i]!, this.nodeArena);
           (absentParents[i]!.children ??= new Array(16))[absent[3 * i]!] = node;
           nextNodes.push(node);
           nextRanges.push(absent[3 * i + 1]!, absent[3 * i + 2]!);
@@ -601,9 +693,21 @@ type Outcome = ChildRef | null | typeof UNCHANGED;
 /** Marks "this subtree did not change" so parents can skip rewriting. */
 const UNCHANGED = Symbol('unchanged');
 
-/** Applies one version's updates to the committed tree, collecting the ops instead of writing. */
+/**
+ * Applies one version's updates to the committed tree, recording what to write (new nodes, changed
+ * values) compactly; `writeTo` turns that into batch ops.
+ */
 class VersionBuilder {
-  readonly ops: BatchOp[] = [];
+  /** New node records: node, depth and a key hash on its path, index by index. */
+  private readonly newNodes: TreeNode[] = [];
+  private readonly newNodeDepths: number[] = [];
+  private readonly newNodePaths: Uint8Array[] = [];
+  /** Keys this version gives a new value; of those, keys that were absent; keys it deletes. */
+  private readonly putValues: Update[] = [];
+  private readonly createdKeys: Update[] = [];
+  private readonly deletedKeys: Update[] = [];
+  /** Root, stale and pruning ops: a few, or the prune deletes (views into stale records). */
+  readonly otherOps: BatchOp[] = [];
   /** DB keys of node and history records this version supersedes. */
   readonly stale = new KeyListWriter();
   newNodeCount = 0;
@@ -613,9 +717,12 @@ class VersionBuilder {
   /** One slot-changes array per depth, reused: a node's changes are consumed before it returns. */
   private readonly scratch: (ChildRef | null | undefined)[][] = [];
 
-  constructor(version: number, updates: Update[]) {
+  private readonly nodeArena: ByteArena;
+
+  constructor(version: number, updates: Update[], nodeArena: ByteArena) {
     this.version = version;
     this.updates = updates;
+    this.nodeArena = nodeArena;
   }
 
   /** The new root after all updates, or UNCHANGED. */
@@ -665,7 +772,7 @@ class VersionBuilder {
       const change = changes[slot];
       result = change === undefined ? node.leafAt(slot) : change;
     } else {
-      result = this.writeNode(depth, pathSource, TreeNode.build(node, changes, this.version));
+      result = this.writeNode(depth, pathSource, TreeNode.build(node, changes, this.version, this.nodeArena));
     }
     changes.fill(undefined);
     return result;
@@ -677,7 +784,7 @@ class VersionBuilder {
     for (let i = lo; i < hi; i++) {
       const u = this.updates[i]!;
       if (u.value === null) continue;
-      this.putValue(u);
+      this.putNewKey(u);
       leaves.push(u);
     }
     return leaves.length === 0 ? UNCHANGED : this.buildFresh(depth, leaves);
@@ -707,16 +814,16 @@ class VersionBuilder {
       const u = this.updates[i]!;
       if (hashEqualAt(u.keyHash, kh, khOff)) {
         if (u.value === null) {
-          this.deleteValue(u);
-          this.stale.addHistoryKey(kh, khOff, leafVersion);
+          this.deletedKeys.push(u);
+          this.stale.addValueKey(kh, khOff, leafVersion);
           kept = null;
         } else if (!hashEqualAt(u.valueHash, vh, vhOff)) {
-          this.putValue(u);
-          this.stale.addHistoryKey(kh, khOff, leafVersion);
+          this.putValues.push(u);
+          this.stale.addValueKey(kh, khOff, leafVersion);
           kept = u;
         }
       } else if (u.value !== null) {
-        this.putValue(u);
+        this.putNewKey(u);
         (leaves ??= []).push(u);
       }
     }
@@ -737,22 +844,42 @@ class VersionBuilder {
       const group = groups[slot];
       slots[slot] = group === undefined ? null : this.buildFresh(depth + 1, group);
     }
-    return this.writeNode(depth, leaves[0]!.keyHash, TreeNode.build(null, slots, this.version));
+    return this.writeNode(depth, leaves[0]!.keyHash, TreeNode.build(null, slots, this.version, this.nodeArena));
   }
 
   private writeNode(depth: number, pathSource: Uint8Array, node: TreeNode): TreeNode {
-    this.ops.push({ type: 'put', key: nodeKey(this.version, depth, pathSource), value: node.record() });
+    this.newNodes.push(node);
+    this.newNodeDepths.push(depth);
+    this.newNodePaths.push(pathSource);
     this.newNodeCount++;
     return node;
   }
 
-  private putValue(u: Update): void {
-    this.ops.push({ type: 'put', key: latestKey(u.key), value: u.value! });
-    this.ops.push({ type: 'put', key: historyKey(u.keyHash, this.version), value: u.value! });
+  private putNewKey(u: Update): void {
+    this.putValues.push(u);
+    this.createdKeys.push(u);
   }
 
-  private deleteValue(u: Update): void {
-    this.ops.push({ type: 'del', key: latestKey(u.key) });
+  opCount(): number {
+    return (
+      this.newNodes.length + this.putValues.length + this.createdKeys.length + this.deletedKeys.length + this.otherOps.length
+    );
+  }
+
+  writeTo(batch: WriteBatch): void {
+    // Keys and short values are built in an arena: the batch copies them, so they die young.
+    const arena = new ByteArena();
+    const version = this.version;
+    for (let i = 0; i < this.newNodes.length; i++) {
+      batch.put(nodeKey(version, this.newNodeDepths[i]!, this.newNodePaths[i]!, arena), this.newNodes[i]!.record());
+    }
+    for (const u of this.putValues) batch.put(valueKey(version, u.keyHash, arena), arena.offHeap(u.value!));
+    for (const u of this.createdKeys) batch.put(indexKey(u.key, arena), NO_BYTES);
+    for (const u of this.deletedKeys) batch.del(indexKey(u.key, arena));
+    for (const op of this.otherOps) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
   }
 }
 
@@ -781,5 +908,5 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
       return end;
     }
   }
-  return bucketEnd(Bucket.treeLatest);
+  return bucketEnd(Bucket.treeKeys);
 }
