@@ -167,6 +167,34 @@ describe('StateTree API', () => {
     expect(ff).toEqual([[0xff], [0xff, 0xff], [0xff, 0xff, 0]]);
   });
 
+  it('one iteration sees one version even when commits land while it runs (LevelDB)', async () => {
+    const db = await LevelKvStore.open(tempDir());
+    const tree = await StateTree.open(db);
+    await tree.commit(['k/1', 'k/2', 'k/3', 'k/4'].map((k) => ({ key: enc(k), value: enc(`v1:${k}`) })));
+    const got: [string | undefined, string | undefined][] = [];
+    for await (const [k, v] of tree.iterate(enc('k/'))) {
+      got.push([dec(k), dec(v)]);
+      if (got.length === 1) {
+        await tree.commit([
+          { key: enc('k/2'), value: null },
+          { key: enc('k/3'), value: enc('v2') },
+          { key: enc('k/25'), value: enc('v2') },
+        ]);
+      }
+    }
+    expect(got).toEqual(['k/1', 'k/2', 'k/3', 'k/4'].map((k) => [k, `v1:${k}`]));
+    const after: string[] = [];
+    for await (const [k, v] of tree.iterate(enc('k/'))) after.push(`${dec(k)}=${dec(v)}`);
+    expect(after).toEqual(['k/1=v1:k/1', 'k/25=v2', 'k/3=v2', 'k/4=v1:k/4']);
+    await db.close();
+  });
+
+  it('refuses a database in the retired tree layout', async () => {
+    const db = new MemoryKvStore();
+    await db.batch([{ type: 'put', key: Uint8Array.of(0x13, 0, 0, 0, 0, 0, 0, 0, 0), value: new Uint8Array(33) }]);
+    expect(await codeOf(StateTree.open(db))).toBe('state/old_layout');
+  });
+
   it('reopens a LevelDB tree at its last version with roots, reads and proofs intact', async () => {
     const dir = tempDir();
     let db = await LevelKvStore.open(dir);
