@@ -189,6 +189,24 @@ describe('StateTree API', () => {
     await db.close();
   });
 
+  for (const keepVersions of [1, 2]) {
+    it(`reads stay whole between a batch landing and markCommitted (keepVersions ${keepVersions})`, async () => {
+      const db = new MemoryKvStore();
+      const tree = await StateTree.open(db, { keepVersions });
+      for (let v = 0; v < 4; v++) await tree.commit([{ key: enc('a'), value: enc(`a${v}`) }, { key: enc(`new${v}`), value: enc('x') }]);
+      const earliest = tree.earliestVersion();
+      const next = await tree.prepare([{ key: enc('a'), value: enc('a4') }, { key: enc('new0'), value: null }]);
+      await writePrepared(db, next); // on disk, prunes included; the tree still serves version 3
+      expect(dec(await tree.get(enc('a')))).toBe('a3');
+      expect(dec(await tree.get(enc('a'), earliest))).toBe(`a${earliest}`);
+      const { value, proof } = await tree.prove(enc('a'), earliest);
+      expect(verifyProof(await tree.rootAt(earliest), enc('a'), value, proof)).toBe(true);
+      tree.markCommitted(next);
+      expect(dec(await tree.get(enc('a')))).toBe('a4');
+      expect(await tree.get(enc('new0'))).toBeUndefined();
+    });
+  }
+
   it('refuses a database in the retired tree layout', async () => {
     const db = new MemoryKvStore();
     await db.batch([{ type: 'put', key: Uint8Array.of(0x13, 0, 0, 0, 0, 0, 0, 0, 0), value: new Uint8Array(33) }]);

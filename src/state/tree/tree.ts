@@ -367,7 +367,9 @@ export class StateTree {
    * Latest key/values whose raw key starts with `prefix`, in bytewise key order, all from one
    * version: keys come from the key index through one DB iterator, whose snapshot is taken when it
    * starts, and the version is read at that same moment; values are read at that version, so
-   * commits landing meanwhile change nothing (while the version stays retained).
+   * commits landing meanwhile change nothing (while the version stays retained). One narrow case:
+   * started after a batch landed but before its markCommitted, the snapshot already has the next
+   * version's index, so keys that version creates are skipped and keys it deletes are missing.
    */
   async *iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
     const gte = indexKey(prefix);
@@ -379,8 +381,7 @@ export class StateTree {
       for (let entry = await next; entry.done !== true; entry = await (next = keys.next())) {
         const key = plain(entry.value[0]).subarray(1);
         const value = version === this.latest ? await this.getLatest(key) : await this.readAt(sha256(key), version);
-        if (value === undefined) throw treeError('state/corrupt', 'key index lists a key the tree does not have');
-        yield [key, value];
+        if (value !== undefined) yield [key, value];
       }
     } finally {
       await keys.return?.();
@@ -395,8 +396,13 @@ export class StateTree {
 
     // Reads that do not depend on the tree walk start now and are awaited at the end.
     const newEarliest = this.pruneTarget(version, baseEarliest);
+    // Deletes lag one version behind the earliest retained version: between this batch landing
+    // and markCommitted, readers still see the old head and the old earliest version, so nothing
+    // they can reach may go in this batch. Records superseded at version s are reachable only from
+    // versions below s; so with earliest e retained, stale lists up to e - 1 and roots below e - 1
+    // are deleted (both exist for one version more than strictly needed).
     const staleVersions: number[] = [];
-    for (let s = baseEarliest + 1; s <= newEarliest && s < version; s++) staleVersions.push(s);
+    for (let s = Math.max(1, baseEarliest); s <= newEarliest - 1; s++) staleVersions.push(s);
     const staleReads = this.db.getMany(staleVersions.map(staleKey));
     staleReads.catch(() => {}); // awaited below; avoid an unhandled rejection if we throw first
     if (previousUnmarked) {
@@ -422,19 +428,14 @@ export class StateTree {
     const ops = builder.otherOps;
     ops.push({ type: 'put', key: rootKey(version), value: encodeRoot(newRoot, rootHash) });
 
-    if (newEarliest >= version) {
-      // keepVersions = 1: what this version supersedes is reachable from no retained version.
-      for (const key of decodeKeyList(builder.stale.bytes())) ops.push({ type: 'del', key });
-    } else if (builder.stale.count > 0) {
-      ops.push({ type: 'put', key: staleKey(version), value: builder.stale.bytes() });
-    }
+    if (builder.stale.count > 0) ops.push({ type: 'put', key: staleKey(version), value: builder.stale.bytes() });
     const staleRecords = await staleReads;
     staleVersions.forEach((s, i) => {
       const record = staleRecords[i];
       if (record !== undefined) for (const key of decodeKeyList(record)) ops.push({ type: 'del', key });
       ops.push({ type: 'del', key: staleKey(s) });
     });
-    for (let d = baseEarliest; d < newEarliest; d++) ops.push({ type: 'del', key: rootKey(d) });
+    for (let d = Math.max(0, baseEarliest - 1); d < newEarliest - 1; d++) ops.push({ type: 'del', key: rootKey(d) });
     if (newEarliest !== baseEarliest) ops.push({ type: 'put', key: EARLIEST_KEY, value: encodeVersion(newEarliest) });
 
     const prepared: PreparedVersion = {
