@@ -20,8 +20,8 @@ export const Bucket = {
   // history, each in its own bucket). StateTree.open refuses a database that still has them.
   /**
    * State tree, everything a version writes, version first: nodes, values, its stale list and its
-   * root record (layout in src/state/tree/node.ts). Version-first keys make each block's records one new key range
-   * past all older ones, so LevelDB compaction moves them instead of merging them.
+   * root record (layout in src/state/tree/node.ts). A version's records are contiguous and sort
+   * after every older version's.
    */
   treeVersion: 0x15,
   /** State tree: one record, the oldest retained version; absent until pruning first moves it. */

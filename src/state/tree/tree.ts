@@ -338,8 +338,8 @@ export class StateTree {
         if (generation === this.commitGeneration) this.values.set(id, value ?? null);
         return value;
       } catch (e) {
-        // A commit landed during the read and may have pruned what it was reading (keepVersions
-        // = 1 deletes superseded records in the same batch): read again at the new tip.
+        // Commits landed during the read and may have pruned what it was reading (with
+        // keepVersions = 1, the second commit after it can): read again at the new tip.
         if (generation === this.commitGeneration) throw e;
       }
     }
@@ -385,7 +385,8 @@ export class StateTree {
     try {
       for (let entry = await next; entry.done !== true; entry = await (next = keys.next())) {
         const key = plain(entry.value[0]).subarray(1);
-        const value = version === this.latest ? await this.getLatest(key) : await this.readAt(sha256(key), version);
+        // Not through the value cache: one pass over many keys would evict the hot ones.
+        const value = await this.readAt(sha256(key), version);
         if (value !== undefined) yield [key, value];
       }
     } finally {
