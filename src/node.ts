@@ -4,7 +4,7 @@ import { Mempool } from './consensus/mempool.ts';
 import { SoloEngine } from './consensus/solo-engine.ts';
 import { ValidatorSet } from './consensus/validator-set.ts';
 import { homePaths, type NodeConfig } from './config.ts';
-import { TributaryError } from './errors.ts';
+import { isTributaryError, TributaryError } from './errors.ts';
 import { loadGenesis } from './genesis.ts';
 import { loadKey } from './keys.ts';
 import { defaultRegistry } from './modules.ts';
@@ -33,7 +33,15 @@ export async function openChain(home: string, opts: { keepVersions: number; logg
   const genesis = loadGenesis(paths.genesis);
   const db = await LevelKvStore.open(paths.data);
   try {
-    const tree = await StateTree.open(db, { keepVersions: opts.keepVersions });
+    const tree = await StateTree.open(db, { keepVersions: opts.keepVersions }).catch((e: unknown) => {
+      if (!isTributaryError(e) || e.code !== 'state/old_layout') throw e;
+      throw new TributaryError(
+        'state/old_layout',
+        `${paths.data} was written by an older Tributary whose state layout this one cannot read; ` +
+          `move it away to restart this chain from genesis (a devnet), or use another --home`,
+        { data: paths.data },
+      );
+    });
     const app = new Application({ tree, registry: defaultRegistry(), genesis, logger: opts.logger });
     await app.initChain();
     const blocks = await BlockStore.open(db);

@@ -5,6 +5,8 @@ import { TributaryError } from '../../src/errors.ts';
 import { loadGenesis } from '../../src/genesis.ts';
 import { initHome } from '../../src/home.ts';
 import { createKey, listKeys, loadKey } from '../../src/keys.ts';
+import { openChain } from '../../src/node.ts';
+import { LevelKvStore } from '../../src/storage/db.ts';
 import { tempHome } from '../helpers/process.ts';
 
 const homes: string[] = [];
@@ -68,5 +70,21 @@ describe('home folder', () => {
     expect(parseHostPort(':0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(parseHostPort('9000')).toEqual({ host: '127.0.0.1', port: 9000 });
     expect(codeOf(() => parseHostPort('host:99999'))).toBe('config/invalid');
+  });
+
+  it('a data folder in the retired state layout is refused with its path and a way out', async () => {
+    const home = fresh();
+    initHome(home);
+    const db = await LevelKvStore.open(homePaths(home).data);
+    await db.batch([{ type: 'put', key: Uint8Array.of(0x13, 0, 0, 0, 0, 0, 0, 0, 0), value: new Uint8Array(33) }]);
+    await db.close();
+    const error = await openChain(home, { keepVersions: 0 }).then(
+      () => undefined,
+      (e: unknown) => e as TributaryError,
+    );
+    expect(error?.code).toBe('state/old_layout');
+    expect(error?.message).toContain(homePaths(home).data);
+    // The database was closed on the way out: it opens again.
+    await (await LevelKvStore.open(homePaths(home).data)).close();
   });
 });
