@@ -60,7 +60,7 @@ export interface LeafRef {
   readonly leaf: true;
   readonly keyHash: Uint8Array;
   readonly valueHash: Uint8Array;
-  /** Version that wrote this value; locates the history record. */
+  /** Version that wrote this value; locates the value record. */
   readonly version: number;
 }
 export interface NodeRef {
@@ -83,8 +83,8 @@ export class TreeNode implements NodeRef {
   readonly leaf = false as const;
   /**
    * The record followed by 32 bytes holding its hash once computed, so a node is one view and no
-   * separate digest object. A view into a ByteArena chunk shared by many nodes: one ArrayBuffer per
-   * node made allocation and GC of ~20k new nodes a block the largest cost of a version. Only
+   * separate digest object. A view into a ByteArena chunk shared by many nodes: with one ArrayBuffer
+   * per node, allocating the ~20k new nodes of a block cost ~50 ms, besides their GC. Only
    * `moveTo` reassigns it (same bytes, another chunk), so chunks whose nodes mostly died can be
    * freed. A Buffer, so unchanged runs copy with Buffer#copy and no intermediate views.
    */

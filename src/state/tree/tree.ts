@@ -1,10 +1,10 @@
 /**
  * The authenticated, versioned state tree (format: node.ts; proofs: proof.ts; design: README.md).
  *
- * Writes never touch the DB from here: `prepare` reads committed records and returns the ops of the
- * next version (new nodes, history and latest-value records, root record, stale index, and the
- * deletes of whatever pruning makes due), the caller writes them in its block batch, then calls
- * `markCommitted`. The head only moves in `markCommitted`, so a prepare whose batch never landed
+ * Writes never touch the DB from here: `prepare` reads committed records and returns the next
+ * version, whose `writeTo` adds its ops to the caller's batch (new nodes, value records, key-index
+ * changes, root record, stale list, and the deletes of whatever pruning makes due); the caller
+ * writes that batch, then calls `markCommitted`. The head only moves in `markCommitted`, so a prepare whose batch never landed
  * leaves no trace, and reopening after a crash finds the last written version.
  *
  * The latest version's nodes live in memory as a pointer tree (TreeNode.children), bounded by
@@ -28,16 +28,16 @@ import {
   EARLIEST_KEY,
   encodeRoot,
   encodeVersion,
-  KeyListWriter,
   indexKey,
+  KeyListWriter,
   MAX_VERSION,
   nodeKey,
   NODE_HEADER_LEN,
   readU64,
   resolveMasks,
+  rootHashOf,
   rootKey,
   rootKeyVersion,
-  rootHashOf,
   staleKey,
   TreeNode,
   valueKey,
@@ -164,14 +164,13 @@ interface PendingCommit {
   readonly writes: readonly TreeWrite[];
 }
 
-/** Latest values kept in memory by default (entries, present or known-absent). */
 /**
- * 65,536 rather than more: each entry costs ~250 B of JS heap for the GC to trace. At 1M keys a
- * 262,144-entry cache held 60 MiB and cost ~75 ms of GC CPU a 10k-key block, while the node's
- * benches (spine, inference/pay) ran no slower with the smaller one.
+ * Latest values kept in memory by default (entries, present or known-absent). 65,536 rather than
+ * more: each entry costs ~250 B of JS heap for the GC to trace. At 1M keys a 262,144-entry cache
+ * held 60 MiB and cost ~75 ms of GC CPU a 10k-key block, while the node's benches (spine,
+ * inference/pay) ran no slower with the smaller one.
  */
 const DEFAULT_VALUE_CACHE = 65_536;
-
 
 function treeError(code: TreeErrorCode, message: string, data?: Record<string, unknown>): TributaryError<TreeErrorCode> {
   return new TributaryError<TreeErrorCode>(code, message, data);
@@ -259,7 +258,7 @@ export class StateTree {
     }
     const [retiredFirst, retiredLast] = RETIRED_TREE_BUCKETS;
     for await (const _ of db.range({ gte: Uint8Array.of(retiredFirst), lt: Uint8Array.of(retiredLast + 1), limit: 1 })) {
-      throw treeError('state/old_layout', 'this database holds a state tree in a retired layout; initialize a new home', {
+      throw treeError('state/old_layout', 'this database holds a state tree in a retired layout (buckets 0x10-0x14) that this version cannot read', {
         bucket: retiredFirst,
       });
     }
@@ -715,7 +714,7 @@ class VersionBuilder {
   private readonly deletedKeys: Update[] = [];
   /** Root, stale and pruning ops: a few, or the prune deletes (views into stale records). */
   readonly otherOps: BatchOp[] = [];
-  /** DB keys of node and history records this version supersedes. */
+  /** DB keys of node and value records this version supersedes. */
   readonly stale = new KeyListWriter();
   newNodeCount = 0;
   staleNodeCount = 0;
