@@ -184,10 +184,6 @@ function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function plainOrUndefined(b: Uint8Array | undefined): Uint8Array | undefined {
-  return b === undefined ? undefined : plain(b);
-}
-
 /** Map key for binary data; latin1 maps each byte to one UTF-16 unit, so it is exact and cheap. */
 function binaryId(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
