@@ -1,18 +1,23 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Refusal } from './ed25519-rule.ts';
 
 /*
- * One acceptance rule for signatures on every node: strict RFC 8032 (canonical S < L, canonical
- * point encodings, cofactorless equation), which is what Wycheproof's ed25519 vectors expect.
- *
- * Two verifiers, kept in agreement by test/unit/ed25519-wycheproof.test.ts on all vectors:
+ * One acceptance rule for signatures on every node, stated and pre-checked in ./ed25519-rule.ts:
+ * strict RFC 8032 encodings (S < L, canonical A and R), small-order A and R refused, then the
+ * cofactorless equation [S]B = R + [k]A. Both verifiers run those checks first, so a library only
+ * ever decides the equation, on input where the two compute the same thing:
  *  - verifyEd25519: OpenSSL through node:crypto, ~15x faster than pure JS; the node's hot path.
- *  - verifyEd25519Portable: @noble/curves with zip215 off (its default, ZIP-215, accepts
- *    signatures that RFC 8032 and OpenSSL reject); for light clients and browsers without OpenSSL.
+ *  - verifyEd25519Portable: the equation on @noble/curves point arithmetic, for light clients and
+ *    browsers without OpenSSL. Not `ed25519.verify`: that checks the cofactored equation, which
+ *    accepts signatures (speccheck vectors 4 and 5) that the cofactorless one refuses.
+ * test/unit/ed25519-wycheproof.test.ts and ed25519-speccheck.test.ts hold every path to the rule.
  */
 
-export const PUBLIC_KEY_LENGTH = 32;
-export const SIGNATURE_LENGTH = 64;
+export const PUBLIC_KEY_LENGTH = ED25519_PUBLIC_KEY_LENGTH;
+export const SIGNATURE_LENGTH = ED25519_SIGNATURE_LENGTH;
 export const SEED_LENGTH = 32;
 
 // DER headers that wrap a raw 32-byte Ed25519 key for node:crypto (RFC 8410 structures).
@@ -36,21 +41,45 @@ function publicKeyObject(pub: Uint8Array): KeyObject {
 }
 
 export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (ed25519Refusal(publicKey, signature) !== undefined) return false;
+  return openSslVerdictUnchecked(publicKey, message, signature);
+}
+
+/**
+ * OpenSSL's verdict alone, without the rule's checks: exported only so the tests can notice a
+ * runtime whose OpenSSL stops accepting what the rule accepts. Never call it to accept anything.
+ */
+export function openSslVerdictUnchecked(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature);
   } catch {
-    // OpenSSL refuses some non-canonical point encodings at key parsing: that is a rejection.
+    // OpenSSL refuses some point encodings at key parsing: that is a rejection.
     return false;
   }
 }
 
+const ORDER = ed25519.Point.Fn.ORDER;
+
 export function verifyEd25519Portable(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+  if (ed25519Refusal(publicKey, signature) !== undefined) return false;
   try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
+    // RFC 8032 5.1.7 without the cofactor: [S]B - [k]A, encoded, must be R's bytes. R is
+    // canonical (checked), and an encoding names one point, so byte equality is point equality;
+    // an R that is not on the curve can never match.
+    const a = ed25519.Point.fromBytes(publicKey, false);
+    const r = signature.subarray(0, 32);
+    const s = bytesToNumberLE(signature.subarray(32, 64));
+    const hashInput = new Uint8Array(64 + message.length);
+    hashInput.set(r, 0);
+    hashInput.set(publicKey, 32);
+    hashInput.set(message, 64);
+    const k = bytesToNumberLE(sha512(hashInput)) % ORDER;
+    const encoded = ed25519.Point.BASE.multiplyUnsafe(s).subtract(a.multiplyUnsafe(k)).toBytes();
+    for (let i = 0; i < 32; i++) if (encoded[i] !== r[i]) return false;
+    return true;
   } catch {
-    return false;
+    return false; // A does not decode to a curve point
   }
 }
 
