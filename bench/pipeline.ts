@@ -1,17 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Chain } from '../src/consensus/chain.ts';
-import { Mempool } from '../src/consensus/mempool.ts';
-import { SoloEngine } from '../src/consensus/solo-engine.ts';
-import { ValidatorSet } from '../src/consensus/validator-set.ts';
+import type { Chain } from '../src/consensus/chain.ts';
+import type { Mempool } from '../src/consensus/mempool.ts';
+import type { Signer } from '../src/consensus/signer.ts';
+import type { SoloEngine } from '../src/consensus/solo-engine.ts';
 import type { SigningKey } from '../src/crypto/ed25519.ts';
 import { SignatureVerifier } from '../src/crypto/verify-pool.ts';
 import type { Genesis } from '../src/genesis.ts';
-import { defaultRegistry } from '../src/modules.ts';
-import { Application } from '../src/state/app.ts';
-import { StateTree } from '../src/state/tree/index.ts';
-import { BlockStore } from '../src/storage/block-store.ts';
+import { openChain, startProducer } from '../src/node.ts';
+import type { Application } from '../src/state/app.ts';
 import { LevelKvStore } from '../src/storage/db.ts';
 
 /**
@@ -27,29 +25,45 @@ export class BenchNode {
   readonly engine: SoloEngine;
   private readonly db: LevelKvStore;
   private readonly verifier: SignatureVerifier;
+  private readonly signer: Signer;
   private readonly dir: string;
 
-  private constructor(parts: { app: Application; chain: Chain; mempool: Mempool; engine: SoloEngine; db: LevelKvStore; verifier: SignatureVerifier; dir: string }) {
+  private constructor(parts: {
+    app: Application;
+    chain: Chain;
+    mempool: Mempool;
+    engine: SoloEngine;
+    db: LevelKvStore;
+    verifier: SignatureVerifier;
+    signer: Signer;
+    dir: string;
+  }) {
     this.app = parts.app;
     this.chain = parts.chain;
     this.mempool = parts.mempool;
     this.engine = parts.engine;
     this.db = parts.db;
     this.verifier = parts.verifier;
+    this.signer = parts.signer;
     this.dir = parts.dir;
   }
 
   static async open(genesis: Genesis, validator: SigningKey, opts: { keepVersions?: number } = {}): Promise<BenchNode> {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-    const db = await LevelKvStore.open(dir);
-    const app = new Application({ tree: await StateTree.open(db, { keepVersions: opts.keepVersions ?? 0 }), registry: defaultRegistry(), genesis });
-    await app.initChain();
-    const chain = new Chain({ db, app, blocks: await BlockStore.open(db), validatorSet: new ValidatorSet(genesis.validators) });
+    const db = await LevelKvStore.open(join(dir, 'data'));
+    const opened = await openChain({ db, genesis, keepVersions: opts.keepVersions ?? 0 });
     const verifier = SignatureVerifier.create();
-    const mempool = new Mempool(app, { maxTxs: 1_000_000, maxBytes: 1 << 30 }, undefined, verifier);
     let clock = genesis.genesisTimeMs;
-    const engine = new SoloEngine({ chain, mempool, key: validator, intervalMs: 1000, now: () => (clock += 1000) });
-    return new BenchNode({ app, chain, mempool, engine, db, verifier, dir });
+    const { mempool, engine, signer } = await startProducer(opened, {
+      key: validator,
+      signerPath: join(dir, 'signer-state.json'),
+      mempool: { maxTxs: 1_000_000, maxBytes: 1 << 30 },
+      intervalMs: 1000,
+      verifier,
+      now: () => (clock += 1000),
+    });
+    const { app, chain } = opened;
+    return new BenchNode({ app, chain, mempool, engine, db, verifier, signer, dir });
   }
 
   /**
@@ -70,6 +84,7 @@ export class BenchNode {
   }
 
   async close(): Promise<void> {
+    await this.signer.close();
     await this.verifier.close();
     await this.db.close();
     rmSync(this.dir, { recursive: true, force: true });

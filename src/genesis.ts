@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { addressFromPublicKey, formatAddress, parseAddress, type Address } from './crypto/address.ts';
 import { PUBLIC_KEY_LENGTH } from './crypto/ed25519.ts';
+import { canonicalJson } from './codec/json.ts';
 import { compareBytes, fromHex, sha256, toHex, utf8 } from './crypto/hash.ts';
 import { TributaryError } from './errors.ts';
+import type { AppGenesis } from './state/app.ts';
+import type { Validator } from './state/config/records.ts';
 import { parseAmount } from './state/math.ts';
-import { paramsToJson, parseParams, type ChainParams, type ChainParamsJson } from './state/params.ts';
+import { paramsToJson, parseParams, type ChainParamsJson } from './state/params.ts';
 
 export type GenesisErrorCode = 'genesis/invalid';
+export type { Validator };
 
 /** genesis.json as written on disk. Amounts are decimal strings of base units. */
 export interface GenesisJson {
@@ -19,22 +23,8 @@ export interface GenesisJson {
   modules?: Record<string, unknown>;
 }
 
-export interface Validator {
-  name: string;
-  publicKey: Uint8Array;
-  address: Address;
-  power: number;
-}
-
-export interface Genesis {
-  chainId: string;
-  genesisTimeMs: number;
-  /** Sorted by address: the canonical order for votes, fee shares and the validators hash. */
-  validators: Validator[];
-  accounts: { address: Address; balance: bigint }[];
-  params: ChainParams;
-  modules: Record<string, unknown>;
-}
+/** Parsed genesis: what the application writes as state version 0 (validators sorted by address). */
+export type Genesis = AppGenesis;
 
 function invalid(msg: string): never {
   throw new TributaryError('genesis/invalid', `genesis: ${msg}`);
@@ -107,13 +97,13 @@ export function genesisToJson(g: Genesis): GenesisJson {
   };
 }
 
-/** Hash of the validator set, committed in every header: address ‖ public key ‖ power, in order. */
-export function validatorsHash(validators: readonly Validator[]): Uint8Array {
-  const parts: Uint8Array[] = [utf8.encode('tributary/validators/v1')];
-  for (const v of validators) {
-    const power = new Uint8Array(8);
-    new DataView(power.buffer).setBigUint64(0, BigInt(v.power));
-    parts.push(v.address, v.publicKey, power);
-  }
-  return sha256(...parts);
+const GENESIS_DOMAIN = 'tributary/genesis/v1\0';
+
+/**
+ * The chain's identity beside its id: SHA-256 of the parsed genesis in canonical JSON (sorted keys,
+ * no whitespace), so reformatting genesis.json keeps the hash and any change of meaning does not.
+ * The node stores it at init and refuses to start from a genesis.json with another hash.
+ */
+export function genesisHash(g: Genesis): Uint8Array {
+  return sha256(utf8.encode(GENESIS_DOMAIN + canonicalJson(genesisToJson(g))));
 }

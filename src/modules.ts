@@ -1,14 +1,23 @@
 import { AI_MODULES } from './attribution/index.ts';
 import { bankModule } from './state/bank/module.ts';
+import { configModule } from './state/config/module.ts';
 import type { Module } from './state/module.ts';
-import { TxRegistry } from './state/registry.ts';
+import { TxRegistry, type ModuleOrder } from './state/registry.ts';
+
+/** The module list: the one place a module is switched on. */
+export const MODULES: readonly Module[] = [configModule, ...AI_MODULES, bankModule];
 
 /**
- * The module list: the one place a module is switched on. Order matters only for end-of-block
- * hooks, which run in this order on every node.
+ * Block hook order, the same on every node. Begin: the config module first, so every later hook
+ * sees the validator set and parameters in force. End: the AI-economy modules before the bank,
+ * because the block's payment credits move the validators' share into the fee collector, which
+ * the bank then pays out to the validators in the same block.
  */
-export const MODULES: readonly Module[] = [...AI_MODULES, bankModule];
+export const MODULE_ORDER: ModuleOrder = {
+  beginBlock: ['config'],
+  endBlock: ['datanet', 'inference', 'bank'],
+};
 
 export function defaultRegistry(): TxRegistry {
-  return new TxRegistry(MODULES);
+  return new TxRegistry(MODULES, MODULE_ORDER);
 }

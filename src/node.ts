@@ -1,22 +1,25 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from './consensus/chain.ts';
-import { Mempool } from './consensus/mempool.ts';
+import { Mempool, type MempoolLimits } from './consensus/mempool.ts';
+import { Signer } from './consensus/signer.ts';
 import { SoloEngine } from './consensus/solo-engine.ts';
-import { ValidatorSet } from './consensus/validator-set.ts';
 import { homePaths, type NodeConfig } from './config.ts';
+import { bytesEqual, toHex } from './crypto/hash.ts';
+import { SignatureVerifier } from './crypto/verify-pool.ts';
 import { isTributaryError, TributaryError } from './errors.ts';
-import { loadGenesis } from './genesis.ts';
+import { genesisHash, loadGenesis, type Genesis } from './genesis.ts';
 import { loadKey } from './keys.ts';
 import { defaultRegistry } from './modules.ts';
 import { RpcServer } from './rpc/server.ts';
 import { Application } from './state/app.ts';
+import type { TxRegistry } from './state/registry.ts';
 import { StateTree } from './state/tree/index.ts';
 import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
-import { toHex } from './crypto/hash.ts';
-import { SignatureVerifier } from './crypto/verify-pool.ts';
+import type { SigningKey } from './crypto/ed25519.ts';
 
-export type NodeErrorCode = 'node/inconsistent_storage';
+export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch';
 
 export interface OpenedChain {
   db: KvStore;
@@ -24,40 +27,126 @@ export interface OpenedChain {
   app: Application;
 }
 
+export interface OpenChainOptions {
+  db: KvStore;
+  genesis: Genesis;
+  /** Defaults to the module list of src/modules.ts; tests may add modules of their own. */
+  registry?: TxRegistry;
+  /** State versions to keep; 0 keeps every version. */
+  keepVersions?: number;
+  logger?: Logger;
+}
+
 /**
- * Opens the database, state tree, application and block store of a home folder, and checks that
- * they agree (they are written in one batch per block, so they always should).
+ * The one composition of storage, state tree, application, block store and chain, used by the
+ * node, `verify`, the benchmarks and the tests. On an empty database it stores the genesis hash,
+ * then writes the genesis state; on a used one it refuses a genesis with another hash, and a
+ * database from a layout before the genesis hash was stored. Does not close `db` on failure.
  */
-export async function openChain(home: string, opts: { keepVersions: number; logger?: Logger }): Promise<OpenedChain> {
+export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
+  const { db, genesis } = opts;
+  const tree = await StateTree.open(db, { keepVersions: opts.keepVersions ?? 0 });
+  const blocks = await BlockStore.open(db);
+  const expected = genesisHash(genesis);
+  const stored = await blocks.getGenesisHash();
+  if (tree.latestVersion < 0) {
+    // Hash first: a crash before the genesis state is written just writes it again next time.
+    if (!stored) {
+      const batch = db.writeBatch();
+      blocks.writeGenesisHash(batch, expected);
+      await batch.write({ sync: true });
+    }
+  } else if (!stored) {
+    throw new TributaryError('state/old_layout', 'this database was written before the genesis hash was stored');
+  }
+  if (stored && !bytesEqual(stored, expected)) {
+    throw new TributaryError(
+      'node/genesis_mismatch',
+      `genesis.json has hash 0x${toHex(expected)}, but this chain was initialised from genesis 0x${toHex(stored)}; ` +
+        'restore the original genesis.json, or start a new chain in another home folder',
+      { stored: '0x' + toHex(stored), given: '0x' + toHex(expected) },
+    );
+  }
+  const app = await Application.open({ tree, registry: opts.registry ?? defaultRegistry(), genesis, logger: opts.logger });
+  if (blocks.latestHeight !== app.height) {
+    throw new TributaryError('node/inconsistent_storage', `block store is at height ${blocks.latestHeight} but state is at ${app.height}`);
+  }
+  if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
+  return { db, chain: new Chain({ db, app, blocks }), app };
+}
+
+/** `openChain` over a home folder's genesis and database; closes the database if opening fails. */
+export async function openHome(home: string, opts: { keepVersions: number; logger?: Logger }): Promise<OpenedChain> {
   const paths = homePaths(home);
   const genesis = loadGenesis(paths.genesis);
   const db = await LevelKvStore.open(paths.data);
   try {
-    const tree = await StateTree.open(db, { keepVersions: opts.keepVersions }).catch((e: unknown) => {
-      if (!isTributaryError(e) || e.code !== 'state/old_layout') throw e;
+    return await openChain({ db, genesis, keepVersions: opts.keepVersions, logger: opts.logger });
+  } catch (e) {
+    await db.close();
+    if (isTributaryError(e) && e.code === 'state/old_layout') {
       throw new TributaryError(
         'state/old_layout',
         `${paths.data} was written by an older Tributary whose state layout this one cannot read; ` +
           `move it away to restart this chain from genesis (a devnet), or use another --home`,
         { data: paths.data },
       );
-    });
-    const app = new Application({ tree, registry: defaultRegistry(), genesis, logger: opts.logger });
-    await app.initChain();
-    const blocks = await BlockStore.open(db);
-    if (blocks.latestHeight !== app.height) {
-      throw new TributaryError(
-        'node/inconsistent_storage',
-        `block store is at height ${blocks.latestHeight} but state is at ${app.height}`,
-      );
     }
-    if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
-    const chain = new Chain({ db, app, blocks, validatorSet: new ValidatorSet(genesis.validators) });
-    return { db, chain, app };
-  } catch (e) {
-    await db.close();
     throw e;
   }
+}
+
+/**
+ * Replays every block of `source` into a chain over `scratch` with full verification (headers,
+ * certificates, transactions, roots), then checks the invariants and the final root.
+ */
+export async function replayChain(
+  source: OpenedChain,
+  scratch: KvStore,
+  onBlock?: (height: number, top: number) => void,
+): Promise<{ height: number; transactions: number; stateRoot: Uint8Array; matchesStoredState: boolean; invariantsBroken: string[] }> {
+  const replay = await openChain({ db: scratch, genesis: source.app.genesis, registry: source.app.registry });
+  const top = source.chain.latestHeight;
+  let transactions = 0;
+  for (let h = 1; h <= top; h++) {
+    const stored = await source.chain.blocks.getBlock(h);
+    const commit = await source.chain.blocks.getCommit(h);
+    if (!stored || !commit) throw new TributaryError('node/inconsistent_storage', `block ${h} or its commit is missing`);
+    await replay.chain.importBlock(stored.block, commit);
+    transactions += stored.block.txs.length;
+    onBlock?.(h, top);
+  }
+  return {
+    height: top,
+    transactions,
+    stateRoot: replay.app.stateRoot,
+    matchesStoredState: bytesEqual(replay.app.stateRoot, source.app.stateRoot),
+    invariantsBroken: await replay.app.checkInvariants(replay.chain),
+  };
+}
+
+/** Where a home folder's validator keeps its last signed height/round/step (beside the chain data it belongs to). */
+export function signerStatePath(home: string): string {
+  return join(homePaths(home).data, 'signer-state.json');
+}
+
+/** The block-producing part of a node: mempool (owner of the check state), signer and engine. */
+export async function startProducer(
+  opened: OpenedChain,
+  opts: { key: SigningKey; signerPath: string; mempool: MempoolLimits; intervalMs: number; logger?: Logger; verifier?: SignatureVerifier; now?: () => number },
+): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer }> {
+  const mempool = new Mempool(opened.app, opts.mempool, opts.logger?.child({ module: 'mempool' }), opts.verifier);
+  opened.chain.useCheckStateOwner(mempool);
+  const signer = await Signer.open(opts.signerPath, opts.key);
+  const engine = new SoloEngine({
+    chain: opened.chain,
+    mempool,
+    signer,
+    intervalMs: opts.intervalMs,
+    logger: opts.logger?.child({ module: 'consensus' }),
+    now: opts.now,
+  });
+  return { mempool, engine, signer };
 }
 
 export interface RunningNode {
@@ -69,18 +158,19 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** The composition root: the one place consensus, state, storage and RPC are wired together. */
+/** The composition root of a running node: chain, producer and RPC, started in that order. */
 export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
-  const { db, chain, app } = await openChain(home, { keepVersions: config.state.keepVersions, logger });
+  const opened = await openHome(home, { keepVersions: config.state.keepVersions, logger: logger.child({ module: 'state' }) });
+  const { db, chain, app } = opened;
   const { key } = loadKey(homePaths(home).keys, config.validatorKey);
   const verifier = SignatureVerifier.create();
-  const mempool = new Mempool(app, config.mempool, logger.child({ module: 'mempool' }), verifier);
-  const engine = new SoloEngine({
-    chain,
-    mempool,
+  const { mempool, engine, signer } = await startProducer(opened, {
     key,
+    signerPath: signerStatePath(home),
+    mempool: config.mempool,
     intervalMs: config.blockIntervalMs || app.params.blockIntervalMs,
-    logger: logger.child({ module: 'consensus' }),
+    logger,
+    verifier,
   });
   const rpc = new RpcServer({ chain, mempool, config: config.rpc, logger: logger.child({ module: 'rpc' }) });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
@@ -105,6 +195,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       stopping ??= (async () => {
         await rpc.close();
         await engine.stop();
+        await signer.close();
         await verifier.close();
         await db.close();
         logger.info({ height: chain.latestHeight }, 'node stopped');

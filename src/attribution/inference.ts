@@ -10,7 +10,7 @@ import { cliAmount, cliHex, cliInt, hexOrNull, paramId, requireHash } from './co
 import { contributionKey, datanetKey, readContribution, readDatanet } from './datanet.ts';
 import { flushPaymentCredits, queuePaymentCredits } from './pending.ts';
 import { readVersion, versionKey } from './model.ts';
-import { aiParams } from './params.ts';
+import { aiParams, parseAiParams } from './params.ts';
 import { recordKey } from './record.ts';
 import { splitPayment, type AcceptedContribution, type LineageDatanet, type LineageView } from './split.ts';
 import {
@@ -375,6 +375,8 @@ export function paymentView(p: Payment): JsonValue {
 export const inferenceModule: Module = {
   name: 'inference',
   txs: [payTx],
+  // The AI-economy sections are checked together: the payment split ties several of them.
+  validateParams: (params) => void parseAiParams(params),
   stateKeys: [
     {
       kind: 'payment',

@@ -3,28 +3,24 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toJson } from '../codec/json.ts';
-import { Chain } from '../consensus/chain.ts';
 import { ValidatorSet } from '../consensus/validator-set.ts';
 import { defaultHome, homePaths, loadConfig, parseHostPort, type NodeConfig } from '../config.ts';
 import { fromHex, toHex } from '../crypto/hash.ts';
 import { parseAddress } from '../crypto/address.ts';
 import { loadGenesis } from '../genesis.ts';
 import { verifyProof } from '../state/tree/index.ts';
-import { headerHash } from '../storage/block-store.ts';
+import { headerHash } from '../codec/protocol.ts';
 import type { BlockHeader } from '../codec/core.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import { initHome, isInitialized } from '../home.ts';
 import { createKey, listKeys, loadKey } from '../keys.ts';
 import { createLogger } from '../logger.ts';
 import { defaultRegistry } from '../modules.ts';
-import { openChain, startNode } from '../node.ts';
+import { openHome, replayChain, startNode } from '../node.ts';
 import { RpcClient } from '../rpc/client.ts';
-import { Application } from '../state/app.ts';
 import { parseAmount } from '../state/math.ts';
 import type { TxDefinition } from '../state/module.ts';
 import { signTx } from '../state/tx.ts';
-import { StateTree } from '../state/tree/index.ts';
-import { BlockStore } from '../storage/block-store.ts';
 import { LevelKvStore } from '../storage/db.ts';
 
 export type CliErrorCode = 'cli/invalid_argument' | 'cli/timeout' | 'cli/tx_failed';
@@ -175,36 +171,30 @@ function headerFromView(v: Record<string, unknown>): BlockHeader {
     results_root: b('resultsRoot'),
     validators_hash: b('validatorsHash'),
     last_commit_hash: b('lastCommitHash'),
+    next_validators_hash: b('nextValidatorsHash'),
   };
 }
 
 async function runVerify(g: GlobalOptions): Promise<void> {
   const logger = createLogger({ level: 'warn', format: 'json' });
-  const source = await openChain(g.home, { keepVersions: 0, logger });
+  const source = await openHome(g.home, { keepVersions: 0, logger });
   const scratchDir = mkdtempSync(join(tmpdir(), 'tributary-verify-'));
   try {
     const scratch = await LevelKvStore.open(scratchDir);
-    const genesis = source.app.genesis;
-    const app = new Application({ tree: await StateTree.open(scratch), registry: defaultRegistry(), genesis });
-    await app.initChain();
-    const replay = new Chain({ db: scratch, app, blocks: await BlockStore.open(scratch), validatorSet: new ValidatorSet(genesis.validators) });
-    const top = source.chain.latestHeight;
-    let txs = 0;
-    for (let h = 1; h <= top; h++) {
-      const stored = await source.chain.blocks.getBlock(h);
-      const commit = await source.chain.blocks.getCommit(h);
-      if (!stored || !commit) throw new TributaryError('node/inconsistent_storage', `block ${h} or its commit is missing`);
-      await replay.importBlock(stored.block, commit);
-      txs += stored.block.txs.length;
-    }
-    const broken = await app.checkInvariants(replay);
-    const sameRoot = toHex(app.stateRoot) === toHex(source.app.stateRoot);
-    await scratch.close();
-    const result = { height: top, transactions: txs, stateRoot: '0x' + toHex(app.stateRoot), matchesStoredState: sameRoot, invariantsBroken: broken, ok: sameRoot && broken.length === 0 };
+    const r = await replayChain(source, scratch).finally(() => scratch.close());
+    const broken = r.invariantsBroken;
+    const result = {
+      height: r.height,
+      transactions: r.transactions,
+      stateRoot: '0x' + toHex(r.stateRoot),
+      matchesStoredState: r.matchesStoredState,
+      invariantsBroken: broken,
+      ok: r.matchesStoredState && broken.length === 0,
+    };
     print(g, result, () =>
       result.ok
-        ? `verified ${top} blocks and ${txs} transactions from genesis; state root 0x${toHex(app.stateRoot)}`
-        : `VERIFY FAILED: root matches stored state: ${sameRoot}; broken invariants: ${broken.join('; ') || 'none'}`,
+        ? `verified ${r.height} blocks and ${r.transactions} transactions from genesis; state root ${result.stateRoot}`
+        : `VERIFY FAILED: root matches stored state: ${r.matchesStoredState}; broken invariants: ${broken.join('; ') || 'none'}`,
     );
     if (!result.ok) process.exitCode = 1;
   } finally {

@@ -26,9 +26,12 @@ export interface BlockHeader {
   results_root: Uint8Array;
   validators_hash: Uint8Array;
   last_commit_hash: Uint8Array;
+  next_validators_hash: Uint8Array;
 }
 export interface Vote {
   chain_id: string;
+  /** VoteType: 1 prevote, 2 precommit. */
+  type: number;
   height: number;
   round: number;
   block_hash: Uint8Array;

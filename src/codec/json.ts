@@ -23,3 +23,21 @@ export function toJson(value: unknown): JsonValue {
 export function hex0x(b: Uint8Array): string {
   return '0x' + toHex(b);
 }
+
+/**
+ * One byte string per JSON value: object keys sorted, no whitespace. Used where a JSON value is
+ * stored in state (module parameter sections) or hashed (the genesis hash).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new TypeError('canonical JSON holds integers only');
+    }
+    return JSON.stringify(value ?? null);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}

@@ -1,29 +1,44 @@
 import type { Block, Commit } from '../codec/core.ts';
-import { merkleRoot } from '../crypto/merkle.ts';
+import { commitHash, headerHash, headerSignBytes } from '../codec/protocol.ts';
+import { verifyEd25519 } from '../crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
+import { merkleRoot } from '../crypto/merkle.ts';
 import { TributaryError } from '../errors.ts';
 import type { Application, FinalizedBlock } from '../state/app.ts';
 import type { ChainReader } from '../state/module.ts';
-import { headerHash, type BlockStore, type StoredBlock } from '../storage/block-store.ts';
+import type { BlockStore, StoredBlock } from '../storage/block-store.ts';
 import type { KvStore } from '../storage/db.ts';
-import { ValidatorSet, commitHash, headerSignBytes } from './validator-set.ts';
-import { verifyEd25519 } from '../crypto/ed25519.ts';
+import { ValidatorSet } from './validator-set.ts';
 
 /**
- * The committed chain: appends a block and its state in one atomic, synced batch, and checks
- * blocks that come from elsewhere (replay, and block sync in the BFT issue) before appending them.
+ * Who owns the check state (the mempool): every commit runs inside its lock, and it refreshes the
+ * check state after each commit. One owner, taken by every path that commits (engines, sync, replay).
+ */
+export interface CheckStateOwner {
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Inside `exclusive`, right after a commit: forget `removed`, rebuild the check state. */
+  afterCommit(removed: readonly Uint8Array[]): void;
+}
+
+export type CommittedListener = (stored: StoredBlock, finalized: FinalizedBlock) => void;
+
+/**
+ * The committed chain: verifies proposals (links, proposer, transactions, re-execution, roots),
+ * commits a block with its certificate in one atomic, synced batch, and imports decided blocks
+ * from elsewhere (replay, block sync) as the two steps in a row.
  */
 export class Chain implements ChainReader {
   readonly app: Application;
   readonly blocks: BlockStore;
-  readonly validatorSet: ValidatorSet;
   private readonly db: KvStore;
+  private checkStateOwner: CheckStateOwner | undefined;
+  private readonly listeners: CommittedListener[] = [];
+  private readonly sets = new Map<number, ValidatorSet>();
 
-  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; validatorSet: ValidatorSet }) {
+  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore }) {
     this.db = opts.db;
     this.app = opts.app;
     this.blocks = opts.blocks;
-    this.validatorSet = opts.validatorSet;
   }
 
   get latestHeight(): number {
@@ -34,32 +49,35 @@ export class Chain implements ChainReader {
     return this.blocks.getReceipts(height);
   }
 
-  /** Writes block, commit certificate, receipts, tx index and state version in one batch. */
-  async append(finalized: FinalizedBlock, block: Block, commit: Commit): Promise<StoredBlock> {
-    const batch = this.db.writeBatch();
-    finalized.prepared.writeTo(batch);
-    const blockOps = this.blocks.commitOps(
-      block,
-      commit,
-      { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
-      finalized.txs.map((t) => t.hash),
-    );
-    for (const op of blockOps) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
+  /** Set once by the composition root when a mempool runs on this chain. */
+  useCheckStateOwner(owner: CheckStateOwner): void {
+    this.checkStateOwner = owner;
+  }
+
+  /** Called after each block's batch is on disk and state has moved to it. */
+  onCommitted(listener: CommittedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The validator set that signs `height` (known up to the latest height + 2). */
+  async validatorSet(height: number): Promise<ValidatorSet> {
+    let set = this.sets.get(height);
+    if (!set) {
+      set = new ValidatorSet(await this.app.validatorsAt(height));
+      // Sets for heights consensus still works on; older ones are read again when asked.
+      if (this.sets.size >= 8) this.sets.delete(Math.min(...this.sets.keys()));
+      this.sets.set(height, set);
     }
-    // sync: the write-ahead log reaches the disk before a block is reported committed.
-    await batch.write({ sync: true });
-    this.app.commit(finalized);
-    this.blocks.markCommitted(block);
-    return this.blocks.latestBlock!;
+    return set;
   }
 
   /**
-   * Full validation of a block from elsewhere against the committed tip: header links, proposer
-   * signature, commit certificate, every transaction, and the roots after re-execution.
+   * Everything about a proposed block that needs no commit certificate for it: header links and
+   * hashes against the tip, the proposer (scheduled for some round up to `maxRound`) and its
+   * signature, the parent's certificate, every transaction, then re-execution and the roots.
+   * Returns the executed block, ready for `commitBlock`.
    */
-  async importBlock(block: Block, commit: Commit): Promise<StoredBlock> {
+  async verifyProposal(block: Block, opts: { maxRound?: number } = {}): Promise<FinalizedBlock> {
     const header = block.header;
     if (!header) throw new TributaryError('consensus/bad_header', 'block has no header');
     const app = this.app;
@@ -72,30 +90,83 @@ export class Chain implements ChainReader {
     if (header.height !== expectedHeight) fail(`expected height ${expectedHeight}`);
     if (!bytesEqual(header.parent_hash, parent ? parent.hash : new Uint8Array(32))) fail('parent hash does not match');
     if (header.time_ms <= (parent ? parent.header.time_ms : app.genesis.genesisTimeMs)) fail('time does not increase');
-    if (!bytesEqual(header.validators_hash, this.validatorSet.hash)) fail('validators hash does not match');
+    const set = await this.validatorSet(header.height);
+    if (!bytesEqual(header.validators_hash, set.hash)) fail('validators hash does not match');
+    if (!bytesEqual(header.next_validators_hash, (await this.validatorSet(header.height + 1)).hash)) {
+      fail('next validators hash does not match');
+    }
     if (!bytesEqual(header.last_commit_hash, commitHash(block.last_commit))) fail('last commit hash does not match');
-    const proposer = this.validatorSet.get(header.proposer);
+    const proposer = set.get(header.proposer);
     if (!proposer) fail('proposer is not a validator');
+    if (!this.isScheduledProposer(set, header.height, header.proposer, opts.maxRound ?? set.totalPower)) {
+      throw new TributaryError('consensus/wrong_proposer', `block ${header.height}: not proposed by a scheduled proposer`);
+    }
     const hash = headerHash(header);
     if (!verifyEd25519(proposer!.publicKey, headerSignBytes(hash), block.proposer_signature)) {
       throw new TributaryError('consensus/bad_proposer_signature', `block ${header.height}: bad proposer signature`);
     }
     if (parent) {
       if (!block.last_commit) fail('missing last commit');
-      this.validatorSet.verifyCommit(app.chainId, block.last_commit!, parent.header, parent.hash);
+      (await this.validatorSet(parent.header.height)).verifyCommit(app.chainId, block.last_commit!, parent.header, parent.hash);
     }
-    this.validatorSet.verifyCommit(app.chainId, commit, header, hash);
     const txs = block.txs.map((bytes) => app.decodeTx(bytes));
     if (!bytesEqual(merkleRoot(txs.map((t) => t.hash)), header.txs_root)) fail('transactions root does not match');
-    const finalized = await app.finalizeBlock(
+    const finalized = await app.processProposal(
       { chainId: header.chain_id, height: header.height, timeMs: header.time_ms, proposer: header.proposer },
       txs,
-      'validate',
     );
     if (!bytesEqual(finalized.stateRoot, header.state_root)) {
       fail(`state root mismatch: header ${toHex(header.state_root)}, computed ${toHex(finalized.stateRoot)}`);
     }
     if (!bytesEqual(finalized.resultsRoot, header.results_root)) fail('results root does not match');
-    return this.append(finalized, block, commit);
+    return finalized;
+  }
+
+  /**
+   * Checks `commit` against the block's validator set, then writes the tree version, block, commit
+   * certificate, receipts and tx index in one synced batch, with the check state's owner holding
+   * its lock, and only then moves state and the block store to the new tip.
+   */
+  async commitBlock(block: Block, commit: Commit, finalized: FinalizedBlock): Promise<StoredBlock> {
+    const header = block.header!;
+    const hash = headerHash(header);
+    if (header.height !== this.latestHeight + 1 || finalized.info.height !== header.height) {
+      throw new TributaryError('consensus/bad_header', `block ${header.height} does not follow ${this.latestHeight}`);
+    }
+    (await this.validatorSet(header.height)).verifyCommit(this.app.chainId, commit, header, hash);
+    const write = async (): Promise<StoredBlock> => {
+      const batch = this.db.writeBatch();
+      finalized.prepared.writeTo(batch);
+      this.blocks.writeTo(
+        batch,
+        block,
+        commit,
+        { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
+        finalized.txs.map((t) => t.hash),
+      );
+      // sync: the write-ahead log reaches the disk before a block is reported committed.
+      await batch.write({ sync: true });
+      this.app.commit(finalized);
+      this.blocks.markCommitted(block);
+      this.checkStateOwner?.afterCommit(finalized.txs.map((t) => t.hash).concat(finalized.dropped.map((d) => d.tx.hash)));
+      return this.blocks.latestBlock!;
+    };
+    const stored = this.checkStateOwner ? await this.checkStateOwner.exclusive(write) : await write();
+    for (const listener of this.listeners) listener(stored, finalized);
+    return stored;
+  }
+
+  /** A decided block from elsewhere (replay, block sync): full verification, then commit. */
+  async importBlock(block: Block, commit: Commit): Promise<StoredBlock> {
+    const finalized = await this.verifyProposal(block, { maxRound: commit.round });
+    return this.commitBlock(block, commit, finalized);
+  }
+
+  /** A block may be built by the proposer of any round up to the one that decided it. */
+  private isScheduledProposer(set: ValidatorSet, height: number, address: Uint8Array, maxRound: number): boolean {
+    // The schedule repeats after totalPower rounds, so no more rounds need checking.
+    const rounds = Math.min(maxRound, set.totalPower - 1);
+    for (let r = 0; r <= rounds; r++) if (bytesEqual(set.proposer(height, r).address, address)) return true;
+    return false;
   }
 }

@@ -1,38 +1,24 @@
-import { VoteCodec, type BlockHeader, type Commit, type CommitSig } from '../codec/core.ts';
+import type { BlockHeader, Commit, CommitSig } from '../codec/core.ts';
+import { VoteType, validatorsHash, voteSignBytes } from '../codec/protocol.ts';
 import type { Address } from '../crypto/address.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { verifyEd25519, type SigningKey } from '../crypto/ed25519.ts';
-import { bytesEqual, compareBytes, concatBytes, sha256, utf8 } from '../crypto/hash.ts';
-import { CommitCodec } from '../codec/core.ts';
+import { verifyEd25519 } from '../crypto/ed25519.ts';
+import { bytesEqual, compareBytes } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { validatorsHash, type Validator } from '../genesis.ts';
+import type { Validator } from '../state/config/records.ts';
 
 export type ConsensusErrorCode =
   | 'consensus/bad_commit'
   | 'consensus/insufficient_power'
   | 'consensus/unknown_validator'
   | 'consensus/bad_header'
-  | 'consensus/bad_proposer_signature';
-
-// Domain separation between the three kinds of signed bytes in the protocol.
-const VOTE_DOMAIN = utf8.encode('tributary/vote/v1\0');
-const HEADER_DOMAIN = utf8.encode('tributary/header/v1\0');
-
-export function voteSignBytes(chainId: string, height: number, round: number, blockHash: Uint8Array): Uint8Array {
-  return concatBytes(VOTE_DOMAIN, VoteCodec.encode({ chain_id: chainId, height, round, block_hash: blockHash }));
-}
-
-export function headerSignBytes(headerHash: Uint8Array): Uint8Array {
-  return concatBytes(HEADER_DOMAIN, headerHash);
-}
-
-export function commitHash(commit: Commit | undefined): Uint8Array {
-  return commit ? sha256(CommitCodec.encode(commit)) : new Uint8Array(32);
-}
+  | 'consensus/bad_proposer_signature'
+  | 'consensus/wrong_proposer';
 
 /**
- * The known validator set of proof-of-authority with BFT finality: a block is final once
- * validators holding more than two thirds of the voting power have signed its commit.
+ * A known validator set of proof-of-authority with BFT finality: a block is final once validators
+ * holding more than two thirds of the voting power have signed precommits for it in one round.
+ * The set for each height comes from state (`Application.info()`); this class only computes with it.
  */
 export class ValidatorSet {
   readonly validators: readonly Validator[];
@@ -57,23 +43,36 @@ export class ValidatorSet {
   }
 
   /**
-   * The proposer for a height and round: weighted round-robin would come with the BFT engine;
-   * until then it rotates through the set by height, which for one validator is always itself.
+   * The proposer of a height and round, by weighted round-robin without state: slot
+   * (height + round) mod total power, and each validator, in address order, owns as many
+   * consecutive slots as it has power. Every validator proposes in proportion to its power, each
+   * round moves to the next slot, and any node computes it from the set alone (no priority
+   * history to replay, unlike CometBFT's accumulator).
    */
   proposer(height: number, round: number): Validator {
-    return this.validators[(height + round) % this.validators.length]!;
+    let slot = (height + round) % this.totalPower;
+    for (const v of this.validators) {
+      if (slot < v.power) return v;
+      slot -= v.power;
+    }
+    throw new TributaryError('consensus/unknown_validator', 'empty validator set');
   }
 
-  sign(key: SigningKey, chainId: string, height: number, round: number, blockHash: Uint8Array): Uint8Array {
-    return key.sign(voteSignBytes(chainId, height, round, blockHash));
-  }
-
-  /** Checks a commit certificate: known, distinct, sorted signers; valid signatures; > 2/3 power. */
+  /**
+   * Checks a commit certificate: precommits for the block's hash in the commit's round, from
+   * known, distinct validators sorted by address, with valid signatures and more than 2/3 power.
+   */
   verifyCommit(chainId: string, commit: Commit, header: BlockHeader, blockHash: Uint8Array): void {
     if (commit.height !== header.height || !bytesEqual(commit.block_hash, blockHash)) {
       throw new TributaryError('consensus/bad_commit', `commit is for another block (height ${commit.height})`);
     }
-    const signBytes = voteSignBytes(chainId, commit.height, commit.round, commit.block_hash);
+    const signBytes = voteSignBytes({
+      chainId,
+      type: VoteType.precommit,
+      height: commit.height,
+      round: commit.round,
+      blockHash: commit.block_hash,
+    });
     let power = 0;
     let previous: CommitSig | undefined;
     for (const sig of commit.signatures) {

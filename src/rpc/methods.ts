@@ -61,7 +61,8 @@ const coreMethods: RpcMethod[] = [
         latestBlockTimeMs: latest ? latest.header.time_ms : null,
         stateRoot: hx(chain.app.stateRoot),
         genesisTimeMs: chain.app.genesis.genesisTimeMs,
-        validators: chain.validatorSet.validators.map((v) => ({ name: v.name, address: formatAddress(v.address), power: v.power })),
+        // The set that signs the next block (from state: it changes only through the typed path).
+        validators: chain.app.info().validators.map((v) => ({ name: v.name, address: formatAddress(v.address), power: v.power })),
         minFee: chain.app.params.minFee.toString(),
         mempool: { size: mempool.size, bytes: mempool.sizeBytes },
       };
@@ -69,7 +70,7 @@ const coreMethods: RpcMethod[] = [
   },
   {
     name: 'chain_params',
-    description: 'consensus parameters from genesis',
+    description: 'the chain parameters in force for the next block (kept in state; config_getParams shows scheduled changes)',
     params: [],
     kind: 'query',
     async handler({ chain }) {

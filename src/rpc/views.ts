@@ -57,6 +57,7 @@ export function blockView(stored: StoredBlock, txs: DecodedTx[] | undefined): Js
     stateRoot: hx(h.state_root),
     resultsRoot: hx(h.results_root),
     validatorsHash: hx(h.validators_hash),
+    nextValidatorsHash: hx(h.next_validators_hash),
     lastCommitHash: hx(h.last_commit_hash),
     proposerSignature: hx(stored.block.proposer_signature),
     txCount: stored.block.txs.length,

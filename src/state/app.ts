@@ -4,8 +4,10 @@ import type { Address } from '../crypto/address.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
-import type { Genesis } from '../genesis.ts';
 import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
+import { ConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './config/keeper.ts';
+import { paramsFromRecord, validatorSetFromRecord, type Validator } from './config/records.ts';
+import type { ChainParams } from './params.ts';
 import type { BlockContext, ChainReader, GenesisContext, QueryContext, TxContext } from './module.ts';
 import type { TxRegistry } from './registry.ts';
 import { decodeTx, type DecodedTx } from './tx.ts';
@@ -13,10 +15,14 @@ import type { PreparedVersion, StateTree } from './tree/index.ts';
 import { WorkingState, type StateReader } from './working-state.ts';
 
 /*
- * The application: everything consensus may ask of state, and nothing more. The calls mirror
- * CometBFT's ABCI (CheckTx, FinalizeBlock, Commit, Query) so that the BFT engine of a later issue
- * drives the same object the single-validator engine drives now. The application never talks to
- * peers and never reads a clock; the block's header time is the only time it knows.
+ * The application: everything consensus may ask of state, and nothing more. The calls are
+ * CometBFT's ABCI 2.0: Info, CheckTx, PrepareProposal, ProcessProposal, FinalizeBlock, Commit and
+ * Query. Unlike ABCI, a header here commits to the state root *after* its own block, so a
+ * proposer must execute before it can build its header: PrepareProposal and ProcessProposal
+ * execute the block and return the FinalizedBlock that Commit later makes durable (FinalizeBlock
+ * is the same execution, for blocks that arrive already decided: replay and block sync). The
+ * application never talks to peers and never reads a clock; the header time is the only time it
+ * knows. It owns no check state: the mempool does (`newCheckState`, `checkTx`).
  */
 
 export type AppErrorCode = 'app/invalid_block' | 'app/not_initialized';
@@ -28,19 +34,53 @@ export interface BlockInfo {
   proposer: Address;
 }
 
+/** What consensus needs to know about the next heights (ABCI Info, plus the schedule). */
+export interface AppInfo {
+  /** Last committed height (0: genesis state only). */
+  height: number;
+  /** State root at that height. */
+  appHash: Uint8Array;
+  /** The set that signs height + 1. */
+  validators: readonly Validator[];
+  /** The set that signs height + 2 (committed as `next_validators_hash` in header height + 1). */
+  nextValidators: readonly Validator[];
+  /** Parameters in force at height + 1. */
+  params: ChainParams;
+}
+
 /** The result of executing a block, not yet written. `commit` makes it durable state. */
 export interface FinalizedBlock {
   info: BlockInfo;
   /** The transactions executed, in order (a proposer drops the ones that were invalid). */
   txs: DecodedTx[];
   receipts: Receipt[];
+  /** Events of the block hooks: begin-block hooks' first, then end-block hooks'. */
   endBlockEvents: Event[];
+  /** The app hash: the state root after this block. */
   stateRoot: Uint8Array;
   resultsRoot: Uint8Array;
   /** Tree writes for this version: the caller puts them into the block's atomic batch. */
   prepared: PreparedVersion;
   /** Proposer mode only: transactions left out, with why. */
   dropped: { tx: DecodedTx; error: TributaryError }[];
+  /** Validator-set changes this block scheduled, each with the height it takes effect. */
+  validatorUpdates: ScheduledChange<readonly Validator[]>[];
+  /** Parameter changes this block scheduled. */
+  paramUpdates: ScheduledChange<ChainParams>[];
+  /** `info()` once this block is committed. */
+  nextInfo: AppInfo;
+}
+
+/** The genesis the application writes as state version 0. */
+export interface AppGenesis {
+  chainId: string;
+  genesisTimeMs: number;
+  /** Sorted by address: the canonical order for votes, fee shares and the validators hash. */
+  validators: Validator[];
+  accounts: { address: Address; balance: bigint }[];
+  params: ChainParams;
+  /** Per-module genesis sections, keyed by module name. */
+  modules: Record<string, unknown>;
 }
 
 type EventAttrs = Record<string, string | number | bigint | boolean>;
@@ -49,7 +89,7 @@ function toEvent(type: string, attrs: EventAttrs): Event {
   return { type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) };
 }
 
-/** Leaves of the results root: every receipt, then the end-of-block events as one last leaf. */
+/** Leaves of the results root: every receipt, then the block hooks' events as one last leaf. */
 export function resultsRoot(receipts: Receipt[], endBlockEvents: Event[]): Uint8Array {
   const leaves = receipts.map((r) => ReceiptCodec.encode(r));
   leaves.push(BlockReceiptsCodec.encode({ receipts: [], end_block_events: endBlockEvents }));
@@ -59,35 +99,56 @@ export function resultsRoot(receipts: Receipt[], endBlockEvents: Event[]): Uint8
 export interface ApplicationOptions {
   tree: StateTree;
   registry: TxRegistry;
-  genesis: Genesis;
+  genesis: AppGenesis;
   logger?: Logger;
 }
 
 export class Application {
-  readonly genesis: Genesis;
+  readonly genesis: AppGenesis;
   readonly registry: TxRegistry;
   private readonly tree: StateTree;
   private readonly logger: Logger | undefined;
-  /** The mempool's view: committed state plus every admitted, not yet committed transaction. */
-  private checkState: WorkingState;
+  private current: AppInfo | undefined;
   /** Header time of the last committed block: admission simulates with it, never with a clock. */
   private lastBlockTimeMs: number;
 
-  constructor(opts: ApplicationOptions) {
+  private constructor(opts: ApplicationOptions) {
     this.genesis = opts.genesis;
     this.registry = opts.registry;
     this.tree = opts.tree;
     this.logger = opts.logger;
-    this.checkState = new WorkingState(this.tree);
     this.lastBlockTimeMs = opts.genesis.genesisTimeMs;
+  }
+
+  /** Writes the genesis state as version 0 if the tree is empty, then reads what consensus needs. */
+  static async open(opts: ApplicationOptions): Promise<Application> {
+    const app = new Application(opts);
+    if (app.tree.latestVersion < 0) await app.initChain();
+    const state = app.committedReader();
+    const h = app.tree.latestVersion;
+    app.current = {
+      height: h,
+      appHash: app.tree.latestRoot,
+      validators: await validatorsAt(state, h + 1),
+      nextValidators: await validatorsAt(state, h + 2),
+      params: await paramsAt(state, h + 1),
+    };
+    return app;
   }
 
   get chainId(): string {
     return this.genesis.chainId;
   }
 
-  get params() {
-    return this.genesis.params;
+  /** ABCI Info: the committed height and app hash, the next two validator sets, the next params. */
+  info(): AppInfo {
+    if (!this.current) throw new TributaryError('app/not_initialized', 'the application is not open');
+    return this.current;
+  }
+
+  /** Parameters in force for the next block. */
+  get params(): ChainParams {
+    return this.info().params;
   }
 
   /** Height of the last committed state version (0 = genesis state only). */
@@ -104,20 +165,42 @@ export class Application {
     this.lastBlockTimeMs = timeMs;
   }
 
-  /** Writes the genesis state as version 0 if the tree is empty. Returns the current root. */
-  async initChain(): Promise<Uint8Array> {
-    if (this.tree.latestVersion >= 0) return this.tree.latestRoot;
+  /**
+   * The validator set that signs block `height`: from `info()` for the next two heights, else from
+   * the state version `height`, whose schedule still holds the entry in force at that height.
+   */
+  async validatorsAt(height: number): Promise<readonly Validator[]> {
+    const info = this.info();
+    if (height === info.height + 1) return info.validators;
+    if (height === info.height + 2) return info.nextValidators;
+    if (height < 1 || height > info.height + 2) {
+      throw new TributaryError('app/invalid_block', `no validator set is known for height ${height}`);
+    }
+    const tree = this.tree;
+    return validatorsAt({ get: (key) => tree.get(key, height) }, height);
+  }
+
+  private committedReader(): StateReader {
+    const tree = this.tree;
+    return { get: (key) => tree.get(key) };
+  }
+
+  private validateParams(params: ChainParams): void {
+    for (const mod of this.registry.modules) mod.validateParams?.(params);
+  }
+
+  private async initChain(): Promise<void> {
+    const g = this.genesis;
     const state = new WorkingState(this.tree);
     const bank = new BankKeeper(state);
-    for (const account of this.genesis.accounts) await bank.mintAtGenesis(account.address, account.balance);
-    const ctx: GenesisContext = { chainId: this.chainId, state, bank, params: this.params };
+    for (const account of g.accounts) await bank.mintAtGenesis(account.address, account.balance);
+    const config = new ConfigKeeper(state, 0, (p) => this.validateParams(p));
+    const ctx: GenesisContext = { chainId: this.chainId, state, bank, params: g.params, config, validators: g.validators };
     for (const mod of this.registry.modules) {
-      if (mod.initGenesis) await mod.initGenesis(ctx, this.genesis.modules[mod.name]);
+      if (mod.initGenesis) await mod.initGenesis(ctx, g.modules[mod.name]);
     }
     const prepared = await this.tree.commit(state.sortedWrites());
     if (prepared.version !== 0) throw new TributaryError('app/not_initialized', 'genesis must be state version 0');
-    this.resetCheckState();
-    return prepared.root;
   }
 
   /** Stateless checks and signature; the same for RPC, gossip and block validation. */
@@ -129,16 +212,21 @@ export class Application {
     });
   }
 
+  /** A fresh check state over the committed state, for the mempool that owns it. */
+  newCheckState(): WorkingState {
+    return new WorkingState(this.tree);
+  }
+
   /**
-   * Mempool admission: runs the transaction against the check state, exactly as a block would. A
-   * transaction that would fail is refused with its code and leaves the check state as it was.
+   * CheckTx: runs the transaction against `state` (the mempool's check state) exactly as a block
+   * would. A transaction that would fail is refused with its code and leaves `state` as it was.
    */
-  async checkTx(tx: DecodedTx): Promise<void> {
-    const state = this.checkState;
+  async checkTx(state: WorkingState, tx: DecodedTx): Promise<void> {
     state.checkpoint();
     try {
       const info: BlockInfo = { chainId: this.chainId, height: this.height + 1, timeMs: this.lastBlockTimeMs, proposer: FEE_COLLECTOR };
-      const receipt = await this.runTx(state, new BankKeeper(state), info, tx, 0);
+      const config = new ConfigKeeper(state, info.height, (p) => this.validateParams(p));
+      const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0);
       if (receipt.failed) {
         throw new TributaryError(receipt.error_code, receipt.error_message);
       }
@@ -149,28 +237,53 @@ export class Application {
     }
   }
 
-  /** After a commit the check state starts again from the new committed state. */
-  resetCheckState(): void {
-    this.checkState = new WorkingState(this.tree);
+  /** PrepareProposal: executes the candidates in order, leaving out (and reporting) what cannot be included. */
+  prepareProposal(info: BlockInfo, candidates: DecodedTx[]): Promise<FinalizedBlock> {
+    return this.finalizeBlock(info, candidates, 'propose');
   }
 
   /**
-   * Executes a block on top of the committed state. In `propose` mode a transaction that cannot
-   * be included (stale nonce, unpaid fee) is dropped and reported; in `validate` mode it makes the
-   * whole block invalid. Nothing is written until `commit`.
+   * ProcessProposal: executes another proposer's block; any transaction that cannot be included
+   * makes the whole block invalid (`app/invalid_block`). Consensus compares the roots.
    */
-  async finalizeBlock(info: BlockInfo, txs: DecodedTx[], mode: 'propose' | 'validate'): Promise<FinalizedBlock> {
+  processProposal(info: BlockInfo, txs: DecodedTx[]): Promise<FinalizedBlock> {
+    return this.finalizeBlock(info, txs, 'validate');
+  }
+
+  /**
+   * Executes a block on top of the committed state: begin-block hooks, the transactions, end-block
+   * hooks, then the tree's new root. In `propose` mode a transaction that cannot be included
+   * (stale nonce, unpaid fee) is dropped and reported; in `validate` mode it makes the whole block
+   * invalid. Nothing is written until `commit`.
+   */
+  async finalizeBlock(info: BlockInfo, txs: DecodedTx[], mode: 'propose' | 'validate' = 'validate'): Promise<FinalizedBlock> {
     if (info.height !== this.height + 1) {
       throw new TributaryError('app/invalid_block', `expected height ${this.height + 1}, got ${info.height}`);
     }
+    const { params, validators } = this.info();
     const state = new WorkingState(this.tree);
     const bank = new BankKeeper(state);
+    const config = new ConfigKeeper(state, info.height, (p) => this.validateParams(p));
+    const blockEvents: Event[] = [];
+    const blockCtx: BlockContext = {
+      chainId: info.chainId,
+      height: info.height,
+      timeMs: info.timeMs,
+      proposer: info.proposer,
+      state,
+      bank,
+      params,
+      config,
+      validators,
+      emit: (type, attrs) => blockEvents.push(toEvent(type, attrs)),
+    };
+    for (const mod of this.registry.beginBlockers) await mod.beginBlock!(blockCtx);
     const included: DecodedTx[] = [];
     const receipts: Receipt[] = [];
     const dropped: FinalizedBlock['dropped'] = [];
     for (const tx of txs) {
       try {
-        receipts.push(await this.runTx(state, bank, info, tx, included.length));
+        receipts.push(await this.runTx(state, bank, config, params, info, tx, included.length));
         included.push(tx);
       } catch (e) {
         const err = isTributaryError(e) ? e : new TributaryError('tx/internal_error', String(e));
@@ -182,39 +295,41 @@ export class Application {
         dropped.push({ tx, error: err });
       }
     }
-    const endBlockEvents: Event[] = [];
-    const blockCtx: BlockContext = {
-      chainId: info.chainId,
-      height: info.height,
-      timeMs: info.timeMs,
-      proposer: info.proposer,
-      state,
-      bank,
-      params: this.params,
-      validators: this.genesis.validators,
-      emit: (type, attrs) => endBlockEvents.push(toEvent(type, attrs)),
-    };
-    for (const mod of this.registry.modules) {
-      if (mod.endBlock) await mod.endBlock(blockCtx);
-    }
+    for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx);
     const prepared = await this.tree.prepare(state.sortedWrites());
+    // Changes made in this block are the schedule entries at exactly this height + UPDATE_DELAY:
+    // no earlier block can have written that height, and a failed transaction's entries were reverted.
+    const effective = info.height + UPDATE_DELAY;
+    const validatorSchedule = await readValidatorSchedule(state);
+    const paramsSchedule = await readParamsSchedule(state);
+    const scheduledSet = validatorSchedule.entries.find((e) => e.from_height === effective);
+    const scheduledParams = paramsSchedule.entries.find((e) => e.from_height === effective);
     return {
       info,
       txs: included,
       receipts,
-      endBlockEvents,
+      endBlockEvents: blockEvents,
       stateRoot: prepared.root,
-      resultsRoot: resultsRoot(receipts, endBlockEvents),
+      resultsRoot: resultsRoot(receipts, blockEvents),
       prepared,
       dropped,
+      validatorUpdates: scheduledSet ? [{ height: effective, value: validatorSetFromRecord(scheduledSet.set) }] : [],
+      paramUpdates: scheduledParams ? [{ height: effective, value: paramsFromRecord(scheduledParams.params) }] : [],
+      nextInfo: {
+        height: info.height,
+        appHash: prepared.root,
+        validators: await validatorsAt(state, info.height + 1),
+        nextValidators: await validatorsAt(state, info.height + 2),
+        params: await paramsAt(state, info.height + 1),
+      },
     };
   }
 
-  /** Call once the batch holding `block.prepared.ops` is on disk. */
+  /** Commit: call once the batch holding `block.prepared` is on disk. */
   commit(block: FinalizedBlock): void {
     this.tree.markCommitted(block.prepared);
     this.lastBlockTimeMs = block.info.timeMs;
-    this.resetCheckState();
+    this.current = block.nextInfo;
   }
 
   /**
@@ -223,7 +338,15 @@ export class Application {
    * taken and the nonce bumped, and the receipt tells whether the message itself succeeded; a
    * failed message's writes are all reverted.
    */
-  private async runTx(state: WorkingState, bank: BankKeeper, info: BlockInfo, tx: DecodedTx, index: number): Promise<Receipt> {
+  private async runTx(
+    state: WorkingState,
+    bank: BankKeeper,
+    config: ConfigKeeper,
+    params: ChainParams,
+    info: BlockInfo,
+    tx: DecodedTx,
+    index: number,
+  ): Promise<Receipt> {
     const { body, sender } = tx;
     const account = await bank.account(sender);
     if (body.nonce < account.nonce) {
@@ -236,9 +359,9 @@ export class Application {
         expected: account.nonce,
       });
     }
-    if (body.fee < this.params.minFee) {
-      throw new TributaryError('tx/fee_too_low', `fee ${body.fee} is below the minimum ${this.params.minFee}`, {
-        minFee: this.params.minFee.toString(),
+    if (body.fee < params.minFee) {
+      throw new TributaryError('tx/fee_too_low', `fee ${body.fee} is below the minimum ${params.minFee}`, {
+        minFee: params.minFee.toString(),
       });
     }
     if (account.balance < body.fee) {
@@ -249,7 +372,7 @@ export class Application {
     await bank.transfer(sender, FEE_COLLECTOR, body.fee);
 
     const events: Event[] = [];
-    let requiredFee = this.params.minFee;
+    let requiredFee = params.minFee;
     const ctx: TxContext = {
       chainId: info.chainId,
       height: info.height,
@@ -261,7 +384,8 @@ export class Application {
       fee: body.fee,
       state,
       bank,
-      params: this.params,
+      params,
+      config,
       emit: (type, attrs) => events.push(toEvent(type, attrs)),
       requireFee: (amount, reason) => {
         requiredFee += amount;

@@ -4,6 +4,8 @@ import type { Address } from '../crypto/address.ts';
 import type { StateReader, WorkingState } from './working-state.ts';
 import type { ChainParams } from './params.ts';
 import type { BankKeeper } from './bank/keeper.ts';
+import type { ConfigKeeper } from './config/keeper.ts';
+import type { Validator } from './config/records.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
@@ -25,7 +27,10 @@ export interface TxContext {
   readonly fee: bigint;
   readonly state: WorkingState;
   readonly bank: BankKeeper;
+  /** The parameters in force at this height (from state; see src/state/config). */
   readonly params: ChainParams;
+  /** The typed path for validator-set and parameter changes (staking, governance). */
+  readonly config: ConfigKeeper;
   /** Record an event in the receipt. Attribute values are strings; amounts in decimal. */
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
   /**
@@ -36,7 +41,7 @@ export interface TxContext {
   requireFee(amount: bigint, reason: string): void;
 }
 
-/** End-of-block hook context: block-level state changes (fee distribution, vesting). */
+/** Begin- and end-of-block hook context: block-level state changes (fee distribution, vesting). */
 export interface BlockContext {
   readonly chainId: string;
   readonly height: number;
@@ -45,7 +50,9 @@ export interface BlockContext {
   readonly state: WorkingState;
   readonly bank: BankKeeper;
   readonly params: ChainParams;
-  readonly validators: readonly { address: Address; power: number }[];
+  readonly config: ConfigKeeper;
+  /** The validator set signing this block, in address order. */
+  readonly validators: readonly Validator[];
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
 }
 
@@ -132,6 +139,8 @@ export interface GenesisContext {
   readonly state: WorkingState;
   readonly bank: BankKeeper;
   readonly params: ChainParams;
+  readonly config: ConfigKeeper;
+  readonly validators: readonly Validator[];
 }
 
 export interface Module {
@@ -142,6 +151,14 @@ export interface Module {
   readonly stateKeys?: readonly StateKeyDefinition[];
   /** Apply this module's genesis section (genesis.json `modules.<name>`). */
   initGenesis?(ctx: GenesisContext, section: unknown): Promise<void>;
+  /**
+   * Checks this module's section of the parameters (`params.modules.<name>` or whatever it reads);
+   * throws `params/invalid`. Runs at genesis and before any parameter change is scheduled.
+   */
+  validateParams?(params: ChainParams): void;
+  /** Runs before the block's transactions, in the order of `ModuleOrder.beginBlock`. */
+  beginBlock?(ctx: BlockContext): Promise<void>;
+  /** Runs after the block's transactions, in the order of `ModuleOrder.endBlock`. */
   endBlock?(ctx: BlockContext): Promise<void>;
   /** Checks run after blocks in tests and by `tributary verify`; return a message when broken. */
   readonly invariants?: readonly { name: string; check(q: QueryContext): Promise<string | undefined> }[];

@@ -3,16 +3,32 @@ import type { Module, QueryDefinition, StateKeyDefinition, TxDefinition } from '
 
 export type RegistryErrorCode = 'tx/unknown_type';
 
+/**
+ * Which modules' block hooks run, and in what order (Cosmos's SetOrderBeginBlockers /
+ * SetOrderEndBlockers): stated once, in the module list, and checked to name every module that
+ * has the hook exactly once.
+ */
+export interface ModuleOrder {
+  beginBlock: readonly string[];
+  endBlock: readonly string[];
+}
+
 /** The type table, built once from the module list; duplicates are a programming error. */
 export class TxRegistry {
   readonly modules: readonly Module[];
+  /** Modules with a begin-block hook, in hook order. */
+  readonly beginBlockers: readonly Module[];
+  /** Modules with an end-block hook, in hook order. */
+  readonly endBlockers: readonly Module[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly byType = new Map<string, TxDefinition<any>>();
   private readonly queryByMethod = new Map<string, QueryDefinition>();
   private readonly stateKeyByKind = new Map<string, StateKeyDefinition>();
 
-  constructor(modules: readonly Module[]) {
+  constructor(modules: readonly Module[], order: ModuleOrder) {
     this.modules = modules;
+    this.beginBlockers = hookOrder(modules, order.beginBlock, 'beginBlock');
+    this.endBlockers = hookOrder(modules, order.endBlock, 'endBlock');
     for (const mod of modules) {
       for (const def of mod.txs) {
         if (!def.type.startsWith(mod.name + '/') && !def.type.includes('/')) {
@@ -55,4 +71,17 @@ export class TxRegistry {
   get queries(): QueryDefinition[] {
     return [...this.queryByMethod.values()];
   }
+}
+
+function hookOrder(modules: readonly Module[], names: readonly string[], hook: 'beginBlock' | 'endBlock'): Module[] {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const out = names.map((name) => {
+    const mod = byName.get(name);
+    if (!mod || !mod[hook]) throw new Error(`${hook} order names ${name}, which is not a module with that hook`);
+    return mod;
+  });
+  for (const mod of modules) {
+    if (mod[hook] && out.filter((m) => m === mod).length !== 1) throw new Error(`${hook} order must name ${mod.name} once`);
+  }
+  return out;
 }

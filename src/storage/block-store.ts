@@ -1,6 +1,5 @@
 import {
   BlockCodec,
-  BlockHeaderCodec,
   BlockReceiptsCodec,
   CommitCodec,
   TxLocationCodec,
@@ -10,15 +9,13 @@ import {
   type Commit,
   type TxLocation,
 } from '../codec/core.ts';
-import { readU64be, sha256, u64be } from '../crypto/hash.ts';
+import { headerHash } from '../codec/protocol.ts';
+import { readU64be, u64be, utf8 } from '../crypto/hash.ts';
 import { Bucket, bucketKey } from './buckets.ts';
-import type { BatchOp, KvStore } from './db.ts';
+import type { KvStore, WriteBatch } from './db.ts';
 
-const LATEST_HEIGHT_KEY = bucketKey(Bucket.meta, new TextEncoder().encode('latest_height'));
-
-export function headerHash(header: BlockHeader): Uint8Array {
-  return sha256(BlockHeaderCodec.encode(header));
-}
+const LATEST_HEIGHT_KEY = bucketKey(Bucket.meta, utf8.encode('latest_height'));
+const GENESIS_HASH_KEY = bucketKey(Bucket.meta, utf8.encode('genesis_hash'));
 
 export interface StoredBlock {
   block: Block;
@@ -27,9 +24,9 @@ export interface StoredBlock {
 }
 
 /**
- * Blocks, commit certificates, receipts and the transaction index. The store never writes on its
- * own: `commitOps` returns the records of one block, and the caller writes them in the same
- * atomic batch as the state tree's nodes, so a crash leaves either the whole block or none of it.
+ * Blocks, commit certificates, receipts, the transaction index and the chain's metadata. The store
+ * never writes on its own: `writeTo` adds the records of one block to the caller's batch, the same
+ * atomic batch as the state tree's version, so a crash leaves either the whole block or none of it.
  */
 export class BlockStore {
   private readonly db: KvStore;
@@ -59,28 +56,29 @@ export class BlockStore {
     return this.latestStored;
   }
 
-  commitOps(block: Block, commit: Commit, receipts: BlockReceipts, txHashes: Uint8Array[]): BatchOp[] {
+  writeTo(batch: WriteBatch, block: Block, commit: Commit, receipts: BlockReceipts, txHashes: readonly Uint8Array[]): void {
     const header = block.header!;
     const height = u64be(header.height);
-    const hash = headerHash(header);
-    const ops: BatchOp[] = [
-      { type: 'put', key: bucketKey(Bucket.blockByHeight, height), value: BlockCodec.encode(block) },
-      { type: 'put', key: bucketKey(Bucket.blockHeightByHash, hash), value: height },
-      { type: 'put', key: bucketKey(Bucket.commitByHeight, height), value: CommitCodec.encode(commit) },
-      { type: 'put', key: bucketKey(Bucket.receiptsByHeight, height), value: BlockReceiptsCodec.encode(receipts) },
-      { type: 'put', key: LATEST_HEIGHT_KEY, value: height },
-    ];
+    batch.put(bucketKey(Bucket.blockByHeight, height), BlockCodec.encode(block));
+    batch.put(bucketKey(Bucket.blockHeightByHash, headerHash(header)), height);
+    batch.put(bucketKey(Bucket.commitByHeight, height), CommitCodec.encode(commit));
+    batch.put(bucketKey(Bucket.receiptsByHeight, height), BlockReceiptsCodec.encode(receipts));
+    batch.put(LATEST_HEIGHT_KEY, height);
     txHashes.forEach((txHash, index) => {
-      ops.push({
-        type: 'put',
-        key: bucketKey(Bucket.txLocation, txHash),
-        value: TxLocationCodec.encode({ height: header.height, index }),
-      });
+      batch.put(bucketKey(Bucket.txLocation, txHash), TxLocationCodec.encode({ height: header.height, index }));
     });
-    return ops;
   }
 
-  /** Call after the batch holding `commitOps` is on disk. */
+  /** The hash of the genesis this database was initialised from (absent in older layouts). */
+  async getGenesisHash(): Promise<Uint8Array | undefined> {
+    return this.db.get(GENESIS_HASH_KEY);
+  }
+
+  writeGenesisHash(batch: WriteBatch, hash: Uint8Array): void {
+    batch.put(GENESIS_HASH_KEY, hash);
+  }
+
+  /** Call after the batch holding `writeTo`'s records is on disk. */
   markCommitted(block: Block): void {
     const header = block.header!;
     this.latest = header.height;

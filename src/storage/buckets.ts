@@ -4,7 +4,7 @@
  * comments and are never reused: an old database must never be misread.
  */
 export const Bucket = {
-  /** Chain metadata: last committed height, genesis hash, schema version. */
+  /** Chain metadata: last committed height, genesis hash. */
   meta: 0x01,
   /** height (8-byte big-endian) -> canonical Block bytes */
   blockByHeight: 0x02,

@@ -3,12 +3,12 @@ import { addressFromPublicKey, formatAddress, type Address } from '../../src/cry
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { parseGenesis, type Genesis, type GenesisJson } from '../../src/genesis.ts';
 import { defaultRegistry } from '../../src/modules.ts';
-import { Application, type FinalizedBlock } from '../../src/state/app.ts';
+import { openChain } from '../../src/node.ts';
+import type { Application, FinalizedBlock } from '../../src/state/app.ts';
 import { readAccount, readSupply } from '../../src/state/bank/keeper.ts';
 import type { ChainReader, TxDefinition } from '../../src/state/module.ts';
 import type { TxRegistry } from '../../src/state/registry.ts';
 import { buildTx } from '../../src/state/tx.ts';
-import { StateTree } from '../../src/state/tree/index.ts';
 import { MemoryKvStore, type KvStore } from '../../src/storage/db.ts';
 import type { Event, Receipt } from '../../src/codec/core.ts';
 import type { JsonValue } from '../../src/codec/json.ts';
@@ -56,9 +56,7 @@ export class TestChain {
       modules: opts.modules,
     });
     const db = opts.db ?? new MemoryKvStore();
-    const tree = await StateTree.open(db);
-    const app = new Application({ tree, registry: opts.registry ?? defaultRegistry(), genesis });
-    await app.initChain();
+    const { app } = await openChain({ db, genesis, registry: opts.registry ?? defaultRegistry() });
     const chain = new TestChain(app, genesis, validator, db);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;

@@ -1,21 +1,21 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlockCodec, CommitCodec, type Block, type Commit } from '../../src/codec/core.ts';
-import { Chain } from '../../src/consensus/chain.ts';
 import { Mempool } from '../../src/consensus/mempool.ts';
+import { Signer } from '../../src/consensus/signer.ts';
 import { SoloEngine } from '../../src/consensus/solo-engine.ts';
-import { ValidatorSet, headerSignBytes, voteSignBytes } from '../../src/consensus/validator-set.ts';
-import { headerHash } from '../../src/storage/block-store.ts';
+import { ValidatorSet } from '../../src/consensus/validator-set.ts';
+import { VoteType, headerHash, headerSignBytes, voteSignBytes } from '../../src/codec/protocol.ts';
+import { openChain as openNodeChain } from '../../src/node.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { TributaryError } from '../../src/errors.ts';
 import { parseGenesis, type Genesis } from '../../src/genesis.ts';
-import { defaultRegistry } from '../../src/modules.ts';
-import { Application } from '../../src/state/app.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
-import { StateTree } from '../../src/state/tree/index.ts';
-import { BlockStore } from '../../src/storage/block-store.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
 
 const validator = SigningKey.generate();
@@ -32,10 +32,12 @@ function genesisFor(validators: { key: SigningKey; power: number }[]): Genesis {
 }
 
 async function openChain(genesis: Genesis) {
-  const db = new MemoryKvStore();
-  const app = new Application({ tree: await StateTree.open(db), registry: defaultRegistry(), genesis });
-  await app.initChain();
-  return new Chain({ db, app, blocks: await BlockStore.open(db), validatorSet: new ValidatorSet(genesis.validators) });
+  return (await openNodeChain({ db: new MemoryKvStore(), genesis })).chain;
+}
+
+/** A signer with a fresh state file: real files, as the node keeps them. */
+function freshSigner(key: SigningKey): Promise<Signer> {
+  return Signer.open(join(mkdtempSync(join(tmpdir(), 'tributary-signer-')), 'signer-state.json'), key);
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -51,8 +53,9 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 async function produce(genesis: Genesis): Promise<{ block: Block; commit: Commit }[]> {
   const chain = await openChain(genesis);
   const mempool = new Mempool(chain.app);
+  chain.useCheckStateOwner(mempool);
   let t = 10_000;
-  const engine = new SoloEngine({ chain, mempool, key: validator, intervalMs: 1000, now: () => (t += 1000) });
+  const engine = new SoloEngine({ chain, mempool, signer: await freshSigner(validator), intervalMs: 1000, now: () => (t += 1000) });
   await engine.start();
   await engine.stop();
   const out: { block: Block; commit: Commit }[] = [];
@@ -87,7 +90,9 @@ describe('importing blocks made elsewhere', () => {
     const hash = headerHash(b.header!);
     b.proposer_signature = validator.sign(headerSignBytes(hash));
     c.block_hash = hash;
-    c.signatures[0]!.signature = validator.sign(voteSignBytes(genesis.chainId, c.height, c.round, hash));
+    c.signatures[0]!.signature = validator.sign(
+      voteSignBytes({ chainId: genesis.chainId, type: VoteType.precommit, height: c.height, round: c.round, blockHash: hash }),
+    );
   };
   const tamperings: [string, (b: Block, c: Commit) => void, string][] = [
     ['a wrong state root, validly signed', (b, c) => { b.header!.state_root = new Uint8Array(32).fill(1); resign(b, c); }, 'consensus/bad_header'],
@@ -133,12 +138,10 @@ describe('validator set', () => {
 
   it('the single-validator engine refuses a multi-validator genesis or a foreign key', async () => {
     const two = await openChain(genesisFor([{ key: validator, power: 1 }, { key: alice, power: 1 }]));
-    expect(() => new SoloEngine({ chain: two, mempool: new Mempool(two.app), key: validator, intervalMs: 1000 })).toThrow(
-      expect.objectContaining({ code: 'consensus/multi_validator_unsupported' }),
-    );
+    const engineTwo = new SoloEngine({ chain: two, mempool: new Mempool(two.app), signer: await freshSigner(validator), intervalMs: 1000 });
+    expect(await codeOf(engineTwo.start())).toBe('consensus/multi_validator_unsupported');
     const one = await openChain(genesisFor([{ key: validator, power: 1 }]));
-    expect(() => new SoloEngine({ chain: one, mempool: new Mempool(one.app), key: alice, intervalMs: 1000 })).toThrow(
-      expect.objectContaining({ code: 'consensus/not_a_validator' }),
-    );
+    const engineOne = new SoloEngine({ chain: one, mempool: new Mempool(one.app), signer: await freshSigner(alice), intervalMs: 1000 });
+    expect(await codeOf(engineOne.start())).toBe('consensus/not_a_validator');
   });
 });

@@ -5,7 +5,7 @@ import { TributaryError } from '../../src/errors.ts';
 import { loadGenesis } from '../../src/genesis.ts';
 import { initHome } from '../../src/home.ts';
 import { createKey, listKeys, loadKey } from '../../src/keys.ts';
-import { openChain } from '../../src/node.ts';
+import { openHome } from '../../src/node.ts';
 import { LevelKvStore } from '../../src/storage/db.ts';
 import { tempHome } from '../helpers/process.ts';
 
@@ -78,7 +78,7 @@ describe('home folder', () => {
     const db = await LevelKvStore.open(homePaths(home).data);
     await db.batch([{ type: 'put', key: Uint8Array.of(0x13, 0, 0, 0, 0, 0, 0, 0, 0), value: new Uint8Array(33) }]);
     await db.close();
-    const error = await openChain(home, { keepVersions: 0 }).then(
+    const error = await openHome(home, { keepVersions: 0 }).then(
       () => undefined,
       (e: unknown) => e as TributaryError,
     );

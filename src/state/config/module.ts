@@ -1,0 +1,82 @@
+import { formatAddress } from '../../crypto/address.ts';
+import { toHex } from '../../crypto/hash.ts';
+import type { Module } from '../module.ts';
+import { paramsToJson } from '../params.ts';
+import { toJson } from '../../codec/json.ts';
+import { readParamsSchedule, readValidatorSchedule } from './keeper.ts';
+import {
+  PARAMS_KEY,
+  ParamsScheduleCodec,
+  VALIDATORS_KEY,
+  ValidatorScheduleCodec,
+  paramsFromRecord,
+  validatorSetFromRecord,
+  type ParamsSchedule,
+  type ValidatorSchedule,
+} from './records.ts';
+
+function validatorScheduleView(s: ValidatorSchedule) {
+  return s.entries.map((e) => ({
+    fromHeight: e.from_height,
+    validators: validatorSetFromRecord(e.set).map((v) => ({
+      name: v.name,
+      address: formatAddress(v.address),
+      publicKey: '0x' + toHex(v.publicKey),
+      power: v.power,
+    })),
+  }));
+}
+
+function paramsScheduleView(s: ParamsSchedule) {
+  return s.entries.map((e) => ({ fromHeight: e.from_height, params: toJson(paramsToJson(paramsFromRecord(e.params))) }));
+}
+
+/**
+ * The validator set and every chain parameter, in state. Genesis writes them once; afterwards only
+ * `ConfigKeeper` (the typed path staking and governance use) schedules changes. It has no
+ * transactions of its own.
+ */
+export const configModule: Module = {
+  name: 'config',
+  txs: [],
+  async initGenesis(ctx) {
+    ctx.config.initGenesis([...ctx.validators], ctx.params);
+  },
+  async beginBlock(ctx) {
+    await ctx.config.beginBlock();
+  },
+  queries: [
+    {
+      method: 'config_getValidators',
+      description: 'the validator set in force and any scheduled change, each with the height it takes effect',
+      params: [{ name: 'height', kind: 'blockTag', optional: true }],
+      cli: 'validators',
+      async handler(q) {
+        return { height: q.height, schedule: validatorScheduleView(await readValidatorSchedule(q.state)) };
+      },
+    },
+    {
+      method: 'config_getParams',
+      description: 'the chain parameters in force and any scheduled change, each with the height it takes effect',
+      params: [{ name: 'height', kind: 'blockTag', optional: true }],
+      cli: 'params',
+      async handler(q) {
+        return { height: q.height, schedule: paramsScheduleView(await readParamsSchedule(q.state)) };
+      },
+    },
+  ],
+  stateKeys: [
+    {
+      kind: 'validators',
+      description: 'the validator schedule: the set in force and scheduled changes',
+      key: () => VALIDATORS_KEY,
+      view: (value) => validatorScheduleView(ValidatorScheduleCodec.decode(value)),
+    },
+    {
+      kind: 'params',
+      description: 'the parameter schedule: the parameters in force and scheduled changes',
+      key: () => PARAMS_KEY,
+      view: (value) => paramsScheduleView(ParamsScheduleCodec.decode(value)),
+    },
+  ],
+};

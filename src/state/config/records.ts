@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { messageCodec, parseSchema } from '../../codec/canonical.ts';
+import { canonicalJson } from '../../codec/json.ts';
+import { addressFromPublicKey, type Address } from '../../crypto/address.ts';
+import { compareBytes, utf8 } from '../../crypto/hash.ts';
+import { TributaryError } from '../../errors.ts';
+import type { ChainParams } from '../params.ts';
+
+const schema = parseSchema(readFileSync(new URL('./config.proto', import.meta.url), 'utf8'));
+
+export interface Validator {
+  name: string;
+  publicKey: Uint8Array;
+  address: Address;
+  power: number;
+}
+
+interface ValidatorRecord {
+  public_key: Uint8Array;
+  power: number;
+  name: string;
+}
+interface ValidatorSetRecord {
+  validators: ValidatorRecord[];
+}
+interface ParamsRecord {
+  min_fee: bigint;
+  max_tx_bytes: number;
+  max_block_txs: number;
+  max_block_bytes: number;
+  block_interval_ms: number;
+  modules_json: string;
+}
+export interface ValidatorSchedule {
+  entries: { from_height: number; set: ValidatorSetRecord | undefined }[];
+}
+export interface ParamsSchedule {
+  entries: { from_height: number; params: ParamsRecord | undefined }[];
+}
+
+export const ValidatorScheduleCodec = messageCodec<ValidatorSchedule>(schema, 'tributary.config.ValidatorSchedule');
+export const ParamsScheduleCodec = messageCodec<ParamsSchedule>(schema, 'tributary.config.ParamsSchedule');
+
+export const VALIDATORS_KEY = utf8.encode('config/validators');
+export const PARAMS_KEY = utf8.encode('config/params');
+
+export function sortValidators(validators: Validator[]): Validator[] {
+  return validators.sort((a, b) => compareBytes(a.address, b.address));
+}
+
+export function validatorSetToRecord(validators: readonly Validator[]): ValidatorSetRecord {
+  return { validators: validators.map((v) => ({ public_key: v.publicKey, power: v.power, name: v.name })) };
+}
+
+export function validatorSetFromRecord(record: ValidatorSetRecord | undefined): Validator[] {
+  return (record?.validators ?? []).map((v) => ({
+    name: v.name,
+    publicKey: v.public_key,
+    address: addressFromPublicKey(v.public_key),
+    power: v.power,
+  }));
+}
+
+export function paramsToRecord(p: ChainParams): ParamsRecord {
+  return {
+    min_fee: p.minFee,
+    max_tx_bytes: p.maxTxBytes,
+    max_block_txs: p.maxBlockTxs,
+    max_block_bytes: p.maxBlockBytes,
+    block_interval_ms: p.blockIntervalMs,
+    modules_json: canonicalJson(p.modules),
+  };
+}
+
+export function paramsFromRecord(r: ParamsRecord | undefined): ChainParams {
+  if (!r) throw new TributaryError('config/corrupt', 'a scheduled params entry has no params');
+  return {
+    minFee: r.min_fee,
+    maxTxBytes: r.max_tx_bytes,
+    maxBlockTxs: r.max_block_txs,
+    maxBlockBytes: r.max_block_bytes,
+    blockIntervalMs: r.block_interval_ms,
+    modules: JSON.parse(r.modules_json) as Record<string, unknown>,
+  };
+}
