@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { TributaryError } from '../errors.ts';
 
 /*
  * One acceptance rule for signatures on every node: strict RFC 8032 (canonical S < L, canonical
@@ -14,6 +15,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 export const PUBLIC_KEY_LENGTH = 32;
 export const SIGNATURE_LENGTH = 64;
 export const SEED_LENGTH = 32;
+
+/** A seed of the wrong length (a key file's, or a caller's). */
+export type Ed25519ErrorCode = 'crypto/invalid_seed';
 
 // DER headers that wrap a raw 32-byte Ed25519 key for node:crypto (RFC 8410 structures).
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -61,7 +65,7 @@ export class SigningKey {
   private readonly keyObject: KeyObject;
 
   constructor(seed: Uint8Array) {
-    if (seed.length !== SEED_LENGTH) throw new Error('an Ed25519 seed is 32 bytes');
+    if (seed.length !== SEED_LENGTH) throw new TributaryError('crypto/invalid_seed', `an Ed25519 seed is ${SEED_LENGTH} bytes, got ${seed.length}`);
     this.seed = seed.slice();
     this.publicKey = ed25519.getPublicKey(this.seed);
     this.keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, this.seed]), format: 'der', type: 'pkcs8' });
