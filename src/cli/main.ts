@@ -1,12 +1,10 @@
 import { Command } from 'commander';
-import { isTributaryError } from '../errors.ts';
 import { defaultRegistry } from '../modules.ts';
+import { reportError } from './errors.ts';
 import { addKeysCommands } from './keys.ts';
 import { addInitCommand, addStartCommand, addVerifyCommand } from './node.ts';
 import { addQueryCommands, addStatusCommand } from './query.ts';
 import { addTxCommands } from './tx.ts';
-
-export type CliErrorCode = 'cli/invalid_argument' | 'cli/timeout' | 'cli/tx_failed';
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
@@ -39,13 +37,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    const json = argv.includes('--json');
-    if (isTributaryError(e)) {
-      if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n');
-      else process.stderr.write(`error [${e.code}]: ${e.message}\n`);
-    } else {
-      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-    }
+    reportError(e, argv);
     process.exitCode = 1;
   }
 }

@@ -20,6 +20,9 @@ import { globals, print, type GlobalOptions } from './common.ts';
 
 /* Commands that work on the home folder and the node itself: init, start, verify. */
 
+/** pino's levels: anything else (flag, TRIBUTARY_LOG_LEVEL or config file) is refused before the node opens. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export function addInitCommand(program: Command): void {
   program
     .command('init')
@@ -54,6 +57,9 @@ export function addStartCommand(program: Command): void {
       if (opts.blockInterval) config.blockIntervalMs = Number(parseAmount(opts.blockInterval, 'block interval'));
       if (opts.logLevel) config.log.level = opts.logLevel;
       if (opts.logFormat === 'pretty' || opts.logFormat === 'json') config.log.format = opts.logFormat;
+      if (!LOG_LEVELS.includes(config.log.level)) {
+        throw new TributaryError('config/invalid', `log level "${config.log.level}" is not one of ${LOG_LEVELS.join(', ')}`);
+      }
       const logger = createLogger(config.log);
       const node = await startNode(g.home, config, logger);
       const shutdown = (signal: string) => {

@@ -9,6 +9,7 @@ import type { TxDefinition } from '../state/module.ts';
 import type { TxRegistry } from '../state/registry.ts';
 import { signTx } from '../state/tx.ts';
 import { client, globals, print } from './common.ts';
+import type { CliErrorCode } from './errors.ts';
 
 /** `tx <name>` for every transaction type with a CLI spec. */
 export function addTxCommands(program: Command, registry: TxRegistry): void {
@@ -21,7 +22,7 @@ async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promi
   for (;;) {
     const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
     if (tx && tx.status !== 'pending') return tx;
-    if (Date.now() > deadline) throw new TributaryError('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -47,20 +48,21 @@ function addTxCommand(tx: Command, def: TxDefinition<any>): void {
       const { key, info } = loadKey(homePaths(g.home).keys, String(opts.from));
       const message = spec.build(opts);
       def.validateBasic(message);
+      // Every option is checked before the first RPC call: bad input never reaches the node.
+      const givenNonce = opts.nonce !== undefined ? Number(parseAmount(String(opts.nonce), 'nonce')) : undefined;
+      const givenFee = opts.fee !== undefined ? parseAmount(String(opts.fee), 'fee') : undefined;
+      const timeoutMs = Number(parseAmount(String(opts.timeout), 'timeout'));
       const rpc = client(g);
       const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
-      const nonce =
-        opts.nonce !== undefined
-          ? Number(parseAmount(String(opts.nonce), 'nonce'))
-          : (await rpc.call<{ nonce: number }>('account_nextNonce', [info.address])).nonce;
-      const fee = opts.fee !== undefined ? parseAmount(String(opts.fee), 'fee') : BigInt(status.minFee);
+      const nonce = givenNonce ?? (await rpc.call<{ nonce: number }>('account_nextNonce', [info.address])).nonce;
+      const fee = givenFee ?? BigInt(status.minFee);
       const bytes = signTx(key, { chainId: status.chainId, nonce, fee, type: def.type, payload: def.codec.encode(message) });
       const { hash } = await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bytes)]);
       if (!opts.wait) {
         print(g, { hash, status: 'pending' }, () => hash);
         return;
       }
-      const result = await waitForTx(rpc, hash, Number(opts.timeout));
+      const result = await waitForTx(rpc, hash, timeoutMs);
       const receipt = result.receipt as { events: unknown[]; errorCode: string | null; errorMessage: string | null };
       const out = {
         hash,
