@@ -8,8 +8,8 @@ import type { ParamSpec } from '../state/module.ts';
 /* Small helpers shared by the AI-economy modules: stateless field checks, CLI option parsing,
  * query parameter coercion and JSON views. */
 
-/** Thrown while turning command-line options into a message (never during execution). */
-export type CliErrorCode = 'cli/invalid';
+/** 'cli/invalid' is thrown while turning command-line options into a message (never during execution). */
+export type { CliErrorCode } from '../cli/errors.ts';
 
 export const HASH_LENGTH = 32;
 

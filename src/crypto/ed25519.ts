@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verif
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { TributaryError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Refusal } from './ed25519-rule.ts';
 
 /*
@@ -19,6 +20,9 @@ import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Refusal } f
 export const PUBLIC_KEY_LENGTH = ED25519_PUBLIC_KEY_LENGTH;
 export const SIGNATURE_LENGTH = ED25519_SIGNATURE_LENGTH;
 export const SEED_LENGTH = 32;
+
+/** A seed of the wrong length (a key file's, or a caller's). */
+export type Ed25519ErrorCode = 'crypto/invalid_seed';
 
 // DER headers that wrap a raw 32-byte Ed25519 key for node:crypto (RFC 8410 structures).
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -90,7 +94,7 @@ export class SigningKey {
   private readonly keyObject: KeyObject;
 
   constructor(seed: Uint8Array) {
-    if (seed.length !== SEED_LENGTH) throw new Error('an Ed25519 seed is 32 bytes');
+    if (seed.length !== SEED_LENGTH) throw new TributaryError('crypto/invalid_seed', `an Ed25519 seed is ${SEED_LENGTH} bytes, got ${seed.length}`);
     this.seed = seed.slice();
     this.publicKey = ed25519.getPublicKey(this.seed);
     this.keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, this.seed]), format: 'der', type: 'pkcs8' });

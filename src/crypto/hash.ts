@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { TributaryError } from '../errors.ts';
+
+/** Malformed hex text: it comes from users (CLI options, RPC params, genesis and key files). */
+export type HexErrorCode = 'codec/invalid_hex';
 
 /** SHA-256 over the concatenation of parts (OpenSSL through node:crypto: native speed). */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -23,9 +27,11 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Hex with an optional 0x prefix. The message never repeats the input: it may be a key's seed. */
 export function fromHex(s: string): Uint8Array {
   const clean = s.startsWith('0x') ? s.slice(2) : s;
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new Error('invalid hex');
+  if (!/^[0-9a-fA-F]*$/.test(clean)) throw new TributaryError('codec/invalid_hex', 'invalid hex: only 0-9, a-f and A-F may follow the 0x prefix');
+  if (clean.length % 2 !== 0) throw new TributaryError('codec/invalid_hex', `invalid hex: ${clean.length} digits, an odd number (two per byte)`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 

@@ -79,7 +79,7 @@ const coreMethods: RpcMethod[] = [
   },
   {
     name: 'chain_getBlock',
-    description: 'a block by height, hash or "latest"; full=true includes decoded transactions',
+    description: 'a block by height, hash or "latest" with its header fields and headerBytes (the canonical header encoding its hash is over); full=true includes decoded transactions',
     params: [
       { name: 'block', kind: 'blockTag', optional: true },
       { name: 'full', kind: 'boolean', optional: true },

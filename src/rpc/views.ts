@@ -1,4 +1,4 @@
-import type { Commit, Event, Receipt } from '../codec/core.ts';
+import { BlockHeaderCodec, type Commit, type Event, type Receipt } from '../codec/core.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
@@ -59,6 +59,8 @@ export function blockView(stored: StoredBlock, txs: DecodedTx[] | undefined): Js
     validatorsHash: hx(h.validators_hash),
     nextValidatorsHash: hx(h.next_validators_hash),
     lastCommitHash: hx(h.last_commit_hash),
+    // The canonical encoding whose SHA-256 is `hash`: what a light client checks, not the fields above.
+    headerBytes: hx(BlockHeaderCodec.encode(h)),
     proposerSignature: hx(stored.block.proposer_signature),
     txCount: stored.block.txs.length,
     txs: txs ? txs.map(txBodyView) : stored.block.txs.map((b) => hx(txHash(b))),

@@ -1,0 +1,77 @@
+import { Option, type Command } from 'commander';
+import { homePaths } from '../config.ts';
+import { toHex } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import { loadKey } from '../keys.ts';
+import type { RpcClient } from '../rpc/client.ts';
+import { parseAmount } from '../state/math.ts';
+import type { TxDefinition } from '../state/module.ts';
+import type { TxRegistry } from '../state/registry.ts';
+import { signTx } from '../state/tx.ts';
+import { client, globals, print } from './common.ts';
+import type { CliErrorCode } from './errors.ts';
+
+/** `tx <name>` for every transaction type with a CLI spec. */
+export function addTxCommands(program: Command, registry: TxRegistry): void {
+  const tx = program.command('tx').description('sign and submit a transaction');
+  for (const def of registry.txDefinitions) if (def.cli) addTxCommand(tx, def);
+}
+
+async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
+    if (tx && tx.status !== 'pending') return tx;
+    if (Date.now() > deadline) throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function addTxCommand(tx: Command, def: TxDefinition<any>): void {
+  const spec = def.cli!;
+  const cmd = tx.command(spec.name).description(`${spec.description} (${def.type})`);
+  for (const o of spec.options) {
+    const opt = new Option(o.flags, o.description);
+    if (o.required) opt.makeOptionMandatory();
+    if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+    cmd.addOption(opt);
+  }
+  cmd
+    .requiredOption('--from <key>', 'name of the signing key in <home>/keys')
+    .option('--fee <baseUnits>', 'fee in base units (default: the chain minimum)')
+    .option('--nonce <n>', 'nonce (default: next nonce from the node, counting pending transactions)')
+    .option('--wait', 'wait until the transaction is committed')
+    .option('--timeout <ms>', 'how long --wait waits', '30000')
+    .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
+      const g = globals(command);
+      const { key, info } = loadKey(homePaths(g.home).keys, String(opts.from));
+      const message = spec.build(opts);
+      def.validateBasic(message);
+      // Every option is checked before the first RPC call: bad input never reaches the node.
+      const givenNonce = opts.nonce !== undefined ? Number(parseAmount(String(opts.nonce), 'nonce')) : undefined;
+      const givenFee = opts.fee !== undefined ? parseAmount(String(opts.fee), 'fee') : undefined;
+      const timeoutMs = Number(parseAmount(String(opts.timeout), 'timeout'));
+      const rpc = client(g);
+      const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
+      const nonce = givenNonce ?? (await rpc.call<{ nonce: number }>('account_nextNonce', [info.address])).nonce;
+      const fee = givenFee ?? BigInt(status.minFee);
+      const bytes = signTx(key, { chainId: status.chainId, nonce, fee, type: def.type, payload: def.codec.encode(message) });
+      const { hash } = await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bytes)]);
+      if (!opts.wait) {
+        print(g, { hash, status: 'pending' }, () => hash);
+        return;
+      }
+      const result = await waitForTx(rpc, hash, timeoutMs);
+      const receipt = result.receipt as { events: unknown[]; errorCode: string | null; errorMessage: string | null };
+      const out = {
+        hash,
+        height: result.height,
+        status: result.status,
+        events: receipt.events,
+        ...(result.status === 'failed' ? { errorCode: receipt.errorCode, errorMessage: receipt.errorMessage } : {}),
+      };
+      print(g, out, () => `${hash} ${result.status} at height ${result.height}${receipt.errorCode ? ` (${receipt.errorCode}: ${receipt.errorMessage})` : ''}`);
+      if (result.status === 'failed') process.exitCode = 1;
+    });
+}
