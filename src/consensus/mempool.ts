@@ -67,6 +67,11 @@ export class Mempool implements CheckStateOwner {
     return this.bytes;
   }
 
+  /** Pending transactions not yet rechecked since the last commit. */
+  get recheckRemaining(): number {
+    return this.recheckQueue.length - this.recheckAt;
+  }
+
   /** Runs `fn` with the mempool to itself. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
