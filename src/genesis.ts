@@ -5,7 +5,7 @@ import { canonicalJson } from './codec/json.ts';
 import { compareBytes, fromHex, sha256, toHex, utf8 } from './crypto/hash.ts';
 import { TributaryError } from './errors.ts';
 import type { AppGenesis } from './state/app.ts';
-import type { Validator } from './state/config/records.ts';
+import type { Validator } from './state/chainconfig/records.ts';
 import { parseAmount } from './state/math.ts';
 import { paramsToJson, parseParams, type ChainParamsJson } from './state/params.ts';
 

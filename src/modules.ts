@@ -1,20 +1,20 @@
 import { AI_MODULES } from './attribution/index.ts';
 import { bankModule } from './state/bank/module.ts';
-import { configModule } from './state/config/module.ts';
+import { chainConfigModule } from './state/chainconfig/module.ts';
 import type { Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
 
 /** The module list: the one place a module is switched on. */
-export const MODULES: readonly Module[] = [configModule, ...AI_MODULES, bankModule];
+export const MODULES: readonly Module[] = [chainConfigModule, ...AI_MODULES, bankModule];
 
 /**
- * Block hook order, the same on every node. Begin: the config module first, so every later hook
+ * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook
  * sees the validator set and parameters in force. End: the AI-economy modules before the bank,
  * because the block's payment credits move the validators' share into the fee collector, which
  * the bank then pays out to the validators in the same block.
  */
 export const MODULE_ORDER: ModuleOrder = {
-  beginBlock: ['config'],
+  beginBlock: ['chainconfig'],
   endBlock: ['datanet', 'inference', 'bank'],
 };
 

@@ -5,7 +5,7 @@ import { formatAddress } from '../crypto/address.ts';
 import { verifyEd25519 } from '../crypto/ed25519.ts';
 import { bytesEqual, compareBytes } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import type { Validator } from '../state/config/records.ts';
+import type { Validator } from '../state/chainconfig/records.ts';
 
 export type ConsensusErrorCode =
   | 'consensus/bad_commit'

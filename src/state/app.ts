@@ -5,8 +5,8 @@ import { merkleRoot } from '../crypto/merkle.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
-import { ConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './config/keeper.ts';
-import { paramsFromRecord, validatorSetFromRecord, type Validator } from './config/records.ts';
+import { ChainConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './chainconfig/keeper.ts';
+import { paramsFromRecord, validatorSetFromRecord, type Validator } from './chainconfig/records.ts';
 import type { ChainParams } from './params.ts';
 import type { BlockContext, ChainReader, GenesisContext, QueryContext, TxContext } from './module.ts';
 import type { TxRegistry } from './registry.ts';
@@ -194,8 +194,8 @@ export class Application {
     const state = new WorkingState(this.tree);
     const bank = new BankKeeper(state);
     for (const account of g.accounts) await bank.mintAtGenesis(account.address, account.balance);
-    const config = new ConfigKeeper(state, 0, (p) => this.validateParams(p));
-    const ctx: GenesisContext = { chainId: this.chainId, state, bank, params: g.params, config, validators: g.validators };
+    const config = new ChainConfigKeeper(state, 0, (p) => this.validateParams(p));
+    const ctx: GenesisContext = { chainId: this.chainId, state, bank, params: g.params, chainConfig: config, validators: g.validators };
     for (const mod of this.registry.modules) {
       if (mod.initGenesis) await mod.initGenesis(ctx, g.modules[mod.name]);
     }
@@ -225,7 +225,7 @@ export class Application {
     state.checkpoint();
     try {
       const info: BlockInfo = { chainId: this.chainId, height: this.height + 1, timeMs: this.lastBlockTimeMs, proposer: FEE_COLLECTOR };
-      const config = new ConfigKeeper(state, info.height, (p) => this.validateParams(p));
+      const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
       const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0);
       if (receipt.failed) {
         throw new TributaryError(receipt.error_code, receipt.error_message);
@@ -263,7 +263,7 @@ export class Application {
     const { params, validators } = this.info();
     const state = new WorkingState(this.tree);
     const bank = new BankKeeper(state);
-    const config = new ConfigKeeper(state, info.height, (p) => this.validateParams(p));
+    const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
     const blockEvents: Event[] = [];
     const blockCtx: BlockContext = {
       chainId: info.chainId,
@@ -273,7 +273,7 @@ export class Application {
       state,
       bank,
       params,
-      config,
+      chainConfig: config,
       validators,
       emit: (type, attrs) => blockEvents.push(toEvent(type, attrs)),
     };
@@ -341,7 +341,7 @@ export class Application {
   private async runTx(
     state: WorkingState,
     bank: BankKeeper,
-    config: ConfigKeeper,
+    config: ChainConfigKeeper,
     params: ChainParams,
     info: BlockInfo,
     tx: DecodedTx,
@@ -385,7 +385,7 @@ export class Application {
       state,
       bank,
       params,
-      config,
+      chainConfig: config,
       emit: (type, attrs) => events.push(toEvent(type, attrs)),
       requireFee: (amount, reason) => {
         requiredFee += amount;

@@ -4,8 +4,8 @@ import type { Address } from '../crypto/address.ts';
 import type { StateReader, WorkingState } from './working-state.ts';
 import type { ChainParams } from './params.ts';
 import type { BankKeeper } from './bank/keeper.ts';
-import type { ConfigKeeper } from './config/keeper.ts';
-import type { Validator } from './config/records.ts';
+import type { ChainConfigKeeper } from './chainconfig/keeper.ts';
+import type { Validator } from './chainconfig/records.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
@@ -30,7 +30,7 @@ export interface TxContext {
   /** The parameters in force at this height (from state; see src/state/config). */
   readonly params: ChainParams;
   /** The typed path for validator-set and parameter changes (staking, governance). */
-  readonly config: ConfigKeeper;
+  readonly chainConfig: ChainConfigKeeper;
   /** Record an event in the receipt. Attribute values are strings; amounts in decimal. */
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
   /**
@@ -50,7 +50,7 @@ export interface BlockContext {
   readonly state: WorkingState;
   readonly bank: BankKeeper;
   readonly params: ChainParams;
-  readonly config: ConfigKeeper;
+  readonly chainConfig: ChainConfigKeeper;
   /** The validator set signing this block, in address order. */
   readonly validators: readonly Validator[];
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
@@ -139,7 +139,7 @@ export interface GenesisContext {
   readonly state: WorkingState;
   readonly bank: BankKeeper;
   readonly params: ChainParams;
-  readonly config: ConfigKeeper;
+  readonly chainConfig: ChainConfigKeeper;
   readonly validators: readonly Validator[];
 }
 

@@ -28,11 +28,11 @@ export const changeTx: TxDefinition<MsgChange> = {
   validateBasic() {},
   async execute(ctx, m) {
     if (m.params_json) {
-      const at = await ctx.config.scheduleParamChange(JSON.parse(m.params_json) as ChainParamsJson);
+      const at = await ctx.chainConfig.scheduleParamChange(JSON.parse(m.params_json) as ChainParamsJson);
       ctx.emit('params_scheduled', { height: at });
     }
     if (m.validator_pubkey.length > 0) {
-      const at = await ctx.config.scheduleValidatorUpdates([{ publicKey: m.validator_pubkey, power: m.validator_power }]);
+      const at = await ctx.chainConfig.scheduleValidatorUpdates([{ publicKey: m.validator_pubkey, power: m.validator_power }]);
       ctx.emit('validators_scheduled', { height: at });
     }
   },

@@ -13,7 +13,7 @@ import { homePaths } from '../../src/config.ts';
 import { initHome } from '../../src/home.ts';
 import { MODULES, MODULE_ORDER } from '../../src/modules.ts';
 import { openChain, openHome, startProducer } from '../../src/node.ts';
-import { UPDATE_DELAY } from '../../src/state/config/keeper.ts';
+import { UPDATE_DELAY } from '../../src/state/chainconfig/keeper.ts';
 import { TxRegistry } from '../../src/state/registry.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
@@ -109,7 +109,7 @@ describe('validators and parameters in state, changed through the typed path', (
 
   it('an invalid parameter value fails at execution with a coded error and changes nothing', async () => {
     const chain = await TestChain.create({ funded: [{ key: alice, balance: 1_000_000n }], registry: registry(), validator });
-    const configKey = new TextEncoder().encode('config/params');
+    const configKey = new TextEncoder().encode('chainconfig/params');
     const before = await chain.app.queryContext(chain.reader).state.get(configKey);
     const refused: [unknown, string][] = [
       [{ maxTxBytes: 0 }, 'params/invalid'],
@@ -123,7 +123,7 @@ describe('validators and parameters in state, changed through the typed path', (
     }
     // Removing the only validator is refused by the same path.
     const remove = await chain.run(chain.sign(alice, changeTx, { params_json: '', validator_pubkey: validator.publicKey, validator_power: 0 }));
-    expect(remove.error_code).toBe('config/empty_validator_set');
+    expect(remove.error_code).toBe('chainconfig/empty_validator_set');
     const after = await chain.app.queryContext(chain.reader).state.get(configKey);
     expect(toHex(after!)).toBe(toHex(before!));
     expect(chain.app.info().params.maxTxBytes).toBe(65536);

@@ -6,7 +6,7 @@ import { compareBytes, utf8 } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import type { ChainParams } from '../params.ts';
 
-const schema = parseSchema(readFileSync(new URL('./config.proto', import.meta.url), 'utf8'));
+const schema = parseSchema(readFileSync(new URL('./chainconfig.proto', import.meta.url), 'utf8'));
 
 export interface Validator {
   name: string;
@@ -38,11 +38,11 @@ export interface ParamsSchedule {
   entries: { from_height: number; params: ParamsRecord | undefined }[];
 }
 
-export const ValidatorScheduleCodec = messageCodec<ValidatorSchedule>(schema, 'tributary.config.ValidatorSchedule');
-export const ParamsScheduleCodec = messageCodec<ParamsSchedule>(schema, 'tributary.config.ParamsSchedule');
+export const ValidatorScheduleCodec = messageCodec<ValidatorSchedule>(schema, 'tributary.chainconfig.ValidatorSchedule');
+export const ParamsScheduleCodec = messageCodec<ParamsSchedule>(schema, 'tributary.chainconfig.ParamsSchedule');
 
-export const VALIDATORS_KEY = utf8.encode('config/validators');
-export const PARAMS_KEY = utf8.encode('config/params');
+export const VALIDATORS_KEY = utf8.encode('chainconfig/validators');
+export const PARAMS_KEY = utf8.encode('chainconfig/params');
 
 export function sortValidators(validators: Validator[]): Validator[] {
   return validators.sort((a, b) => compareBytes(a.address, b.address));
@@ -73,7 +73,7 @@ export function paramsToRecord(p: ChainParams): ParamsRecord {
 }
 
 export function paramsFromRecord(r: ParamsRecord | undefined): ChainParams {
-  if (!r) throw new TributaryError('config/corrupt', 'a scheduled params entry has no params');
+  if (!r) throw new TributaryError('chainconfig/corrupt', 'a scheduled params entry has no params');
   return {
     minFee: r.min_fee,
     maxTxBytes: r.max_tx_bytes,

@@ -25,14 +25,14 @@ import {
  * H + UPDATE_DELAY, on every node and on replay, because the height is part of the state written
  * in H. Two blocks, as CometBFT does for validator updates: the header of H + 1 already commits to
  * the set that signs H + 2 (`next_validators_hash`), so that set must be known once H is executed.
- * Staking and governance change the set and the parameters only through `ConfigKeeper`.
+ * Staking and governance change the set and the parameters only through `ChainConfigKeeper`.
  */
 
-export type ConfigErrorCode =
-  | 'config/corrupt'
-  | 'config/empty_validator_set'
-  | 'config/invalid_validator_update'
-  | 'config/unknown_validator';
+export type ChainConfigErrorCode =
+  | 'chainconfig/corrupt'
+  | 'chainconfig/empty_validator_set'
+  | 'chainconfig/invalid_validator_update'
+  | 'chainconfig/unknown_validator';
 
 export const UPDATE_DELAY = 2;
 
@@ -51,19 +51,19 @@ export interface ScheduledChange<T> {
 function inForce<E extends { from_height: number }>(entries: readonly E[], height: number, what: string): E {
   let found: E | undefined;
   for (const e of entries) if (e.from_height <= height) found = e;
-  if (!found) throw new TributaryError('config/corrupt', `no ${what} in force at height ${height}`);
+  if (!found) throw new TributaryError('chainconfig/corrupt', `no ${what} in force at height ${height}`);
   return found;
 }
 
 export async function readValidatorSchedule(state: StateReader): Promise<ValidatorSchedule> {
   const raw = await state.get(VALIDATORS_KEY);
-  if (!raw) throw new TributaryError('config/corrupt', 'state holds no validator set');
+  if (!raw) throw new TributaryError('chainconfig/corrupt', 'state holds no validator set');
   return ValidatorScheduleCodec.decodeStored(raw);
 }
 
 export async function readParamsSchedule(state: StateReader): Promise<ParamsSchedule> {
   const raw = await state.get(PARAMS_KEY);
-  if (!raw) throw new TributaryError('config/corrupt', 'state holds no parameters');
+  if (!raw) throw new TributaryError('chainconfig/corrupt', 'state holds no parameters');
   return ParamsScheduleCodec.decodeStored(raw);
 }
 
@@ -78,21 +78,21 @@ export async function paramsAt(state: StateReader, height: number): Promise<Chai
 }
 
 export function checkValidatorSet(validators: readonly Validator[]): void {
-  if (validators.length === 0) throw new TributaryError('config/empty_validator_set', 'the validator set would be empty');
+  if (validators.length === 0) throw new TributaryError('chainconfig/empty_validator_set', 'the validator set would be empty');
   let total = 0;
   for (let i = 0; i < validators.length; i++) {
     const v = validators[i]!;
     if (v.publicKey.length !== PUBLIC_KEY_LENGTH || !Number.isSafeInteger(v.power) || v.power <= 0) {
-      throw new TributaryError('config/invalid_validator_update', `validator ${formatAddress(v.address)} is malformed`);
+      throw new TributaryError('chainconfig/invalid_validator_update', `validator ${formatAddress(v.address)} is malformed`);
     }
     if (i > 0 && bytesEqual(validators[i - 1]!.address, v.address)) {
-      throw new TributaryError('config/invalid_validator_update', `validator ${formatAddress(v.address)} is listed twice`);
+      throw new TributaryError('chainconfig/invalid_validator_update', `validator ${formatAddress(v.address)} is listed twice`);
     }
     total += v.power;
   }
   // Quorum arithmetic (2 * total) must stay exact in a double.
   if (total > Number.MAX_SAFE_INTEGER / 4) {
-    throw new TributaryError('config/invalid_validator_update', 'total voting power is too large');
+    throw new TributaryError('chainconfig/invalid_validator_update', 'total voting power is too large');
   }
 }
 
@@ -101,7 +101,7 @@ export function checkValidatorSet(validators: readonly Validator[]): void {
  * state, so a transaction that fails after scheduling a change reverts it with the rest of its
  * writes; what was scheduled in the block is read back from state by the application.
  */
-export class ConfigKeeper {
+export class ChainConfigKeeper {
   private readonly state: WorkingState;
   private readonly height: number;
   private readonly validateModuleParams: (params: ChainParams) => void;
@@ -129,12 +129,12 @@ export class ConfigKeeper {
     const byKey = new Map(base.map((v) => [toHex(v.publicKey), v]));
     for (const u of updates) {
       if (u.publicKey.length !== PUBLIC_KEY_LENGTH || !Number.isSafeInteger(u.power) || u.power < 0) {
-        throw new TributaryError('config/invalid_validator_update', 'an update needs a 32-byte public key and a power >= 0');
+        throw new TributaryError('chainconfig/invalid_validator_update', 'an update needs a 32-byte public key and a power >= 0');
       }
       const id = toHex(u.publicKey);
       const known = byKey.get(id);
       if (u.power === 0) {
-        if (!known) throw new TributaryError('config/unknown_validator', `no validator with public key ${id} to remove`);
+        if (!known) throw new TributaryError('chainconfig/unknown_validator', `no validator with public key ${id} to remove`);
         byKey.delete(id);
         continue;
       }

@@ -33,21 +33,21 @@ function paramsScheduleView(s: ParamsSchedule) {
 
 /**
  * The validator set and every chain parameter, in state. Genesis writes them once; afterwards only
- * `ConfigKeeper` (the typed path staking and governance use) schedules changes. It has no
+ * `ChainConfigKeeper` (the typed path staking and governance use) schedules changes. It has no
  * transactions of its own.
  */
-export const configModule: Module = {
-  name: 'config',
+export const chainConfigModule: Module = {
+  name: 'chainconfig',
   txs: [],
   async initGenesis(ctx) {
-    ctx.config.initGenesis([...ctx.validators], ctx.params);
+    ctx.chainConfig.initGenesis([...ctx.validators], ctx.params);
   },
   async beginBlock(ctx) {
-    await ctx.config.beginBlock();
+    await ctx.chainConfig.beginBlock();
   },
   queries: [
     {
-      method: 'config_getValidators',
+      method: 'chainconfig_getValidators',
       description: 'the validator set in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'validators',
@@ -56,7 +56,7 @@ export const configModule: Module = {
       },
     },
     {
-      method: 'config_getParams',
+      method: 'chainconfig_getParams',
       description: 'the chain parameters in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'params',
