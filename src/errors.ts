@@ -1,9 +1,14 @@
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode };
+
 /**
  * Errors with stable codes. A code is "<module>/<reason>" (for example "tx/bad_nonce"); tests and
  * clients match on the code, never on the message. Each module declares its codes as a string
- * union next to the code that throws them, so the set of codes is greppable and typed.
+ * union next to the code that throws them, and `ErrorCode` (src/error-codes.ts) is their union:
+ * a code nobody declared does not compile.
  */
-export class TributaryError<C extends string = string> extends Error {
+export class TributaryError<C extends ErrorCode = ErrorCode> extends Error {
   readonly code: C;
   readonly data: Record<string, unknown> | undefined;
 
@@ -16,7 +21,7 @@ export class TributaryError<C extends string = string> extends Error {
 }
 
 /** Throws a coded error; typed `never` so it reads as a guard. */
-export function fail<C extends string>(code: C, message: string, data?: Record<string, unknown>): never {
+export function fail<C extends ErrorCode>(code: C, message: string, data?: Record<string, unknown>): never {
   throw new TributaryError(code, message, data);
 }
 

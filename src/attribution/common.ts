@@ -1,6 +1,6 @@
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../crypto/address.ts';
 import { compareBytes, fromHex, toHex } from '../crypto/hash.ts';
-import { TributaryError } from '../errors.ts';
+import { TributaryError, type ErrorCode } from '../errors.ts';
 import { parseAmount } from '../state/math.ts';
 import type { JsonValue } from '../codec/json.ts';
 import type { ParamSpec } from '../state/module.ts';
@@ -13,28 +13,28 @@ export type { CliErrorCode } from '../cli/errors.ts';
 
 export const HASH_LENGTH = 32;
 
-export function requireHash<C extends string>(code: C, value: Uint8Array, what: string, optional = false): void {
+export function requireHash<C extends ErrorCode>(code: C, value: Uint8Array, what: string, optional = false): void {
   if (optional && value.length === 0) return;
   if (value.length !== HASH_LENGTH) {
     throw new TributaryError(code, `${what} must be ${HASH_LENGTH} bytes${optional ? ' or empty' : ''}`, { field: what });
   }
 }
 
-export function requireAddress<C extends string>(code: C, value: Uint8Array, what: string): void {
+export function requireAddress<C extends ErrorCode>(code: C, value: Uint8Array, what: string): void {
   if (value.length !== ADDRESS_LENGTH) throw new TributaryError(code, `${what} must be a ${ADDRESS_LENGTH}-byte address`, { field: what });
 }
 
-export function requireText<C extends string>(code: C, value: string, what: string, max: number, required = false): void {
+export function requireText<C extends ErrorCode>(code: C, value: string, what: string, max: number, required = false): void {
   if (required && value.length === 0) throw new TributaryError(code, `${what} is required`, { field: what });
   if (value.length > max) throw new TributaryError(code, `${what} is longer than ${max} characters`, { field: what });
 }
 
-export function requireId<C extends string>(code: C, value: number, what: string): void {
+export function requireId<C extends ErrorCode>(code: C, value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new TributaryError(code, `${what} must be a positive id`, { field: what });
 }
 
 /** Sorted copy with duplicates reported: lists of keys are stored in one canonical order. */
-export function sortedUniqueBytes<C extends string>(code: C, items: readonly Uint8Array[], what: string): Uint8Array[] {
+export function sortedUniqueBytes<C extends ErrorCode>(code: C, items: readonly Uint8Array[], what: string): Uint8Array[] {
   const sorted = [...items].sort(compareBytes);
   for (let i = 1; i < sorted.length; i++) {
     if (compareBytes(sorted[i - 1]!, sorted[i]!) === 0) throw new TributaryError(code, `duplicate entry in ${what}`, { field: what });
@@ -133,6 +133,6 @@ export function addrOrNull(b: Uint8Array): JsonValue {
   return b.length === 0 ? null : formatAddress(b);
 }
 
-export function notFound(code: string, what: string, id: number | string): never {
+export function notFound(code: ErrorCode, what: string, id: number | string): never {
   throw new TributaryError(code, `${what} ${id} does not exist`, { id: String(id) });
 }

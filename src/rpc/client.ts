@@ -1,6 +1,7 @@
-import { TributaryError } from '../errors.ts';
+import { TributaryError, type ErrorCode } from '../errors.ts';
 
-export type RpcClientErrorCode = 'rpc/unreachable';
+/** `rpc/error`: the node answered with an error that carried no code (never one of ours). */
+export type RpcClientErrorCode = 'rpc/unreachable' | 'rpc/error';
 
 /** A small JSON-RPC client for the CLI and tests. Errors come back as coded TributaryErrors. */
 export class RpcClient {
@@ -24,7 +25,8 @@ export class RpcClient {
     }
     const body = (await res.json()) as { result?: T; error?: { code: number; message: string; data?: { code?: string } } };
     if (body.error) {
-      throw new TributaryError(body.error.data?.code ?? 'rpc/error', body.error.message, {
+      // The node only sends codes of its own (error.data.code): the same union as ours.
+      throw new TributaryError((body.error.data?.code as ErrorCode | undefined) ?? 'rpc/error', body.error.message, {
         ...body.error.data,
         rpcCode: body.error.code,
       });

@@ -1,4 +1,4 @@
-import { TributaryError, errorModule, isTributaryError } from '../errors.ts';
+import { TributaryError, errorModule, isTributaryError, type ErrorCode } from '../errors.ts';
 
 export type RpcErrorCode =
   | 'rpc/parse_error'
@@ -14,7 +14,7 @@ export type RpcErrorCode =
  * stable string code always travels in `error.data.code`, so clients can match on either. A
  * number, once given to a code, never changes meaning.
  */
-const NUMBERS: Record<string, number> = {
+const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/parse_error': -32700,
   'rpc/invalid_request': -32600,
   'rpc/method_not_found': -32601,

@@ -3,7 +3,7 @@ import { BlockReceiptsCodec, ReceiptCodec, type Event, type Receipt } from '../c
 import type { Address } from '../crypto/address.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { toHex } from '../crypto/hash.ts';
-import { TributaryError, isTributaryError } from '../errors.ts';
+import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
 import { ChainConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './chainconfig/keeper.ts';
 import { paramsFromRecord, validatorSetFromRecord, type Validator } from './chainconfig/records.ts';
@@ -228,7 +228,8 @@ export class Application {
       const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
       const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0);
       if (receipt.failed) {
-        throw new TributaryError(receipt.error_code, receipt.error_message);
+        // A receipt's code is one a TributaryError carried, or tx/internal_error.
+        throw new TributaryError(receipt.error_code as ErrorCode, receipt.error_message);
       }
       state.commitCheckpoint();
     } catch (e) {

@@ -12,7 +12,6 @@ export type TxErrorCode =
   | 'tx/bad_signature'
   | 'tx/wrong_chain_id'
   | 'tx/unknown_type'
-  | 'tx/invalid'
   | 'tx/nonce_too_low'
   | 'tx/nonce_too_high'
   | 'tx/fee_too_low'

@@ -1,0 +1,75 @@
+/*
+ * Every error code of the project, as one union: `TributaryError` accepts only these, so a code
+ * that no module declares does not compile, and the RPC number table is keyed by the same type.
+ * A new module adds its `<Name>ErrorCode` union here.
+ */
+import type { AgentErrorCode } from './attribution/agent.ts';
+import type { DatanetErrorCode } from './attribution/datanet.ts';
+import type { InferenceErrorCode } from './attribution/inference.ts';
+import type { ModelErrorCode } from './attribution/model.ts';
+import type { AttributionErrorCode } from './attribution/record.ts';
+import type { RewardsErrorCode } from './attribution/rewards.ts';
+import type { CliErrorCode } from './cli/errors.ts';
+import type { CodecErrorCode } from './codec/canonical.ts';
+import type { ProtocolErrorCode } from './codec/protocol.ts';
+import type { ConfigErrorCode } from './config.ts';
+import type { MempoolErrorCode } from './consensus/mempool.ts';
+import type { SignerErrorCode } from './consensus/signer.ts';
+import type { EngineErrorCode } from './consensus/solo-engine.ts';
+import type { ConsensusErrorCode } from './consensus/validator-set.ts';
+import type { AddressErrorCode } from './crypto/address.ts';
+import type { HexErrorCode } from './crypto/hash.ts';
+import type { GenesisErrorCode } from './genesis.ts';
+import type { HomeErrorCode } from './home.ts';
+import type { KeysErrorCode } from './keys.ts';
+import type { LightErrorCode } from './light/verify.ts';
+import type { NodeErrorCode } from './node.ts';
+import type { RpcClientErrorCode } from './rpc/client.ts';
+import type { RpcErrorCode } from './rpc/errors.ts';
+import type { AppErrorCode } from './state/app.ts';
+import type { BankErrorCode } from './state/bank/keeper.ts';
+import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
+import type { MathErrorCode } from './state/math.ts';
+import type { ParamsErrorCode } from './state/params.ts';
+import type { RegistryErrorCode } from './state/registry.ts';
+import type { TreeErrorCode } from './state/tree/node.ts';
+import type { ProofErrorCode } from './state/tree/proof.ts';
+import type { TxErrorCode } from './state/tx.ts';
+import type { StorageErrorCode } from './storage/db.ts';
+import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
+
+export type ErrorCode =
+  | AddressErrorCode
+  | AgentErrorCode
+  | AppErrorCode
+  | AttributionErrorCode
+  | BankErrorCode
+  | ChainConfigErrorCode
+  | CliErrorCode
+  | CodecErrorCode
+  | ConfigErrorCode
+  | ConsensusErrorCode
+  | DatanetErrorCode
+  | Ed25519ErrorCode
+  | EngineErrorCode
+  | GenesisErrorCode
+  | HexErrorCode
+  | HomeErrorCode
+  | InferenceErrorCode
+  | KeysErrorCode
+  | LightErrorCode
+  | MathErrorCode
+  | MempoolErrorCode
+  | ModelErrorCode
+  | NodeErrorCode
+  | ParamsErrorCode
+  | ProofErrorCode
+  | ProtocolErrorCode
+  | RegistryErrorCode
+  | RewardsErrorCode
+  | RpcClientErrorCode
+  | RpcErrorCode
+  | SignerErrorCode
+  | StorageErrorCode
+  | TreeErrorCode
+  | TxErrorCode;
