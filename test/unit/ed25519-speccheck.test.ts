@@ -1,16 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
+import { sharedVectors } from '../helpers/shared-vectors.ts';
 import { SigningKey, openSslVerdictUnchecked, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
 import { ED25519_SMALL_ORDER_ENCODINGS, ed25519Refusal, type Ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex, toHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
 
 // Conformance vectors live in ../shared (beside the repository), never copied in.
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/ed25519-speccheck/cases.json', import.meta.url));
-const present = existsSync(VECTORS);
-if (!present) console.warn(`SKIPPED: ed25519-speccheck vectors not found at ${VECTORS} (../shared is absent in this clone)`);
+const { path: VECTORS, present } = sharedVectors('ed25519-speccheck/cases.json', 'ed25519-speccheck');
 
 interface Case {
   message: string;

@@ -1,15 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sharedVectors } from '../helpers/shared-vectors.ts';
 import { SigningKey, openSslVerdictUnchecked, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
 import { ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
 
 // Conformance vectors live in ../shared (beside the repository), never copied in.
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/wycheproof/ed25519_test.json', import.meta.url));
-const present = existsSync(VECTORS);
-if (!present) console.warn(`SKIPPED: Wycheproof Ed25519 vectors not found at ${VECTORS} (../shared is absent in this clone)`);
+const { path: VECTORS, present } = sharedVectors('wycheproof/ed25519_test.json', 'Wycheproof Ed25519');
 
 interface Vector {
   tcId: number;

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { TributaryError, errorModule, fail } from '../../src/errors.ts';
+
+describe('error codes', () => {
+  it('a declared code is carried as it is; its module is the part before the slash', () => {
+    const e = new TributaryError('tx/bad_signature', 'bad');
+    expect(e.code).toBe('tx/bad_signature');
+    expect(errorModule(e.code)).toBe('tx');
+    expect(() => fail('mempool/full', 'full')).toThrow(expect.objectContaining({ code: 'mempool/full' }));
+  });
+
+  it('a code no module declares does not compile', () => {
+    // These lines are checked by `tsc --noEmit` in `npm test`: each must be a type error.
+    // @ts-expect-error: 'tx/no_such_code' is in no module's ErrorCode union
+    const undeclared = new TributaryError('tx/no_such_code', 'x');
+    // @ts-expect-error: free text is not a code
+    const freeText = () => fail('something went wrong', 'x');
+    expect(undeclared.code).toBe('tx/no_such_code');
+    expect(freeText).toThrow(TributaryError);
+  });
+});
