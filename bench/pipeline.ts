@@ -57,7 +57,8 @@ export class BenchNode {
     const { mempool, engine, signer } = await startProducer(opened, {
       key: validator,
       signerPath: join(dir, 'signer-state.json'),
-      mempool: { maxTxs: 1_000_000, maxBytes: 1 << 30 },
+      // The node's own pipeline is what is timed, not its per-sender policy.
+      mempool: { maxTxs: 1_000_000, maxBytes: 1 << 30, maxTxsPerSender: 1_000_000, maxBytesPerSender: 1 << 30 },
       intervalMs: 1000,
       verifier,
       now: () => (clock += 1000),

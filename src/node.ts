@@ -133,7 +133,7 @@ export function signerStatePath(home: string): string {
 /** The block-producing part of a node: mempool (owner of the check state), signer and engine. */
 export async function startProducer(
   opened: OpenedChain,
-  opts: { key: SigningKey; signerPath: string; mempool: MempoolLimits; intervalMs: number; logger?: Logger; verifier?: SignatureVerifier; now?: () => number },
+  opts: { key: SigningKey; signerPath: string; mempool: Partial<MempoolLimits>; intervalMs: number; logger?: Logger; verifier?: SignatureVerifier; now?: () => number },
 ): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer }> {
   const mempool = new Mempool(opened.app, opts.mempool, opts.logger?.child({ module: 'mempool' }), opts.verifier);
   opened.chain.useCheckStateOwner(mempool);

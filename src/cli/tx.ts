@@ -21,7 +21,7 @@ async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
-    if (tx && tx.status !== 'pending') return tx;
+    if (tx && tx.status !== 'pending' && tx.status !== 'queued') return tx;
     if (Date.now() > deadline) throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -7,14 +7,42 @@ import type { WorkingState } from '../state/working-state.ts';
 import type { SignatureVerifier } from '../crypto/verify-pool.ts';
 import type { CheckStateOwner } from './chain.ts';
 
-export type MempoolErrorCode = 'mempool/full' | 'mempool/duplicate';
+export type MempoolErrorCode = 'mempool/full' | 'mempool/duplicate' | 'mempool/sender_limit' | 'mempool/queue_full';
 
+/** Node policy, not consensus: each operator may choose. */
 export interface MempoolLimits {
+  /** Pending (executable) transactions, in count and bytes. */
   maxTxs: number;
   maxBytes: number;
+  /** One sender's pending plus queued transactions, so no sender can fill the mempool. */
+  maxTxsPerSender: number;
+  maxBytesPerSender: number;
+  /** Transactions held for a future nonce (a gap before them), in all and per sender. */
+  maxQueued: number;
+  maxQueuedPerSender: number;
+  /** A queued transaction whose gap has not filled in this long is dropped. */
+  queuedTtlMs: number;
 }
 
-export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = { maxTxs: 50_000, maxBytes: 64 * 1024 * 1024 };
+export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
+  maxTxs: 50_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxTxsPerSender: 2_000,
+  maxBytesPerSender: 4 * 1024 * 1024,
+  maxQueued: 5_000,
+  maxQueuedPerSender: 64,
+  queuedTtlMs: 120_000,
+};
+
+interface SenderUse {
+  count: number;
+  bytes: number;
+}
+
+interface QueuedTx {
+  tx: DecodedTx;
+  atMs: number;
+}
 
 /** Transactions rechecked per turn of the lock after a commit, before yielding to other work. */
 const RECHECK_CHUNK = 256;
@@ -22,9 +50,15 @@ const RECHECK_CHUNK = 256;
 /**
  * Pending transactions, and the one owner of the check state (committed state plus every pending
  * transaction). Admission runs every stateless check and then the transaction itself against the
- * check state, so a sender's transactions are admitted only in nonce order and only while the
+ * check state, so a sender's transactions are pending only in nonce order and only while the
  * sender can pay for them. Arrival order is kept, which is also per-sender nonce order, and
  * blocks are reaped in it.
+ *
+ * As geth's pool does, a transaction whose nonce is ahead of the sender's next one is not refused
+ * but queued (at most `maxQueuedPerSender` nonces ahead), and promoted to pending as soon as the
+ * gap before it fills; queued transactions that wait longer than `queuedTtlMs` are dropped at the
+ * next commit. So a client may submit its transactions in concurrent batches, in any order. Each
+ * sender's pending plus queued transactions are capped in count and bytes (`mempool/sender_limit`).
  *
  * The check state is a single write buffer with a checkpoint stack, which concurrent callers would
  * corrupt, so admission, the post-commit recheck and every commit (`Chain.commitBlock` takes this
@@ -46,14 +80,28 @@ export class Mempool implements CheckStateOwner {
   private readonly logger: Logger | undefined;
   private readonly pending = new Map<string, DecodedTx>(); // insertion order = arrival order
   private bytes = 0;
-  private readonly countBySender = new Map<string, number>();
+  private readonly pendingBySender = new Map<string, number>();
+  /** Pending plus queued, per sender: what the per-sender caps count. */
+  private readonly useBySender = new Map<string, SenderUse>();
+  /** Per sender, by nonce: transactions waiting for the gap before them to fill. */
+  private readonly queued = new Map<string, Map<number, QueuedTx>>();
+  private readonly queuedById = new Map<string, { sender: string; nonce: number }>();
+  private queuedCount = 0;
+  private readonly now: () => number;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly verifier: SignatureVerifier | undefined;
 
   /** With a `verifier`, signatures are checked on worker threads; without, inline. */
-  constructor(app: Application, limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS, logger?: Logger, verifier?: SignatureVerifier) {
+  constructor(
+    app: Application,
+    limits: Partial<MempoolLimits> = {},
+    logger?: Logger,
+    verifier?: SignatureVerifier,
+    now: () => number = Date.now,
+  ) {
     this.app = app;
-    this.limits = limits;
+    this.limits = { ...DEFAULT_MEMPOOL_LIMITS, ...limits };
+    this.now = now;
     this.logger = logger;
     this.verifier = verifier;
     this.checkState = app.newCheckState();
@@ -65,6 +113,11 @@ export class Mempool implements CheckStateOwner {
 
   get sizeBytes(): number {
     return this.bytes;
+  }
+
+  /** Transactions waiting for a gap in their sender's nonces to fill. */
+  get queuedSize(): number {
+    return this.queuedCount;
   }
 
   /** Pending transactions not yet rechecked since the last commit. */
@@ -94,15 +147,30 @@ export class Mempool implements CheckStateOwner {
         if (this.recheckQueue.length > 0) return undefined;
         if (verified && !(await verified)) throw badSignature();
         const id = toHex(tx.hash);
-        if (this.pending.has(id)) throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
+        const sender = toHex(tx.sender);
+        if (this.pending.has(id) || this.queuedById.has(id)) {
+          throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
+        }
         if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {
           throw new TributaryError('mempool/full', `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`);
         }
-        await this.app.checkTx(this.checkState, tx);
-        this.pending.set(id, tx);
-        this.bytes += bytes.length;
-        const sender = toHex(tx.sender);
-        this.countBySender.set(sender, (this.countBySender.get(sender) ?? 0) + 1);
+        const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
+        if (use.count >= this.limits.maxTxsPerSender || use.bytes + bytes.length > this.limits.maxBytesPerSender) {
+          throw new TributaryError(
+            'mempool/sender_limit',
+            `this sender already has ${use.count} transactions (${use.bytes} bytes) waiting; the limit is ` +
+              `${this.limits.maxTxsPerSender} (${this.limits.maxBytesPerSender} bytes)`,
+            { count: use.count, max: this.limits.maxTxsPerSender },
+          );
+        }
+        try {
+          await this.app.checkTx(this.checkState, tx);
+        } catch (e) {
+          if (isTributaryError(e) && e.code === 'tx/nonce_too_high') return this.enqueue(tx, sender, e);
+          throw e;
+        }
+        this.addPending(id, sender, tx);
+        await this.promote(sender);
         return tx;
       });
       if (admitted) return admitted;
@@ -118,9 +186,87 @@ export class Mempool implements CheckStateOwner {
     }
   }
 
-  get(hash: Uint8Array): DecodedTx | undefined {
-    return this.pending.get(toHex(hash));
+  private addPending(id: string, sender: string, tx: DecodedTx): void {
+    this.pending.set(id, tx);
+    this.bytes += tx.bytes.length;
+    this.pendingBySender.set(sender, (this.pendingBySender.get(sender) ?? 0) + 1);
+    const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
+    this.useBySender.set(sender, { count: use.count + 1, bytes: use.bytes + tx.bytes.length });
   }
+
+  /** Holds a transaction whose nonce is ahead; `tooHigh` says which nonce is next. */
+  private enqueue(tx: DecodedTx, sender: string, tooHigh: TributaryError): DecodedTx {
+    const expected = Number(tooHigh.data?.expected);
+    if (tx.body.nonce - expected > this.limits.maxQueuedPerSender) throw tooHigh;
+    const mine = this.queued.get(sender) ?? new Map<number, QueuedTx>();
+    if (mine.has(tx.body.nonce)) {
+      throw new TributaryError('mempool/duplicate', `a transaction with nonce ${tx.body.nonce} is already queued`);
+    }
+    if (mine.size >= this.limits.maxQueuedPerSender || this.queuedCount >= this.limits.maxQueued) {
+      throw new TributaryError('mempool/queue_full', `no room to queue nonce ${tx.body.nonce} ahead of ${expected}`, { expected });
+    }
+    mine.set(tx.body.nonce, { tx, atMs: this.now() });
+    this.queued.set(sender, mine);
+    this.queuedById.set(toHex(tx.hash), { sender, nonce: tx.body.nonce });
+    this.queuedCount += 1;
+    const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
+    this.useBySender.set(sender, { count: use.count + 1, bytes: use.bytes + tx.bytes.length });
+    return tx;
+  }
+
+  private unqueue(sender: string, nonce: number): QueuedTx | undefined {
+    const mine = this.queued.get(sender);
+    const entry = mine?.get(nonce);
+    if (!mine || !entry) return undefined;
+    mine.delete(nonce);
+    if (mine.size === 0) this.queued.delete(sender);
+    this.queuedById.delete(toHex(entry.tx.hash));
+    this.queuedCount -= 1;
+    this.release(sender, entry.tx.bytes.length);
+    return entry;
+  }
+
+  private release(sender: string, bytes: number): void {
+    const use = this.useBySender.get(sender);
+    if (!use) return;
+    if (use.count <= 1) this.useBySender.delete(sender);
+    else this.useBySender.set(sender, { count: use.count - 1, bytes: use.bytes - bytes });
+  }
+
+  /** Inside the lock: moves the sender's queued transactions whose turn has come into pending. */
+  private async promote(sender: string): Promise<void> {
+    for (;;) {
+      const mine = this.queued.get(sender);
+      if (!mine) return;
+      const lowest = Math.min(...mine.keys());
+      const entry = mine.get(lowest)!;
+      try {
+        await this.app.checkTx(this.checkState, entry.tx);
+      } catch (e) {
+        if (isTributaryError(e) && e.code === 'tx/nonce_too_high') return; // the gap is still open
+        this.unqueue(sender, lowest); // stale nonce or no longer valid: dropped
+        this.logger?.debug({ code: isTributaryError(e) ? e.code : 'unknown' }, 'queued transaction dropped');
+        continue;
+      }
+      this.unqueue(sender, lowest);
+      this.addPending(toHex(entry.tx.hash), sender, entry.tx);
+    }
+  }
+
+  /** Pending or queued. */
+  get(hash: Uint8Array): DecodedTx | undefined {
+    return this.pending.get(toHex(hash)) ?? this.findQueued(hash);
+  }
+
+  isQueued(hash: Uint8Array): boolean {
+    return this.findQueued(hash) !== undefined;
+  }
+
+  private findQueued(hash: Uint8Array): DecodedTx | undefined {
+    const at = this.queuedById.get(toHex(hash));
+    return at ? this.queued.get(at.sender)?.get(at.nonce)?.tx : undefined;
+  }
+
 
   /** The next transactions for a block, in arrival order, within the block's limits. */
   reap(maxTxs: number, maxBytes: number): DecodedTx[] {
@@ -143,7 +289,17 @@ export class Mempool implements CheckStateOwner {
     this.checkState = this.app.newCheckState();
     this.recheckQueue = [...this.pending.keys()];
     this.recheckAt = 0;
-    if (this.recheckQueue.length > 0) this.rechecking = this.recheck(++this.generation);
+    const generation = ++this.generation;
+    this.rechecking = this.recheckQueue.length > 0 ? this.recheck(generation) : this.exclusive(() => this.afterRecheckDone());
+  }
+
+  /** Inside the lock, once the check state holds every pending transaction again. */
+  private async afterRecheckDone(): Promise<void> {
+    const cutoff = this.now() - this.limits.queuedTtlMs;
+    for (const [sender, mine] of [...this.queued]) {
+      for (const [nonce, q] of [...mine]) if (q.atMs < cutoff) this.unqueue(sender, nonce);
+      await this.promote(sender);
+    }
   }
 
   /** Re-runs every pending transaction against the new check state, evicting what no longer fits. */
@@ -162,7 +318,10 @@ export class Mempool implements CheckStateOwner {
             this.logger?.debug({ tx: id, code: isTributaryError(e) ? e.code : 'unknown' }, 'evicted on recheck');
           }
         }
-        if (generation === this.generation && this.recheckAt >= this.recheckQueue.length) this.recheckQueue = [];
+        if (generation === this.generation && this.recheckAt >= this.recheckQueue.length) {
+          this.recheckQueue = [];
+          await this.afterRecheckDone();
+        }
       });
       // Let timers (the next proposal) and I/O run between chunks.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -175,13 +334,15 @@ export class Mempool implements CheckStateOwner {
     this.pending.delete(id);
     this.bytes -= tx.bytes.length;
     const sender = toHex(tx.sender);
-    const left = (this.countBySender.get(sender) ?? 1) - 1;
-    if (left === 0) this.countBySender.delete(sender);
-    else this.countBySender.set(sender, left);
+    const left = (this.pendingBySender.get(sender) ?? 1) - 1;
+    if (left === 0) this.pendingBySender.delete(sender);
+    else this.pendingBySender.set(sender, left);
+    this.release(sender, tx.bytes.length);
   }
+
 
   /** Next nonce for a sender counting its pending transactions (what a wallet should sign next). */
   pendingCount(sender: Uint8Array): number {
-    return this.countBySender.get(toHex(sender)) ?? 0;
+    return this.pendingBySender.get(toHex(sender)) ?? 0;
   }
 }

@@ -121,17 +121,19 @@ const coreMethods: RpcMethod[] = [
   },
   {
     name: 'tx_submit',
-    description: 'submit a signed transaction (hex of its canonical bytes); returns its hash once admitted',
+    description:
+      'submit a signed transaction (hex of its canonical bytes); returns its hash once admitted, with queued: true when it waits for an earlier nonce',
     params: [{ name: 'tx', kind: 'hex' }],
     kind: 'submit',
     async handler({ mempool }, p) {
       const tx = await mempool.add(p.tx as Uint8Array);
-      return { hash: hx(tx.hash) };
+      return { hash: hx(tx.hash), queued: mempool.isQueued(tx.hash) };
     },
   },
   {
     name: 'tx_get',
-    description: 'a transaction with its receipt, status ("pending", "committed", "failed") and height; null if unknown',
+    description:
+      'a transaction with its receipt, status ("queued": waiting for an earlier nonce, "pending", "committed", "failed") and height; null if unknown',
     params: [{ name: 'hash', kind: 'hash' }],
     kind: 'query',
     async handler({ chain, mempool }, p) {
@@ -140,7 +142,8 @@ const coreMethods: RpcMethod[] = [
       if (!location) {
         const pending = mempool.get(hash);
         if (!pending) return null;
-        return { hash: hx(hash), status: 'pending', height: null, index: null, blockHash: null, tx: txBodyView(pending), receipt: null };
+        const status = mempool.isQueued(hash) ? 'queued' : 'pending';
+        return { hash: hx(hash), status, height: null, index: null, blockHash: null, tx: txBodyView(pending), receipt: null };
       }
       const stored = await chain.blocks.getBlock(location.height);
       const results = await chain.blocks.getReceipts(location.height);
