@@ -36,6 +36,7 @@ import type { TreeErrorCode } from './state/tree/node.ts';
 import type { ProofErrorCode } from './state/tree/proof.ts';
 import type { TxErrorCode } from './state/tx.ts';
 import type { StorageErrorCode } from './storage/db.ts';
+import type { WalErrorCode } from './consensus/wal.ts';
 import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
 
 export type ErrorCode =
@@ -72,4 +73,5 @@ export type ErrorCode =
   | SignerErrorCode
   | StorageErrorCode
   | TreeErrorCode
-  | TxErrorCode;
+  | TxErrorCode
+  | WalErrorCode;
