@@ -64,7 +64,6 @@ export interface Vote {
 }
 
 export interface CommitSig {
-  /** address */
   validator: Uint8Array;
   /** over the canonical Vote bytes, domain-separated */
   signature: Uint8Array;
