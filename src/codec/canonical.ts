@@ -13,6 +13,9 @@ import { bytesEqual } from '../crypto/hash.ts';
  * 64-bit integers are exposed as JS numbers and must be safe integers (2^53 - 1).
  * Maps, oneofs and enums are not allowed in schemas: each has a looser wire form or an
  * ordering question that is simpler to avoid than to pin down.
+ * `[(address) = true]` on a bytes field changes nothing on the wire; views render it as bech32.
+ * The TS type of every message is generated from its .proto (`npm run proto`, X.pb.ts beside X.proto)
+ * from the same field plan, and a typed root makes the message name select that type.
  */
 
 // 64-bit integers decode to plain numbers; the canonical check rejects anything above 2^53.
@@ -23,23 +26,28 @@ export type CodecErrorCode = 'codec/malformed' | 'codec/non_canonical' | 'codec/
 
 const MAX_AMOUNT_BYTES = 32;
 
-type FieldKind = 'number' | 'bool' | 'string' | 'bytes' | 'amount' | 'message';
+export type FieldKind = 'number' | 'bool' | 'string' | 'bytes' | 'amount' | 'message';
 
-interface FieldPlan {
-  name: string;
-  kind: FieldKind;
-  repeated: boolean;
-  is64: boolean;
-  nested?: MessagePlan;
+/** How one field is encoded; read by views and the type generator, never changed after planning. */
+export interface FieldPlan {
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly repeated: boolean;
+  readonly is64: boolean;
+  /** `bytes` marked `[(address) = true]`: presentation only, the wire form is plain bytes. */
+  readonly address: boolean;
+  readonly nested?: MessagePlan;
 }
 
-interface MessagePlan {
-  type: protobuf.Type;
-  fields: FieldPlan[];
+export interface MessagePlan {
+  readonly type: protobuf.Type;
+  readonly fields: readonly FieldPlan[];
 }
 
 export interface MessageCodec<T> {
   readonly typeName: string;
+  /** The field plan the codec follows (what views and the type generator walk). */
+  readonly plan: MessagePlan;
   encode(value: T): Uint8Array;
   /** Strict: throws `codec/malformed` or `codec/non_canonical`. */
   decode(bytes: Uint8Array): T;
@@ -52,9 +60,27 @@ export interface MessageCodec<T> {
   empty(): T;
 }
 
-/** Parse `.proto` source text (files live next to the module that owns them). */
-export function parseSchema(source: string): protobuf.Root {
-  return protobuf.parse(source, { keepCase: true }).root;
+declare const messagesOf: unique symbol;
+declare const untyped: unique symbol;
+
+/**
+ * A parsed schema typed by its messages map (full name -> TS type), generated as `XMessages` in
+ * X.pb.ts. The map exists only for the type checker.
+ */
+export type SchemaRoot<M extends object> = protobuf.Root & { readonly [messagesOf]: M };
+
+/** The map of a schema parsed without one: any name, the value type given by hand. */
+export interface UntypedMessages {
+  readonly [untyped]: true;
+}
+
+/**
+ * Parse `.proto` source text (files live next to the module that owns them). Pass the generated
+ * messages map (`parseSchema<CoreMessages>(source)`) so `messageCodec` names select their types.
+ * Comments are kept for the type generator.
+ */
+export function parseSchema<M extends object = UntypedMessages>(source: string): SchemaRoot<M> {
+  return protobuf.parse(source, { keepCase: true, alternateCommentMode: true }).root as SchemaRoot<M>;
 }
 
 const planCache = new Map<protobuf.Type, MessagePlan>();
@@ -62,13 +88,15 @@ const planCache = new Map<protobuf.Type, MessagePlan>();
 function planFor(type: protobuf.Type): MessagePlan {
   const cached = planCache.get(type);
   if (cached) return cached;
-  const plan: MessagePlan = { type, fields: [] };
+  const fields: FieldPlan[] = [];
+  const plan: MessagePlan = { type, fields };
   planCache.set(type, plan); // before recursing: allows recursive message types
   type.resolveAll();
   if (type.oneofsArray.length > 0) throw new Error(`${type.fullName}: oneof is not allowed in canonical schemas`);
   for (const field of type.fieldsArray) {
     if (field.map) throw new Error(`${type.fullName}.${field.name}: maps are not allowed in canonical schemas`);
     const isAmount = field.options?.['(amount)'] === true;
+    const isAddress = field.options?.['(address)'] === true;
     let kind: FieldKind;
     let nested: MessagePlan | undefined;
     if (field.resolvedType instanceof protobuf.Enum) {
@@ -88,11 +116,15 @@ function planFor(type: protobuf.Type): MessagePlan {
       kind = 'number';
     }
     if (isAmount && field.type !== 'bytes') throw new Error(`${type.fullName}.${field.name}: (amount) needs bytes`);
-    plan.fields.push({
+    if (isAddress && (kind !== 'bytes' || isAmount)) {
+      throw new Error(`${type.fullName}.${field.name}: (address) needs bytes that are not an (amount)`);
+    }
+    fields.push({
       name: field.name,
       kind,
       repeated: field.repeated,
       is64: /64$/.test(field.type),
+      address: isAddress,
       nested,
     });
   }
@@ -235,6 +267,12 @@ function defaultDomain(f: FieldPlan): unknown {
   }
 }
 
+/**
+ * The codec of one message. On a typed root the name selects the type and a name the schema lacks
+ * does not compile; on an untyped root the caller states the type (`messageCodec<T>(root, name)`).
+ */
+export function messageCodec<M extends object, N extends keyof M & string>(root: SchemaRoot<M>, typeName: N): MessageCodec<M[N]>;
+export function messageCodec<T>(root: SchemaRoot<UntypedMessages>, typeName: string): MessageCodec<T>;
 export function messageCodec<T>(root: protobuf.Root, typeName: string): MessageCodec<T> {
   const type = root.lookupType(typeName);
   const plan = planFor(type);
@@ -253,6 +291,7 @@ export function messageCodec<T>(root: protobuf.Root, typeName: string): MessageC
   };
   return {
     typeName: type.fullName.replace(/^\./, ''),
+    plan,
     encode,
     decodeStored: decodeLoose,
     decode(bytes: Uint8Array): T {

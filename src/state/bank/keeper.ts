@@ -4,17 +4,16 @@ import { moduleAddress, type Address } from '../../crypto/address.ts';
 import { concatBytes, utf8 } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import type { StateReader, WorkingState } from '../working-state.ts';
+import type { Account, BankMessages } from './bank.pb.ts';
+
+export type { Account, BankMessages, Supply } from './bank.pb.ts';
 
 export type BankErrorCode = 'bank/insufficient_funds' | 'bank/invalid_amount' | 'bank/invalid_address';
 
-export const bankSchema = parseSchema(readFileSync(new URL('./bank.proto', import.meta.url), 'utf8'));
+export const bankSchema = parseSchema<BankMessages>(readFileSync(new URL('./bank.proto', import.meta.url), 'utf8'));
 
-export interface Account {
-  balance: bigint;
-  nonce: number;
-}
-export const AccountCodec = messageCodec<Account>(bankSchema, 'tributary.bank.Account');
-export const SupplyCodec = messageCodec<{ amount: bigint }>(bankSchema, 'tributary.bank.Supply');
+export const AccountCodec = messageCodec(bankSchema, 'tributary.bank.Account');
+export const SupplyCodec = messageCodec(bankSchema, 'tributary.bank.Supply');
 
 export const ACCOUNT_PREFIX = utf8.encode('bank/acct/');
 export const SUPPLY_KEY = utf8.encode('bank/supply');

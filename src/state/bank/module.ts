@@ -4,15 +4,13 @@ import { TributaryError } from '../../errors.ts';
 import { parseAmount, splitLargestRemainder } from '../math.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
+import type { MsgTransfer } from './bank.pb.ts';
 
-export interface MsgTransfer {
-  to: Address;
-  amount: bigint;
-}
+export type { MsgTransfer } from './bank.pb.ts';
 
 export const transferTx: TxDefinition<MsgTransfer> = {
   type: 'bank/transfer',
-  codec: messageCodec<MsgTransfer>(bankSchema, 'tributary.bank.MsgTransfer'),
+  codec: messageCodec(bankSchema, 'tributary.bank.MsgTransfer'),
   validateBasic(m) {
     if (m.to.length !== ADDRESS_LENGTH) throw new TributaryError('bank/invalid_address', 'recipient must be a 20-byte address');
     if (m.amount <= 0n) throw new TributaryError('bank/invalid_amount', 'amount must be positive');

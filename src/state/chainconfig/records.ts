@@ -5,8 +5,11 @@ import { addressFromPublicKey, type Address } from '../../crypto/address.ts';
 import { compareBytes, utf8 } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import type { ChainParams } from '../params.ts';
+import type { ChainconfigMessages, ParamsRecord, ValidatorSetRecord } from './chainconfig.pb.ts';
 
-const schema = parseSchema(readFileSync(new URL('./chainconfig.proto', import.meta.url), 'utf8'));
+export type { ParamsSchedule, ValidatorSchedule } from './chainconfig.pb.ts';
+
+const schema = parseSchema<ChainconfigMessages>(readFileSync(new URL('./chainconfig.proto', import.meta.url), 'utf8'));
 
 export interface Validator {
   name: string;
@@ -15,31 +18,8 @@ export interface Validator {
   power: number;
 }
 
-interface ValidatorRecord {
-  public_key: Uint8Array;
-  power: number;
-  name: string;
-}
-interface ValidatorSetRecord {
-  validators: ValidatorRecord[];
-}
-interface ParamsRecord {
-  min_fee: bigint;
-  max_tx_bytes: number;
-  max_block_txs: number;
-  max_block_bytes: number;
-  block_interval_ms: number;
-  modules_json: string;
-}
-export interface ValidatorSchedule {
-  entries: { from_height: number; set: ValidatorSetRecord | undefined }[];
-}
-export interface ParamsSchedule {
-  entries: { from_height: number; params: ParamsRecord | undefined }[];
-}
-
-export const ValidatorScheduleCodec = messageCodec<ValidatorSchedule>(schema, 'tributary.chainconfig.ValidatorSchedule');
-export const ParamsScheduleCodec = messageCodec<ParamsSchedule>(schema, 'tributary.chainconfig.ParamsSchedule');
+export const ValidatorScheduleCodec = messageCodec(schema, 'tributary.chainconfig.ValidatorSchedule');
+export const ParamsScheduleCodec = messageCodec(schema, 'tributary.chainconfig.ParamsSchedule');
 
 export const VALIDATORS_KEY = utf8.encode('chainconfig/validators');
 export const PARAMS_KEY = utf8.encode('chainconfig/params');

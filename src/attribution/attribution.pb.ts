@@ -1,0 +1,333 @@
+// generated from attribution.proto by `npm run proto`; do not edit
+
+export interface IdList {
+  ids: number[];
+}
+
+/** State: "datanet/d/" ‖ id. */
+export interface Datanet {
+  id: number;
+  owner: Uint8Array;
+  name: string;
+  metadata_hash: Uint8Array;
+  licence: string;
+  /** sorted, unique */
+  curators: Uint8Array[];
+  min_stake: bigint;
+  /** blocks between acceptance and vesting */
+  challenge_window: number;
+  /** number of accepted contributions (the leaf count) */
+  version: number;
+  /** Merkle root over accepted contributions */
+  contributions_root: Uint8Array;
+  /** entry i: root of a complete subtree of 2^i leaves, or empty */
+  frontier: Uint8Array[];
+  accepted_size: number;
+  /** contributions submitted (any status) */
+  submitted: number;
+  created_height: number;
+}
+
+/** State: "datanet/c/" ‖ id. */
+export interface Contribution {
+  id: number;
+  datanet_id: number;
+  contributor: Uint8Array;
+  content_hash: Uint8Array;
+  size: number;
+  uri: string;
+  stake: bigint;
+  /** 1 pending, 2 accepted, 3 rejected */
+  status: number;
+  submitted_height: number;
+  reviewed_height: number;
+  reviewer: Uint8Array;
+  /** position in the datanet's accumulator (accepted only) */
+  leaf_index: number;
+  /** reviewed_height + challenge_window (accepted only) */
+  vest_height: number;
+  /** stake returned and locked rewards released */
+  vested: boolean;
+  /** all rewards ever credited to this contribution */
+  earned: bigint;
+  /** credited before vesting, held in the rewards pool */
+  locked: bigint;
+  /** payments that credited this contribution */
+  paid_count: number;
+}
+
+/** The accumulator leaf of an accepted contribution. */
+export interface ContributionLeaf {
+  datanet_id: number;
+  contribution_id: number;
+  content_hash: Uint8Array;
+  size: number;
+  contributor: Uint8Array;
+}
+
+export interface MsgCreateDatanet {
+  name: string;
+  metadata_hash: Uint8Array;
+  licence: string;
+  curators: Uint8Array[];
+  min_stake: bigint;
+  challenge_window: number;
+}
+
+export interface MsgContribute {
+  datanet_id: number;
+  content_hash: Uint8Array;
+  size: number;
+  uri: string;
+  stake: bigint;
+}
+
+export interface MsgReview {
+  contribution_id: number;
+  accept: boolean;
+}
+
+/** State: "model/f/" ‖ id. */
+export interface ModelFamily {
+  id: number;
+  owner: Uint8Array;
+  name: string;
+  metadata_hash: Uint8Array;
+  versions: number;
+  created_height: number;
+}
+
+/** kind: 1 model version, 2 datanet. */
+export interface ParentEdge {
+  kind: number;
+  id: number;
+  share_bps: number;
+}
+
+/** State: "model/v/" ‖ id. Immutable once published. */
+export interface ModelVersion {
+  id: number;
+  family_id: number;
+  owner: Uint8Array;
+  weights_hash: Uint8Array;
+  config_hash: Uint8Array;
+  recipe_hash: Uint8Array;
+  /** 1 base, 2 finetune, 3 adapter, 4 merge, 5 quantize, 6 distill */
+  relation: number;
+  /** sorted by (kind, id) */
+  parents: ParentEdge[];
+  height: number;
+  /** 1, 2, ... within the family */
+  family_seq: number;
+}
+
+/** State: "model/anc/" ‖ id. Every ancestor of a version, both sorted ascending. */
+export interface AncestorSet {
+  models: number[];
+  datanets: number[];
+}
+
+/** State: "model/u/" ‖ id. */
+export interface ModelUsage {
+  paid_count: number;
+  paid_amount: bigint;
+}
+
+export interface MsgRegisterModel {
+  name: string;
+  metadata_hash: Uint8Array;
+}
+
+export interface MsgPublishModel {
+  family_id: number;
+  weights_hash: Uint8Array;
+  config_hash: Uint8Array;
+  recipe_hash: Uint8Array;
+  relation: number;
+  parents: ParentEdge[];
+}
+
+/** kind: 1 contribution, 2 datanet. */
+export interface Weight {
+  kind: number;
+  id: number;
+  bps: number;
+}
+
+/** State: "attribution/r/" ‖ id. */
+export interface AttributionRecord {
+  id: number;
+  author: Uint8Array;
+  model_version_id: number;
+  /** empty: for the model version; set: for one payment */
+  request_hash: Uint8Array;
+  /** 1 declared, 2 infini-gram, 3 TRAK, 4 influence, 5 Data Shapley */
+  method: number;
+  weights_hash: Uint8Array;
+  index_root: Uint8Array;
+  output_hash: Uint8Array;
+  seed: Uint8Array;
+  /** sorted by (kind, id), summing to 10,000 */
+  weights: Weight[];
+  height: number;
+  /** payment-scoped records: the payment that used it */
+  used_by_payment: number;
+}
+
+export interface MsgRecordAttribution {
+  model_version_id: number;
+  request_hash: Uint8Array;
+  method: number;
+  weights_hash: Uint8Array;
+  index_root: Uint8Array;
+  output_hash: Uint8Array;
+  seed: Uint8Array;
+  weights: Weight[];
+}
+
+/**
+ * State: "inference/p/" ‖ id. The legs are stored as parallel lists (one entry per leg, in split
+ * order); a leg's recipient follows from its node (the version's or datanet's owner, the
+ * contribution's contributor, the agent's account) or, for node-less legs, from its role.
+ * leg_roles: 1 validated, 2 treasury, 3 executed, 4 refined, 5 curated, 6 contributed.
+ * leg_node_kinds: 0 none, 1 model version, 2 datanet, 3 contribution, 4 agent.
+ */
+export interface Payment {
+  id: number;
+  payer: Uint8Array;
+  model_version_id: number;
+  amount: bigint;
+  request_hash: Uint8Array;
+  response_hash: Uint8Array;
+  agent_id: number;
+  attribution_id: number;
+  height: number;
+  tx_hash: Uint8Array;
+  nodes_visited: number;
+  leg_roles: number[];
+  leg_node_kinds: number[];
+  leg_node_ids: number[];
+  leg_amounts: bigint[];
+}
+
+export interface MsgPay {
+  model_version_id: number;
+  amount: bigint;
+  request_hash: Uint8Array;
+  response_hash: Uint8Array;
+  agent_id: number;
+  attribution_id: number;
+}
+
+/** State: "rewards/a/" ‖ address. Earned amounts by source are totals ever credited. */
+export interface Earnings {
+  claimable: bigint;
+  contributed: bigint;
+  refined: bigint;
+  executed: bigint;
+  curated: bigint;
+  claimed: bigint;
+  /** payments that credited it as model owner, agent or curator */
+  payments: number;
+  /** contribution credits: one per contribution per payment */
+  contributor_payments: number;
+}
+
+export interface MsgClaim {
+  /** 0: the sender's own rewards */
+  agent_id: number;
+}
+
+/** State: "agent/g/" ‖ id. */
+export interface Agent {
+  id: number;
+  owner: Uint8Array;
+  name: string;
+  /** Ed25519 public keys, sorted, unique */
+  controllers: Uint8Array[];
+  model_version_id: number;
+  fee_bps: number;
+  /** per epoch */
+  spend_limit: bigint;
+  stake: bigint;
+  account: Uint8Array;
+  epoch: number;
+  spent_in_epoch: bigint;
+  actions: number;
+  last_action_hash: Uint8Array;
+  payments_made: number;
+  /** payments that named this agent (its fee) */
+  payments_executed: number;
+  height: number;
+}
+
+/** State: "agent/x/" ‖ agent id ‖ seq. */
+export interface AgentAction {
+  agent_id: number;
+  seq: number;
+  kind: string;
+  model_version_id: number;
+  input_hash: Uint8Array;
+  output_hash: Uint8Array;
+  prev_action_hash: Uint8Array;
+  payment_id: number;
+  height: number;
+  tx_hash: Uint8Array;
+  /** hash of this record with action_hash empty */
+  action_hash: Uint8Array;
+}
+
+export interface MsgRegisterAgent {
+  name: string;
+  controllers: Uint8Array[];
+  model_version_id: number;
+  fee_bps: number;
+  spend_limit: bigint;
+  stake: bigint;
+}
+
+export interface ActPayment {
+  amount: bigint;
+  request_hash: Uint8Array;
+  response_hash: Uint8Array;
+  attribution_id: number;
+}
+
+export interface MsgAct {
+  agent_id: number;
+  kind: string;
+  model_version_id: number;
+  input_hash: Uint8Array;
+  output_hash: Uint8Array;
+  prev_action_hash: Uint8Array;
+  payment: ActPayment | undefined;
+}
+
+export interface AttributionMessages {
+  'tributary.attribution.IdList': IdList;
+  'tributary.attribution.Datanet': Datanet;
+  'tributary.attribution.Contribution': Contribution;
+  'tributary.attribution.ContributionLeaf': ContributionLeaf;
+  'tributary.attribution.MsgCreateDatanet': MsgCreateDatanet;
+  'tributary.attribution.MsgContribute': MsgContribute;
+  'tributary.attribution.MsgReview': MsgReview;
+  'tributary.attribution.ModelFamily': ModelFamily;
+  'tributary.attribution.ParentEdge': ParentEdge;
+  'tributary.attribution.ModelVersion': ModelVersion;
+  'tributary.attribution.AncestorSet': AncestorSet;
+  'tributary.attribution.ModelUsage': ModelUsage;
+  'tributary.attribution.MsgRegisterModel': MsgRegisterModel;
+  'tributary.attribution.MsgPublishModel': MsgPublishModel;
+  'tributary.attribution.Weight': Weight;
+  'tributary.attribution.AttributionRecord': AttributionRecord;
+  'tributary.attribution.MsgRecordAttribution': MsgRecordAttribution;
+  'tributary.attribution.Payment': Payment;
+  'tributary.attribution.MsgPay': MsgPay;
+  'tributary.attribution.Earnings': Earnings;
+  'tributary.attribution.MsgClaim': MsgClaim;
+  'tributary.attribution.Agent': Agent;
+  'tributary.attribution.AgentAction': AgentAction;
+  'tributary.attribution.MsgRegisterAgent': MsgRegisterAgent;
+  'tributary.attribution.ActPayment': ActPayment;
+  'tributary.attribution.MsgAct': MsgAct;
+}
