@@ -4,6 +4,7 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
 import { bytesEqual, fromHex, sha256, toHex, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, TxDefinition } from '../state/module.ts';
 import type { StateReader } from '../state/working-state.ts';
 import {
@@ -109,6 +110,21 @@ function mayControl(agent: Agent, sender: Address, senderKey: Uint8Array): boole
 
 // ------------------------------------------------------------------ agent/register
 
+export const agentRegisteredEvent = defineEvent('agent_registered', 'an agent was registered with its own account', {
+  agent_id: { kind: 'integer' },
+  owner: { kind: 'address', indexed: true },
+  account: { kind: 'address' },
+  fee_bps: { kind: 'integer' },
+});
+
+export const agentActedEvent = defineEvent('agent_acted', 'an agent action, linked to the previous one by hash', {
+  agent_id: { kind: 'integer', indexed: true },
+  seq: { kind: 'integer' },
+  kind: { kind: 'string' },
+  action_hash: { kind: 'hash' },
+  payment_id: { kind: 'integer' },
+});
+
 export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
   type: 'agent/register',
   codec: messageCodec<MsgRegisterAgent>(attributionSchema, 'tributary.attribution.MsgRegisterAgent'),
@@ -154,7 +170,7 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
       height: ctx.height,
     };
     save(ctx.state, AgentCodec, agentKey(id), agent);
-    ctx.emit('agent_registered', { agent_id: id, owner: formatAddress(ctx.sender), account: formatAddress(agent.account), fee_bps: m.fee_bps });
+    agentRegisteredEvent.emit(ctx, { agent_id: id, owner: ctx.sender, account: agent.account, fee_bps: m.fee_bps });
   },
   view(m) {
     return {
@@ -264,7 +280,7 @@ export const actTx: TxDefinition<MsgAct> = {
     agent.actions += 1;
     agent.last_action_hash = action.action_hash;
     save(ctx.state, AgentCodec, agentKey(agent.id), agent);
-    ctx.emit('agent_acted', { agent_id: agent.id, seq: action.seq, kind: m.kind, action_hash: toHex(action.action_hash), payment_id: paymentId });
+    agentActedEvent.emit(ctx, { agent_id: agent.id, seq: action.seq, kind: m.kind, action_hash: action.action_hash, payment_id: paymentId });
     queueCredits();
   },
   view(m) {
@@ -347,6 +363,7 @@ async function requireAgent(state: StateReader, id: number): Promise<Agent> {
 export const agentModule: Module = {
   name: 'agent',
   txs: [registerAgentTx, actTx],
+  events: [agentRegisteredEvent, agentActedEvent],
   stateKeys: [
     {
       kind: 'agent',

@@ -4,6 +4,7 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, TxContext, TxDefinition } from '../state/module.ts';
 import type { StateReader, WorkingState } from '../state/working-state.ts';
 import { cliAmount, cliHex, cliInt, hexOrNull, paramId, requireHash } from './common.ts';
@@ -96,6 +97,13 @@ export function validatePaymentFields(amount: bigint, requestHash: Uint8Array, r
   requireHash('inference/invalid', requestHash, 'request_hash');
   requireHash('inference/invalid', responseHash, 'response_hash', true);
 }
+
+export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment, split into `legs` legs', {
+  payment_id: { kind: 'integer', indexed: true },
+  version_id: { kind: 'integer', indexed: true },
+  amount: { kind: 'amount' },
+  legs: { kind: 'integer' },
+});
 
 export interface PaymentOutcome {
   payment: Payment;
@@ -251,7 +259,7 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
   // Written once and not read again in the block: no decoded-value memo (see store.ts `save`).
   put(ctx.state, paymentKey(id), PaymentCodec.encode(payment));
   // Kept small: every attribute is in the receipt of every payment. The legs are in the state.
-  ctx.emit('inference_paid', { payment_id: id, version_id: version.id, amount: req.amount, legs: legs.length });
+  inferencePaidEvent.emit(ctx, { payment_id: id, version_id: version.id, amount: req.amount, legs: legs.length });
   return { payment, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
 }
 
@@ -375,6 +383,7 @@ export function paymentView(p: Payment): JsonValue {
 export const inferenceModule: Module = {
   name: 'inference',
   txs: [payTx],
+  events: [inferencePaidEvent],
   stateKeys: [
     {
       kind: 'payment',

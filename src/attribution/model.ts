@@ -3,6 +3,7 @@ import type { JsonValue } from '../codec/json.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual, readU64be } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { StateReader } from '../state/working-state.ts';
 import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
@@ -89,6 +90,20 @@ export async function readUsage(state: StateReader, id: number): Promise<ModelUs
 
 // ------------------------------------------------------------------ model/register
 
+export const modelRegisteredEvent = defineEvent('model_registered', 'a model family was registered', {
+  family_id: { kind: 'integer' },
+  owner: { kind: 'address', indexed: true },
+  name: { kind: 'string' },
+});
+
+export const modelPublishedEvent = defineEvent('model_published', 'a model version was published with its parent edges ("kind:id:bps", comma-separated)', {
+  version_id: { kind: 'integer' },
+  family_id: { kind: 'integer', indexed: true },
+  relation: { kind: 'string' },
+  parents: { kind: 'string' },
+  ancestors: { kind: 'integer' },
+});
+
 export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   type: 'model/register',
   codec: messageCodec<MsgRegisterModel>(attributionSchema, 'tributary.attribution.MsgRegisterModel'),
@@ -100,7 +115,7 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
     const id = await nextId(ctx.state, PREFIX.familySeq);
     const family: ModelFamily = { id, owner: ctx.sender, name: m.name, metadata_hash: m.metadata_hash, versions: 0, created_height: ctx.height };
     save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, id), family);
-    ctx.emit('model_registered', { family_id: id, owner: formatAddress(ctx.sender), name: m.name });
+    modelRegisteredEvent.emit(ctx, { family_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
     return { name: m.name, metadataHash: hexOrNull(m.metadata_hash) };
@@ -230,7 +245,7 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     for (const p of parents) {
       put(ctx.state, idKey(p.kind === EdgeKind.model ? PREFIX.modelChildren : PREFIX.datanetChildren, p.id, id), MARKER);
     }
-    ctx.emit('model_published', {
+    modelPublishedEvent.emit(ctx, {
       version_id: id,
       family_id: family.id,
       relation: RELATION_NAMES[m.relation]!,
@@ -314,6 +329,7 @@ const MAX_DESCENDANTS = 1_024;
 export const modelModule: Module = {
   name: 'model',
   txs: [registerModelTx, publishModelTx],
+  events: [modelRegisteredEvent, modelPublishedEvent],
   stateKeys: [
     {
       kind: 'model_version',

@@ -2,6 +2,7 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, TxDefinition } from '../state/module.ts';
 import type { StateReader, WorkingState } from '../state/working-state.ts';
 import { cliInt, paramAddress } from './common.ts';
@@ -105,6 +106,12 @@ export interface MsgClaim {
   agent_id: number;
 }
 
+export const rewardsClaimedEvent = defineEvent('rewards_claimed', 'claimable rewards moved from the pool to the earner\'s balance', {
+  account: { kind: 'address', indexed: true },
+  amount: { kind: 'amount' },
+  agent_id: { kind: 'integer' },
+});
+
 export const claimTx: TxDefinition<MsgClaim> = {
   type: 'rewards/claim',
   codec: messageCodec<MsgClaim>(attributionSchema, 'tributary.attribution.MsgClaim'),
@@ -129,7 +136,7 @@ export const claimTx: TxDefinition<MsgClaim> = {
     earnings.claimable = 0n;
     earnings.claimed += amount;
     writeEarnings(ctx.state, earner, earnings);
-    ctx.emit('rewards_claimed', { account: formatAddress(earner), amount, agent_id: m.agent_id });
+    rewardsClaimedEvent.emit(ctx, { account: earner, amount, agent_id: m.agent_id });
   },
   view(m) {
     return { agentId: m.agent_id };
@@ -179,6 +186,7 @@ export async function earningsView(state: StateReader, iterate: (prefix: Uint8Ar
 export const rewardsModule: Module = {
   name: 'rewards',
   txs: [claimTx],
+  events: [rewardsClaimedEvent],
   stateKeys: [
     {
       kind: 'earnings',

@@ -2,6 +2,7 @@ import { messageCodec } from '../../codec/canonical.ts';
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import { parseAmount, splitLargestRemainder } from '../math.ts';
+import { defineEvent } from '../events.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
 
@@ -9,6 +10,18 @@ export interface MsgTransfer {
   to: Address;
   amount: bigint;
 }
+
+export const transferEvent = defineEvent('transfer', 'a bank/transfer moved `amount` from the sender to `to`', {
+  from: { kind: 'address' },
+  to: { kind: 'address', indexed: true },
+  amount: { kind: 'amount' },
+});
+
+export const feesDistributedEvent = defineEvent('fees_distributed', 'end of block: the fees collected in the block paid to the validators by power', {
+  height: { kind: 'integer' },
+  amount: { kind: 'amount' },
+  validators: { kind: 'integer' },
+});
 
 export const transferTx: TxDefinition<MsgTransfer> = {
   type: 'bank/transfer',
@@ -19,7 +32,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
   },
   async execute(ctx, m) {
     await ctx.bank.transfer(ctx.sender, m.to, m.amount);
-    ctx.emit('transfer', { from: formatAddress(ctx.sender), to: formatAddress(m.to), amount: m.amount });
+    transferEvent.emit(ctx, { from: ctx.sender, to: m.to, amount: m.amount });
   },
   view(m) {
     return { to: formatAddress(m.to), amount: m.amount.toString() };
@@ -40,6 +53,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
 export const bankModule: Module = {
   name: 'bank',
   txs: [transferTx],
+  events: [transferEvent, feesDistributedEvent],
   queries: [
     {
       method: 'account_get',
@@ -100,7 +114,7 @@ export const bankModule: Module = {
     for (let i = 0; i < parts.length; i++) {
       await ctx.bank.transfer(FEE_COLLECTOR, ctx.validators[i]!.address, parts[i]!);
     }
-    ctx.emit('fees_distributed', { height: ctx.height, amount: collected, validators: parts.length });
+    feesDistributedEvent.emit(ctx, { height: ctx.height, amount: collected, validators: parts.length });
   },
   invariants: [
     {
