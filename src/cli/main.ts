@@ -18,6 +18,7 @@ import { createKey, listKeys, loadKey } from '../keys.ts';
 import { createLogger } from '../logger.ts';
 import { defaultRegistry } from '../modules.ts';
 import { openChain, startNode } from '../node.ts';
+import { registerIndexCommand } from './index-command.ts';
 import { RpcClient } from '../rpc/client.ts';
 import { Application } from '../state/app.ts';
 import { parseAmount } from '../state/math.ts';
@@ -375,6 +376,7 @@ export function buildProgram(): Command {
       }
       await runVerify(g);
     });
+  registerIndexCommand(program);
 
   return program;
 }

@@ -8,6 +8,9 @@ import { headerHash, type BlockStore, type StoredBlock } from '../storage/block-
 import type { KvStore } from '../storage/db.ts';
 import { ValidatorSet, commitHash, headerSignBytes } from './validator-set.ts';
 import { verifyEd25519 } from '../crypto/ed25519.ts';
+import { ChainIndex } from '../index/chain-index.ts';
+import { committedBlock } from '../index/committed-block.ts';
+import { ChainEventStream } from '../index/stream.ts';
 
 /**
  * The committed chain: appends a block and its state in one atomic, synced batch, and checks
@@ -17,13 +20,17 @@ export class Chain implements ChainReader {
   readonly app: Application;
   readonly blocks: BlockStore;
   readonly validatorSet: ValidatorSet;
+  readonly index: ChainIndex;
+  readonly events: ChainEventStream;
   private readonly db: KvStore;
 
-  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; validatorSet: ValidatorSet }) {
+  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; validatorSet: ValidatorSet; events?: ChainEventStream }) {
     this.db = opts.db;
     this.app = opts.app;
     this.blocks = opts.blocks;
     this.validatorSet = opts.validatorSet;
+    this.index = ChainIndex.forModules(opts.db, opts.app.registry.modules);
+    this.events = opts.events ?? new ChainEventStream();
   }
 
   get latestHeight(): number {
@@ -34,7 +41,7 @@ export class Chain implements ChainReader {
     return this.blocks.getReceipts(height);
   }
 
-  /** Writes block, commit certificate, receipts, tx index and state version in one batch. */
+  /** Writes block, commit certificate, receipts, tx index, chain index and state version in one batch. */
   async append(finalized: FinalizedBlock, block: Block, commit: Commit): Promise<StoredBlock> {
     const batch = this.db.writeBatch();
     finalized.prepared.writeTo(batch);
@@ -48,10 +55,13 @@ export class Chain implements ChainReader {
       if (op.type === 'put') batch.put(op.key, op.value);
       else batch.del(op.key);
     }
+    const committed = committedBlock(block, finalized);
+    this.index.writeTo(batch, committed);
     // sync: the write-ahead log reaches the disk before a block is reported committed.
     await batch.write({ sync: true });
     this.app.commit(finalized);
     this.blocks.markCommitted(block);
+    this.events.publish(committed);
     return this.blocks.latestBlock!;
   }
 

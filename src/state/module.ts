@@ -200,6 +200,8 @@ export interface QueryContext {
 export interface ChainReader {
   readonly latestHeight: number;
   getReceipts(height: number): Promise<{ receipts: Receipt[]; end_block_events: Event[] } | undefined>;
+  /** Events, transactions by sender and other query-only records (latest height). */
+  readonly index: IndexReader;
 }
 
 export interface QueryDefinition {

@@ -1,39 +1,49 @@
 import { expect } from 'vitest';
+import { Chain } from '../../src/consensus/chain.ts';
+import { ValidatorSet, commitHash, headerSignBytes } from '../../src/consensus/validator-set.ts';
+import type { ChainEventStream } from '../../src/index/stream.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { merkleRoot } from '../../src/crypto/merkle.ts';
 import { parseGenesis, type Genesis, type GenesisJson } from '../../src/genesis.ts';
 import { defaultRegistry } from '../../src/modules.ts';
 import { Application, type FinalizedBlock } from '../../src/state/app.ts';
 import { readAccount, readSupply } from '../../src/state/bank/keeper.ts';
-import type { ChainReader, TxDefinition } from '../../src/state/module.ts';
+import { moduleEvents, undeclaredEventProblem } from '../../src/state/events.ts';
+import type { ChainReader, EventDefinition, TxDefinition } from '../../src/state/module.ts';
 import type { TxRegistry } from '../../src/state/registry.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { StateTree } from '../../src/state/tree/index.ts';
+import { BlockStore, headerHash } from '../../src/storage/block-store.ts';
 import { MemoryKvStore, type KvStore } from '../../src/storage/db.ts';
-import type { Event, Receipt } from '../../src/codec/core.ts';
+import type { Block, BlockHeader, Commit, Receipt } from '../../src/codec/core.ts';
 import type { JsonValue } from '../../src/codec/json.ts';
 
 /**
  * An application driven block by block in-process, for module tests: real codec, real signatures,
- * real state tree (over the in-memory store unless one is given). After every block it checks
- * every module invariant and that supply never changes.
+ * real state tree (over the in-memory store unless one is given), and blocks signed by the one
+ * validator and committed through the real `Chain.append` (block store, chain index, event
+ * stream). After every block it checks every module invariant, that supply never changes, and
+ * that every event emitted is declared by a module and matches its declaration.
  */
 export class TestChain {
   readonly app: Application;
   readonly genesis: Genesis;
   readonly validator: SigningKey;
+  /** The committed chain: blocks, receipts, the chain index and the event stream. */
+  readonly chain: Chain;
   private readonly nonces = new Map<string, number>();
-  private readonly receiptsByHeight = new Map<number, { receipts: Receipt[]; end_block_events: Event[] }>();
+  private readonly declaredEvents: ReadonlyMap<string, EventDefinition>;
+  private lastCommit: Commit | undefined;
   private initialSupply = 0n;
   private timeMs: number;
 
-  private readonly db: KvStore;
-
-  private constructor(app: Application, genesis: Genesis, validator: SigningKey, db: KvStore) {
-    this.db = db;
+  private constructor(app: Application, genesis: Genesis, validator: SigningKey, chain: Chain) {
     this.app = app;
     this.genesis = genesis;
     this.validator = validator;
+    this.chain = chain;
+    this.declaredEvents = moduleEvents(app.registry.modules);
     this.timeMs = genesis.genesisTimeMs;
   }
 
@@ -45,6 +55,8 @@ export class TestChain {
     db?: KvStore;
     /** Fixed validator key, for two chains that must agree byte for byte. */
     validator?: SigningKey;
+    /** The committed chain's event stream (default: a fresh one). */
+    events?: ChainEventStream;
   }): Promise<TestChain> {
     const validator = opts.validator ?? SigningKey.generate();
     const genesis = parseGenesis({
@@ -59,20 +71,14 @@ export class TestChain {
     const tree = await StateTree.open(db);
     const app = new Application({ tree, registry: opts.registry ?? defaultRegistry(), genesis });
     await app.initChain();
-    const chain = new TestChain(app, genesis, validator, db);
+    const committed = new Chain({ db, app, blocks: await BlockStore.open(db), validatorSet: new ValidatorSet(genesis.validators), events: opts.events });
+    const chain = new TestChain(app, genesis, validator, committed);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;
   }
 
   get reader(): ChainReader {
-    const receipts = this.receiptsByHeight;
-    const app = this.app;
-    return {
-      get latestHeight() {
-        return app.height;
-      },
-      getReceipts: async (h) => receipts.get(h),
-    };
+    return this.chain;
   }
 
   /** Sign a message as `key` with the next nonce and the minimum fee (or `fee`). */
@@ -94,13 +100,41 @@ export class TestChain {
       decoded,
       'validate',
     );
-    const batch = this.db.writeBatch();
-    finalized.prepared.writeTo(batch);
-    await batch.write();
-    this.app.commit(finalized);
-    this.receiptsByHeight.set(finalized.info.height, { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents });
+    await this.chain.append(finalized, ...this.signBlock(finalized));
+    const problems = [...finalized.receipts.flatMap((r) => r.events), ...finalized.endBlockEvents]
+      .map((e) => undeclaredEventProblem(this.declaredEvents, e))
+      .filter((p) => p !== undefined);
+    expect(problems).toEqual([]);
     await this.expectInvariants();
     return finalized;
+  }
+
+  /** The block and commit certificate the single validator makes for an executed block. */
+  private signBlock(finalized: FinalizedBlock): [Block, Commit] {
+    const { height, timeMs, proposer } = finalized.info;
+    const parent = this.chain.blocks.latestBlock;
+    const header: BlockHeader = {
+      chain_id: this.genesis.chainId,
+      height,
+      time_ms: timeMs,
+      parent_hash: parent ? parent.hash : new Uint8Array(32),
+      proposer,
+      txs_root: merkleRoot(finalized.txs.map((t) => t.hash)),
+      state_root: finalized.stateRoot,
+      results_root: finalized.resultsRoot,
+      validators_hash: this.chain.validatorSet.hash,
+      last_commit_hash: commitHash(this.lastCommit),
+    };
+    const hash = headerHash(header);
+    const block: Block = { header, proposer_signature: this.validator.sign(headerSignBytes(hash)), txs: finalized.txs.map((t) => t.bytes), last_commit: this.lastCommit };
+    const commit: Commit = {
+      height,
+      round: 0,
+      block_hash: hash,
+      signatures: [{ validator: proposer, signature: this.chain.validatorSet.sign(this.validator, this.genesis.chainId, height, 0, hash) }],
+    };
+    this.lastCommit = commit;
+    return [block, commit];
   }
 
   /** Like `block`, but expects exactly one transaction and returns its receipt. */
