@@ -34,7 +34,6 @@ import {
   DATANET_ESCROW,
   DatanetCodec,
   IdListCodec,
-  MARKER,
   PREFIX,
   attributionSchema,
   bytesKey,
@@ -280,7 +279,6 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       paid_count: 0,
     });
     writeId(ctx.state, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
-    put(ctx.state, bytesKey(PREFIX.byContributor, ctx.sender, idKey(new Uint8Array(0), id)), MARKER);
     datanet.submitted += 1;
     save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
     contributionSubmittedEvent.emit(ctx, {

@@ -4,13 +4,14 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
-import { defineEvent } from '../state/events.ts';
-import type { Module, TxContext, TxDefinition } from '../state/module.ts';
-import type { StateReader, WorkingState } from '../state/working-state.ts';
-import { cliAmount, cliHex, cliInt, hexOrNull, paramId, requireHash } from './common.ts';
-import { contributionKey, datanetKey, readContribution, readDatanet } from './datanet.ts';
+import { feesDistributedEvent } from '../state/bank/module.ts';
+import { defineEvent, formatEventCursor, parseEventCursor } from '../state/events.ts';
+import type { ChainEvent, EventValues, IndexReader, Module, TxContext, TxDefinition } from '../state/module.ts';
+import type { WorkingState } from '../state/working-state.ts';
+import { cliAmount, cliHex, cliInt, hexOrNull, paramAddress, paramId, requireHash } from './common.ts';
+import { contributionKey, datanetKey } from './datanet.ts';
 import { flushPaymentCredits, queuePaymentCredits } from './pending.ts';
-import { readVersion, versionKey } from './model.ts';
+import { versionKey } from './model.ts';
 import { aiParams } from './params.ts';
 import { recordKey } from './record.ts';
 import { splitPayment, type AcceptedContribution, type LineageDatanet, type LineageView } from './split.ts';
@@ -21,31 +22,24 @@ import {
   ContributionCodec,
   DatanetCodec,
   ModelVersionCodec,
-  LEG_ROLES,
   NODE_KIND_NAMES,
   NodeKind,
   PREFIX,
-  PaymentCodec,
   REWARDS_POOL,
   TREASURY,
-  agentAccount,
   attributionSchema,
   idKey,
-  legRoleCode,
   lastId,
   load,
   datanetWriteCount,
   loadCached,
   wasWritten,
   nextId,
-  put,
   save,
   type Agent,
   type Contribution,
   type AncestorSet,
-  type Leg,
   type ModelVersion,
-  type Payment,
 } from './store.ts';
 
 /*
@@ -53,8 +47,10 @@ import {
  * validators, treasury, the agent's fee, the owners along the lineage and the datanet
  * contributions. The amount moves to the rewards pool in the transaction; at the end of the block
  * (pending.ts) the validators' and treasury's parts move on, and the earners' parts become
- * claimable (a contribution inside its challenge window: locked until it ends). The payment record
- * keeps every leg, so `attribution_trace` explains each unit.
+ * claimable (a contribution inside its challenge window: locked until it ends). Execution never
+ * reads a payment back, so it is not state: the receipt carries it as typed events, one
+ * `inference_paid` and then one `payment_leg` per leg (provable through the results root), and
+ * `attribution_trace` reads them from the chain index to explain each unit.
  * Metering: `feePerNode` per lineage node visited and `feePerContribution` per contribution paid.
  */
 
@@ -84,29 +80,40 @@ export interface PaymentRequest {
   attributionId: number;
 }
 
-export function paymentKey(id: number): Uint8Array {
-  return idKey(PREFIX.payment, id);
-}
-
-export async function readPayment(state: StateReader, id: number): Promise<Payment | undefined> {
-  return load(state, PaymentCodec, paymentKey(id));
-}
-
 export function validatePaymentFields(amount: bigint, requestHash: Uint8Array, responseHash: Uint8Array): void {
   if (amount <= 0n) throw new TributaryError('inference/invalid', 'amount must be positive');
   requireHash('inference/invalid', requestHash, 'request_hash');
   requireHash('inference/invalid', responseHash, 'response_hash', true);
 }
 
-export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment, split into `legs` legs', {
+export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment, split into `legs` legs (the payment_leg events that follow)', {
   payment_id: { kind: 'integer', indexed: true },
   version_id: { kind: 'integer', indexed: true },
   amount: { kind: 'amount' },
   legs: { kind: 'integer' },
+  payer: { kind: 'address', indexed: true },
+  request_hash: { kind: 'hash' },
+  response_hash: { kind: 'hash' },
+  agent_id: { kind: 'integer' },
+  attribution_id: { kind: 'integer' },
+  nodes_visited: { kind: 'integer' },
 });
 
+/** One leg of a payment: who received what, as which role, through which lineage node. */
+export const paymentLegEvent = defineEvent('payment_leg', 'one credit of a payment (role validated, treasury, executed, refined, curated or contributed)', {
+  payment_id: { kind: 'integer' },
+  role: { kind: 'string' },
+  recipient: { kind: 'address', indexed: true },
+  amount: { kind: 'amount' },
+  node_kind: { kind: 'string' },
+  node_id: { kind: 'integer' },
+});
+
+type PaidValues = EventValues<typeof inferencePaidEvent.fields>;
+type LegValues = EventValues<typeof paymentLegEvent.fields>;
+
 export interface PaymentOutcome {
-  payment: Payment;
+  id: number;
   /** Queue the earners' credits for the end of the block: call as the transaction's last step. */
   queueCredits(): void;
 }
@@ -239,28 +246,29 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
     save(ctx.state, AttributionRecordCodec, recordKey(record.id), { ...record, used_by_payment: id });
   }
   if (agent) agent.payments_executed += 1;
-  const payment: Payment = {
-    id,
-    payer: req.payer,
-    model_version_id: version.id,
+  inferencePaidEvent.emit(ctx, {
+    payment_id: id,
+    version_id: version.id,
     amount: req.amount,
+    legs: legs.length,
+    payer: req.payer,
     request_hash: req.requestHash,
     response_hash: req.responseHash,
     agent_id: agent?.id ?? 0,
     attribution_id: req.attributionId,
-    height: ctx.height,
-    tx_hash: ctx.txHash,
     nodes_visited: nodesVisited,
-    leg_roles: legs.map((l) => legRoleCode(l.role)),
-    leg_node_kinds: legs.map((l) => l.node_kind),
-    leg_node_ids: legs.map((l) => l.node_id),
-    leg_amounts: legs.map((l) => l.amount),
-  };
-  // Written once and not read again in the block: no decoded-value memo (see store.ts `save`).
-  put(ctx.state, paymentKey(id), PaymentCodec.encode(payment));
-  // Kept small: every attribute is in the receipt of every payment. The legs are in the state.
-  inferencePaidEvent.emit(ctx, { payment_id: id, version_id: version.id, amount: req.amount, legs: legs.length });
-  return { payment, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
+  });
+  for (const leg of legs) {
+    paymentLegEvent.emit(ctx, {
+      payment_id: id,
+      role: leg.role,
+      recipient: leg.recipient,
+      amount: leg.amount,
+      node_kind: NODE_KIND_NAMES[leg.node_kind]!,
+      node_id: leg.node_id,
+    });
+  }
+  return { id, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
 }
 
 // ------------------------------------------------------------------ inference/pay
@@ -335,74 +343,110 @@ const ROLE_WHY: Record<string, string> = {
   contributed: 'datanet share credited to an accepted contribution',
 };
 
-/** The stored legs with their recipients: each follows from the leg's node, or from its role. */
-export async function paymentLegs(state: StateReader, p: Payment): Promise<Leg[]> {
-  const legs: Leg[] = [];
-  for (let i = 0; i < p.leg_roles.length; i++) {
-    const role = LEG_ROLES[p.leg_roles[i]! - 1]!;
-    const kind = p.leg_node_kinds[i]!;
-    const id = p.leg_node_ids[i]!;
-    let recipient: Address;
-    if (kind === NodeKind.modelVersion) recipient = (await readVersion(state, id))!.owner;
-    else if (kind === NodeKind.datanet) recipient = (await readDatanet(state, id))!.owner;
-    else if (kind === NodeKind.contribution) recipient = (await readContribution(state, id))!.contributor;
-    else if (kind === NodeKind.agent) recipient = agentAccount(id);
-    else recipient = role === 'validated' ? FEE_COLLECTOR : TREASURY;
-    legs.push({ role, recipient, amount: p.leg_amounts[i]!, node_kind: kind, node_id: id });
-  }
-  return legs;
+/** A payment as the index holds it: its `inference_paid` event and its legs, in split order. */
+export interface IndexedPayment {
+  at: ChainEvent;
+  paid: PaidValues;
+  legs: LegValues[];
 }
 
-export function legView(leg: Leg): JsonValue {
-  const node = NODE_KIND_NAMES[leg.node_kind] ?? String(leg.node_kind);
+async function paymentAt(index: IndexReader, at: ChainEvent): Promise<IndexedPayment> {
+  const paid = inferencePaidEvent.read(at.event);
+  const legs: LegValues[] = [];
+  for (const e of await index.txEvents(at.height, at.txIndex!)) {
+    if (e.event.type !== paymentLegEvent.type) continue;
+    const leg = paymentLegEvent.read(e.event);
+    if (leg.payment_id === paid.payment_id) legs.push(leg);
+  }
+  return { at, paid, legs };
+}
+
+export async function findPayment(index: IndexReader, id: number): Promise<IndexedPayment | undefined> {
+  for await (const at of index.events({ type: inferencePaidEvent.type, attribute: { key: 'payment_id', value: String(id) } })) {
+    return paymentAt(index, at);
+  }
+  return undefined;
+}
+
+export function legView(leg: LegValues): JsonValue {
   return {
     role: leg.role,
     recipient: formatAddress(leg.recipient),
     amount: leg.amount.toString(),
-    node: leg.node_kind === NodeKind.none ? null : { kind: node, id: leg.node_id },
+    node: leg.node_kind === NODE_KIND_NAMES[NodeKind.none] ? null : { kind: leg.node_kind, id: leg.node_id },
     why: ROLE_WHY[leg.role] ?? leg.role,
   };
 }
 
-export function paymentView(p: Payment): JsonValue {
+export function paymentView(p: IndexedPayment): JsonValue {
   return {
-    id: p.id,
-    payer: formatAddress(p.payer),
-    modelVersionId: p.model_version_id,
-    amount: p.amount.toString(),
-    requestHash: hexOrNull(p.request_hash),
-    responseHash: hexOrNull(p.response_hash),
-    agentId: p.agent_id || null,
-    attributionId: p.attribution_id || null,
-    height: p.height,
-    txHash: '0x' + toHex(p.tx_hash),
-    nodesVisited: p.nodes_visited,
+    id: p.paid.payment_id,
+    payer: formatAddress(p.paid.payer),
+    modelVersionId: p.paid.version_id,
+    amount: p.paid.amount.toString(),
+    requestHash: hexOrNull(p.paid.request_hash),
+    responseHash: hexOrNull(p.paid.response_hash),
+    agentId: p.paid.agent_id || null,
+    attributionId: p.paid.attribution_id || null,
+    height: p.at.height,
+    txHash: '0x' + toHex(p.at.txHash!),
+    nodesVisited: p.paid.nodes_visited,
   };
+}
+
+async function requirePayment(index: IndexReader, id: number): Promise<IndexedPayment> {
+  const payment = await findPayment(index, id);
+  if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
+  return payment;
+}
+
+/**
+ * Payments by payer, model version or earner (any leg's recipient), in chain order, a page at a
+ * time. An earner's page lists each payment once, with what the earner received in it.
+ */
+async function listPayments(index: IndexReader, p: Record<string, unknown>): Promise<JsonValue> {
+  if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner') throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
+  const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
+  const range = {
+    fromHeight: p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight'),
+    toHeight: p.toHeight === undefined || p.toHeight === null ? undefined : paramId(p.toHeight, 'toHeight'),
+    after: typeof p.cursor === 'string' ? parseEventCursor(p.cursor) : undefined,
+  };
+  const earner = p.by === 'earner' ? formatAddress(paramAddress(p.id)) : undefined;
+  const filter = earner
+    ? { type: paymentLegEvent.type, attribute: { key: 'recipient', value: earner }, ...range }
+    : p.by === 'payer'
+      ? { type: inferencePaidEvent.type, attribute: { key: 'payer', value: formatAddress(paramAddress(p.id)) }, ...range }
+      : { type: inferencePaidEvent.type, attribute: { key: 'version_id', value: String(paramId(p.id, 'id')) }, ...range };
+  const payments: JsonValue[] = [];
+  let last: ChainEvent | undefined;
+  let more = false;
+  for await (const e of index.events(filter)) {
+    // An earner's legs of one payment are one transaction's events: the first stands for them all.
+    if (earner && last && last.height === e.height && last.txIndex === e.txIndex) {
+      last = e;
+      continue;
+    }
+    if (payments.length === limit) {
+      more = true;
+      break;
+    }
+    last = e;
+    if (!earner) {
+      payments.push(paymentView(await paymentAt(index, e)));
+      continue;
+    }
+    const payment = await paymentAt(index, (await index.txEvents(e.height, e.txIndex!)).find((x) => x.event.type === inferencePaidEvent.type)!);
+    const earned = payment.legs.filter((l) => formatAddress(l.recipient) === earner).reduce((sum, l) => sum + l.amount, 0n);
+    payments.push({ ...(paymentView(payment) as Record<string, JsonValue>), earned: earned.toString() });
+  }
+  return { payments, next: more && last ? formatEventCursor(last) : null };
 }
 
 export const inferenceModule: Module = {
   name: 'inference',
   txs: [payTx],
-  events: [inferencePaidEvent],
-  stateKeys: [
-    {
-      kind: 'payment',
-      description: 'an inference payment with its legs (roles, nodes, amounts)',
-      id: { name: 'id', kind: 'integer' },
-      key: (id) => paymentKey(id as number),
-      view: (value) => {
-        const p = PaymentCodec.decode(value);
-        return {
-          ...(paymentView(p) as Record<string, JsonValue>),
-          legs: p.leg_roles.map((role, i) => ({
-            role: LEG_ROLES[role - 1] ?? role,
-            node: { kind: NODE_KIND_NAMES[p.leg_node_kinds[i]!] ?? p.leg_node_kinds[i]!, id: p.leg_node_ids[i]! },
-            amount: p.leg_amounts[i]!.toString(),
-          })),
-        };
-      },
-    },
-  ],
+  events: [inferencePaidEvent, paymentLegEvent],
   queries: [
     {
       method: 'attribution_trace',
@@ -410,13 +454,10 @@ export const inferenceModule: Module = {
       params: [{ name: 'paymentId', kind: 'integer' }],
       cli: 'trace',
       async handler(q, p) {
-        const id = paramId(p.paymentId, 'paymentId');
-        const payment = await readPayment(q.state, id);
-        if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
+        const payment = await requirePayment(q.chain.index, paramId(p.paymentId, 'paymentId'));
         const byRole: Record<string, string> = {};
-        const legs = await paymentLegs(q.state, payment);
-        for (const leg of legs) byRole[leg.role] = (BigInt(byRole[leg.role] ?? '0') + leg.amount).toString();
-        return { payment: paymentView(payment), legs: legs.map(legView), totalsByRole: byRole };
+        for (const leg of payment.legs) byRole[leg.role] = (BigInt(byRole[leg.role] ?? '0') + leg.amount).toString();
+        return { payment: paymentView(payment), legs: payment.legs.map(legView), totalsByRole: byRole };
       },
     },
     {
@@ -425,10 +466,23 @@ export const inferenceModule: Module = {
       params: [{ name: 'id', kind: 'integer' }],
       cli: 'payment',
       async handler(q, p) {
-        const id = paramId(p.id);
-        const payment = await readPayment(q.state, id);
-        if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
-        return paymentView(payment);
+        return paymentView(await requirePayment(q.chain.index, paramId(p.id)));
+      },
+    },
+    {
+      method: 'inference_listPayments',
+      description: 'payments by payer, by model version or by earner (a leg\'s recipient), in chain order, paginated by cursor',
+      params: [
+        { name: 'by', kind: 'string', description: '"payer", "model" or "earner"' },
+        { name: 'id', kind: 'json', description: 'the payer\'s or earner\'s address (trib1...), or the model version id' },
+        { name: 'fromHeight', kind: 'integer', optional: true },
+        { name: 'toHeight', kind: 'integer', optional: true, description: 'inclusive' },
+        { name: 'cursor', kind: 'string', optional: true, description: '`next` of the previous page' },
+        { name: 'limit', kind: 'integer', optional: true, description: 'payments per page, default 50, at most 500' },
+      ],
+      cli: 'payments',
+      async handler(q, p) {
+        return listPayments(q.chain.index, p);
       },
     },
     {
@@ -460,16 +514,14 @@ export const inferenceModule: Module = {
       async handler(q, p) {
         const from = paramId(p.fromHeight, 'fromHeight');
         const to = Math.min(p.toHeight === undefined || p.toHeight === null ? from : paramId(p.toHeight, 'toHeight'), from + 999, q.chain.latestHeight);
+        const byHeight = new Map<number, bigint>();
+        for await (const e of q.chain.index.events({ type: feesDistributedEvent.type, fromHeight: from, toHeight: to })) {
+          byHeight.set(e.height, (byHeight.get(e.height) ?? 0n) + feesDistributedEvent.read(e.event).amount);
+        }
         const blocks: JsonValue[] = [];
         let total = 0n;
         for (let h = Math.max(from, 1); h <= to; h++) {
-          const receipts = await q.chain.getReceipts(h);
-          let amount = 0n;
-          for (const ev of receipts?.end_block_events ?? []) {
-            if (ev.type !== 'fees_distributed') continue;
-            const a = ev.attributes.find((x) => x.key === 'amount');
-            if (a) amount += BigInt(a.value);
-          }
+          const amount = byHeight.get(h) ?? 0n;
           total += amount;
           blocks.push({ height: h, amount: amount.toString() });
         }

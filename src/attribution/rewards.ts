@@ -3,9 +3,11 @@ import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
 import { defineEvent } from '../state/events.ts';
-import type { Module, TxDefinition } from '../state/module.ts';
+import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { StateReader, WorkingState } from '../state/working-state.ts';
 import { cliInt, paramAddress } from './common.ts';
+// A cycle (datanet.ts books vesting through EarningsBook); only used inside functions here.
+import { contributionSubmittedEvent } from './datanet.ts';
 import {
   AgentCodec,
   ContributionCodec,
@@ -151,13 +153,16 @@ export const claimTx: TxDefinition<MsgClaim> = {
   },
 };
 
-export async function earningsView(state: StateReader, iterate: (prefix: Uint8Array) => AsyncIterable<[Uint8Array, Uint8Array]>, address: Address) {
+export async function earningsView(q: QueryContext, address: Address) {
+  const state = q.state;
   const e = await readEarnings(state, address);
-  // Locked amounts live on the address's contributions until their windows end.
+  // Locked amounts live on the address's contributions until their windows end; the index knows
+  // which contributions are the address's (their `contribution_submitted` events).
   let locked = 0n;
   const lockedByContribution: { contributionId: number; locked: string; vestHeight: number }[] = [];
-  for await (const [key] of iterate(bytesKey(PREFIX.byContributor, address))) {
-    const id = Number(new DataView(key.buffer, key.byteOffset + key.length - 8, 8).getBigUint64(0));
+  const submitted = { type: contributionSubmittedEvent.type, attribute: { key: 'contributor', value: formatAddress(address) } };
+  for await (const ev of q.chain.index.events(submitted)) {
+    const id = contributionSubmittedEvent.read(ev.event).contribution_id;
     const c = await load(state, ContributionCodec, idKey(PREFIX.contribution, id));
     if (c && c.locked > 0n) {
       locked += c.locked;
@@ -215,7 +220,7 @@ export const rewardsModule: Module = {
       params: [{ name: 'address', kind: 'address' }],
       cli: 'earnings',
       async handler(q, p) {
-        return earningsView(q.state, (prefix) => q.iterate(prefix), paramAddress(p.address));
+        return earningsView(q, paramAddress(p.address));
       },
     },
   ],

@@ -42,6 +42,10 @@ export interface SmallEconomy {
   people: Record<string, SigningKey>;
 }
 
+/**
+ * `responseTag` changes the response hash named by every `inference/pay` (not the agent's actions,
+ * whose hash chain covers their transaction's hash): data only the receipts and queries hold.
+ */
 export async function runSmallEconomy(opts: { db?: KvStore; responseTag?: string } = {}): Promise<SmallEconomy> {
   const names = ['dora', 'ada', 'ben', 'cyd', 'pia', 'quinn', 'ria', 'payer'] as const;
   const people = Object.fromEntries(names.map((n) => [n, economyKey(n)])) as Record<(typeof names)[number], SigningKey>;
@@ -98,7 +102,7 @@ export async function runSmallEconomy(opts: { db?: KvStore; responseTag?: string
 
   let prev: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < 3; i++) {
-    const payment = i === 1 ? undefined : { amount: 5_000n + BigInt(i), request_hash: h(`act ${i}`), response_hash: h(`act out ${i}${tag}`), attribution_id: 0 };
+    const payment = i === 1 ? undefined : { amount: 5_000n + BigInt(i), request_hash: h(`act ${i}`), response_hash: h(`act out ${i}`), attribution_id: 0 };
     const r = await run(people.ria, actTx, { agent_id: agentId, kind: i === 1 ? 'plan' : 'inference', model_version_id: m2, input_hash: h(`act ${i}`), output_hash: h(`act out ${i}`), prev_action_hash: prev, payment });
     prev = fromHex(attr(r, 'agent_acted', 'action_hash'));
     const paymentId = Number(attr(r, 'agent_acted', 'payment_id'));
