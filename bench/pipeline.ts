@@ -28,6 +28,8 @@ export class BenchNode {
   private readonly db: LevelKvStore;
   private readonly verifier: SignatureVerifier;
   private readonly dir: string;
+  /** Keys the last prepared state version writes (each tree key once, however often the block set it). */
+  private lastTreeKeys = 0;
 
   private constructor(parts: { app: Application; chain: Chain; mempool: Mempool; engine: SoloEngine; db: LevelKvStore; verifier: SignatureVerifier; dir: string }) {
     this.app = parts.app;
@@ -42,21 +44,30 @@ export class BenchNode {
   static async open(genesis: Genesis, validator: SigningKey, opts: { keepVersions?: number } = {}): Promise<BenchNode> {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
     const db = await LevelKvStore.open(dir);
-    const app = new Application({ tree: await StateTree.open(db, { keepVersions: opts.keepVersions ?? 0 }), registry: defaultRegistry(), genesis });
+    const tree = await StateTree.open(db, { keepVersions: opts.keepVersions ?? 0 });
+    // Counts the writes handed to each prepared version, for the tree-keys-per-transaction figure.
+    const prepare = tree.prepare.bind(tree);
+    let node: BenchNode | undefined;
+    tree.prepare = (writes) => {
+      if (node) node.lastTreeKeys = writes.length;
+      return prepare(writes);
+    };
+    const app = new Application({ tree, registry: defaultRegistry(), genesis });
     await app.initChain();
     const chain = new Chain({ db, app, blocks: await BlockStore.open(db), validatorSet: new ValidatorSet(genesis.validators) });
     const verifier = SignatureVerifier.create();
     const mempool = new Mempool(app, { maxTxs: 1_000_000, maxBytes: 1 << 30 }, undefined, verifier);
     let clock = genesis.genesisTimeMs;
     const engine = new SoloEngine({ chain, mempool, key: validator, intervalMs: 1000, now: () => (clock += 1000) });
-    return new BenchNode({ app, chain, mempool, engine, db, verifier, dir });
+    node = new BenchNode({ app, chain, mempool, engine, db, verifier, dir });
+    return node;
   }
 
   /**
    * Admits `txs` as concurrent submissions (as many clients would send them), then produces one
    * block. Throws if any transaction is refused, left out, or fails.
    */
-  async block(txs: Uint8Array[]): Promise<{ admitMs: number; blockMs: number; count: number }> {
+  async block(txs: Uint8Array[]): Promise<{ admitMs: number; blockMs: number; count: number; treeKeys: number }> {
     const a = performance.now();
     await Promise.all(txs.map((bytes) => this.mempool.add(bytes)));
     const b = performance.now();
@@ -66,7 +77,7 @@ export class BenchNode {
     const results = await this.chain.blocks.getReceipts(stored.header.height);
     const failed = results?.receipts.find((r) => r.failed);
     if (failed) throw new Error(`transaction failed: ${failed.error_code} ${failed.error_message}`);
-    return { admitMs: b - a, blockMs: c - b, count: txs.length };
+    return { admitMs: b - a, blockMs: c - b, count: txs.length, treeKeys: this.lastTreeKeys };
   }
 
   async close(): Promise<void> {
