@@ -38,6 +38,7 @@ import {
   save,
   type Agent,
   type Contribution,
+  type LegRole,
   type AncestorSet,
   type ModelVersion,
 } from './store.ts';
@@ -48,9 +49,9 @@ import {
  * contributions. The amount moves to the rewards pool in the transaction; at the end of the block
  * (pending.ts) the validators' and treasury's parts move on, and the earners' parts become
  * claimable (a contribution inside its challenge window: locked until it ends). Execution never
- * reads a payment back, so it is not state: the receipt carries it as typed events, one
- * `inference_paid` and then one `payment_leg` per leg (provable through the results root), and
- * `attribution_trace` reads them from the chain index to explain each unit.
+ * reads a payment back, so it is not state: the receipt carries it, legs included, as one typed
+ * `inference_paid` event (provable through the results root), and `attribution_trace` reads it
+ * from the chain index to explain each unit.
  * Metering: `feePerNode` per lineage node visited and `feePerContribution` per contribution paid.
  */
 
@@ -86,7 +87,14 @@ export function validatePaymentFields(amount: bigint, requestHash: Uint8Array, r
   requireHash('inference/invalid', responseHash, 'response_hash', true);
 }
 
-export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment, split into `legs` legs (the payment_leg events that follow)', {
+/*
+ * A payment and all its legs in one event. The legs are parallel lists in split order (leg i is
+ * leg_roles[i], leg_recipients[i], ...): a payment has a few dozen legs, and one event with a few
+ * list fields costs a fraction of what a few dozen events cost in every receipt encoding (results
+ * root, block store, index) of thousands of payments a block. A leg's node kind follows from its
+ * role (ROLE_NODE_KIND); its node id is 0 for the validators' and the treasury's legs.
+ */
+export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment and its `legs` legs: who received what, as which role, through which lineage node', {
   payment_id: { kind: 'integer', indexed: true },
   version_id: { kind: 'integer', indexed: true },
   amount: { kind: 'amount' },
@@ -97,20 +105,31 @@ export const inferencePaidEvent = defineEvent('inference_paid', 'an inference pa
   agent_id: { kind: 'integer' },
   attribution_id: { kind: 'integer' },
   nodes_visited: { kind: 'integer' },
+  /** validated, treasury, executed, refined, curated or contributed */
+  leg_roles: { kind: 'string', list: true },
+  leg_recipients: { kind: 'address', list: true, indexed: true },
+  leg_amounts: { kind: 'amount', list: true },
+  leg_node_ids: { kind: 'integer', list: true },
 });
 
-/** One leg of a payment: who received what, as which role, through which lineage node. */
-export const paymentLegEvent = defineEvent('payment_leg', 'one credit of a payment (role validated, treasury, executed, refined, curated or contributed)', {
-  payment_id: { kind: 'integer' },
-  role: { kind: 'string' },
-  recipient: { kind: 'address', indexed: true },
-  amount: { kind: 'amount' },
-  node_kind: { kind: 'string' },
-  node_id: { kind: 'integer' },
-});
+/** The lineage node a leg of each role is paid through (the split never pairs them otherwise). */
+export const ROLE_NODE_KIND: Readonly<Record<LegRole, number>> = {
+  validated: NodeKind.none,
+  treasury: NodeKind.none,
+  executed: NodeKind.agent,
+  refined: NodeKind.modelVersion,
+  curated: NodeKind.datanet,
+  contributed: NodeKind.contribution,
+};
 
 type PaidValues = EventValues<typeof inferencePaidEvent.fields>;
-type LegValues = EventValues<typeof paymentLegEvent.fields>;
+
+interface PaymentLeg {
+  role: string;
+  recipient: Address;
+  amount: bigint;
+  node_id: number;
+}
 
 export interface PaymentOutcome {
   id: number;
@@ -257,17 +276,11 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
     agent_id: agent?.id ?? 0,
     attribution_id: req.attributionId,
     nodes_visited: nodesVisited,
+    leg_roles: legs.map((l) => l.role),
+    leg_recipients: legs.map((l) => l.recipient),
+    leg_amounts: legs.map((l) => l.amount),
+    leg_node_ids: legs.map((l) => l.node_id),
   });
-  for (const leg of legs) {
-    paymentLegEvent.emit(ctx, {
-      payment_id: id,
-      role: leg.role,
-      recipient: leg.recipient,
-      amount: leg.amount,
-      node_kind: NODE_KIND_NAMES[leg.node_kind]!,
-      node_id: leg.node_id,
-    });
-  }
   return { id, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
 }
 
@@ -343,37 +356,38 @@ const ROLE_WHY: Record<string, string> = {
   contributed: 'datanet share credited to an accepted contribution',
 };
 
-/** A payment as the index holds it: its `inference_paid` event and its legs, in split order. */
+/** A payment as the index holds it: its `inference_paid` event, its place, and its legs in split order. */
 export interface IndexedPayment {
   at: ChainEvent;
   paid: PaidValues;
-  legs: LegValues[];
+  legs: PaymentLeg[];
 }
 
-async function paymentAt(index: IndexReader, at: ChainEvent): Promise<IndexedPayment> {
+function paymentAt(at: ChainEvent): IndexedPayment {
   const paid = inferencePaidEvent.read(at.event);
-  const legs: LegValues[] = [];
-  for (const e of await index.txEvents(at.height, at.txIndex!)) {
-    if (e.event.type !== paymentLegEvent.type) continue;
-    const leg = paymentLegEvent.read(e.event);
-    if (leg.payment_id === paid.payment_id) legs.push(leg);
-  }
+  const legs = paid.leg_roles.map((role, i) => ({
+    role,
+    recipient: paid.leg_recipients[i]!,
+    amount: paid.leg_amounts[i]!,
+    node_id: paid.leg_node_ids[i]!,
+  }));
   return { at, paid, legs };
 }
 
 export async function findPayment(index: IndexReader, id: number): Promise<IndexedPayment | undefined> {
   for await (const at of index.events({ type: inferencePaidEvent.type, attribute: { key: 'payment_id', value: String(id) } })) {
-    return paymentAt(index, at);
+    return paymentAt(at);
   }
   return undefined;
 }
 
-export function legView(leg: LegValues): JsonValue {
+export function legView(leg: PaymentLeg): JsonValue {
+  const kind = ROLE_NODE_KIND[leg.role as LegRole];
   return {
     role: leg.role,
     recipient: formatAddress(leg.recipient),
     amount: leg.amount.toString(),
-    node: leg.node_kind === NODE_KIND_NAMES[NodeKind.none] ? null : { kind: leg.node_kind, id: leg.node_id },
+    node: kind === NodeKind.none || kind === undefined ? null : { kind: NODE_KIND_NAMES[kind]!, id: leg.node_id },
     why: ROLE_WHY[leg.role] ?? leg.role,
   };
 }
@@ -412,32 +426,27 @@ async function listPayments(index: IndexReader, p: Record<string, unknown>): Pro
     toHeight: p.toHeight === undefined || p.toHeight === null ? undefined : paramId(p.toHeight, 'toHeight'),
     after: typeof p.cursor === 'string' ? parseEventCursor(p.cursor) : undefined,
   };
-  const earner = p.by === 'earner' ? formatAddress(paramAddress(p.id)) : undefined;
-  const filter = earner
-    ? { type: paymentLegEvent.type, attribute: { key: 'recipient', value: earner }, ...range }
+  const earner = p.by === 'earner' ? paramAddress(p.id) : undefined;
+  const attribute = earner
+    ? { key: 'leg_recipients', value: formatAddress(earner) }
     : p.by === 'payer'
-      ? { type: inferencePaidEvent.type, attribute: { key: 'payer', value: formatAddress(paramAddress(p.id)) }, ...range }
-      : { type: inferencePaidEvent.type, attribute: { key: 'version_id', value: String(paramId(p.id, 'id')) }, ...range };
+      ? { key: 'payer', value: formatAddress(paramAddress(p.id)) }
+      : { key: 'version_id', value: String(paramId(p.id, 'id')) };
   const payments: JsonValue[] = [];
   let last: ChainEvent | undefined;
   let more = false;
-  for await (const e of index.events(filter)) {
-    // An earner's legs of one payment are one transaction's events: the first stands for them all.
-    if (earner && last && last.height === e.height && last.txIndex === e.txIndex) {
-      last = e;
-      continue;
-    }
+  for await (const e of index.events({ type: inferencePaidEvent.type, attribute, ...range })) {
     if (payments.length === limit) {
       more = true;
       break;
     }
     last = e;
+    const payment = paymentAt(e);
     if (!earner) {
-      payments.push(paymentView(await paymentAt(index, e)));
+      payments.push(paymentView(payment));
       continue;
     }
-    const payment = await paymentAt(index, (await index.txEvents(e.height, e.txIndex!)).find((x) => x.event.type === inferencePaidEvent.type)!);
-    const earned = payment.legs.filter((l) => formatAddress(l.recipient) === earner).reduce((sum, l) => sum + l.amount, 0n);
+    const earned = payment.legs.filter((l) => bytesEqual(l.recipient, earner)).reduce((sum, l) => sum + l.amount, 0n);
     payments.push({ ...(paymentView(payment) as Record<string, JsonValue>), earned: earned.toString() });
   }
   return { payments, next: more && last ? formatEventCursor(last) : null };
@@ -446,7 +455,7 @@ async function listPayments(index: IndexReader, p: Record<string, unknown>): Pro
 export const inferenceModule: Module = {
   name: 'inference',
   txs: [payTx],
-  events: [inferencePaidEvent, paymentLegEvent],
+  events: [inferencePaidEvent],
   queries: [
     {
       method: 'attribution_trace',

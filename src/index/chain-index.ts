@@ -4,7 +4,7 @@ import type { Event } from '../codec/core.ts';
 import { ADDRESS_LENGTH, type Address } from '../crypto/address.ts';
 import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { moduleEvents } from '../state/events.ts';
+import { listElements, moduleEvents } from '../state/events.ts';
 import type { ChainEvent, EventDefinition, EventFilter, IndexReader, IndexedTx, Module } from '../state/module.ts';
 import type { BlockStore } from '../storage/block-store.ts';
 import { Bucket, INDEX_BUCKETS, bucketEnd, bucketKey, type BucketId } from '../storage/buckets.ts';
@@ -18,13 +18,15 @@ import { END_BLOCK_POSITION, storedCommittedBlock, type CommittedBlock } from '.
  *   - a block record (hash, time, tx count) and, per transaction, its record (hash, sender, type,
  *     failed, events); the block's end-of-block events get one more record at position 0xffffffff;
  *   - per transaction and event type, a lookup key "type ‖ height ‖ position" (events by type);
- *   - per transaction and value of an `indexed` field, "type ‖ field ‖ value ‖ height ‖ position"
- *     (events by attribute: payments by payer, model or earner, actions by agent, ...);
+ *   - per transaction and value of an `indexed` field (each element of an indexed list field),
+ *     "type ‖ field ‖ value ‖ height ‖ position" (events by attribute: payments by payer, model or
+ *     earner, actions by agent, ...);
  *   - "sender ‖ height ‖ position" (transactions by sender).
- * Lookup keys are per transaction, not per event (a payment with twenty legs to one owner writes
- * one "recipient" key), and their value is how many matching events the transaction holds, so a
- * reader can skip whole transactions without reading them. Everything is a pure function of the
- * block, its receipts and the event declarations, so `rebuild` reproduces it byte for byte.
+ * Lookup keys are per transaction, not per event or element (a payment whose legs pay one owner
+ * eight times writes one key for that owner), and their value is how many matching events the
+ * transaction holds, so a reader can skip whole transactions without reading them. Everything is
+ * a pure function of the block, its receipts and the event declarations, so `rebuild` reproduces
+ * it byte for byte.
  */
 
 export type IndexErrorCode = 'index/not_indexed' | 'index/missing_block';
@@ -56,6 +58,8 @@ const MAX_NAME_BYTES = 0xff;
 /** Longest attribute value that gets a lookup key (two length bytes). */
 const MAX_VALUE_BYTES = 0xffff;
 const REBUILD_BATCH_OPS = 50_000;
+/** The usual lookup value (batches copy what they are given, so one array serves every put). */
+const COUNT_ONE = Uint8Array.of(0, 0, 0, 1);
 
 function u32be(n: number): Uint8Array {
   const out = new Uint8Array(4);
@@ -107,22 +111,26 @@ function rangeEnd(prefix: Uint8Array): Uint8Array {
 }
 
 interface Pointer {
-  key: Uint8Array;
   count: number;
+  lastEvent: number;
 }
+
+/** Lookup-key prefixes of one block: "type" or "type\0field" -> value ("" for a type) -> prefix. */
+type BlockPrefixes = Map<string, Map<string, Uint8Array | null>>;
 
 export class ChainIndex implements IndexReader {
   private readonly db: KvStore;
-  /** type -> fields with lookup keys */
-  private readonly indexedFields = new Map<string, ReadonlySet<string>>();
+  /** type -> fields with lookup keys -> whether the field is a list */
+  private readonly indexedFields = new Map<string, ReadonlyMap<string, boolean>>();
   /** Memo of encoded (type) and (type, field) key parts. */
   private readonly nameKeys = new Map<string, Uint8Array | undefined>();
+  private scratch = new Uint8Array(256);
 
   constructor(db: KvStore, events: ReadonlyMap<string, EventDefinition>) {
     this.db = db;
     for (const [type, def] of events) {
-      const fields = Object.entries(def.fields).filter(([, f]) => f.indexed).map(([name]) => name);
-      if (fields.length > 0) this.indexedFields.set(type, new Set(fields));
+      const fields = Object.entries(def.fields).filter(([, f]) => f.indexed);
+      if (fields.length > 0) this.indexedFields.set(type, new Map(fields.map(([name, f]) => [name, f.list === true])));
     }
   }
 
@@ -135,6 +143,7 @@ export class ChainIndex implements IndexReader {
   /** Adds the index records of a committed block to the block's batch. */
   writeTo(batch: WriteBatch, block: CommittedBlock): void {
     const height = block.header.height;
+    const prefixes: BlockPrefixes = new Map();
     batch.put(
       bucketKey(Bucket.indexBlock, u64be(height)),
       IndexedBlockCodec.encode({ hash: block.hash, time_ms: block.header.time_ms, tx_count: block.txs.length }),
@@ -148,7 +157,7 @@ export class ChainIndex implements IndexReader {
         IndexedTxRecordCodec.encode({ tx_hash: tx.hash, sender: tx.sender, tx_type: tx.type, failed: receipt.failed, events: receipt.events }),
       );
       batch.put(bucketKey(Bucket.indexTxBySender, tx.sender, at), EMPTY);
-      this.writeLookups(batch, receipt.events, at);
+      this.writeLookups(batch, receipt.events, at, prefixes);
     }
     if (block.endBlockEvents.length > 0) {
       const at = place(height, END_BLOCK_POSITION);
@@ -156,40 +165,73 @@ export class ChainIndex implements IndexReader {
         bucketKey(Bucket.indexTx, at),
         IndexedTxRecordCodec.encode({ tx_hash: EMPTY, sender: EMPTY, tx_type: '', failed: false, events: [...block.endBlockEvents] }),
       );
-      this.writeLookups(batch, block.endBlockEvents, at);
+      this.writeLookups(batch, block.endBlockEvents, at, prefixes);
     }
   }
 
-  private writeLookups(batch: WriteBatch, events: readonly Event[], at: Uint8Array): void {
+  /**
+   * `prefixes` lives for one block: its payments name the same types, fields and earners over and
+   * over, so each lookup key's prefix (bucket, type, field, value) is built once per block, and
+   * the prefix object itself identifies the lookup within a transaction.
+   */
+  private writeLookups(batch: WriteBatch, events: readonly Event[], at: Uint8Array, prefixes: BlockPrefixes): void {
     if (events.length === 0) return;
-    // Insertion-ordered maps: the same events always give the same keys in the same order.
-    const pointers = new Map<string, Pointer>();
-    const add = (id: string, key: () => Uint8Array | undefined): void => {
-      const p = pointers.get(id);
-      if (p) {
+    // Insertion-ordered: the same events always give the same keys in the same order.
+    const pointers = new Map<Uint8Array, Pointer>();
+    const add = (prefix: Uint8Array | null, event: number): void => {
+      if (!prefix) return;
+      const p = pointers.get(prefix);
+      if (!p) pointers.set(prefix, { count: 1, lastEvent: event });
+      else if (p.lastEvent !== event) {
+        // Once per event: a list naming a value twice is still one matching event.
         p.count += 1;
-        return;
+        p.lastEvent = event;
       }
-      const k = key();
-      if (k) pointers.set(id, { key: k, count: 1 });
     };
-    for (const ev of events) {
-      add(ev.type, () => {
-        const name = this.nameKeyOf(ev.type);
-        return name && bucketKey(Bucket.indexEventType, name, at);
-      });
+    for (let e = 0; e < events.length; e++) {
+      const ev = events[e]!;
+      add(this.prefixFor(prefixes, ev.type), e);
       const fields = this.indexedFields.get(ev.type);
       if (!fields) continue;
       for (const a of ev.attributes) {
-        if (!fields.has(a.key)) continue;
-        add(`${ev.type}\u0000${a.key}\u0000${a.value}`, () => {
-          const name = this.nameKeyOf(ev.type, a.key);
-          const value = valueKey(a.value);
-          return name && value && bucketKey(Bucket.indexEventAttr, name, value, at);
-        });
+        const list = fields.get(a.key);
+        if (list === undefined) continue;
+        if (!list) add(this.prefixFor(prefixes, ev.type, a.key, a.value), e);
+        else for (const value of listElements(a.value)) add(this.prefixFor(prefixes, ev.type, a.key, value), e);
       }
     }
-    for (const p of pointers.values()) batch.put(p.key, u32be(p.count));
+    for (const [prefix, p] of pointers) {
+      // The batch copies the key at once, so one scratch buffer serves every lookup key.
+      const length = prefix.length + at.length;
+      if (this.scratch.length < length) this.scratch = new Uint8Array(length * 2);
+      this.scratch.set(prefix, 0);
+      this.scratch.set(at, prefix.length);
+      batch.put(this.scratch.subarray(0, length), p.count === 1 ? COUNT_ONE : u32be(p.count));
+    }
+  }
+
+  /** Lookup-key prefix of an event type, or of a type's field value; null when too long to index. */
+  private prefixFor(prefixes: BlockPrefixes, type: string, field?: string, value?: string): Uint8Array | null {
+    const group = field === undefined ? type : `${type}\u0000${field}`;
+    let byValue = prefixes.get(group);
+    if (!byValue) {
+      byValue = new Map();
+      prefixes.set(group, byValue);
+    }
+    const v = value ?? '';
+    let prefix = byValue.get(v);
+    if (prefix === undefined) {
+      if (field === undefined) {
+        const name = this.nameKeyOf(type);
+        prefix = name ? bucketKey(Bucket.indexEventType, name) : null;
+      } else {
+        const name = this.nameKeyOf(type, field);
+        const encoded = valueKey(v);
+        prefix = name && encoded ? bucketKey(Bucket.indexEventAttr, name, encoded) : null;
+      }
+      byValue.set(v, prefix);
+    }
+    return prefix;
   }
 
   private nameKeyOf(type: string, field?: string): Uint8Array | undefined {
@@ -260,8 +302,9 @@ export class ChainIndex implements IndexReader {
   async *events(filter: EventFilter): AsyncIterable<ChainEvent> {
     let prefix: Uint8Array | undefined;
     let bucket: BucketId;
+    const isList = filter.attribute ? this.indexedFields.get(filter.type)?.get(filter.attribute.key) : undefined;
     if (filter.attribute) {
-      if (!this.indexedFields.get(filter.type)?.has(filter.attribute.key)) {
+      if (isList === undefined) {
         throw new TributaryError('index/not_indexed', `${filter.type}.${filter.attribute.key} is not an indexed event field`, {
           type: filter.type,
           field: filter.attribute.key,
@@ -303,7 +346,7 @@ export class ChainIndex implements IndexReader {
         if (inAfterTx && e <= after.eventIndex) continue;
         const ev = record.events[e]!;
         if (ev.type !== filter.type) continue;
-        if (filter.attribute && !ev.attributes.some((a) => a.key === filter.attribute!.key && a.value === filter.attribute!.value)) continue;
+        if (filter.attribute && !hasValue(ev, filter.attribute.key, filter.attribute.value, isList!)) continue;
         if (toSkip > 0) {
           toSkip -= 1;
           continue;
@@ -340,6 +383,14 @@ export class ChainIndex implements IndexReader {
     const raw = await this.db.get(bucketKey(Bucket.indexTx, place(height, position)));
     return raw ? IndexedTxRecordCodec.decodeStored(raw) : undefined;
   }
+}
+
+function hasValue(event: Event, key: string, value: string, list: boolean): boolean {
+  for (const a of event.attributes) {
+    if (a.key !== key) continue;
+    if (list ? listElements(a.value).includes(value) : a.value === value) return true;
+  }
+  return false;
 }
 
 function chainEvent(height: number, position: number, eventIndex: number, blockHash: Uint8Array, record: IndexedTxRecord, event: Event): ChainEvent {

@@ -2,7 +2,7 @@ import type { Event } from '../codec/core.ts';
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../crypto/address.ts';
 import { fromHex, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import type { EventDefinition, EventFieldKind, EventFields, EventPosition, EventSink, EventValues, Module } from './module.ts';
+import type { EventDefinition, EventFieldKind, EventFieldSpec, EventFields, EventPosition, EventSink, EventValues, Module } from './module.ts';
 
 /*
  * Typed events. A module declares each event it emits with `defineEvent` (type, fields with their
@@ -86,27 +86,55 @@ function decodeValue(kind: EventFieldKind, s: string): unknown {
   }
 }
 
+function encodeField(spec: EventFieldSpec, v: unknown): string {
+  if (!spec.list) return encodeValue(spec.kind, v);
+  const items = v as readonly unknown[];
+  let out = '';
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + encodeValue(spec.kind, items[i]);
+  return out;
+}
+
+/** The elements of a list attribute. */
+export function listElements(s: string): string[] {
+  return s === '' ? [] : s.split(',');
+}
+
+function fieldProblem(spec: EventFieldSpec, s: string): string | undefined {
+  if (!spec.list) return eventValueProblem(spec.kind, s);
+  for (const item of listElements(s)) {
+    if (item === '') return 'a list with an empty element';
+    const problem = eventValueProblem(spec.kind, item);
+    if (problem) return `a list holding "${item}", ${problem}`;
+  }
+  return undefined;
+}
+
 /** Declares an event; the field order given here is the attribute order in every receipt. */
 export function defineEvent<const F extends EventFields>(type: string, description: string, fields: F): EventDefinition<F> {
   const names = Object.keys(fields);
-  const kinds = names.map((n) => fields[n]!.kind);
-  return {
+  const specs = names.map((n) => fields[n]!);
+  const def: EventDefinition<F> = {
     type,
     description,
     fields,
     emit(sink: EventSink, values: EventValues<F>): void {
       const attrs: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) attrs[names[i]!] = encodeValue(kinds[i]!, (values as Record<string, unknown>)[names[i]!]);
+      for (let i = 0; i < names.length; i++) attrs[names[i]!] = encodeField(specs[i]!, (values as Record<string, unknown>)[names[i]!]);
       sink.emit(type, attrs);
     },
     read(event: Event): EventValues<F> {
-      const problem = eventProblem(this, event);
+      const problem = eventProblem(def, event);
       if (problem) throw new TributaryError('event/malformed', `${type}: ${problem}`, { type });
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < names.length; i++) out[names[i]!] = decodeValue(kinds[i]!, event.attributes[i]!.value);
+      for (let i = 0; i < names.length; i++) {
+        const spec = specs[i]!;
+        const s = event.attributes[i]!.value;
+        out[names[i]!] = spec.list ? listElements(s).map((item) => decodeValue(spec.kind, item)) : decodeValue(spec.kind, s);
+      }
       return out as EventValues<F>;
     },
   };
+  return def;
 }
 
 /** Why an event does not match its declaration (type, field names and order, value formats). */
@@ -118,7 +146,7 @@ export function eventProblem(def: EventDefinition, event: Event): string | undef
     return `attributes [${got.join(', ')}] are not the declared [${names.join(', ')}]`;
   }
   for (let i = 0; i < names.length; i++) {
-    const problem = eventValueProblem(def.fields[names[i]!]!.kind, event.attributes[i]!.value);
+    const problem = fieldProblem(def.fields[names[i]!]!, event.attributes[i]!.value);
     if (problem) return `${names[i]}: "${event.attributes[i]!.value}" is ${problem}`;
   }
   return undefined;

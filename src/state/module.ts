@@ -98,14 +98,17 @@ export interface ParamSpec {
 /**
  * How an event field's value is written as an attribute string: `address` bech32 (`trib1…`),
  * `amount` and `integer` decimal, `hash` lowercase hex without 0x (empty for none), `boolean`
- * "true"/"false", `string` as is.
+ * "true"/"false", `string` as is. A `list` field holds such values joined by commas (elements
+ * are never empty, and string elements never hold a comma).
  */
 export type EventFieldKind = 'address' | 'amount' | 'integer' | 'hash' | 'string' | 'boolean';
 
 export interface EventFieldSpec {
   readonly kind: EventFieldKind;
-  /** The index keeps a lookup by this field's value (events by type and attribute). */
+  /** The index keeps a lookup by this field's value (by each element's, for a list). */
   readonly indexed?: boolean;
+  /** Several values of the kind, in order (one attribute, comma-separated). */
+  readonly list?: boolean;
 }
 
 export type EventFields = Readonly<Record<string, EventFieldSpec>>;
@@ -119,7 +122,9 @@ export interface EventFieldTypes {
   boolean: boolean;
 }
 
-export type EventValues<F extends EventFields> = { [N in keyof F]: EventFieldTypes[F[N]['kind']] };
+export type EventValues<F extends EventFields> = {
+  [N in keyof F]: F[N]['list'] extends true ? readonly EventFieldTypes[F[N]['kind']][] : EventFieldTypes[F[N]['kind']];
+};
 
 /** Where an event goes: a transaction's receipt or the block's end-of-block events. */
 export interface EventSink {
@@ -156,7 +161,7 @@ export interface ChainEvent extends EventPosition {
 
 export interface EventFilter {
   readonly type: string;
-  /** Only events with this attribute value; the field must be declared `indexed`. */
+  /** Only events with this attribute value (for a list field: holding it); the field must be declared `indexed`. */
   readonly attribute?: { readonly key: string; readonly value: string };
   readonly fromHeight?: number;
   /** Inclusive. */

@@ -80,4 +80,25 @@ describe('typed events', () => {
     const twice: Module[] = [{ name: 'a', txs: [], events: [sample] }, { name: 'b', txs: [], events: [sample] }];
     expect(() => moduleEvents(twice)).toThrow(/declared twice/);
   });
+
+  it('writes a list field as comma-joined values and reads it back', () => {
+    const listed = defineEvent('listed_happened', 'a test event with list fields', {
+      who: { kind: 'address', list: true, indexed: true },
+      amounts: { kind: 'amount', list: true },
+      names: { kind: 'string', list: true },
+    });
+    const out: Event[] = [];
+    const sink = { emit: (type: string, attrs: Record<string, unknown>) => void out.push({ type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) }) };
+    listed.emit(sink, { who: [someone, someone], amounts: [1n, 20n, 300n], names: [] });
+    expect(out[0]!.attributes).toEqual([
+      { key: 'who', value: `${formatAddress(someone)},${formatAddress(someone)}` },
+      { key: 'amounts', value: '1,20,300' },
+      { key: 'names', value: '' },
+    ]);
+    expect(listed.read(out[0]!)).toEqual({ who: [someone, someone], amounts: [1n, 20n, 300n], names: [] });
+    const withValue = (key: string, value: string): Event => ({ ...out[0]!, attributes: out[0]!.attributes.map((a) => (a.key === key ? { key, value } : a)) });
+    expect(eventProblem(listed, withValue('amounts', '1,,3'))).toMatch(/empty element/);
+    expect(eventProblem(listed, withValue('amounts', '1,x'))).toMatch(/decimal/);
+    expect(eventProblem(listed, withValue('names', 'a,b'))).toBeUndefined();
+  });
 });
