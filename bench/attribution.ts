@@ -135,6 +135,7 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
 
     let admitMs = 0;
     let blockMs = 0;
+    let treeKeys = 0;
     // The first block warms the JIT and the caches and is not timed.
     for (const txs of blocks.splice(0, WARMUP_BLOCKS)) await runBlock(txs);
     const cpuStarted = process.cpuUsage();
@@ -142,6 +143,7 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
       const t = await runBlock(txs);
       admitMs += t.admitMs;
       blockMs += t.blockMs;
+      treeKeys += t.treeKeys;
     }
     const cpu = process.cpuUsage(cpuStarted);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -151,6 +153,12 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
       { name: '  same, per CPU second of this process', value: rate(count, cpuMs), unit: 'tx/s', note: 'user + system time of all its threads' },
       { name: '  mempool admission (decode, verify, simulate)', value: (admitMs / count * 1000).toFixed(1), unit: 'µs/tx' },
       { name: '  block execution + synced commit', value: (blockMs / count * 1000).toFixed(1), unit: 'µs/tx' },
+      {
+        name: layout.payments ? '  tree keys written per inference/pay' : '  tree keys written per transfer',
+        value: (treeKeys / count).toFixed(3),
+        unit: 'keys/tx',
+        note: `state keys of the prepared versions / transactions; ${BLOCK_TXS} txs from ${SENDERS} senders per block`,
+      },
     ];
   } finally {
     await node.close();

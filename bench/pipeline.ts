@@ -71,7 +71,7 @@ export class BenchNode {
    * Admits `txs` as concurrent submissions (as many clients would send them), then produces one
    * block. Throws if any transaction is refused, left out, or fails.
    */
-  async block(txs: Uint8Array[]): Promise<{ admitMs: number; blockMs: number; count: number }> {
+  async block(txs: Uint8Array[]): Promise<{ admitMs: number; blockMs: number; count: number; treeKeys: number }> {
     const a = performance.now();
     await Promise.all(txs.map((bytes) => this.mempool.add(bytes)));
     const b = performance.now();
@@ -81,7 +81,7 @@ export class BenchNode {
     const results = await this.chain.blocks.getReceipts(stored.header.height);
     const failed = results?.receipts.find((r) => r.failed);
     if (failed) throw new Error(`transaction failed: ${failed.error_code} ${failed.error_message}`);
-    return { admitMs: b - a, blockMs: c - b, count: txs.length };
+    return { admitMs: b - a, blockMs: c - b, count: txs.length, treeKeys: this.app.lastBlockStats.stateKeysWritten };
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,8 @@ import type { ProofErrorCode } from './state/tree/proof.ts';
 import type { TxErrorCode } from './state/tx.ts';
 import type { StorageErrorCode } from './storage/db.ts';
 import type { WalErrorCode } from './consensus/wal.ts';
+import type { IndexErrorCode } from './index/chain-index.ts';
+import type { EventErrorCode } from './state/events.ts';
 import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
 
 export type ErrorCode =
@@ -53,9 +55,11 @@ export type ErrorCode =
   | DatanetErrorCode
   | Ed25519ErrorCode
   | EngineErrorCode
+  | EventErrorCode
   | GenesisErrorCode
   | HexErrorCode
   | HomeErrorCode
+  | IndexErrorCode
   | InferenceErrorCode
   | KeysErrorCode
   | LightErrorCode

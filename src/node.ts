@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from './consensus/chain.ts';
+import type { ChainEventStream } from './index/stream.ts';
 import { Mempool, type MempoolLimits } from './consensus/mempool.ts';
 import { Signer } from './consensus/signer.ts';
 import { SoloEngine } from './consensus/solo-engine.ts';
@@ -35,6 +36,8 @@ export interface OpenChainOptions {
   /** State versions to keep; 0 keeps every version. */
   keepVersions?: number;
   logger?: Logger;
+  /** Defaults to a new stream; tests pass one to subscribe before the first block. */
+  events?: ChainEventStream;
 }
 
 /**
@@ -72,7 +75,7 @@ export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
     throw new TributaryError('node/inconsistent_storage', `block store is at height ${blocks.latestHeight} but state is at ${app.height}`);
   }
   if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
-  return { db, chain: new Chain({ db, app, blocks }), app };
+  return { db, chain: new Chain({ db, app, blocks, events: opts.events }), app };
 }
 
 /** `openChain` over a home folder's genesis and database; closes the database if opening fails. */

@@ -4,7 +4,8 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
 import { bytesEqual, fromHex, sha256, toHex, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import type { Module, TxDefinition } from '../state/module.ts';
+import { defineEvent } from '../state/events.ts';
+import type { ChainEvent, Module, TxDefinition } from '../state/module.ts';
 import type { StateReader } from '../state/working-state.ts';
 import {
   PAGE_PARAMS,
@@ -109,6 +110,29 @@ function mayControl(agent: Agent, sender: Address, senderKey: Uint8Array): boole
 
 // ------------------------------------------------------------------ agent/register
 
+export const agentRegisteredEvent = defineEvent('agent_registered', 'an agent was registered with its own account', {
+  agent_id: { kind: 'integer' },
+  owner: { kind: 'address', indexed: true },
+  account: { kind: 'address' },
+  fee_bps: { kind: 'integer' },
+});
+
+/**
+ * An agent action. The action record is not state: this event carries every field of it, and with
+ * the block height and tx hash of its place it is the preimage of `action_hash` (`actionHash`).
+ */
+export const agentActedEvent = defineEvent('agent_acted', 'an agent action, linked to the previous one by hash', {
+  agent_id: { kind: 'integer', indexed: true },
+  seq: { kind: 'integer' },
+  kind: { kind: 'string' },
+  action_hash: { kind: 'hash' },
+  payment_id: { kind: 'integer' },
+  model_version_id: { kind: 'integer' },
+  input_hash: { kind: 'hash' },
+  output_hash: { kind: 'hash' },
+  prev_action_hash: { kind: 'hash' },
+});
+
 export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
   type: 'agent/register',
   codec: messageCodec<MsgRegisterAgent>(attributionSchema, 'tributary.attribution.MsgRegisterAgent'),
@@ -154,7 +178,7 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
       height: ctx.height,
     };
     save(ctx.state, AgentCodec, agentKey(id), agent);
-    ctx.emit('agent_registered', { agent_id: id, owner: formatAddress(ctx.sender), account: formatAddress(agent.account), fee_bps: m.fee_bps });
+    agentRegisteredEvent.emit(ctx, { agent_id: id, owner: ctx.sender, account: agent.account, fee_bps: m.fee_bps });
   },
   view(m) {
     return {
@@ -240,7 +264,7 @@ export const actTx: TxDefinition<MsgAct> = {
         agent,
         attributionId: m.payment.attribution_id,
       });
-      paymentId = outcome.payment.id;
+      paymentId = outcome.id;
       queueCredits = outcome.queueCredits;
       agent.payments_made += 1;
     } else if (!(await readVersion(ctx.state, m.model_version_id))) {
@@ -260,11 +284,20 @@ export const actTx: TxDefinition<MsgAct> = {
       action_hash: new Uint8Array(0),
     };
     action.action_hash = actionHash(action);
-    save(ctx.state, AgentActionCodec, idKey(PREFIX.action, agent.id, action.seq), action);
     agent.actions += 1;
     agent.last_action_hash = action.action_hash;
     save(ctx.state, AgentCodec, agentKey(agent.id), agent);
-    ctx.emit('agent_acted', { agent_id: agent.id, seq: action.seq, kind: m.kind, action_hash: toHex(action.action_hash), payment_id: paymentId });
+    agentActedEvent.emit(ctx, {
+      agent_id: agent.id,
+      seq: action.seq,
+      kind: m.kind,
+      action_hash: action.action_hash,
+      payment_id: paymentId,
+      model_version_id: m.model_version_id,
+      input_hash: m.input_hash,
+      output_hash: m.output_hash,
+      prev_action_hash: m.prev_action_hash,
+    });
     queueCredits();
   },
   view(m) {
@@ -322,6 +355,24 @@ export const actTx: TxDefinition<MsgAct> = {
 
 // ------------------------------------------------------------------ queries
 
+/** The action record of an `agent_acted` event, as it was hashed. */
+export function indexedAction(e: ChainEvent): AgentAction {
+  const v = agentActedEvent.read(e.event);
+  return {
+    agent_id: v.agent_id,
+    seq: v.seq,
+    kind: v.kind,
+    model_version_id: v.model_version_id,
+    input_hash: v.input_hash,
+    output_hash: v.output_hash,
+    prev_action_hash: v.prev_action_hash,
+    payment_id: v.payment_id,
+    height: e.height,
+    tx_hash: e.txHash!,
+    action_hash: v.action_hash,
+  };
+}
+
 export function actionView(a: AgentAction): JsonValue {
   return {
     agentId: a.agent_id,
@@ -347,6 +398,7 @@ async function requireAgent(state: StateReader, id: number): Promise<Agent> {
 export const agentModule: Module = {
   name: 'agent',
   txs: [registerAgentTx, actTx],
+  events: [agentRegisteredEvent, agentActedEvent],
   stateKeys: [
     {
       kind: 'agent',
@@ -367,17 +419,6 @@ export const agentModule: Module = {
           lastActionHash: hexOrNull(a.last_action_hash),
         };
       },
-    },
-    {
-      kind: 'agent_action',
-      description: 'one agent action (by agent id and sequence number, as "agentId:seq")',
-      id: { name: 'id', kind: 'string' },
-      key: (id) => {
-        const m = /^([0-9]+):([0-9]+)$/.exec(String(id));
-        if (!m) throw new TributaryError('agent/invalid', 'agent action id is "<agentId>:<seq>"');
-        return idKey(PREFIX.action, Number(m[1]), Number(m[2]));
-      },
-      view: (value) => actionView(AgentActionCodec.decode(value)),
     },
   ],
   queries: [
@@ -422,9 +463,11 @@ export const agentModule: Module = {
         const a = await requireAgent(q.state, paramId(p.id));
         const { offset, limit } = page(p);
         const actions: JsonValue[] = [];
-        for (let seq = offset; seq < Math.min(a.actions, offset + limit); seq++) {
-          const action = await load(q.state, AgentActionCodec, idKey(PREFIX.action, a.id, seq));
-          if (action) actions.push(actionView(action));
+        // The agent's `agent_acted` events are its actions in sequence order: the n-th is seq n.
+        const filter = { type: agentActedEvent.type, attribute: { key: 'agent_id', value: String(a.id) }, skip: offset };
+        for await (const e of q.chain.index.events(filter)) {
+          if (actions.length === limit) break;
+          actions.push(actionView(indexedAction(e)));
         }
         return { agentId: a.id, total: a.actions, offset, limit, actions };
       },

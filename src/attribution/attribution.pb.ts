@@ -185,31 +185,6 @@ export interface MsgRecordAttribution {
   weights: Weight[];
 }
 
-/**
- * State: "inference/p/" ‖ id. The legs are stored as parallel lists (one entry per leg, in split
- * order); a leg's recipient follows from its node (the version's or datanet's owner, the
- * contribution's contributor, the agent's account) or, for node-less legs, from its role.
- * leg_roles: 1 validated, 2 treasury, 3 executed, 4 refined, 5 curated, 6 contributed.
- * leg_node_kinds: 0 none, 1 model version, 2 datanet, 3 contribution, 4 agent.
- */
-export interface Payment {
-  id: number;
-  payer: Uint8Array;
-  model_version_id: number;
-  amount: bigint;
-  request_hash: Uint8Array;
-  response_hash: Uint8Array;
-  agent_id: number;
-  attribution_id: number;
-  height: number;
-  tx_hash: Uint8Array;
-  nodes_visited: number;
-  leg_roles: number[];
-  leg_node_kinds: number[];
-  leg_node_ids: number[];
-  leg_amounts: bigint[];
-}
-
 export interface MsgPay {
   model_version_id: number;
   amount: bigint;
@@ -261,7 +236,10 @@ export interface Agent {
   height: number;
 }
 
-/** State: "agent/x/" ‖ agent id ‖ seq. */
+/**
+ * Not stored: the preimage of an action's hash (`action_hash` empty), whose fields are the
+ * `agent_acted` event's plus the block height and tx hash. The agent record keeps the last hash.
+ */
 export interface AgentAction {
   agent_id: number;
   seq: number;
@@ -321,7 +299,6 @@ export interface AttributionMessages {
   'tributary.attribution.Weight': Weight;
   'tributary.attribution.AttributionRecord': AttributionRecord;
   'tributary.attribution.MsgRecordAttribution': MsgRecordAttribution;
-  'tributary.attribution.Payment': Payment;
   'tributary.attribution.MsgPay': MsgPay;
   'tributary.attribution.Earnings': Earnings;
   'tributary.attribution.MsgClaim': MsgClaim;

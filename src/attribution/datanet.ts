@@ -4,6 +4,7 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { StateReader, WorkingState } from '../state/working-state.ts';
 import { appendLeaf, frontierRoot } from './accumulator.ts';
@@ -33,7 +34,6 @@ import {
   DATANET_ESCROW,
   DatanetCodec,
   IdListCodec,
-  MARKER,
   PREFIX,
   attributionSchema,
   bytesKey,
@@ -119,6 +119,40 @@ function isCuratorOrOwner(datanet: Datanet, who: Address): boolean {
 
 // ------------------------------------------------------------------ datanet/create
 
+export const datanetCreatedEvent = defineEvent('datanet_created', 'a datanet was created', {
+  datanet_id: { kind: 'integer' },
+  owner: { kind: 'address', indexed: true },
+  name: { kind: 'string' },
+});
+
+export const contributionSubmittedEvent = defineEvent('contribution_submitted', 'a contribution was submitted with its stake, pending review', {
+  contribution_id: { kind: 'integer' },
+  datanet_id: { kind: 'integer', indexed: true },
+  contributor: { kind: 'address', indexed: true },
+  content_hash: { kind: 'hash' },
+  stake: { kind: 'amount' },
+});
+
+export const contributionRejectedEvent = defineEvent('contribution_rejected', 'a contribution was rejected and its stake returned', {
+  contribution_id: { kind: 'integer' },
+  datanet_id: { kind: 'integer' },
+  stake_returned: { kind: 'amount' },
+});
+
+export const contributionAcceptedEvent = defineEvent('contribution_accepted', 'a contribution entered its datanet\'s Merkle root', {
+  contribution_id: { kind: 'integer' },
+  datanet_id: { kind: 'integer' },
+  leaf_index: { kind: 'integer' },
+  version: { kind: 'integer' },
+  root: { kind: 'hash' },
+  vest_height: { kind: 'integer' },
+});
+
+export const contributionVestedEvent = defineEvent('contribution_vested', 'end of block: a contribution\'s challenge window ended, its stake returned and its locked rewards released', {
+  contribution_id: { kind: 'integer' },
+  stake_returned: { kind: 'amount' },
+});
+
 export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
   type: 'datanet/create',
   codec: messageCodec<MsgCreateDatanet>(attributionSchema, 'tributary.attribution.MsgCreateDatanet'),
@@ -156,7 +190,7 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
       created_height: ctx.height,
     };
     save(ctx.state, DatanetCodec, datanetKey(id), datanet);
-    ctx.emit('datanet_created', { datanet_id: id, owner: formatAddress(ctx.sender), name: m.name });
+    datanetCreatedEvent.emit(ctx, { datanet_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
     return {
@@ -245,14 +279,13 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       paid_count: 0,
     });
     writeId(ctx.state, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
-    put(ctx.state, bytesKey(PREFIX.byContributor, ctx.sender, idKey(new Uint8Array(0), id)), MARKER);
     datanet.submitted += 1;
     save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
-    ctx.emit('contribution_submitted', {
+    contributionSubmittedEvent.emit(ctx, {
       contribution_id: id,
       datanet_id: datanet.id,
-      contributor: formatAddress(ctx.sender),
-      content_hash: toHex(m.content_hash),
+      contributor: ctx.sender,
+      content_hash: m.content_hash,
       stake: m.stake,
     });
   },
@@ -318,7 +351,7 @@ export const reviewTx: TxDefinition<MsgReview> = {
       c.status = ContributionStatus.rejected;
       await ctx.bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
       writeContribution(ctx.state, c);
-      ctx.emit('contribution_rejected', { contribution_id: c.id, datanet_id: datanet.id, stake_returned: c.stake });
+      contributionRejectedEvent.emit(ctx, { contribution_id: c.id, datanet_id: datanet.id, stake_returned: c.stake });
       return;
     }
     const original = await acceptedOriginal(ctx.state, c.content_hash);
@@ -350,12 +383,12 @@ export const reviewTx: TxDefinition<MsgReview> = {
       queue.ids.push(c.id);
       save(ctx.state, IdListCodec, vestingKey(c.vest_height), queue);
     }
-    ctx.emit('contribution_accepted', {
+    contributionAcceptedEvent.emit(ctx, {
       contribution_id: c.id,
       datanet_id: datanet.id,
       leaf_index: c.leaf_index,
       version: datanet.version,
-      root: toHex(datanet.contributions_root),
+      root: datanet.contributions_root,
       vest_height: c.vest_height,
     });
   },
@@ -429,6 +462,7 @@ async function requireDatanet(q: QueryContext, id: number): Promise<Datanet> {
 export const datanetModule: Module = {
   name: 'datanet',
   txs: [createDatanetTx, contributeTx, reviewTx],
+  events: [datanetCreatedEvent, contributionSubmittedEvent, contributionRejectedEvent, contributionAcceptedEvent, contributionVestedEvent],
   stateKeys: [
     {
       kind: 'datanet',
@@ -504,7 +538,7 @@ export const datanetModule: Module = {
     for (const id of queue.ids) {
       const c = (await readContribution(ctx.state, id))!;
       await vest(ctx.state, ctx.bank, c, earnings);
-      ctx.emit('contribution_vested', { contribution_id: id, stake_returned: c.stake });
+      contributionVestedEvent.emit(ctx, { contribution_id: id, stake_returned: c.stake });
     }
     earnings.flush();
     remove(ctx.state, key);

@@ -4,12 +4,14 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
-import type { Module, TxContext, TxDefinition } from '../state/module.ts';
-import type { StateReader, WorkingState } from '../state/working-state.ts';
-import { cliAmount, cliHex, cliInt, hexOrNull, paramId, requireHash } from './common.ts';
-import { contributionKey, datanetKey, readContribution, readDatanet } from './datanet.ts';
+import { feesDistributedEvent } from '../state/bank/module.ts';
+import { defineEvent, formatEventCursor, parseEventCursor } from '../state/events.ts';
+import type { ChainEvent, EventValues, IndexReader, Module, TxContext, TxDefinition } from '../state/module.ts';
+import type { WorkingState } from '../state/working-state.ts';
+import { cliAmount, cliHex, cliInt, hexOrNull, paramAddress, paramId, requireHash } from './common.ts';
+import { contributionKey, datanetKey } from './datanet.ts';
 import { flushPaymentCredits, queuePaymentCredits } from './pending.ts';
-import { readVersion, versionKey } from './model.ts';
+import { versionKey } from './model.ts';
 import { aiParams, parseAiParams } from './params.ts';
 import { recordKey } from './record.ts';
 import { splitPayment, type AcceptedContribution, type LineageDatanet, type LineageView } from './split.ts';
@@ -20,31 +22,25 @@ import {
   ContributionCodec,
   DatanetCodec,
   ModelVersionCodec,
-  LEG_ROLES,
   NODE_KIND_NAMES,
   NodeKind,
   PREFIX,
-  PaymentCodec,
   REWARDS_POOL,
   TREASURY,
-  agentAccount,
   attributionSchema,
   idKey,
-  legRoleCode,
   lastId,
   load,
   datanetWriteCount,
   loadCached,
   wasWritten,
   nextId,
-  put,
   save,
   type Agent,
   type Contribution,
+  type LegRole,
   type AncestorSet,
-  type Leg,
   type ModelVersion,
-  type Payment,
 } from './store.ts';
 
 /*
@@ -52,8 +48,10 @@ import {
  * validators, treasury, the agent's fee, the owners along the lineage and the datanet
  * contributions. The amount moves to the rewards pool in the transaction; at the end of the block
  * (pending.ts) the validators' and treasury's parts move on, and the earners' parts become
- * claimable (a contribution inside its challenge window: locked until it ends). The payment record
- * keeps every leg, so `attribution_trace` explains each unit.
+ * claimable (a contribution inside its challenge window: locked until it ends). Execution never
+ * reads a payment back, so it is not state: the receipt carries it, legs included, as one typed
+ * `inference_paid` event (provable through the results root), and `attribution_trace` reads it
+ * from the chain index to explain each unit.
  * Metering: `feePerNode` per lineage node visited and `feePerContribution` per contribution paid.
  */
 
@@ -83,22 +81,58 @@ export interface PaymentRequest {
   attributionId: number;
 }
 
-export function paymentKey(id: number): Uint8Array {
-  return idKey(PREFIX.payment, id);
-}
-
-export async function readPayment(state: StateReader, id: number): Promise<Payment | undefined> {
-  return load(state, PaymentCodec, paymentKey(id));
-}
-
 export function validatePaymentFields(amount: bigint, requestHash: Uint8Array, responseHash: Uint8Array): void {
   if (amount <= 0n) throw new TributaryError('inference/invalid', 'amount must be positive');
   requireHash('inference/invalid', requestHash, 'request_hash');
   requireHash('inference/invalid', responseHash, 'response_hash', true);
 }
 
+/*
+ * A payment and all its legs in one event. The legs are parallel lists in split order (leg i is
+ * leg_roles[i], leg_recipients[i], ...): a payment has a few dozen legs, and one event with a few
+ * list fields costs a fraction of what a few dozen events cost in every receipt encoding (results
+ * root, block store, index) of thousands of payments a block. A leg's node kind follows from its
+ * role (ROLE_NODE_KIND); its node id is 0 for the validators' and the treasury's legs.
+ */
+export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment and its `legs` legs: who received what, as which role, through which lineage node', {
+  payment_id: { kind: 'integer', indexed: true },
+  version_id: { kind: 'integer', indexed: true },
+  amount: { kind: 'amount' },
+  legs: { kind: 'integer' },
+  payer: { kind: 'address', indexed: true },
+  request_hash: { kind: 'hash' },
+  response_hash: { kind: 'hash' },
+  agent_id: { kind: 'integer' },
+  attribution_id: { kind: 'integer' },
+  nodes_visited: { kind: 'integer' },
+  /** validated, treasury, executed, refined, curated or contributed */
+  leg_roles: { kind: 'string', list: true },
+  leg_recipients: { kind: 'address', list: true, indexed: true },
+  leg_amounts: { kind: 'amount', list: true },
+  leg_node_ids: { kind: 'integer', list: true },
+});
+
+/** The lineage node a leg of each role is paid through (the split never pairs them otherwise). */
+export const ROLE_NODE_KIND: Readonly<Record<LegRole, number>> = {
+  validated: NodeKind.none,
+  treasury: NodeKind.none,
+  executed: NodeKind.agent,
+  refined: NodeKind.modelVersion,
+  curated: NodeKind.datanet,
+  contributed: NodeKind.contribution,
+};
+
+type PaidValues = EventValues<typeof inferencePaidEvent.fields>;
+
+interface PaymentLeg {
+  role: string;
+  recipient: Address;
+  amount: bigint;
+  node_id: number;
+}
+
 export interface PaymentOutcome {
-  payment: Payment;
+  id: number;
   /** Queue the earners' credits for the end of the block: call as the transaction's last step. */
   queueCredits(): void;
 }
@@ -231,28 +265,23 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
     save(ctx.state, AttributionRecordCodec, recordKey(record.id), { ...record, used_by_payment: id });
   }
   if (agent) agent.payments_executed += 1;
-  const payment: Payment = {
-    id,
-    payer: req.payer,
-    model_version_id: version.id,
+  inferencePaidEvent.emit(ctx, {
+    payment_id: id,
+    version_id: version.id,
     amount: req.amount,
+    legs: legs.length,
+    payer: req.payer,
     request_hash: req.requestHash,
     response_hash: req.responseHash,
     agent_id: agent?.id ?? 0,
     attribution_id: req.attributionId,
-    height: ctx.height,
-    tx_hash: ctx.txHash,
     nodes_visited: nodesVisited,
-    leg_roles: legs.map((l) => legRoleCode(l.role)),
-    leg_node_kinds: legs.map((l) => l.node_kind),
-    leg_node_ids: legs.map((l) => l.node_id),
+    leg_roles: legs.map((l) => l.role),
+    leg_recipients: legs.map((l) => l.recipient),
     leg_amounts: legs.map((l) => l.amount),
-  };
-  // Written once and not read again in the block: no decoded-value memo (see store.ts `save`).
-  put(ctx.state, paymentKey(id), PaymentCodec.encode(payment));
-  // Kept small: every attribute is in the receipt of every payment. The legs are in the state.
-  ctx.emit('inference_paid', { payment_id: id, version_id: version.id, amount: req.amount, legs: legs.length });
-  return { payment, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
+    leg_node_ids: legs.map((l) => l.node_id),
+  });
+  return { id, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
 }
 
 // ------------------------------------------------------------------ inference/pay
@@ -327,49 +356,100 @@ const ROLE_WHY: Record<string, string> = {
   contributed: 'datanet share credited to an accepted contribution',
 };
 
-/** The stored legs with their recipients: each follows from the leg's node, or from its role. */
-export async function paymentLegs(state: StateReader, p: Payment): Promise<Leg[]> {
-  const legs: Leg[] = [];
-  for (let i = 0; i < p.leg_roles.length; i++) {
-    const role = LEG_ROLES[p.leg_roles[i]! - 1]!;
-    const kind = p.leg_node_kinds[i]!;
-    const id = p.leg_node_ids[i]!;
-    let recipient: Address;
-    if (kind === NodeKind.modelVersion) recipient = (await readVersion(state, id))!.owner;
-    else if (kind === NodeKind.datanet) recipient = (await readDatanet(state, id))!.owner;
-    else if (kind === NodeKind.contribution) recipient = (await readContribution(state, id))!.contributor;
-    else if (kind === NodeKind.agent) recipient = agentAccount(id);
-    else recipient = role === 'validated' ? FEE_COLLECTOR : TREASURY;
-    legs.push({ role, recipient, amount: p.leg_amounts[i]!, node_kind: kind, node_id: id });
-  }
-  return legs;
+/** A payment as the index holds it: its `inference_paid` event, its place, and its legs in split order. */
+export interface IndexedPayment {
+  at: ChainEvent;
+  paid: PaidValues;
+  legs: PaymentLeg[];
 }
 
-export function legView(leg: Leg): JsonValue {
-  const node = NODE_KIND_NAMES[leg.node_kind] ?? String(leg.node_kind);
+function paymentAt(at: ChainEvent): IndexedPayment {
+  const paid = inferencePaidEvent.read(at.event);
+  const legs = paid.leg_roles.map((role, i) => ({
+    role,
+    recipient: paid.leg_recipients[i]!,
+    amount: paid.leg_amounts[i]!,
+    node_id: paid.leg_node_ids[i]!,
+  }));
+  return { at, paid, legs };
+}
+
+export async function findPayment(index: IndexReader, id: number): Promise<IndexedPayment | undefined> {
+  for await (const at of index.events({ type: inferencePaidEvent.type, attribute: { key: 'payment_id', value: String(id) } })) {
+    return paymentAt(at);
+  }
+  return undefined;
+}
+
+export function legView(leg: PaymentLeg): JsonValue {
+  const kind = ROLE_NODE_KIND[leg.role as LegRole];
   return {
     role: leg.role,
     recipient: formatAddress(leg.recipient),
     amount: leg.amount.toString(),
-    node: leg.node_kind === NodeKind.none ? null : { kind: node, id: leg.node_id },
+    node: kind === NodeKind.none || kind === undefined ? null : { kind: NODE_KIND_NAMES[kind]!, id: leg.node_id },
     why: ROLE_WHY[leg.role] ?? leg.role,
   };
 }
 
-export function paymentView(p: Payment): JsonValue {
+export function paymentView(p: IndexedPayment): JsonValue {
   return {
-    id: p.id,
-    payer: formatAddress(p.payer),
-    modelVersionId: p.model_version_id,
-    amount: p.amount.toString(),
-    requestHash: hexOrNull(p.request_hash),
-    responseHash: hexOrNull(p.response_hash),
-    agentId: p.agent_id || null,
-    attributionId: p.attribution_id || null,
-    height: p.height,
-    txHash: '0x' + toHex(p.tx_hash),
-    nodesVisited: p.nodes_visited,
+    id: p.paid.payment_id,
+    payer: formatAddress(p.paid.payer),
+    modelVersionId: p.paid.version_id,
+    amount: p.paid.amount.toString(),
+    requestHash: hexOrNull(p.paid.request_hash),
+    responseHash: hexOrNull(p.paid.response_hash),
+    agentId: p.paid.agent_id || null,
+    attributionId: p.paid.attribution_id || null,
+    height: p.at.height,
+    txHash: '0x' + toHex(p.at.txHash!),
+    nodesVisited: p.paid.nodes_visited,
   };
+}
+
+async function requirePayment(index: IndexReader, id: number): Promise<IndexedPayment> {
+  const payment = await findPayment(index, id);
+  if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
+  return payment;
+}
+
+/**
+ * Payments by payer, model version or earner (any leg's recipient), in chain order, a page at a
+ * time. An earner's page lists each payment once, with what the earner received in it.
+ */
+async function listPayments(index: IndexReader, p: Record<string, unknown>): Promise<JsonValue> {
+  if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner') throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
+  const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
+  const range = {
+    fromHeight: p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight'),
+    toHeight: p.toHeight === undefined || p.toHeight === null ? undefined : paramId(p.toHeight, 'toHeight'),
+    after: typeof p.cursor === 'string' ? parseEventCursor(p.cursor) : undefined,
+  };
+  const earner = p.by === 'earner' ? paramAddress(p.id) : undefined;
+  const attribute = earner
+    ? { key: 'leg_recipients', value: formatAddress(earner) }
+    : p.by === 'payer'
+      ? { key: 'payer', value: formatAddress(paramAddress(p.id)) }
+      : { key: 'version_id', value: String(paramId(p.id, 'id')) };
+  const payments: JsonValue[] = [];
+  let last: ChainEvent | undefined;
+  let more = false;
+  for await (const e of index.events({ type: inferencePaidEvent.type, attribute, ...range })) {
+    if (payments.length === limit) {
+      more = true;
+      break;
+    }
+    last = e;
+    const payment = paymentAt(e);
+    if (!earner) {
+      payments.push(paymentView(payment));
+      continue;
+    }
+    const earned = payment.legs.filter((l) => bytesEqual(l.recipient, earner)).reduce((sum, l) => sum + l.amount, 0n);
+    payments.push({ ...(paymentView(payment) as Record<string, JsonValue>), earned: earned.toString() });
+  }
+  return { payments, next: more && last ? formatEventCursor(last) : null };
 }
 
 export const inferenceModule: Module = {
@@ -377,25 +457,7 @@ export const inferenceModule: Module = {
   txs: [payTx],
   // The AI-economy sections are checked together: the payment split ties several of them.
   validateParams: (params) => void parseAiParams(params),
-  stateKeys: [
-    {
-      kind: 'payment',
-      description: 'an inference payment with its legs (roles, nodes, amounts)',
-      id: { name: 'id', kind: 'integer' },
-      key: (id) => paymentKey(id as number),
-      view: (value) => {
-        const p = PaymentCodec.decode(value);
-        return {
-          ...(paymentView(p) as Record<string, JsonValue>),
-          legs: p.leg_roles.map((role, i) => ({
-            role: LEG_ROLES[role - 1] ?? role,
-            node: { kind: NODE_KIND_NAMES[p.leg_node_kinds[i]!] ?? p.leg_node_kinds[i]!, id: p.leg_node_ids[i]! },
-            amount: p.leg_amounts[i]!.toString(),
-          })),
-        };
-      },
-    },
-  ],
+  events: [inferencePaidEvent],
   queries: [
     {
       method: 'attribution_trace',
@@ -403,13 +465,10 @@ export const inferenceModule: Module = {
       params: [{ name: 'paymentId', kind: 'integer' }],
       cli: 'trace',
       async handler(q, p) {
-        const id = paramId(p.paymentId, 'paymentId');
-        const payment = await readPayment(q.state, id);
-        if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
+        const payment = await requirePayment(q.chain.index, paramId(p.paymentId, 'paymentId'));
         const byRole: Record<string, string> = {};
-        const legs = await paymentLegs(q.state, payment);
-        for (const leg of legs) byRole[leg.role] = (BigInt(byRole[leg.role] ?? '0') + leg.amount).toString();
-        return { payment: paymentView(payment), legs: legs.map(legView), totalsByRole: byRole };
+        for (const leg of payment.legs) byRole[leg.role] = (BigInt(byRole[leg.role] ?? '0') + leg.amount).toString();
+        return { payment: paymentView(payment), legs: payment.legs.map(legView), totalsByRole: byRole };
       },
     },
     {
@@ -418,10 +477,23 @@ export const inferenceModule: Module = {
       params: [{ name: 'id', kind: 'integer' }],
       cli: 'payment',
       async handler(q, p) {
-        const id = paramId(p.id);
-        const payment = await readPayment(q.state, id);
-        if (!payment) throw new TributaryError('inference/not_found', `payment ${id} does not exist`);
-        return paymentView(payment);
+        return paymentView(await requirePayment(q.chain.index, paramId(p.id)));
+      },
+    },
+    {
+      method: 'inference_listPayments',
+      description: 'payments by payer, by model version or by earner (a leg\'s recipient), in chain order, paginated by cursor',
+      params: [
+        { name: 'by', kind: 'string', description: '"payer", "model" or "earner"' },
+        { name: 'id', kind: 'json', description: 'the payer\'s or earner\'s address (trib1...), or the model version id' },
+        { name: 'fromHeight', kind: 'integer', optional: true },
+        { name: 'toHeight', kind: 'integer', optional: true, description: 'inclusive' },
+        { name: 'cursor', kind: 'string', optional: true, description: '`next` of the previous page' },
+        { name: 'limit', kind: 'integer', optional: true, description: 'payments per page, default 50, at most 500' },
+      ],
+      cli: 'payments',
+      async handler(q, p) {
+        return listPayments(q.chain.index, p);
       },
     },
     {
@@ -453,16 +525,14 @@ export const inferenceModule: Module = {
       async handler(q, p) {
         const from = paramId(p.fromHeight, 'fromHeight');
         const to = Math.min(p.toHeight === undefined || p.toHeight === null ? from : paramId(p.toHeight, 'toHeight'), from + 999, q.chain.latestHeight);
+        const byHeight = new Map<number, bigint>();
+        for await (const e of q.chain.index.events({ type: feesDistributedEvent.type, fromHeight: from, toHeight: to })) {
+          byHeight.set(e.height, (byHeight.get(e.height) ?? 0n) + feesDistributedEvent.read(e.event).amount);
+        }
         const blocks: JsonValue[] = [];
         let total = 0n;
         for (let h = Math.max(from, 1); h <= to; h++) {
-          const receipts = await q.chain.getReceipts(h);
-          let amount = 0n;
-          for (const ev of receipts?.end_block_events ?? []) {
-            if (ev.type !== 'fees_distributed') continue;
-            const a = ev.attributes.find((x) => x.key === 'amount');
-            if (a) amount += BigInt(a.value);
-          }
+          const amount = byHeight.get(h) ?? 0n;
           total += amount;
           blocks.push({ height: h, amount: amount.toString() });
         }

@@ -1,8 +1,9 @@
 import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { bytesEqual, readU64be } from '../crypto/hash.ts';
+import { bytesEqual } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { StateReader } from '../state/working-state.ts';
 import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
@@ -12,7 +13,6 @@ import {
   AncestorSetCodec,
   EDGE_KIND_NAMES,
   EdgeKind,
-  MARKER,
   ModelFamilyCodec,
   ModelUsageCodec,
   ModelVersionCodec,
@@ -24,7 +24,6 @@ import {
   lastId,
   load,
   nextId,
-  put,
   save,
   type AncestorSet,
   type ModelFamily,
@@ -89,6 +88,28 @@ export async function readUsage(state: StateReader, id: number): Promise<ModelUs
 
 // ------------------------------------------------------------------ model/register
 
+export const modelRegisteredEvent = defineEvent('model_registered', 'a model family was registered', {
+  family_id: { kind: 'integer' },
+  owner: { kind: 'address', indexed: true },
+  name: { kind: 'string' },
+});
+
+export const modelPublishedEvent = defineEvent('model_published', 'a model version was published with its parent edges ("kind:id:bps", comma-separated)', {
+  version_id: { kind: 'integer' },
+  family_id: { kind: 'integer', indexed: true },
+  relation: { kind: 'string' },
+  parents: { kind: 'string' },
+  ancestors: { kind: 'integer' },
+});
+
+/** One parent edge of a published version: what finds a version's or a datanet's children. */
+export const modelParentEvent = defineEvent('model_parent', 'a parent edge of a newly published model version (parent_kind model or datanet)', {
+  version_id: { kind: 'integer' },
+  parent_kind: { kind: 'string' },
+  parent_id: { kind: 'integer', indexed: true },
+  share_bps: { kind: 'integer' },
+});
+
 export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   type: 'model/register',
   codec: messageCodec<MsgRegisterModel>(attributionSchema, 'tributary.attribution.MsgRegisterModel'),
@@ -100,7 +121,7 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
     const id = await nextId(ctx.state, PREFIX.familySeq);
     const family: ModelFamily = { id, owner: ctx.sender, name: m.name, metadata_hash: m.metadata_hash, versions: 0, created_height: ctx.height };
     save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, id), family);
-    ctx.emit('model_registered', { family_id: id, owner: formatAddress(ctx.sender), name: m.name });
+    modelRegisteredEvent.emit(ctx, { family_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
     return { name: m.name, metadataHash: hexOrNull(m.metadata_hash) };
@@ -227,16 +248,14 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     };
     save(ctx.state, ModelVersionCodec, versionKey(id), version);
     save(ctx.state, AncestorSetCodec, idKey(PREFIX.ancestors, id), ancestors);
-    for (const p of parents) {
-      put(ctx.state, idKey(p.kind === EdgeKind.model ? PREFIX.modelChildren : PREFIX.datanetChildren, p.id, id), MARKER);
-    }
-    ctx.emit('model_published', {
+    modelPublishedEvent.emit(ctx, {
       version_id: id,
       family_id: family.id,
       relation: RELATION_NAMES[m.relation]!,
       parents: parents.map((p) => `${EDGE_KIND_NAMES[p.kind]}:${p.id}:${p.share_bps}`).join(','),
       ancestors: size,
     });
+    for (const p of parents) modelParentEvent.emit(ctx, { version_id: id, parent_kind: EDGE_KIND_NAMES[p.kind]!, parent_id: p.id, share_bps: p.share_bps });
   },
   view(m) {
     return {
@@ -302,9 +321,14 @@ async function requireVersion(q: QueryContext, id: number): Promise<ModelVersion
   return v;
 }
 
-async function childIds(q: QueryContext, prefix: Uint8Array, id: number): Promise<number[]> {
+/** Versions naming this model version or datanet as a direct parent, in id order (from the index). */
+async function childIds(q: QueryContext, parentKind: number, id: number): Promise<number[]> {
   const out: number[] = [];
-  for await (const [key] of q.iterate(idKey(prefix, id))) out.push(readU64be(key, key.length - 8));
+  const kind = EDGE_KIND_NAMES[parentKind]!;
+  for await (const e of q.chain.index.events({ type: modelParentEvent.type, attribute: { key: 'parent_id', value: String(id) } })) {
+    const edge = modelParentEvent.read(e.event);
+    if (edge.parent_kind === kind) out.push(edge.version_id);
+  }
   return out;
 }
 
@@ -314,6 +338,7 @@ const MAX_DESCENDANTS = 1_024;
 export const modelModule: Module = {
   name: 'model',
   txs: [registerModelTx, publishModelTx],
+  events: [modelRegisteredEvent, modelPublishedEvent, modelParentEvent],
   stateKeys: [
     {
       kind: 'model_version',
@@ -392,7 +417,7 @@ export const modelModule: Module = {
         const queue = [v.id];
         while (queue.length > 0 && descendants.length < MAX_DESCENDANTS) {
           const parentId = queue.shift()!;
-          for (const childId of await childIds(q, PREFIX.modelChildren, parentId)) {
+          for (const childId of await childIds(q, EdgeKind.model, parentId)) {
             if (seen.has(childId)) continue;
             seen.add(childId);
             queue.push(childId);
@@ -423,7 +448,7 @@ export const modelModule: Module = {
       async handler(q, p) {
         const id = paramId(p.id);
         const out: JsonValue[] = [];
-        for (const vid of await childIds(q, PREFIX.datanetChildren, id)) out.push(versionView((await readVersion(q.state, vid))!));
+        for (const vid of await childIds(q, EdgeKind.datanet, id)) out.push(versionView((await readVersion(q.state, vid))!));
         return { datanetId: id, versions: out };
       },
     },

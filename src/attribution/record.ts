@@ -3,6 +3,7 @@ import type { JsonValue } from '../codec/json.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
+import { defineEvent } from '../state/events.ts';
 import type { Module, TxDefinition } from '../state/module.ts';
 import type { StateReader } from '../state/working-state.ts';
 import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId } from './common.ts';
@@ -69,6 +70,14 @@ export function recordKey(id: number): Uint8Array {
 export async function readRecord(state: StateReader, id: number): Promise<AttributionRecord | undefined> {
   return load(state, AttributionRecordCodec, recordKey(id));
 }
+
+export const attributionRecordedEvent = defineEvent('attribution_recorded', 'an attribution record for a model version (scope "model_version") or one request ("request:<hash>")', {
+  attribution_id: { kind: 'integer' },
+  version_id: { kind: 'integer', indexed: true },
+  method: { kind: 'string' },
+  scope: { kind: 'string' },
+  targets: { kind: 'integer' },
+});
 
 export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
   type: 'attribution/record',
@@ -144,7 +153,7 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
       used_by_payment: 0,
     };
     save(ctx.state, AttributionRecordCodec, recordKey(id), record);
-    ctx.emit('attribution_recorded', {
+    attributionRecordedEvent.emit(ctx, {
       attribution_id: id,
       version_id: version.id,
       method: METHOD_NAMES[m.method]!,
@@ -218,6 +227,7 @@ export function recordView(r: AttributionRecord): JsonValue {
 export const attributionModule: Module = {
   name: 'attribution',
   txs: [recordAttributionTx],
+  events: [attributionRecordedEvent],
   stateKeys: [
     {
       kind: 'attribution',

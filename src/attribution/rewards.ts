@@ -2,9 +2,12 @@ import { formatAddress, type Address } from '../crypto/address.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
-import type { Module, TxDefinition } from '../state/module.ts';
+import { defineEvent } from '../state/events.ts';
+import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { StateReader, WorkingState } from '../state/working-state.ts';
 import { cliInt, paramAddress } from './common.ts';
+// A cycle (datanet.ts books vesting through EarningsBook); only used inside functions here.
+import { contributionSubmittedEvent } from './datanet.ts';
 import {
   AgentCodec,
   ContributionCodec,
@@ -105,6 +108,12 @@ export interface MsgClaim {
   agent_id: number;
 }
 
+export const rewardsClaimedEvent = defineEvent('rewards_claimed', 'claimable rewards moved from the pool to the earner\'s balance', {
+  account: { kind: 'address', indexed: true },
+  amount: { kind: 'amount' },
+  agent_id: { kind: 'integer' },
+});
+
 export const claimTx: TxDefinition<MsgClaim> = {
   type: 'rewards/claim',
   codec: messageCodec<MsgClaim>(attributionSchema, 'tributary.attribution.MsgClaim'),
@@ -129,7 +138,7 @@ export const claimTx: TxDefinition<MsgClaim> = {
     earnings.claimable = 0n;
     earnings.claimed += amount;
     writeEarnings(ctx.state, earner, earnings);
-    ctx.emit('rewards_claimed', { account: formatAddress(earner), amount, agent_id: m.agent_id });
+    rewardsClaimedEvent.emit(ctx, { account: earner, amount, agent_id: m.agent_id });
   },
   view(m) {
     return { agentId: m.agent_id };
@@ -144,13 +153,16 @@ export const claimTx: TxDefinition<MsgClaim> = {
   },
 };
 
-export async function earningsView(state: StateReader, iterate: (prefix: Uint8Array) => AsyncIterable<[Uint8Array, Uint8Array]>, address: Address) {
+export async function earningsView(q: QueryContext, address: Address) {
+  const state = q.state;
   const e = await readEarnings(state, address);
-  // Locked amounts live on the address's contributions until their windows end.
+  // Locked amounts live on the address's contributions until their windows end; the index knows
+  // which contributions are the address's (their `contribution_submitted` events).
   let locked = 0n;
   const lockedByContribution: { contributionId: number; locked: string; vestHeight: number }[] = [];
-  for await (const [key] of iterate(bytesKey(PREFIX.byContributor, address))) {
-    const id = Number(new DataView(key.buffer, key.byteOffset + key.length - 8, 8).getBigUint64(0));
+  const submitted = { type: contributionSubmittedEvent.type, attribute: { key: 'contributor', value: formatAddress(address) } };
+  for await (const ev of q.chain.index.events(submitted)) {
+    const id = contributionSubmittedEvent.read(ev.event).contribution_id;
     const c = await load(state, ContributionCodec, idKey(PREFIX.contribution, id));
     if (c && c.locked > 0n) {
       locked += c.locked;
@@ -179,6 +191,7 @@ export async function earningsView(state: StateReader, iterate: (prefix: Uint8Ar
 export const rewardsModule: Module = {
   name: 'rewards',
   txs: [claimTx],
+  events: [rewardsClaimedEvent],
   stateKeys: [
     {
       kind: 'earnings',
@@ -207,7 +220,7 @@ export const rewardsModule: Module = {
       params: [{ name: 'address', kind: 'address' }],
       cli: 'earnings',
       async handler(q, p) {
-        return earningsView(q.state, (prefix) => q.iterate(prefix), paramAddress(p.address));
+        return earningsView(q, paramAddress(p.address));
       },
     },
   ],

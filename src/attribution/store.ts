@@ -7,7 +7,10 @@ import { keyId, type StateReader, type WorkingState } from '../state/working-sta
 /*
  * Shared by the six AI-economy modules: record types and their canonical codecs, the state key
  * layout, the module accounts that hold escrowed and earned value, and id counters. Execution may
- * not iterate state, so every list a transaction needs is an explicit index key.
+ * not iterate state, so every list a transaction needs is an explicit index key. Only what
+ * execution reads back is state: histories and lists only queries need (payments and their legs,
+ * agent actions, a contributor's contributions, a version's children) are typed events in the
+ * receipts, looked up in the chain index (src/index).
  */
 
 export const attributionSchema = parseSchema(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
@@ -177,30 +180,6 @@ export interface Leg {
   node_id: number;
 }
 
-/** Stored role codes of payment legs. */
-export const LEG_ROLES: readonly LegRole[] = ['validated', 'treasury', 'executed', 'refined', 'curated', 'contributed'];
-export function legRoleCode(role: LegRole): number {
-  return LEG_ROLES.indexOf(role) + 1;
-}
-
-export interface Payment {
-  id: number;
-  payer: Address;
-  model_version_id: number;
-  amount: bigint;
-  request_hash: Uint8Array;
-  response_hash: Uint8Array;
-  agent_id: number;
-  attribution_id: number;
-  height: number;
-  tx_hash: Uint8Array;
-  nodes_visited: number;
-  leg_roles: number[];
-  leg_node_kinds: number[];
-  leg_node_ids: number[];
-  leg_amounts: bigint[];
-}
-
 export interface Earnings {
   claimable: bigint;
   contributed: bigint;
@@ -254,7 +233,6 @@ export const ModelVersionCodec = codec<ModelVersion>('ModelVersion');
 export const AncestorSetCodec = codec<AncestorSet>('AncestorSet');
 export const ModelUsageCodec = codec<ModelUsage>('ModelUsage');
 export const AttributionRecordCodec = codec<AttributionRecord>('AttributionRecord');
-export const PaymentCodec = codec<Payment>('Payment');
 export const EarningsCodec = codec<Earnings>('Earnings');
 export const AgentCodec = codec<Agent>('Agent');
 export const AgentActionCodec = codec<AgentAction>('AgentAction');
@@ -292,27 +270,18 @@ export const PREFIX = {
   content: p('datanet/h/'),
   /** ‖ height -> IdList of contributions that vest at the end of that block */
   vesting: p('datanet/v/'),
-  /** ‖ contributor ‖ contribution id -> 1 (query index) */
-  byContributor: p('datanet/by/'),
-  /** ‖ datanet id ‖ model version id -> 1 (query index: versions citing a datanet) */
-  datanetChildren: p('datanet/ch/'),
   familySeq: p('model/seq/family'),
   versionSeq: p('model/seq/version'),
   family: p('model/f/'),
   version: p('model/v/'),
   ancestors: p('model/anc/'),
-  /** ‖ parent version id ‖ child version id -> 1 (query index) */
-  modelChildren: p('model/ch/'),
   usage: p('model/u/'),
   recordSeq: p('attribution/seq'),
   record: p('attribution/r/'),
   paymentSeq: p('inference/seq'),
-  payment: p('inference/p/'),
   earnings: p('rewards/a/'),
   agentSeq: p('agent/seq'),
   agent: p('agent/g/'),
-  /** ‖ agent id ‖ seq -> AgentAction */
-  action: p('agent/x/'),
 } as const;
 
 /** prefix ‖ each id as 8 bytes big-endian (so keys of one prefix sort by id). Hot: no temporaries. */
@@ -337,8 +306,6 @@ export function idKey(prefix: Uint8Array, ...ids: number[]): Uint8Array {
 export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   return concatBytes(prefix, ...parts);
 }
-
-export const MARKER = Uint8Array.of(1);
 
 /*
  * Decoded-value memo keyed by the encoded bytes object itself: a working state hands back the

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { defaultRegistry } from '../modules.ts';
 import { reportError } from './errors.ts';
+import { registerIndexCommand } from './index-command.ts';
 import { addKeysCommands } from './keys.ts';
 import { addInitCommand, addStartCommand, addVerifyCommand } from './node.ts';
 import { addQueryCommands, addStatusCommand } from './query.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   addQueryCommands(program, registry);
   addStatusCommand(program);
   addVerifyCommand(program);
+  registerIndexCommand(program);
   return program;
 }
 

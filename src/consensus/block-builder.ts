@@ -37,19 +37,7 @@ export async function buildProposal(
   const height = chain.latestHeight + 1;
   const timeMs = proposalTime(parent ? parent.header.time_ms : app.genesis.genesisTimeMs, opts.nowMs);
   const finalized = await app.prepareProposal({ chainId: app.chainId, height, timeMs, proposer: opts.proposer }, opts.candidates);
-  const header: BlockHeader = {
-    chain_id: app.chainId,
-    height,
-    time_ms: timeMs,
-    parent_hash: parent ? parent.hash : new Uint8Array(32),
-    proposer: opts.proposer,
-    txs_root: merkleRoot(finalized.txs.map((t) => t.hash)),
-    state_root: finalized.stateRoot,
-    results_root: finalized.resultsRoot,
-    validators_hash: (await chain.validatorSet(height)).hash,
-    last_commit_hash: commitHash(opts.lastCommit),
-    next_validators_hash: (await chain.validatorSet(height + 1)).hash,
-  };
+  const header = await headerFor(chain, finalized, opts.lastCommit);
   const hash = headerHash(header);
   const block: Block = {
     header,
@@ -58,6 +46,25 @@ export async function buildProposal(
     last_commit: opts.lastCommit,
   };
   return { block, hash, finalized };
+}
+
+/** The header of an executed block on the chain's tip. */
+export async function headerFor(chain: Chain, finalized: FinalizedBlock, lastCommit: Commit | undefined): Promise<BlockHeader> {
+  const { chainId, height, timeMs, proposer } = finalized.info;
+  const parent = chain.blocks.latestBlock;
+  return {
+    chain_id: chainId,
+    height,
+    time_ms: timeMs,
+    parent_hash: parent ? parent.hash : new Uint8Array(32),
+    proposer,
+    txs_root: merkleRoot(finalized.txs.map((t) => t.hash)),
+    state_root: finalized.stateRoot,
+    results_root: finalized.resultsRoot,
+    validators_hash: (await chain.validatorSet(height)).hash,
+    last_commit_hash: commitHash(lastCommit),
+    next_validators_hash: (await chain.validatorSet(height + 1)).hash,
+  };
 }
 
 /** A commit certificate from precommit signatures, in the canonical (address) order. */

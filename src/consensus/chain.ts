@@ -8,6 +8,9 @@ import type { Application, FinalizedBlock } from '../state/app.ts';
 import type { ChainReader } from '../state/module.ts';
 import type { BlockStore, StoredBlock } from '../storage/block-store.ts';
 import type { KvStore } from '../storage/db.ts';
+import { ChainIndex } from '../index/chain-index.ts';
+import { committedBlock } from '../index/committed-block.ts';
+import { ChainEventStream } from '../index/stream.ts';
 import { ValidatorSet } from './validator-set.ts';
 
 /**
@@ -20,8 +23,6 @@ export interface CheckStateOwner {
   afterCommit(removed: readonly Uint8Array[]): void;
 }
 
-export type CommittedListener = (stored: StoredBlock, finalized: FinalizedBlock) => void;
-
 /**
  * The committed chain: verifies proposals (links, proposer, transactions, re-execution, roots),
  * commits a block with its certificate in one atomic, synced batch, and imports decided blocks
@@ -30,15 +31,20 @@ export type CommittedListener = (stored: StoredBlock, finalized: FinalizedBlock)
 export class Chain implements ChainReader {
   readonly app: Application;
   readonly blocks: BlockStore;
+  /** Query-side records off the tree, written in each block's batch. */
+  readonly index: ChainIndex;
+  /** The one typed event stream, published after each block's batch is synced. */
+  readonly events: ChainEventStream;
   private readonly db: KvStore;
   private checkStateOwner: CheckStateOwner | undefined;
-  private readonly listeners: CommittedListener[] = [];
   private readonly sets = new Map<number, ValidatorSet>();
 
-  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore }) {
+  constructor(opts: { db: KvStore; app: Application; blocks: BlockStore; events?: ChainEventStream }) {
     this.db = opts.db;
     this.app = opts.app;
     this.blocks = opts.blocks;
+    this.index = ChainIndex.forModules(opts.db, opts.app.registry.modules);
+    this.events = opts.events ?? new ChainEventStream();
   }
 
   get latestHeight(): number {
@@ -52,11 +58,6 @@ export class Chain implements ChainReader {
   /** Set once by the composition root when a mempool runs on this chain. */
   useCheckStateOwner(owner: CheckStateOwner): void {
     this.checkStateOwner = owner;
-  }
-
-  /** Called after each block's batch is on disk and state has moved to it. */
-  onCommitted(listener: CommittedListener): void {
-    this.listeners.push(listener);
   }
 
   /** The validator set that signs `height` (known up to the latest height + 2). */
@@ -124,8 +125,9 @@ export class Chain implements ChainReader {
 
   /**
    * Checks `commit` against the block's validator set, then writes the tree version, block, commit
-   * certificate, receipts and tx index in one synced batch, with the check state's owner holding
-   * its lock, and only then moves state and the block store to the new tip.
+   * certificate, receipts, tx index and chain index in one synced batch, with the check state's
+   * owner holding its lock, and only then moves state and the block store to the new tip and
+   * publishes the block on the event stream.
    */
   async commitBlock(block: Block, commit: Commit, finalized: FinalizedBlock): Promise<StoredBlock> {
     const header = block.header!;
@@ -144,16 +146,17 @@ export class Chain implements ChainReader {
         { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
         finalized.txs.map((t) => t.hash),
       );
+      const committed = committedBlock(block, finalized);
+      this.index.writeTo(batch, committed);
       // sync: the write-ahead log reaches the disk before a block is reported committed.
       await batch.write({ sync: true });
       this.app.commit(finalized);
       this.blocks.markCommitted(block);
       this.checkStateOwner?.afterCommit(finalized.txs.map((t) => t.hash).concat(finalized.dropped.map((d) => d.tx.hash)));
+      this.events.publish(committed);
       return this.blocks.latestBlock!;
     };
-    const stored = this.checkStateOwner ? await this.checkStateOwner.exclusive(write) : await write();
-    for (const listener of this.listeners) listener(stored, finalized);
-    return stored;
+    return this.checkStateOwner ? this.checkStateOwner.exclusive(write) : write();
   }
 
   /** A decided block from elsewhere (replay, block sync): full verification, then commit. */

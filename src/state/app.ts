@@ -61,6 +61,8 @@ export interface FinalizedBlock {
   resultsRoot: Uint8Array;
   /** Tree writes for this version: the caller puts them into the block's atomic batch. */
   prepared: PreparedVersion;
+  /** State keys the block sets or deletes (each once, however often it wrote them). */
+  stateKeysWritten: number;
   /** Proposer mode only: transactions left out, with why. */
   dropped: { tx: DecodedTx; error: TributaryError }[];
   /** Validator-set changes this block scheduled, each with the height it takes effect. */
@@ -111,6 +113,8 @@ export class Application {
   private current: AppInfo | undefined;
   /** Header time of the last committed block: admission simulates with it, never with a clock. */
   private lastBlockTimeMs: number;
+  /** Figures of the last committed block, for metrics and benchmarks. */
+  lastBlockStats = { stateKeysWritten: 0 };
 
   private constructor(opts: ApplicationOptions) {
     this.genesis = opts.genesis;
@@ -297,7 +301,8 @@ export class Application {
       }
     }
     for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx);
-    const prepared = await this.tree.prepare(state.sortedWrites());
+    const writes = state.sortedWrites();
+    const prepared = await this.tree.prepare(writes);
     // Changes made in this block are the schedule entries at exactly this height + UPDATE_DELAY:
     // no earlier block can have written that height, and a failed transaction's entries were reverted.
     const effective = info.height + UPDATE_DELAY;
@@ -313,6 +318,7 @@ export class Application {
       stateRoot: prepared.root,
       resultsRoot: resultsRoot(receipts, blockEvents),
       prepared,
+      stateKeysWritten: writes.length,
       dropped,
       validatorUpdates: scheduledSet ? [{ height: effective, value: validatorSetFromRecord(scheduledSet.set) }] : [],
       paramUpdates: scheduledParams ? [{ height: effective, value: paramsFromRecord(scheduledParams.params) }] : [],
@@ -331,6 +337,7 @@ export class Application {
     this.tree.markCommitted(block.prepared);
     this.lastBlockTimeMs = block.info.timeMs;
     this.current = block.nextInfo;
+    this.lastBlockStats = { stateKeysWritten: block.stateKeysWritten };
   }
 
   /**

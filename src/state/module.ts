@@ -1,4 +1,5 @@
 import type { MessageCodec } from '../codec/canonical.ts';
+import type { Event, Receipt } from '../codec/core.ts';
 import type { JsonValue } from '../codec/json.ts';
 import type { Address } from '../crypto/address.ts';
 import type { StateReader, WorkingState } from './working-state.ts';
@@ -9,9 +10,11 @@ import type { Validator } from './chainconfig/records.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
- * file: schema (codec), stateless checks, state transition, events (through ctx.emit), the RPC
- * view and the CLI command. The registry (registry.ts) builds the type table from the module
- * list, and the RPC server and the CLI build their tables from the same list.
+ * file: schema (codec), stateless checks, state transition, the RPC view and the CLI command. The
+ * events it emits are declared beside it (EventDefinition, made with `defineEvent` in events.ts)
+ * and emitted through them, so every event in a receipt has a declared type and typed fields. The
+ * registry (registry.ts) builds the type table from the module list, and the RPC server, the CLI
+ * and the index (src/index) build their tables from the same list.
  */
 
 /** Everything a state transition may see. No wall clock: time is the block header's. */
@@ -27,11 +30,14 @@ export interface TxContext {
   readonly fee: bigint;
   readonly state: WorkingState;
   readonly bank: BankKeeper;
-  /** The parameters in force at this height (from state; see src/state/config). */
+  /** The parameters in force at this height (from state; see src/state/chainconfig). */
   readonly params: ChainParams;
   /** The typed path for validator-set and parameter changes (staking, governance). */
   readonly chainConfig: ChainConfigKeeper;
-  /** Record an event in the receipt. Attribute values are strings; amounts in decimal. */
+  /**
+   * Record an event in the receipt. Attribute values are strings; amounts in decimal. Modules call
+   * it through their declared events (`someEvent.emit(ctx, values)`), never with a bare string.
+   */
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
   /**
    * Meter a fee that depends on the work done (e.g. per lineage node visited). The transaction
@@ -94,6 +100,105 @@ export interface ParamSpec {
   description?: string;
 }
 
+// ------------------------------------------------------------------ events
+
+/**
+ * How an event field's value is written as an attribute string: `address` bech32 (`trib1…`),
+ * `amount` and `integer` decimal, `hash` lowercase hex without 0x (empty for none), `boolean`
+ * "true"/"false", `string` as is. A `list` field holds such values joined by commas (elements
+ * are never empty, and string elements never hold a comma).
+ */
+export type EventFieldKind = 'address' | 'amount' | 'integer' | 'hash' | 'string' | 'boolean';
+
+export interface EventFieldSpec {
+  readonly kind: EventFieldKind;
+  /** The index keeps a lookup by this field's value (by each element's, for a list). */
+  readonly indexed?: boolean;
+  /** Several values of the kind, in order (one attribute, comma-separated). */
+  readonly list?: boolean;
+}
+
+export type EventFields = Readonly<Record<string, EventFieldSpec>>;
+
+export interface EventFieldTypes {
+  address: Address;
+  amount: bigint;
+  integer: number;
+  hash: Uint8Array;
+  string: string;
+  boolean: boolean;
+}
+
+export type EventValues<F extends EventFields> = {
+  [N in keyof F]: F[N]['list'] extends true ? readonly EventFieldTypes[F[N]['kind']][] : EventFieldTypes[F[N]['kind']];
+};
+
+/** Where an event goes: a transaction's receipt or the block's end-of-block events. */
+export interface EventSink {
+  emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
+}
+
+/**
+ * One kind of event, declared in its module next to the transactions that emit it. `type` is the
+ * stable wire name (like a tx type, never renamed once a chain uses it); the attributes of an
+ * emitted event are exactly `fields`, in declaration order.
+ */
+export interface EventDefinition<F extends EventFields = EventFields> {
+  readonly type: string;
+  readonly description: string;
+  readonly fields: F;
+  emit(sink: EventSink, values: EventValues<F>): void;
+  /** Typed values of an event of this type (throws `event/malformed` when it does not match). */
+  read(event: Event): EventValues<F>;
+}
+
+/** Where an event sits in the chain. End-of-block events have no transaction (`txIndex` null). */
+export interface EventPosition {
+  readonly height: number;
+  readonly txIndex: number | null;
+  readonly eventIndex: number;
+}
+
+/** An event as the stream delivers it and the index returns it. */
+export interface ChainEvent extends EventPosition {
+  readonly blockHash: Uint8Array;
+  readonly txHash: Uint8Array | null;
+  readonly event: Event;
+}
+
+export interface EventFilter {
+  readonly type: string;
+  /** Only events with this attribute value (for a list field: holding it); the field must be declared `indexed`. */
+  readonly attribute?: { readonly key: string; readonly value: string };
+  readonly fromHeight?: number;
+  /** Inclusive. */
+  readonly toHeight?: number;
+  /** Resume strictly after this event (a cursor from an earlier page). */
+  readonly after?: EventPosition;
+  /** Pass over this many matching events first (offset paging). */
+  readonly skip?: number;
+}
+
+export interface IndexedTx {
+  readonly height: number;
+  readonly index: number;
+  readonly hash: Uint8Array;
+  readonly sender: Address;
+  readonly type: string;
+  readonly failed: boolean;
+}
+
+/**
+ * Query-side records kept outside the state tree (src/index): written in each block's batch,
+ * rebuildable from blocks and receipts, never read by execution. Iteration is in chain order.
+ */
+export interface IndexReader {
+  events(filter: EventFilter): AsyncIterable<ChainEvent>;
+  /** Every event of one transaction, in receipt order. */
+  txEvents(height: number, txIndex: number): Promise<ChainEvent[]>;
+  txsBySender(sender: Address, range?: { fromHeight?: number; toHeight?: number; after?: { height: number; index: number } }): AsyncIterable<IndexedTx>;
+}
+
 /** Read access for queries: committed state at one height, plus the block store. */
 export interface QueryContext {
   readonly height: number;
@@ -106,7 +211,9 @@ export interface QueryContext {
 
 export interface ChainReader {
   readonly latestHeight: number;
-  getReceipts(height: number): Promise<{ receipts: import('../codec/core.ts').Receipt[]; end_block_events: import('../codec/core.ts').Event[] } | undefined>;
+  getReceipts(height: number): Promise<{ receipts: Receipt[]; end_block_events: Event[] } | undefined>;
+  /** Events, transactions by sender and other query-only records (latest height). */
+  readonly index: IndexReader;
 }
 
 export interface QueryDefinition {
@@ -149,6 +256,8 @@ export interface Module {
   readonly txs: readonly TxDefinition<any>[];
   readonly queries?: readonly QueryDefinition[];
   readonly stateKeys?: readonly StateKeyDefinition[];
+  /** Every event this module's transactions and hooks emit. */
+  readonly events?: readonly EventDefinition[];
   /** Apply this module's genesis section (genesis.json `modules.<name>`). */
   initGenesis?(ctx: GenesisContext, section: unknown): Promise<void>;
   /**

@@ -28,7 +28,22 @@ export const Bucket = {
   treeEarliest: 0x16,
   /** State tree: raw key -> empty, for every key present at the latest version (iteration order). */
   treeKeys: 0x17,
+  // 0x18-0x1c: the chain index (src/index): query-side records outside the state tree, written in
+  // each block's batch and rebuilt from blocks and receipts by `tributary index rebuild`.
+  /** Index: height -> IndexedBlock (hash, time, tx count). */
+  indexBlock: 0x18,
+  /** Index: height ‖ position (u32 tx index; 0xffffffff = end-of-block events) -> IndexedTxRecord. */
+  indexTx: 0x19,
+  /** Index: event type ‖ height ‖ position -> how many events of that type are there (u32). */
+  indexEventType: 0x1a,
+  /** Index: event type ‖ field ‖ value ‖ height ‖ position -> how many such events are there (u32). */
+  indexEventAttr: 0x1b,
+  /** Index: sender address ‖ height ‖ position -> empty. */
+  indexTxBySender: 0x1c,
 } as const;
+
+/** Every bucket of the chain index: what `tributary index rebuild` drops and recomputes. */
+export const INDEX_BUCKETS = [Bucket.indexBlock, Bucket.indexTx, Bucket.indexEventType, Bucket.indexEventAttr, Bucket.indexTxBySender] as const;
 
 /** First and last (inclusive) bucket of the retired state tree layout. */
 export const RETIRED_TREE_BUCKETS = [0x10, 0x14] as const;

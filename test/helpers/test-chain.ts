@@ -1,4 +1,8 @@
 import { expect } from 'vitest';
+import { VoteType, headerHash, headerSignBytes, voteSignBytes } from '../../src/codec/protocol.ts';
+import { headerFor, makeCommit } from '../../src/consensus/block-builder.ts';
+import type { Chain } from '../../src/consensus/chain.ts';
+import type { ChainEventStream } from '../../src/index/stream.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { parseGenesis, type Genesis, type GenesisJson } from '../../src/genesis.ts';
@@ -6,34 +10,39 @@ import { defaultRegistry } from '../../src/modules.ts';
 import { openChain } from '../../src/node.ts';
 import type { Application, FinalizedBlock } from '../../src/state/app.ts';
 import { readAccount, readSupply } from '../../src/state/bank/keeper.ts';
-import type { ChainReader, TxDefinition } from '../../src/state/module.ts';
+import { moduleEvents, undeclaredEventProblem } from '../../src/state/events.ts';
+import type { ChainReader, EventDefinition, TxDefinition } from '../../src/state/module.ts';
 import type { TxRegistry } from '../../src/state/registry.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore, type KvStore } from '../../src/storage/db.ts';
-import type { Event, Receipt } from '../../src/codec/core.ts';
+import type { Block, Commit, Receipt } from '../../src/codec/core.ts';
 import type { JsonValue } from '../../src/codec/json.ts';
 
 /**
  * An application driven block by block in-process, for module tests: real codec, real signatures,
- * real state tree (over the in-memory store unless one is given). After every block it checks
- * every module invariant and that supply never changes.
+ * real state tree (over the in-memory store unless one is given), and blocks signed by the one
+ * validator and committed through the real `Chain.append` (block store, chain index, event
+ * stream). After every block it checks every module invariant, that supply never changes, and
+ * that every event emitted is declared by a module and matches its declaration.
  */
 export class TestChain {
   readonly app: Application;
   readonly genesis: Genesis;
   readonly validator: SigningKey;
+  /** The committed chain: blocks, receipts, the chain index and the event stream. */
+  readonly chain: Chain;
   private readonly nonces = new Map<string, number>();
-  private readonly receiptsByHeight = new Map<number, { receipts: Receipt[]; end_block_events: Event[] }>();
+  private readonly declaredEvents: ReadonlyMap<string, EventDefinition>;
+  private lastCommit: Commit | undefined;
   private initialSupply = 0n;
   private timeMs: number;
 
-  private readonly db: KvStore;
-
-  private constructor(app: Application, genesis: Genesis, validator: SigningKey, db: KvStore) {
-    this.db = db;
+  private constructor(app: Application, genesis: Genesis, validator: SigningKey, chain: Chain) {
     this.app = app;
     this.genesis = genesis;
     this.validator = validator;
+    this.chain = chain;
+    this.declaredEvents = moduleEvents(app.registry.modules);
     this.timeMs = genesis.genesisTimeMs;
   }
 
@@ -45,6 +54,8 @@ export class TestChain {
     db?: KvStore;
     /** Fixed validator key, for two chains that must agree byte for byte. */
     validator?: SigningKey;
+    /** The committed chain's event stream (default: a fresh one). */
+    events?: ChainEventStream;
   }): Promise<TestChain> {
     const validator = opts.validator ?? SigningKey.generate();
     const genesis = parseGenesis({
@@ -56,21 +67,14 @@ export class TestChain {
       modules: opts.modules,
     });
     const db = opts.db ?? new MemoryKvStore();
-    const { app } = await openChain({ db, genesis, registry: opts.registry ?? defaultRegistry() });
-    const chain = new TestChain(app, genesis, validator, db);
+    const { app, chain: committed } = await openChain({ db, genesis, registry: opts.registry ?? defaultRegistry(), events: opts.events });
+    const chain = new TestChain(app, genesis, validator, committed);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;
   }
 
   get reader(): ChainReader {
-    const receipts = this.receiptsByHeight;
-    const app = this.app;
-    return {
-      get latestHeight() {
-        return app.height;
-      },
-      getReceipts: async (h) => receipts.get(h),
-    };
+    return this.chain;
   }
 
   /** Sign a message as `key` with the next nonce and the minimum fee (or `fee`). */
@@ -92,13 +96,31 @@ export class TestChain {
       decoded,
       'validate',
     );
-    const batch = this.db.writeBatch();
-    finalized.prepared.writeTo(batch);
-    await batch.write();
-    this.app.commit(finalized);
-    this.receiptsByHeight.set(finalized.info.height, { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents });
+    const [block, commit] = await this.signBlock(finalized);
+    await this.chain.commitBlock(block, commit, finalized);
+    const problems = [...finalized.receipts.flatMap((r) => r.events), ...finalized.endBlockEvents]
+      .map((e) => undeclaredEventProblem(this.declaredEvents, e))
+      .filter((p) => p !== undefined);
+    expect(problems).toEqual([]);
     await this.expectInvariants();
     return finalized;
+  }
+
+  /** The block and commit certificate the single validator makes for an executed block. */
+  private async signBlock(finalized: FinalizedBlock): Promise<[Block, Commit]> {
+    const header = await headerFor(this.chain, finalized, this.lastCommit);
+    const hash = headerHash(header);
+    const block: Block = {
+      header,
+      proposer_signature: this.validator.sign(headerSignBytes(hash)),
+      txs: finalized.txs.map((t) => t.bytes),
+      last_commit: this.lastCommit,
+    };
+    const { chainId, height } = finalized.info;
+    const precommit = this.validator.sign(voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash }));
+    const commit = makeCommit(height, 0, hash, [{ validator: finalized.info.proposer, signature: precommit }]);
+    this.lastCommit = commit;
+    return [block, commit];
   }
 
   /** Like `block`, but expects exactly one transaction and returns its receipt. */

@@ -146,9 +146,10 @@ describe('queries and secondary paths', () => {
     expect(BigInt(earnings.bySource.refined) > 0n).toBe(true);
 
     // Every named state key kind resolves to a stored record and displays it (for state proofs).
+    // Payments and agent actions are not state any more: they are receipt events (the index).
     const keyIds: Record<string, unknown> = {
       datanet: d1, contribution: ids[0], content: h('data0'), model_version: m4, model_ancestors: m4, model_usage: m4,
-      attribution: rec, payment: paymentId, earnings: addressFromPublicKey(pub.publicKey), agent: agentId, agent_action: `${agentId}:0`,
+      attribution: rec, earnings: addressFromPublicKey(pub.publicKey), agent: agentId,
     };
     const kinds = AI_MODULES.flatMap((m) => m.stateKeys ?? []);
     expect(kinds.map((k) => k.kind).sort()).toEqual(Object.keys(keyIds).sort());

@@ -2,11 +2,24 @@ import { messageCodec } from '../../codec/canonical.ts';
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import { parseAmount, splitLargestRemainder } from '../math.ts';
+import { defineEvent } from '../events.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
 import type { MsgTransfer } from './bank.pb.ts';
 
 export type { MsgTransfer } from './bank.pb.ts';
+
+export const transferEvent = defineEvent('transfer', 'a bank/transfer moved `amount` from the sender to `to`', {
+  from: { kind: 'address' },
+  to: { kind: 'address', indexed: true },
+  amount: { kind: 'amount' },
+});
+
+export const feesDistributedEvent = defineEvent('fees_distributed', 'end of block: the fees collected in the block paid to the validators by power', {
+  height: { kind: 'integer' },
+  amount: { kind: 'amount' },
+  validators: { kind: 'integer' },
+});
 
 export const transferTx: TxDefinition<MsgTransfer> = {
   type: 'bank/transfer',
@@ -17,7 +30,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
   },
   async execute(ctx, m) {
     await ctx.bank.transfer(ctx.sender, m.to, m.amount);
-    ctx.emit('transfer', { from: formatAddress(ctx.sender), to: formatAddress(m.to), amount: m.amount });
+    transferEvent.emit(ctx, { from: ctx.sender, to: m.to, amount: m.amount });
   },
   view(m) {
     return { to: formatAddress(m.to), amount: m.amount.toString() };
@@ -38,6 +51,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
 export const bankModule: Module = {
   name: 'bank',
   txs: [transferTx],
+  events: [transferEvent, feesDistributedEvent],
   queries: [
     {
       method: 'account_get',
@@ -98,7 +112,7 @@ export const bankModule: Module = {
     for (let i = 0; i < parts.length; i++) {
       await ctx.bank.transfer(FEE_COLLECTOR, ctx.validators[i]!.address, parts[i]!);
     }
-    ctx.emit('fees_distributed', { height: ctx.height, amount: collected, validators: parts.length });
+    feesDistributedEvent.emit(ctx, { height: ctx.height, amount: collected, validators: parts.length });
   },
   invariants: [
     {
