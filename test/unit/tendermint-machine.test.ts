@@ -122,14 +122,14 @@ describe('tendermint vote keeper', () => {
     expect(keeper.power(0, 'prevote', NIL_KEY)).toBe(2);
     expect(keeper.powerAny(0, 'prevote')).toBe(8);
     expect(keeper.hasQuorumAny(0, 'prevote')).toBe(true);
-    expect(keeper.quorumValue(0, 'prevote')).toBeUndefined();
+    expect(keeper.quorumValues(0, 'prevote')).toEqual([]);
     expect(keeper.power(0, 'precommit', v)).toBe(0);
     // A repeated identical vote changes nothing; a non-validator is not counted.
     expect(keeper.add('prevote', 0, big1, v)).toEqual({ counted: false, evidence: null });
     expect(keeper.add('prevote', 0, new Uint8Array(20).fill(9), v)).toEqual({ counted: false, evidence: null });
     expect(keeper.power(0, 'prevote', v)).toBe(6);
     keeper.add('prevote', 0, small1, v);
-    expect(keeper.quorumValue(0, 'prevote')).toBe(v);
+    expect(keeper.quorumValues(0, 'prevote')).toEqual([v]);
     expect(keeper.voters(0, 'prevote', v)).toEqual([big1, big2, small1].sort(Buffer.compare));
     // Round power counts each validator once across both types; skipRound needs 4 (f + 1).
     keeper.add('precommit', 2, mid, NIL_KEY);
@@ -352,6 +352,20 @@ describe('tendermint state machine', () => {
       expect(proposal(m, 2, VAL_W, 0)).toEqual([prevoteOut(2, null)]);
     });
 
+    it('takes the bound of line 29 inclusively: a POL from the lock round itself unlocks', () => {
+      // Two polkas in one round need equivocators worth more than 1/3 (V[1] and V[2] vote both v
+      // and w here): outside the fault assumption, but it pins lockedRound <= vr, not <.
+      const m = node(0);
+      start(m);
+      proposal(m, 0, VAL_V);
+      votes(m, 'prevote', [1, 2], 0, VAL_V);
+      votes(m, 'prevote', [1, 2, 3], 0, VAL_W);
+      expect(m.snapshot()).toMatchObject({ lockedValue: VAL_V, lockedRound: 0 });
+      votes(m, 'precommit', [1, 2], 0, null);
+      timeout(m, 'precommit', 0);
+      expect(proposal(m, 1, VAL_W, 0)).toEqual([prevoteOut(1, VAL_W)]);
+    });
+
     it('moves the lock to a newer polka seen in prevote step (lines 36-41)', () => {
       const m = lockedInRound0();
       expect(proposal(m, 1, VAL_W, -1)).toEqual([prevoteOut(1, null)]);
@@ -442,7 +456,7 @@ describe('tendermint state machine', () => {
     expect(vote(m, 'prevote', 3, 1, VAL_V)).toEqual([precommitOut(1, VAL_V)]);
   });
 
-  it('reports equivocation once, with both votes, and never counts the second vote', () => {
+  it('reports equivocation once, with both votes, counting each vote for its own value but the voter once in the total', () => {
     const m = node(0);
     start(m);
     expect(vote(m, 'prevote', 1, 0, VAL_V)).toEqual([]);
@@ -451,13 +465,26 @@ describe('tendermint state machine', () => {
     ]);
     expect(vote(m, 'prevote', 1, 0, null)).toEqual([]);
     expect(vote(m, 'prevote', 1, 0, VAL_V)).toEqual([]);
-    expect(m.votes.power(0, 'prevote', valueKey(VAL_W))).toBe(0);
+    expect(m.votes.power(0, 'prevote', valueKey(VAL_V))).toBe(1);
+    expect(m.votes.power(0, 'prevote', valueKey(VAL_W))).toBe(1);
+    expect(m.votes.power(0, 'prevote', NIL_KEY)).toBe(1);
     expect(m.votes.powerAny(0, 'prevote')).toBe(1);
+    expect(m.votes.roundPower(0)).toBe(1);
     // Another type or round is a separate vote, not equivocation.
     expect(vote(m, 'precommit', 1, 0, VAL_W)).toEqual([]);
     expect(vote(m, 'precommit', 1, 0, null)).toEqual([
       { kind: 'equivocation', validator: V[1], type: 'precommit', height: H, round: 0, first: VAL_W, second: null },
     ]);
+  });
+
+  it('sees the POL an equivocator helped make whatever order its two votes arrived in', () => {
+    // V[3] prevoted w to us first, then v (which V[1] and V[2] prevoted too): v still has 3 of 4.
+    const m = lockedInRound0();
+    timeout(m, 'propose', 1);
+    vote(m, 'prevote', 3, 1, VAL_W);
+    expect(vote(m, 'prevote', 3, 1, VAL_V)[0]).toMatchObject({ kind: 'equivocation', first: VAL_W, second: VAL_V });
+    votes(m, 'prevote', [1, 2], 1, VAL_V);
+    expect(m.votes.quorumValues(1, 'prevote')).toEqual([valueKey(VAL_V)]);
   });
 
   it('as a non-validator full node never votes or proposes but decides', () => {

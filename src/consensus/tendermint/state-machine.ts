@@ -69,6 +69,8 @@ function isRound(n: number): boolean {
  *
  * Conventions of this implementation:
  * - "2f + 1" is more than 2/3 of the voting power and "f + 1" more than 1/3 (the vote keeper).
+ *   Like the paper, which counts messages for id(v), an equivocator's two votes each count for
+ *   their own value (and are reported); see vote-keeper.ts for why liveness needs that.
  * - Our own proposal and votes are counted at once, as if received; the driver need not loop them
  *   back (a looped-back copy is an identical duplicate and is ignored).
  * - Messages of a future round are kept (votes in the vote keeper, proposals here) and act when
@@ -140,6 +142,7 @@ export class TendermintMachine {
     return this.keeper;
   }
 
+  /** Applies one input. Throws tendermint/bad_start_height for a start_height that is not ahead. */
   step(input: Input): Output[] {
     this.out = [];
     switch (input.kind) {
@@ -248,10 +251,8 @@ export class TendermintMachine {
   /** Lines 49-54: a proposal of any round r with 2f+1 precommits for it in r decides, even r < round. */
   private tryDecide(): boolean {
     for (const r of this.keeper.votedRounds()) {
-      const value = this.keeper.quorumValue(r, 'precommit');
-      if (value === undefined || value === NIL_KEY) continue;
-      const proposal = this.proposals.get(r)?.get(value);
-      if (!proposal?.valid) continue;
+      const value = this.keeper.quorumValues(r, 'precommit').find((v) => v !== NIL_KEY && this.hasValidProposal(r, v));
+      if (value === undefined) continue;
       this.decision = value;
       this.out.push({
         kind: 'decide',
@@ -299,9 +300,8 @@ export class TendermintMachine {
   /** Lines 36-43: the proposal and 2f+1 prevotes for it in this round, first time: lock (if in prevote), record valid. */
   private tryPolka(): boolean {
     if (STEP_RANK[this.roundStep] < STEP_RANK.prevote || this.polkaRound === this.round) return false;
-    const value = this.keeper.quorumValue(this.round, 'prevote');
-    if (value === undefined || value === NIL_KEY) return false;
-    if (!this.proposals.get(this.round)?.get(value)?.valid) return false;
+    const value = this.keeper.quorumValues(this.round, 'prevote').find((v) => v !== NIL_KEY && this.hasValidProposal(this.round, v));
+    if (value === undefined) return false;
     this.polkaRound = this.round;
     if (this.roundStep === 'prevote') {
       this.lockedValue = value;
@@ -316,7 +316,7 @@ export class TendermintMachine {
 
   /** Lines 44-46: 2f+1 nil prevotes in prevote step: precommit nil. */
   private tryNilPolka(): boolean {
-    if (this.roundStep !== 'prevote' || this.keeper.quorumValue(this.round, 'prevote') !== NIL_KEY) return false;
+    if (this.roundStep !== 'prevote' || !this.keeper.hasQuorumFor(this.round, 'prevote', NIL_KEY)) return false;
     this.vote('precommit', NIL_KEY);
     this.roundStep = 'precommit';
     return true;
@@ -335,6 +335,10 @@ export class TendermintMachine {
     if (this.precommitTimeoutRound === this.round || !this.keeper.hasQuorumAny(this.round, 'precommit')) return;
     this.precommitTimeoutRound = this.round;
     this.schedule('precommit');
+  }
+
+  private hasValidProposal(round: number, value: ValueKey): boolean {
+    return this.proposals.get(round)?.get(value)?.valid === true;
   }
 
   // ---- Actions ----

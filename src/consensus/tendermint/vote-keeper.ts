@@ -17,10 +17,14 @@ export function valueFromKey(key: ValueKey): Value | null {
   return key === NIL_KEY ? null : fromHex(key);
 }
 
-/** Votes of one (round, type): the first vote of each validator, and power per value. */
+/** Votes of one (round, type). */
 interface Tally {
-  readonly voteOf: Map<string, ValueKey>;
+  /** Each validator's first vote: the one equivocation evidence quotes first. */
+  readonly firstVote: Map<string, ValueKey>;
+  /** Per value, the validators who voted for it (an equivocator may be under several values). */
+  readonly votersOf: Map<ValueKey, Set<string>>;
   readonly powerOf: Map<ValueKey, number>;
+  /** Power of the distinct validators with a vote here. */
   total: number;
   /** Validators already reported for this (round, type): one piece of evidence each is enough. */
   readonly reported: Set<string>;
@@ -35,20 +39,29 @@ interface RoundVotes {
 }
 
 export interface AddVoteResult {
-  /** The vote changed the counts (false: duplicate, conflicting or from a non-validator). */
+  /** The vote changed the counts (false: a duplicate or from a non-validator). */
   readonly counted: boolean;
   readonly evidence: EquivocationOutput | null;
 }
 
 function newTally(): Tally {
-  return { voteOf: new Map(), powerOf: new Map(), total: 0, reported: new Set() };
+  return { firstVote: new Map(), votersOf: new Map(), powerOf: new Map(), total: 0, reported: new Set() };
 }
 
 /**
- * Counts voting power per (round, type, value) for one height. Each validator has one vote per
- * (round, type): the first one counts; a later different one is equivocation, reported once as
- * evidence and never counted, so no validator's power is ever counted twice in one tally.
+ * Counts voting power per (round, type, value) for one height. A validator counts at most once
+ * per (round, type, value), and once in the (round, type) total whatever it voted. A second,
+ * different vote by one validator for the same (round, type) is equivocation: it is reported once
+ * as evidence and it still counts for its own value. That is the paper's counting (2f+1 PREVOTE
+ * messages *for id(v)*), and liveness needs it: if each node kept only the first vote it got from
+ * an equivocator, nodes that received the two votes in different orders would disagree forever
+ * on whether a POL exists, and a node locked on that POL could never convince the others (the
+ * property test found exactly this stall). Safety does not suffer: two quorums for different
+ * values of one round still share more than 1/3 of the power, so an honest validator would have
+ * to vote twice. (CometBFT does the same for blocks a peer claims a +2/3 majority for.)
  * Votes of any round are kept, so a future round's votes are there when the machine gets to it.
+ * Memory grows with the distinct signed votes received; bounding a spamming validator is the
+ * driver's job (it has the evidence).
  * Thresholds are integers: quorum (more than 2/3) = floor(2 * total / 3) + 1 and
  * "more than 1/3" (f + 1) = floor(total / 3) + 1.
  */
@@ -98,31 +111,38 @@ export class VoteKeeper {
     if (power === undefined) return { counted: false, evidence: null };
     const votes = this.roundVotes(round, true);
     const tally = votes[type];
-    const previous = tally.voteOf.get(who);
-    if (previous !== undefined) {
-      if (previous === value || tally.reported.has(who)) return { counted: false, evidence: null };
-      tally.reported.add(who);
-      return {
-        counted: false,
-        evidence: {
-          kind: 'equivocation',
-          validator: this.addressByValidator.get(who)!,
-          type,
-          height: this.height,
-          round,
-          first: valueFromKey(previous),
-          second: valueFromKey(value),
-        },
-      };
+    let voters = tally.votersOf.get(value);
+    if (voters?.has(who)) return { counted: false, evidence: null };
+    if (!voters) {
+      voters = new Set();
+      tally.votersOf.set(value, voters);
     }
-    tally.voteOf.set(who, value);
+    voters.add(who);
     tally.powerOf.set(value, (tally.powerOf.get(value) ?? 0) + power);
-    tally.total += power;
-    if (!votes.voters.has(who)) {
-      votes.voters.add(who);
-      votes.voterPower += power;
+    const first = tally.firstVote.get(who);
+    if (first === undefined) {
+      tally.firstVote.set(who, value);
+      tally.total += power;
+      if (!votes.voters.has(who)) {
+        votes.voters.add(who);
+        votes.voterPower += power;
+      }
+      return { counted: true, evidence: null };
     }
-    return { counted: true, evidence: null };
+    if (tally.reported.has(who)) return { counted: true, evidence: null };
+    tally.reported.add(who);
+    return {
+      counted: true,
+      evidence: {
+        kind: 'equivocation',
+        validator: this.addressByValidator.get(who)!,
+        type,
+        height: this.height,
+        round,
+        first: valueFromKey(first),
+        second: valueFromKey(value),
+      },
+    };
   }
 
   /** Power of the votes of (round, type) for `value` (NIL_KEY for nil). */
@@ -130,7 +150,7 @@ export class VoteKeeper {
     return this.roundVotes(round, false)?.[type].powerOf.get(value) ?? 0;
   }
 
-  /** Power of all votes of (round, type), whatever their value (the paper's "2f + 1 ⟨·, ∗⟩"). */
+  /** Power of the distinct validators with a vote of (round, type), whatever its value (the paper's "2f + 1 ⟨·, ∗⟩"). */
   powerAny(round: number, type: VoteType): number {
     return this.roundVotes(round, false)?.[type].total ?? 0;
   }
@@ -144,14 +164,16 @@ export class VoteKeeper {
   }
 
   /**
-   * The value (or NIL_KEY) holding a quorum of (round, type), if any. At most one can: two
-   * quorums would need more than the total power, and each validator counts once per tally.
+   * The values (NIL_KEY for nil) holding a quorum of (round, type), in the order they first got
+   * a vote. With less than 1/3 of the power Byzantine there is at most one: two quorums share more
+   * than 1/3 of the power, so some honest validator would have voted twice.
    */
-  quorumValue(round: number, type: VoteType): ValueKey | undefined {
+  quorumValues(round: number, type: VoteType): ValueKey[] {
     const tally = this.roundVotes(round, false)?.[type];
-    if (!tally) return undefined;
-    for (const [value, power] of tally.powerOf) if (power >= this.quorum) return value;
-    return undefined;
+    if (!tally) return [];
+    const out: ValueKey[] = [];
+    for (const [value, power] of tally.powerOf) if (power >= this.quorum) out.push(value);
+    return out;
   }
 
   /** Power of the distinct validators with any vote in `round`. */
@@ -173,13 +195,11 @@ export class VoteKeeper {
     return [...this.rounds.keys()].sort((a, b) => a - b);
   }
 
-  /** Validators whose counted vote of (round, type) is `value`, sorted by address. */
+  /** Validators who voted `value` in (round, type), sorted by address. */
   voters(round: number, type: VoteType, value: ValueKey): Uint8Array[] {
-    const tally = this.roundVotes(round, false)?.[type];
-    if (!tally) return [];
-    const out: Uint8Array[] = [];
-    for (const [who, v] of tally.voteOf) if (v === value) out.push(this.addressByValidator.get(who)!);
-    return out.sort(compareBytes);
+    const voters = this.roundVotes(round, false)?.[type].votersOf.get(value);
+    if (!voters) return [];
+    return [...voters].map((who) => this.addressByValidator.get(who)!).sort(compareBytes);
   }
 
   private roundVotes(round: number, create: true): RoundVotes;
