@@ -507,12 +507,25 @@ describe('tendermint state machine', () => {
     }
   });
 
-  it('refuses bad timeouts with tendermint/bad_timeouts', () => {
-    try {
-      new TendermintMachine({ height: H, validators: SET.validators, self: null, timeouts: { ...TIMEOUTS, deltaMs: -1 }, proposer: () => V[0]! });
-      expect.unreachable();
-    } catch (e) {
-      expect(isTributaryError(e) && e.code).toBe('tendermint/bad_timeouts');
+  it('refuses bad timeouts and heights with tendermint/bad_timeouts and tendermint/bad_height', () => {
+    const cases: [Partial<{ height: number; deltaMs: number }>, string][] = [
+      [{ deltaMs: -1 }, 'tendermint/bad_timeouts'],
+      [{ deltaMs: 0.5 }, 'tendermint/bad_timeouts'],
+      [{ height: -1 }, 'tendermint/bad_height'],
+    ];
+    for (const [bad, code] of cases) {
+      try {
+        new TendermintMachine({
+          height: bad.height ?? H,
+          validators: SET.validators,
+          self: null,
+          timeouts: { ...TIMEOUTS, deltaMs: bad.deltaMs ?? TIMEOUTS.deltaMs },
+          proposer: () => V[0]!,
+        });
+        expect.unreachable();
+      } catch (e) {
+        expect(isTributaryError(e) && e.code).toBe(code);
+      }
     }
   });
 });
