@@ -389,12 +389,9 @@ class Libp2pHost implements P2pNetwork {
         if (!this.started) return;
         report(verdict);
         if (verdict !== 'accept') return;
-        try {
-          handler.deliver(data, from);
-        } catch (e) {
-          this.opts.logger?.error({ err: e, topic }, 'p2p: gossip consumer threw');
-        }
-      });
+        handler.deliver(data, from);
+      })
+      .catch((e: unknown) => this.opts.logger?.error({ err: e, topic }, 'p2p: gossip consumer threw'));
   }
 
   /** Gossipsub only stops listening to a graylisted peer; we also drop it and refuse it for `banMs`. */

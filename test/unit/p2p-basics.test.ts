@@ -144,3 +144,28 @@ describe('p2p host configuration', () => {
     expect(await asyncCodeOf(host.publish('tx', new Uint8Array([1])))).toBe('p2p/not_started');
   });
 });
+
+describe('p2p connection limits on loopback', () => {
+  it('all loopback peers are one host to libp2p: past 5 inbound connections a second only the allow list gets in', async () => {
+    const host = (extra: Record<string, unknown>) =>
+      loadOrCreateP2pKey(join(mkdtempSync(join(tmpdir(), 'tributary-p2p-limit-')), P2P_KEY_FILE)).then((privateKey) =>
+        createP2pHost({ chainId: 'limits', privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], redialInitialMs: 60_000, ...extra }),
+      );
+    const strict = await host({});
+    const allowing = await host({ allow: ['/ip4/127.0.0.1/ipcidr/8'] });
+    await strict.start();
+    await allowing.start();
+    const clients = await Promise.all(
+      Array.from({ length: 10 }, () => host({ bootstrap: [strict.listenAddresses()[0]!, allowing.listenAddresses()[0]!] })),
+    );
+    try {
+      await Promise.all(clients.map((c) => c.start()));
+      const until = Date.now() + 10_000;
+      while (allowing.peers().length < clients.length && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      expect(allowing.peers()).toHaveLength(clients.length);
+      expect(strict.peers().length).toBeLessThan(clients.length);
+    } finally {
+      await Promise.all([strict, allowing, ...clients].map((h) => h.stop()));
+    }
+  });
+});
