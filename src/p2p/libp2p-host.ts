@@ -202,6 +202,23 @@ interface TopicHandler {
   deliver: GossipDeliver;
 }
 
+/** Peers disconnected for their gossip score, refused until their time is up (wall clock: not consensus). */
+class BanList {
+  private readonly until = new Map<string, number>();
+
+  ban(peer: string, ms: number): void {
+    this.until.set(peer, Date.now() + ms);
+  }
+
+  has(peer: string): boolean {
+    const until = this.until.get(peer);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.until.delete(peer);
+    return false;
+  }
+}
+
 export async function createP2pHost(options: Partial<P2pHostOptions> & Pick<P2pHostOptions, 'chainId' | 'privateKey'>): Promise<P2pNetwork> {
   const opts: P2pHostOptions = { ...DEFAULT_P2P_HOST_OPTIONS, ...options };
   if (!(opts.maxGossipBytes > 0 && opts.maxGossipBytes + RPC_FRAME_MARGIN <= LIBP2P_FRAME_LIMIT)) {
@@ -214,83 +231,81 @@ export async function createP2pHost(options: Partial<P2pHostOptions> & Pick<P2pH
     if (!host || (host.name !== 'ip4' && host.name !== 'ip6') || !host.value) throw invalidConfig(`allow-list entry "${a}" must start with /ip4 or /ip6`);
     exemptIps.add(host.value);
   }
-  const host = new Libp2pHost(opts, exemptIps);
-  await host.create();
-  return host;
+  const bootstrap: BootstrapTarget[] = [];
+  for (const text of opts.bootstrap) {
+    const address = parseAddress(text, 'bootstrap address');
+    const peer = address.getComponents().find((c) => c.name === 'p2p')?.value;
+    if (!peer) throw invalidConfig(`bootstrap address "${text}" must end with /p2p/<peerId>`);
+    parsePeer(peer);
+    bootstrap.push({ address, peer, delayMs: opts.redialInitialMs, timer: undefined });
+  }
+  const topicNames = GOSSIP_TOPICS.map((t) => gossipTopicName(opts.chainId, t));
+  const bans = new BanList();
+  const isBanned = (peerId: PeerId): boolean => bans.has(peerId.toString());
+  const node = await createLibp2p({
+    start: false,
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen, announce: opts.announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: opts.maxConnections,
+      allow: opts.allow,
+      dialTimeout: opts.dialTimeoutMs,
+    },
+    connectionGater: {
+      denyDialPeer: isBanned,
+      denyInboundEncryptedConnection: isBanned,
+      denyOutboundEncryptedConnection: isBanned,
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        asyncValidation: true,
+        msgIdFn: (msg) => messageId(msg.topic, msg.data),
+        msgIdToStrFn: toHex,
+        allowedTopics: topicNames,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        floodPublish: true,
+        doPX: false,
+        heartbeatInterval: opts.heartbeatMs,
+        maxInboundDataLength: opts.maxGossipBytes + RPC_FRAME_MARGIN,
+        scoreParams: scoreParams(topicNames, exemptIps),
+        scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
+      }),
+    },
+  });
+  // A shared devnet list names this node too.
+  const others = bootstrap.filter((t) => t.peer !== node.peerId.toString());
+  return new Libp2pHost(opts, node, bans, others);
 }
 
 class Libp2pHost implements P2pNetwork {
+  readonly peerId: string;
   private readonly opts: P2pHostOptions;
-  private readonly exemptIps: Set<string>;
+  private readonly node: Libp2p<Services>;
+  private readonly router: GossipRouter;
+  private readonly bans: BanList;
+  private readonly bootstrap: BootstrapTarget[];
   private readonly topicNames = new Map<string, GossipTopic>();
   private readonly handlers = new Map<GossipTopic, TopicHandler>();
   private readonly peerListeners: ((peer: string, event: PeerEvent) => void)[] = [];
-  private readonly bootstrap: BootstrapTarget[] = [];
-  private readonly banned = new Map<string, number>();
-  private node!: Libp2p<Services>;
-  private router!: GossipRouter;
   private started = false;
   private pendingValidations = 0;
-  readonly peerId: string;
 
-  constructor(opts: P2pHostOptions, exemptIps: Set<string>) {
+  constructor(opts: P2pHostOptions, node: Libp2p<Services>, bans: BanList, bootstrap: BootstrapTarget[]) {
     this.opts = opts;
-    this.exemptIps = exemptIps;
+    this.node = node;
+    this.router = node.services.pubsub as GossipRouter;
+    this.bans = bans;
+    this.bootstrap = bootstrap;
+    this.peerId = node.peerId.toString();
     for (const topic of GOSSIP_TOPICS) this.topicNames.set(gossipTopicName(opts.chainId, topic), topic);
-    this.peerId = ''; // set in create()
-  }
-
-  async create(): Promise<void> {
-    const opts = this.opts;
-    const isBanned = (peerId: PeerId): boolean => this.isBanned(peerId.toString());
-    this.node = await createLibp2p({
-      start: false,
-      privateKey: opts.privateKey,
-      addresses: { listen: opts.listen, announce: opts.announce },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionManager: {
-        maxConnections: opts.maxConnections,
-        allow: opts.allow,
-        dialTimeout: opts.dialTimeoutMs,
-      },
-      connectionGater: {
-        denyDialPeer: isBanned,
-        denyInboundEncryptedConnection: isBanned,
-        denyOutboundEncryptedConnection: isBanned,
-      },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub({
-          globalSignaturePolicy: StrictNoSign,
-          asyncValidation: true,
-          msgIdFn: (msg) => messageId(msg.topic, msg.data),
-          msgIdToStrFn: toHex,
-          allowedTopics: [...this.topicNames.keys()],
-          allowPublishToZeroTopicPeers: true,
-          ignoreDuplicatePublishError: true,
-          emitSelf: false,
-          floodPublish: true,
-          doPX: false,
-          heartbeatInterval: opts.heartbeatMs,
-          maxInboundDataLength: opts.maxGossipBytes + RPC_FRAME_MARGIN,
-          scoreParams: scoreParams([...this.topicNames.keys()], this.exemptIps),
-          scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
-        }),
-      },
-    });
-    (this as { peerId: string }).peerId = this.node.peerId.toString();
-    this.router = this.node.services.pubsub as GossipRouter;
-    for (const text of opts.bootstrap) {
-      const address = parseAddress(text, 'bootstrap address');
-      const peer = address.getComponents().find((c) => c.name === 'p2p')?.value;
-      if (!peer) throw invalidConfig(`bootstrap address "${text}" must end with /p2p/<peerId>`);
-      parsePeer(peer);
-      if (peer === this.peerId) continue; // a shared devnet list names this node too
-      this.bootstrap.push({ address, peer, delayMs: opts.redialInitialMs, timer: undefined });
-    }
     this.node.addEventListener('peer:connect', (evt) => this.emitPeer(evt.detail.toString(), 'connect'));
     this.node.addEventListener('peer:disconnect', (evt) => {
       const peer = evt.detail.toString();
@@ -378,8 +393,9 @@ class Libp2pHost implements P2pNetwork {
     if (this.pendingValidations >= this.opts.maxPendingValidations) return report('ignore');
     this.pendingValidations++;
     const data = msg.data;
-    handler
-      .validate(data, from)
+    // Through a resolved promise, so a validator that throws synchronously is caught the same way.
+    Promise.resolve()
+      .then(() => handler.validate(data, from))
       .catch((e: unknown): GossipVerdict => {
         this.opts.logger?.warn({ err: e, topic }, 'p2p: gossip validator threw; message ignored');
         return 'ignore';
@@ -400,18 +416,10 @@ class Libp2pHost implements P2pNetwork {
       const peer = peerId.toString();
       const score = this.router.getScore(peer);
       if (score >= GOSSIP_SCORE_THRESHOLDS.graylistThreshold) continue;
-      this.banned.set(peer, Date.now() + this.opts.banMs);
+      this.bans.ban(peer, this.opts.banMs);
       this.opts.logger?.warn({ peer, score }, 'p2p: peer score below the graylist threshold; disconnecting');
       this.node.hangUp(peerId).catch(() => undefined);
     }
-  }
-
-  private isBanned(peer: string): boolean {
-    const until = this.banned.get(peer);
-    if (until === undefined) return false;
-    if (Date.now() < until) return true;
-    this.banned.delete(peer);
-    return false;
   }
 
   // ---- bootstrap ----
