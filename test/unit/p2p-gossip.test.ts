@@ -180,10 +180,13 @@ describe('p2p gossip over real libp2p hosts', () => {
     await waitFor("D's score at C to pass the graylist threshold", () => C.net.peerScore(D.net.peerId) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold);
     expect(C.validated - validatedBefore).toBe(3);
     await waitFor('C to drop D', () => !C.net.peers().includes(D.net.peerId) && D.net.peers().length === 0);
-    // D's bootstrap loop keeps redialling C (every 100-400 ms here); C's gater refuses it.
-    await sleep(1200);
-    expect(D.net.peers()).toEqual([]);
-    expect(C.net.peers()).not.toContain(D.net.peerId);
+    // D's bootstrap loop keeps redialling C (every 100-400 ms here); C's gater refuses it after the
+    // handshake, so C never lists D again (D may see a connection for a moment before C drops it).
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      expect(C.net.peers()).not.toContain(D.net.peerId);
+      await sleep(20);
+    }
     for (const node of [A, B, C]) expect(received(node, 'reject-spam')).toEqual([]);
   });
 
