@@ -1,7 +1,7 @@
 /*
  * Every error code of the project, as one union: `TributaryError` accepts only these, so a code
  * that no module declares does not compile, and the RPC number table is keyed by the same type.
- * A new module adds its `<Name>ErrorCode` union here.
+ * A new module adds its `<Name>ErrorCode` union here (test/unit/errors.test.ts checks none is missing).
  */
 import type { AgentErrorCode } from './attribution/agent.ts';
 import type { DatanetErrorCode } from './attribution/datanet.ts';
@@ -16,19 +16,29 @@ import type { ConfigErrorCode } from './config.ts';
 import type { MempoolErrorCode } from './consensus/mempool.ts';
 import type { SignerErrorCode } from './consensus/signer.ts';
 import type { EngineErrorCode } from './consensus/solo-engine.ts';
+import type { TendermintErrorCode } from './consensus/tendermint/state-machine.ts';
+import type { VoteKeeperErrorCode } from './consensus/tendermint/vote-keeper.ts';
 import type { ConsensusErrorCode } from './consensus/validator-set.ts';
+import type { WalErrorCode } from './consensus/wal.ts';
 import type { AddressErrorCode } from './crypto/address.ts';
+import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
 import type { HexErrorCode } from './crypto/hash.ts';
 import type { GenesisErrorCode } from './genesis.ts';
 import type { HomeErrorCode } from './home.ts';
+import type { IndexErrorCode } from './index/chain-index.ts';
 import type { KeysErrorCode } from './keys.ts';
 import type { LightErrorCode } from './light/verify.ts';
 import type { NodeErrorCode } from './node.ts';
+import type { FrameErrorCode } from './p2p/frames.ts';
+import type { P2pKeyErrorCode } from './p2p/keys.ts';
+import type { P2pErrorCode } from './p2p/network.ts';
+import type { SyncErrorCode } from './p2p/sync.ts';
 import type { RpcClientErrorCode } from './rpc/client.ts';
 import type { RpcErrorCode } from './rpc/errors.ts';
 import type { AppErrorCode } from './state/app.ts';
 import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
+import type { EventErrorCode } from './state/events.ts';
 import type { MathErrorCode } from './state/math.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
@@ -36,10 +46,6 @@ import type { TreeErrorCode } from './state/tree/node.ts';
 import type { ProofErrorCode } from './state/tree/proof.ts';
 import type { TxErrorCode } from './state/tx.ts';
 import type { StorageErrorCode } from './storage/db.ts';
-import type { WalErrorCode } from './consensus/wal.ts';
-import type { IndexErrorCode } from './index/chain-index.ts';
-import type { EventErrorCode } from './state/events.ts';
-import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
 
 export type ErrorCode =
   | AddressErrorCode
@@ -56,6 +62,7 @@ export type ErrorCode =
   | Ed25519ErrorCode
   | EngineErrorCode
   | EventErrorCode
+  | FrameErrorCode
   | GenesisErrorCode
   | HexErrorCode
   | HomeErrorCode
@@ -67,6 +74,8 @@ export type ErrorCode =
   | MempoolErrorCode
   | ModelErrorCode
   | NodeErrorCode
+  | P2pErrorCode
+  | P2pKeyErrorCode
   | ParamsErrorCode
   | ProofErrorCode
   | ProtocolErrorCode
@@ -76,6 +85,9 @@ export type ErrorCode =
   | RpcErrorCode
   | SignerErrorCode
   | StorageErrorCode
+  | SyncErrorCode
+  | TendermintErrorCode
   | TreeErrorCode
   | TxErrorCode
+  | VoteKeeperErrorCode
   | WalErrorCode;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
 import { BlockCodec, CommitCodec, type Block, type Commit } from '../codec/core.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
-import { TributaryError, isTributaryError } from '../errors.ts';
+import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { protocolName, type HandlerLimits, type P2pNetwork } from './network.ts';
 
 /*
@@ -146,11 +146,11 @@ export interface SyncedBlock {
 }
 
 /** A server's refusal, known to this protocol, is thrown with its own code (and `data.remote`). */
-const SERVER_CODES = new Set(['p2p/bad_request', 'p2p/limit_exceeded', 'p2p/wrong_chain', 'p2p/too_large', 'p2p/malformed']);
+const SERVER_CODES = new Set<ErrorCode>(['p2p/bad_request', 'p2p/limit_exceeded', 'p2p/wrong_chain', 'p2p/too_large', 'p2p/malformed']);
 
 function fromRemote(e: unknown, peer: string): unknown {
   if (isTributaryError(e) && e.code === 'p2p/remote_error') {
-    const remoteCode = String(e.data?.['remoteCode']);
+    const remoteCode = String(e.data?.['remoteCode']) as ErrorCode;
     if (SERVER_CODES.has(remoteCode)) return new TributaryError(remoteCode, `${peer} refused the request: ${remoteCode}`, { peer, remote: true });
   }
   return e;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TributaryError } from '../../src/errors.ts';
+import { TributaryError, type ErrorCode } from '../../src/errors.ts';
 import { encodeFrame, encodeResponseChunk, encodeResponseError, encodeVarint, FrameDecoder, parseResponseFrame } from '../../src/p2p/frames.ts';
 import { loadOrCreateP2pKey, P2P_KEY_FILE } from '../../src/p2p/keys.ts';
 import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
@@ -70,11 +70,11 @@ describe('p2p frames', () => {
 
 describe('p2p verdicts from coded errors', () => {
   it('rejects what is invalid whatever the state, ignores what depends on it or is our own failure', () => {
-    const coded = (code: string) => new TributaryError(code, 'x');
-    for (const code of ['codec/malformed', 'codec/non_canonical', 'tx/bad_signature', 'tx/wrong_chain_id', 'tx/too_large', 'tx/malformed', 'protocol/bad_vote_type', 'consensus/bad_proposer_signature']) {
+    const coded = (code: ErrorCode) => new TributaryError(code, 'x');
+    for (const code of ['codec/malformed', 'codec/non_canonical', 'tx/bad_signature', 'tx/wrong_chain_id', 'tx/too_large', 'tx/malformed', 'protocol/bad_vote_type', 'consensus/bad_proposer_signature'] as ErrorCode[]) {
       expect(verdictFor(coded(code)), code).toBe('reject');
     }
-    for (const code of ['tx/nonce_too_low', 'tx/nonce_too_high', 'tx/fee_too_low', 'tx/insufficient_fee_balance', 'mempool/full', 'mempool/duplicate', 'bank/insufficient_funds', 'consensus/bad_header', 'consensus/bad_commit', 'tx/internal_error']) {
+    for (const code of ['tx/nonce_too_low', 'tx/nonce_too_high', 'tx/fee_too_low', 'tx/insufficient_fee_balance', 'mempool/full', 'mempool/duplicate', 'bank/insufficient_funds', 'consensus/bad_header', 'consensus/bad_commit', 'tx/internal_error'] as ErrorCode[]) {
       expect(verdictFor(coded(code)), code).toBe('ignore');
     }
     expect(verdictFor(new Error('a bug'))).toBe('ignore');

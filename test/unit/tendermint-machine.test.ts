@@ -5,7 +5,7 @@ import { NIL_KEY, VoteKeeper, valueKey } from '../../src/consensus/tendermint/vo
 import { ValidatorSet } from '../../src/consensus/validator-set.ts';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { isTributaryError } from '../../src/errors.ts';
-import type { Validator } from '../../src/state/config/records.ts';
+import type { Validator } from '../../src/state/chainconfig/records.ts';
 
 // Four validators of power 1 (f = 1, quorum 3) unless a test says otherwise. With the real
 // ValidatorSet at height 1 the proposer of round r is V[(1 + r) % 4] (addresses sorted):

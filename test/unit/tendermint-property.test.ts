@@ -5,7 +5,7 @@ import type { Input, Output, TimeoutInput, Value, VoteType } from '../../src/con
 import { ValidatorSet } from '../../src/consensus/validator-set.ts';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import type { Validator } from '../../src/state/config/records.ts';
+import type { Validator } from '../../src/state/chainconfig/records.ts';
 
 /*
  * A simulated network of Tendermint machines for one height. Honest validators run the real
