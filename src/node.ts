@@ -20,7 +20,7 @@ import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
 import type { SigningKey } from './crypto/ed25519.ts';
 
-export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch';
+export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch' | 'node/index_behind';
 
 export interface OpenedChain {
   db: KvStore;
@@ -38,6 +38,8 @@ export interface OpenChainOptions {
   logger?: Logger;
   /** Defaults to a new stream; tests pass one to subscribe before the first block. */
   events?: ChainEventStream;
+  /** Only for `index rebuild`, which exists to repair exactly that. */
+  allowIndexBehind?: boolean;
 }
 
 /**
@@ -75,16 +77,30 @@ export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
     throw new TributaryError('node/inconsistent_storage', `block store is at height ${blocks.latestHeight} but state is at ${app.height}`);
   }
   if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
-  return { db, chain: new Chain({ db, app, blocks, events: opts.events }), app };
+  const chain = new Chain({ db, app, blocks, events: opts.events });
+  // The index is written in each block's batch, so it can only lag behind a database that was
+  // written before it existed; queries would then silently miss history.
+  const indexed = await chain.index.indexedHeight();
+  if (!opts.allowIndexBehind && indexed !== blocks.latestHeight) {
+    throw new TributaryError(
+      'node/index_behind',
+      `the chain index is at height ${indexed} but the chain at ${blocks.latestHeight}; run \`tributary index rebuild\` with the node stopped`,
+      { indexed, height: blocks.latestHeight },
+    );
+  }
+  return { db, chain, app };
 }
 
 /** `openChain` over a home folder's genesis and database; closes the database if opening fails. */
-export async function openHome(home: string, opts: { keepVersions: number; logger?: Logger }): Promise<OpenedChain> {
+export async function openHome(
+  home: string,
+  opts: { keepVersions: number; logger?: Logger; allowIndexBehind?: boolean },
+): Promise<OpenedChain> {
   const paths = homePaths(home);
   const genesis = loadGenesis(paths.genesis);
   const db = await LevelKvStore.open(paths.data);
   try {
-    return await openChain({ db, genesis, keepVersions: opts.keepVersions, logger: opts.logger });
+    return await openChain({ db, genesis, ...opts });
   } catch (e) {
     await db.close();
     if (isTributaryError(e) && e.code === 'state/old_layout') {

@@ -23,7 +23,7 @@ export function registerIndexCommand(program: Command): void {
       if (!isInitialized(home) || !existsSync(homePaths(home).data)) {
         throw new TributaryError('home/not_initialized', `${home} has no chain to index`);
       }
-      const opened = await openHome(home, { keepVersions: 0, logger: createLogger({ level: 'warn', format: 'json' }) });
+      const opened = await openHome(home, { keepVersions: 0, allowIndexBehind: true, logger: createLogger({ level: 'warn', format: 'json' }) });
       try {
         const result = await opened.chain.index.rebuild(opened.chain.blocks);
         const out = { height: result.height, records: result.records };

@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { toHex } from '../../src/crypto/hash.ts';
+import { TributaryError } from '../../src/errors.ts';
+import { parseGenesis } from '../../src/genesis.ts';
+import { openChain, startProducer } from '../../src/node.ts';
+import { Bucket, bucketEnd } from '../../src/storage/buckets.ts';
+import { MemoryKvStore } from '../../src/storage/db.ts';
+
+const validator = SigningKey.generate();
+const genesis = parseGenesis({
+  chainId: 'open-test',
+  genesisTimeMs: 1_000,
+  validators: [{ publicKey: toHex(validator.publicKey), power: 1 }],
+  accounts: [{ address: formatAddress(addressFromPublicKey(validator.publicKey)), balance: '1000000' }],
+});
+
+describe('openChain', () => {
+  it('refuses a chain whose index lags its blocks, naming the repair; index rebuild repairs it', async () => {
+    const db = new MemoryKvStore();
+    const opened = await openChain({ db, genesis });
+    let clock = 10_000;
+    const { engine } = await startProducer(opened, {
+      key: validator,
+      signerPath: join(mkdtempSync(join(tmpdir(), 'tributary-open-')), 'signer-state.json'),
+      mempool: {},
+      intervalMs: 1000,
+      now: () => (clock += 1000),
+    });
+    await engine.produceBlock();
+    await engine.produceBlock();
+    // Lose the index's record of the blocks, as a database from before the index would be.
+    const batch = db.writeBatch();
+    for await (const [key] of db.range({ gte: Uint8Array.of(Bucket.indexBlock), lt: bucketEnd(Bucket.indexBlock) })) batch.del(key);
+    await batch.write();
+    const error = await openChain({ db, genesis }).then(
+      () => undefined,
+      (e: unknown) => e as TributaryError,
+    );
+    expect(error?.code).toBe('node/index_behind');
+    expect(error?.data).toEqual({ indexed: 0, height: 2 });
+    const repairing = await openChain({ db, genesis, allowIndexBehind: true });
+    expect((await repairing.chain.index.rebuild(repairing.chain.blocks)).height).toBe(2);
+    expect((await openChain({ db, genesis })).chain.latestHeight).toBe(2);
+  });
+});
