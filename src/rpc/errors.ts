@@ -36,6 +36,8 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'mempool/full': -32018,
   'mempool/duplicate': -32019,
   'tx/unknown_type': -32020,
+  'mempool/sender_limit': -32021,
+  'mempool/queue_full': -32022,
 };
 
 /** Any other rejection of a transaction by a module's rules (the module code is in data.code). */
