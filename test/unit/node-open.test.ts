@@ -8,7 +8,7 @@ import { toHex } from '../../src/crypto/hash.ts';
 import { TributaryError } from '../../src/errors.ts';
 import { parseGenesis } from '../../src/genesis.ts';
 import { openChain, startProducer } from '../../src/node.ts';
-import { Bucket, bucketEnd } from '../../src/storage/buckets.ts';
+import { Bucket, bucketEnd, bucketKey } from '../../src/storage/buckets.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
 
 const validator = SigningKey.generate();
@@ -46,5 +46,18 @@ describe('openChain', () => {
     const repairing = await openChain({ db, genesis, allowIndexBehind: true });
     expect((await repairing.chain.index.rebuild(repairing.chain.blocks)).height).toBe(2);
     expect((await openChain({ db, genesis })).chain.latestHeight).toBe(2);
+  });
+
+  it('refuses a database of the layout before validators and params moved into state (no genesis hash)', async () => {
+    const db = new MemoryKvStore();
+    await openChain({ db, genesis });
+    const batch = db.writeBatch();
+    batch.del(bucketKey(Bucket.meta, new TextEncoder().encode('genesis_hash')));
+    await batch.write();
+    const error = await openChain({ db, genesis }).then(
+      () => undefined,
+      (e: unknown) => e as TributaryError,
+    );
+    expect(error?.code).toBe('state/old_layout');
   });
 });
