@@ -290,7 +290,13 @@ export class Mempool implements CheckStateOwner {
     this.recheckQueue = [...this.pending.keys()];
     this.recheckAt = 0;
     const generation = ++this.generation;
-    this.rechecking = this.recheckQueue.length > 0 ? this.recheck(generation) : this.exclusive(() => this.afterRecheckDone());
+    const run = this.recheckQueue.length > 0 ? this.recheck(generation) : this.exclusive(() => this.afterRecheckDone());
+    // Only a bug can throw here (checkTx failures are caught per transaction). Admissions must not
+    // wait on it forever: what was not rechecked stays pending, and a proposal leaves it out if invalid.
+    this.rechecking = run.catch((e: unknown) => {
+      this.logger?.error({ err: e }, 'mempool recheck failed');
+      if (generation === this.generation) this.recheckQueue = [];
+    });
   }
 
   /** Inside the lock, once the check state holds every pending transaction again. */
