@@ -153,10 +153,16 @@ export function signerStatePath(home: string): string {
 export async function startProducer(
   opened: OpenedChain,
   opts: { key: SigningKey; signerPath: string; mempool: Partial<MempoolLimits>; intervalMs: number; logger?: Logger; verifier?: SignatureVerifier; now?: () => number },
-): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer }> {
-  const mempool = new Mempool(opened.app, opts.mempool, opts.logger?.child({ module: 'mempool' }), opts.verifier);
-  opened.chain.useCheckStateOwner(mempool);
+): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer; notReady: () => string | undefined }> {
   const signer = await Signer.open(opts.signerPath, opts.key);
+  // Not ready while anything a block needs cannot be written: the database, or the signer's file.
+  const notReady = (): string | undefined => {
+    const fault = opened.chain.storageFault();
+    if (fault !== undefined) return `storage refuses writes: ${fault}`;
+    return signer.failed ? 'the signer cannot save its last signed state' : undefined;
+  };
+  const mempool = new Mempool(opened.app, opts.mempool, opts.logger?.child({ module: 'mempool' }), opts.verifier, Date.now, notReady);
+  opened.chain.useCheckStateOwner(mempool);
   const engine = new SoloEngine({
     chain: opened.chain,
     mempool,
@@ -165,7 +171,7 @@ export async function startProducer(
     logger: opts.logger?.child({ module: 'consensus' }),
     now: opts.now,
   });
-  return { mempool, engine, signer };
+  return { mempool, engine, signer, notReady };
 }
 
 export interface RunningNode {
@@ -183,7 +189,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
   const { db, chain, app } = opened;
   const { key } = loadKey(homePaths(home).keys, config.validatorKey);
   const verifier = SignatureVerifier.create();
-  const { mempool, engine, signer } = await startProducer(opened, {
+  const { mempool, engine, signer, notReady } = await startProducer(opened, {
     key,
     signerPath: signerStatePath(home),
     mempool: config.mempool,
@@ -191,7 +197,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
     logger,
     verifier,
   });
-  const rpc = new RpcServer({ chain, mempool, config: config.rpc, logger: logger.child({ module: 'rpc' }) });
+  const rpc = new RpcServer({ chain, mempool, notReady, config: config.rpc, logger: logger.child({ module: 'rpc' }) });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
   await engine.start();
   logger.info(

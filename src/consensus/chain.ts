@@ -55,6 +55,23 @@ export class Chain implements ChainReader {
     return this.blocks.getReceipts(height);
   }
 
+  /** Why the database refuses writes (disk full, I/O error), or undefined while it takes them. */
+  storageFault(): string | undefined {
+    return this.db.fault();
+  }
+
+  /**
+   * Before committing: after a write failure, tries to bring storage back (reopen and probe) and
+   * throws `storage/write_failed` while it still refuses, so an engine waits instead of executing
+   * blocks it cannot store. Nothing committed is lost: a failed batch wrote nothing.
+   */
+  async ensureWritable(): Promise<void> {
+    if (this.db.fault() === undefined) return;
+    if (!(await this.db.recover())) {
+      throw new TributaryError('storage/write_failed', `storage refuses writes: ${this.db.fault()}`, { reason: this.db.fault() });
+    }
+  }
+
   /** Set once by the composition root when a mempool runs on this chain. */
   useCheckStateOwner(owner: CheckStateOwner): void {
     this.checkStateOwner = owner;
@@ -136,6 +153,7 @@ export class Chain implements ChainReader {
       throw new TributaryError('consensus/bad_header', `block ${header.height} does not follow ${this.latestHeight}`);
     }
     (await this.validatorSet(header.height)).verifyCommit(this.app.chainId, commit, header, hash);
+    await this.ensureWritable();
     const write = async (): Promise<StoredBlock> => {
       const batch = this.db.writeBatch();
       finalized.prepared.writeTo(batch);

@@ -7,7 +7,12 @@ import type { WorkingState } from '../state/working-state.ts';
 import type { SignatureVerifier } from '../crypto/verify-pool.ts';
 import type { CheckStateOwner } from './chain.ts';
 
-export type MempoolErrorCode = 'mempool/full' | 'mempool/duplicate' | 'mempool/sender_limit' | 'mempool/queue_full';
+export type MempoolErrorCode =
+  | 'mempool/full'
+  | 'mempool/duplicate'
+  | 'mempool/sender_limit'
+  | 'mempool/queue_full'
+  | 'mempool/not_ready';
 
 /** Node policy, not consensus: each operator may choose. */
 export interface MempoolLimits {
@@ -88,6 +93,7 @@ export class Mempool implements CheckStateOwner {
   private readonly queuedById = new Map<string, { sender: string; nonce: number }>();
   private queuedCount = 0;
   private readonly now: () => number;
+  private readonly notReady: () => string | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly verifier: SignatureVerifier | undefined;
 
@@ -98,8 +104,11 @@ export class Mempool implements CheckStateOwner {
     logger?: Logger,
     verifier?: SignatureVerifier,
     now: () => number = Date.now,
+    /** Why the node cannot commit blocks now (storage refusing writes), or undefined. */
+    notReady: () => string | undefined = () => undefined,
   ) {
     this.app = app;
+    this.notReady = notReady;
     this.limits = { ...DEFAULT_MEMPOOL_LIMITS, ...limits };
     this.now = now;
     this.logger = logger;
@@ -134,6 +143,11 @@ export class Mempool implements CheckStateOwner {
 
   /** Decode, verify and admit; resolves to the transaction, rejects with a coded error. */
   async add(bytes: Uint8Array): Promise<DecodedTx> {
+    const reason = this.notReady();
+    if (reason !== undefined) {
+      // Nothing can be committed now: admitting would only grow a queue no block drains.
+      throw new TributaryError('mempool/not_ready', `the node cannot commit blocks now (${reason}); try again later`, { reason });
+    }
     // Stateless checks need no shared state and run before the lock. The signature check starts
     // now (on a worker when there is one); every admission then waits for the same recheck and
     // takes its place in the lock queue in the order it came, so admission order is arrival

@@ -126,6 +126,27 @@ export class Signer {
     return run;
   }
 
+  /** Whether a state write failed (disk full, I/O error): signing refuses until `recover`. */
+  get failed(): boolean {
+    return this.broken;
+  }
+
+  /**
+   * After a failed write: reads the state file again and goes on from what it holds. The write
+   * replaces the file by rename, so the file is either the state before or the state after the
+   * failed sign; whichever it is, it is what must not be contradicted. Throws (staying failed)
+   * while the file cannot be read.
+   */
+  recover(): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (!this.broken) return;
+      this.last = decodeState(this.path, await readFile(this.path, 'utf8'), this.publicKey);
+      this.broken = false;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Refuses any further sign call ('signer/closed') and waits for those already made. */
   async close(): Promise<void> {
     this.closed = true;

@@ -3,7 +3,7 @@ import type { Commit } from '../codec/core.ts';
 import { VoteType, voteSignBytes } from '../codec/protocol.ts';
 import { addressFromPublicKey, type Address } from '../crypto/address.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
-import { TributaryError } from '../errors.ts';
+import { TributaryError, isTributaryError } from '../errors.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { buildProposal, makeCommit } from './block-builder.ts';
 import type { Chain } from './chain.ts';
@@ -30,6 +30,8 @@ export class SoloEngine {
   private running: Promise<unknown> = Promise.resolve();
   private stopped = true;
   private lastCommit: Commit | undefined;
+  /** Code of the last failed attempt, so a failure repeated every interval is logged once. */
+  private failing: string | undefined;
 
   constructor(opts: { chain: Chain; mempool: Mempool; signer: Signer; intervalMs: number; logger?: Logger; now?: () => number }) {
     this.chain = opts.chain;
@@ -67,7 +69,16 @@ export class SoloEngine {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.produceBlock()
-        .catch((e) => this.logger?.error({ err: e }, 'block production failed'))
+        .then(() => {
+          if (this.failing) this.logger?.info({ after: this.failing }, 'block production resumed');
+          this.failing = undefined;
+        })
+        .catch((e: unknown) => {
+          const code = isTributaryError(e) ? e.code : 'internal';
+          if (code !== this.failing) this.logger?.error({ err: e, code }, 'block production failed; retrying every interval');
+          else this.logger?.debug({ code }, 'block production still failing');
+          this.failing = code;
+        })
         .finally(() => this.schedule());
     }, this.intervalMs);
   }
@@ -90,6 +101,9 @@ export class SoloEngine {
     const chain = this.chain;
     const height = chain.latestHeight + 1;
     await this.checkSoleValidator(height);
+    // After a disk-full or I/O failure: storage first (reopened and probed), then the signer's file.
+    await chain.ensureWritable();
+    if (this.signer.failed) await this.signer.recover();
     const round = this.roundFor(height);
     const params = chain.app.params;
     const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes);

@@ -38,6 +38,7 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'tx/unknown_type': -32020,
   'mempool/sender_limit': -32021,
   'mempool/queue_full': -32022,
+  'mempool/not_ready': -32023,
 };
 
 /** Any other rejection of a transaction by a module's rules (the module code is in data.code). */

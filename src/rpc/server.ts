@@ -30,7 +30,18 @@ export class RpcServer {
   readonly methods: Map<string, RpcMethod>;
   private server: Server | undefined;
 
-  constructor(opts: { chain: Chain; mempool: Mempool; config: NodeConfig['rpc']; logger?: Logger; extraMethods?: RpcMethod[] }) {
+  /** Why the node cannot commit blocks now, or undefined: `/health` answers 503 with it. */
+  private readonly notReady: () => string | undefined;
+
+  constructor(opts: {
+    chain: Chain;
+    mempool: Mempool;
+    config: NodeConfig['rpc'];
+    logger?: Logger;
+    extraMethods?: RpcMethod[];
+    notReady?: () => string | undefined;
+  }) {
+    this.notReady = opts.notReady ?? (() => opts.chain.storageFault());
     this.ctx = { chain: opts.chain, mempool: opts.mempool };
     this.config = opts.config;
     this.logger = opts.logger;
@@ -69,6 +80,10 @@ export class RpcServer {
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
       const chain = this.ctx.chain;
+      const reason = this.notReady();
+      if (reason !== undefined) {
+        return send(res, 503, { status: 'unavailable', reason, chainId: chain.app.chainId, height: chain.latestHeight });
+      }
       return send(res, 200, { status: 'ok', chainId: chain.app.chainId, height: chain.latestHeight });
     }
     if (req.method !== 'POST') {

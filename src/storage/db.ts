@@ -2,7 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { TributaryError } from '../errors.ts';
 import { toHex as hexKey } from '../crypto/hash.ts';
 
-export type StorageErrorCode = 'storage/locked' | 'storage/open_failed';
+export type StorageErrorCode = 'storage/locked' | 'storage/open_failed' | 'storage/write_failed';
 
 export type BatchOp =
   | { type: 'put'; key: Uint8Array; value: Uint8Array }
@@ -42,17 +42,31 @@ export interface KvStore {
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   writeBatch(): WriteBatch;
   range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Why writes are failing (disk full, I/O error), or undefined while they work. */
+  fault(): string | undefined;
+  /** After a fault: tries to make writes work again; true once they do. */
+  recover(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export class LevelKvStore implements KvStore {
-  private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
+/** A key of the meta bucket (0x01) written and deleted to test that writes work again. */
+const PROBE_KEY = Uint8Array.of(0x01, ...new TextEncoder().encode('write_probe'));
 
-  private constructor(db: ClassicLevel<Uint8Array, Uint8Array>) {
+export class LevelKvStore implements KvStore {
+  private db: ClassicLevel<Uint8Array, Uint8Array>;
+  private readonly path: string;
+  private writeFault: string | undefined;
+
+  private constructor(db: ClassicLevel<Uint8Array, Uint8Array>, path: string) {
     this.db = db;
+    this.path = path;
   }
 
   static async open(path: string): Promise<LevelKvStore> {
+    return new LevelKvStore(await LevelKvStore.openLevel(path), path);
+  }
+
+  private static async openLevel(path: string): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();
@@ -63,7 +77,32 @@ export class LevelKvStore implements KvStore {
       }
       throw new TributaryError('storage/open_failed', `cannot open database ${path}: ${(e as Error).message}`, { path });
     }
-    return new LevelKvStore(db);
+    return db;
+  }
+
+  fault(): string | undefined {
+    return this.writeFault;
+  }
+
+  /**
+   * LevelDB keeps refusing every write after one failed (its background error sticks until the
+   * database is reopened), so freeing disk space alone would not help. Reopening is safe here:
+   * a failed batch wrote nothing, and every in-memory structure above reflects only batches that
+   * landed. A synced probe write then shows whether writes work again.
+   */
+  async recover(): Promise<boolean> {
+    if (this.writeFault === undefined) return true;
+    try {
+      await this.db.close();
+      this.db = await LevelKvStore.openLevel(this.path);
+      await this.db.put(PROBE_KEY, new Uint8Array(0), { sync: true });
+      await this.db.del(PROBE_KEY, { sync: true });
+      this.writeFault = undefined;
+      return true;
+    } catch (e) {
+      this.writeFault = faultReason(e);
+      return false;
+    }
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -99,7 +138,14 @@ export class LevelKvStore implements KvStore {
       },
       write: async (opts) => {
         if (batch.length === 0) return batch.close();
-        await batch.write({ sync: opts?.sync ?? false });
+        try {
+          await batch.write({ sync: opts?.sync ?? false });
+        } catch (e) {
+          this.writeFault = faultReason(e);
+          throw new TributaryError('storage/write_failed', `cannot write to ${this.path}: ${this.writeFault}`, {
+            reason: this.writeFault,
+          });
+        }
       },
     };
   }
@@ -115,8 +161,21 @@ export class LevelKvStore implements KvStore {
   }
 }
 
+function faultReason(e: unknown): string {
+  const cause = (e as { cause?: { message?: string } }).cause?.message;
+  return cause ?? (e as Error).message ?? String(e);
+}
+
 /** In-memory twin of LevelKvStore for fast unit tests; same ordering (bytewise) and atomicity. */
 export class MemoryKvStore implements KvStore {
+  fault(): string | undefined {
+    return undefined;
+  }
+
+  async recover(): Promise<boolean> {
+    return true;
+  }
+
   private readonly map = new Map<string, [Uint8Array, Uint8Array]>();
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
