@@ -288,8 +288,13 @@ describe('RPC limits: the amplification batch against a 20,000-transaction block
     rmSync(home, { recursive: true, force: true });
   });
 
+  /** Wall time of one full read of the block: the unit of work the server cannot split. */
+  let fullReadMs = 0;
+
   it('one full read of the block (7.7 MB, under the 32 MiB response cap) is served as before', async () => {
+    const started = Date.now();
     const r = await post(node.url, call('chain_getBlock', [1, true]));
+    fullReadMs = Date.now() - started;
     expect(r.status).toBe(200);
     const block = (r.json as Reply).result as { height: number; txs: unknown[] };
     expect(block.height).toBe(1);
@@ -338,13 +343,14 @@ describe('RPC limits: the amplification batch against a 20,000-transaction block
     expect(finished - started).toBeLessThan(15_000);
     // Bound asserted: the node's peak RSS grows by less than 768 MiB over the batch (measured ~380 MiB).
     expect(after.peak - before.rss).toBeLessThan(768);
-    // Each full read holds the loop for about a second by itself (decoding 20,000 transactions);
-    // between them reads wait for the loop to have been free as long, so blocks keep coming.
+    // Each full read holds the loop by itself (decoding 20,000 transactions: ~0.6-0.9 s here);
+    // between reads the server waits for the loop to have been free about as long, so no gap
+    // between blocks is much longer than one read (today: ~2 s per block for a minute).
     expect(during.count).toBeGreaterThanOrEqual(1);
-    expect(during.maxGapMs).toBeLessThan(2000);
+    expect(during.maxGapMs).toBeLessThan(Math.max(2000, 1.5 * fullReadMs + 500));
     console.log(
       `amplification batch: ${finished - started} ms, RSS ${before.rss} -> peak ${after.peak} MiB (now ${after.rss}), ` +
-        `${during.count} blocks during it (idle: ${idle.count} per 2 s), longest gap ${during.maxGapMs} ms`,
+        `${during.count} blocks during it (idle: ${idle.count} per 2 s), longest gap ${during.maxGapMs} ms, one full read ${fullReadMs} ms`,
     );
     // And the node is itself again.
     const health = await http(node.url, { path: '/health' });
