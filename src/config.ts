@@ -6,9 +6,37 @@ import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './consensus/mempool.
 
 export type ConfigErrorCode = 'config/invalid';
 
+/** JSON-RPC transport: listen address, per-request bounds, connection caps and browser policy. */
+export interface RpcConfig {
+  host: string;
+  port: number;
+  /** Request body, bytes (413 past it). */
+  maxBodyBytes: number;
+  /** Calls in one batch. */
+  maxBatch: number;
+  /** One call's serialised result, bytes. */
+  maxResponseBytes: number;
+  /** The results of one batch together, bytes; calls past it are answered without being run. */
+  maxBatchResponseBytes: number;
+  /** Open connections in total; lowered at startup so that descriptors stay for storage. */
+  maxConnections: number;
+  /** Open connections from one client address. */
+  maxConnectionsPerClient: number;
+  /** From the connection (or the previous response) to the end of the request headers. */
+  headersTimeoutMs: number;
+  /** For the whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** A connection with no traffic either way is closed after this. */
+  idleTimeoutMs: number;
+  /** Host header names served (port ignored); the listen address is always served; "*" serves any. */
+  allowedHosts: string[];
+  /** Browser origins given CORS access ("*" for any); empty: requests carrying an Origin are refused. */
+  corsOrigins: string[];
+}
+
 /** Node configuration (not consensus-critical: each operator may choose differently). */
 export interface NodeConfig {
-  rpc: { host: string; port: number; maxBodyBytes: number; maxBatch: number };
+  rpc: RpcConfig;
   log: { level: string; format: 'json' | 'pretty' };
   mempool: MempoolLimits;
   /** State versions to keep; 0 keeps every version (archive node). */
@@ -20,7 +48,21 @@ export interface NodeConfig {
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
-  rpc: { host: '127.0.0.1', port: 8545, maxBodyBytes: 1024 * 1024, maxBatch: 100 },
+  rpc: {
+    host: '127.0.0.1',
+    port: 8545,
+    maxBodyBytes: 1024 * 1024,
+    maxBatch: 100,
+    maxResponseBytes: 32 * 1024 * 1024,
+    maxBatchResponseBytes: 16 * 1024 * 1024,
+    maxConnections: 512,
+    maxConnectionsPerClient: 64,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 60_000,
+    allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+    corsOrigins: [],
+  },
   log: { level: 'info', format: 'json' },
   mempool: DEFAULT_MEMPOOL_LIMITS,
   state: { keepVersions: 0 },
@@ -53,7 +95,8 @@ export function parseHostPort(text: string, fallbackHost = '127.0.0.1'): { host:
   return { host: m[1] || fallbackHost, port };
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+// Lists (rpc.allowedHosts, rpc.corsOrigins) are replaced whole, never merged item by item.
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /**
  * Precedence: flags > environment > config file > defaults. The caller applies flags on the

@@ -7,7 +7,15 @@ export type RpcErrorCode =
   | 'rpc/invalid_params'
   | 'rpc/internal_error'
   | 'rpc/request_too_large'
-  | 'rpc/not_found';
+  | 'rpc/not_found'
+  // Limits and HTTP policy (src/rpc/limits.ts): `data.limit` names the cap, `data.max` its value.
+  | 'rpc/response_too_large'
+  | 'rpc/batch_too_large'
+  | 'rpc/too_many_connections'
+  | 'rpc/request_timeout'
+  | 'rpc/forbidden_host'
+  | 'rpc/forbidden_origin'
+  | 'rpc/unsupported_media_type';
 
 /**
  * JSON-RPC error numbers. The standard ones for protocol errors; -32000 and below for ours. The
@@ -22,6 +30,13 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/internal_error': -32603,
   'rpc/not_found': -32001,
   'rpc/request_too_large': -32005,
+  'rpc/response_too_large': -32050,
+  'rpc/batch_too_large': -32051,
+  'rpc/too_many_connections': -32052,
+  'rpc/request_timeout': -32053,
+  'rpc/forbidden_host': -32054,
+  'rpc/forbidden_origin': -32055,
+  'rpc/unsupported_media_type': -32056,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,

@@ -1,12 +1,30 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer,
+  maxHeaderSize,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
-import type { NodeConfig } from '../config.ts';
+import type { RpcConfig } from '../config.ts';
 import { isTributaryError } from '../errors.ts';
 import { rpcError, toJsonRpcError, type JsonRpcError } from './errors.ts';
+import {
+  ConnectionLimiter,
+  type ConnectionLimits,
+  HttpPolicy,
+  LoopShare,
+  ResponseBudget,
+  isJsonContentType,
+  limitError,
+  resolveConnectionLimits,
+  yieldToEventLoop,
+} from './limits.ts';
 import { buildMethodTable, type RpcMethod } from './methods.ts';
 import { parseCallParams } from './params.ts';
 
@@ -17,18 +35,54 @@ interface JsonRpcResponse {
   error?: JsonRpcError;
 }
 
+/** After a refusal that closes the connection, how long the rest of the request is read and dropped. */
+const LINGER_MS = 2000;
+
+/** Refused connections are summed into one warning per this period. */
+const REFUSAL_WARNING_PERIOD_MS = 10_000;
+
+/** The HTTP status that goes with a refusal, where it is not 200. */
+const HTTP_STATUS: Partial<Record<string, number>> = {
+  'rpc/request_too_large': 413,
+  'rpc/too_many_connections': 503,
+  'rpc/request_timeout': 408,
+  'rpc/forbidden_host': 403,
+  'rpc/forbidden_origin': 403,
+  'rpc/unsupported_media_type': 415,
+};
+
 /**
  * JSON-RPC 2.0 over HTTP (POST /, single or batch). GET /health answers for load balancers.
  * Every failure is a JSON-RPC error with a number and a stable string code in `data.code`; a
  * handler that throws something uncoded is logged and answered as an internal error, and the
  * server keeps serving.
+ *
+ * Bounds (src/rpc/limits.ts): each result and each batch's results are serialised within byte
+ * caps (a limit error in their place, never a 500 or an unbounded string), open connections are
+ * capped in total (below the descriptor limit, so that storage keeps its files) and per client
+ * address, headers, bodies and idle connections are timed out, and browsers are kept out unless
+ * configured (Host allow-list, JSON content types only, CORS only for listed origins).
  */
 export class RpcServer {
   private readonly ctx: { chain: Chain; mempool: Mempool };
-  private readonly config: NodeConfig['rpc'];
+  private readonly config: RpcConfig;
   private readonly logger: Logger | undefined;
   readonly methods: Map<string, RpcMethod>;
   private server: Server | undefined;
+  private readonly limits: ConnectionLimits;
+  private readonly limiter: ConnectionLimiter;
+  /** Replaced in `listen` by one that knows the address actually listened on. */
+  private policy: HttpPolicy;
+  /** Sockets refused at connection: their requests, if any arrive, are not served. */
+  private readonly refused = new WeakSet<Socket>();
+  /** Sockets whose current response has started: a late timeout must not write into it. */
+  private readonly responding = new WeakSet<Socket>();
+  /** Sockets whose request body is being read: a timeout there is the request timeout, not the headers one. */
+  private readonly readingBody = new WeakSet<Socket>();
+  /** Every call, from any connection or batch, waits its turn here when the loop is saturated. */
+  private readonly loopShare = new LoopShare();
+  private refusedSinceWarning = 0;
+  private lastRefusalWarningMs = -Infinity;
 
   /** Why the node cannot commit blocks now, or undefined: `/health` answers 503 with it. */
   private readonly notReady: () => string | undefined;
@@ -36,7 +90,7 @@ export class RpcServer {
   constructor(opts: {
     chain: Chain;
     mempool: Mempool;
-    config: NodeConfig['rpc'];
+    config: RpcConfig;
     logger?: Logger;
     extraMethods?: RpcMethod[];
     notReady?: () => string | undefined;
@@ -46,17 +100,44 @@ export class RpcServer {
     this.config = opts.config;
     this.logger = opts.logger;
     this.methods = buildMethodTable(opts.chain.app.registry.queries, opts.extraMethods);
+    this.limits = resolveConnectionLimits(opts.config);
+    this.limiter = new ConnectionLimiter(this.limits.maxConnections, this.limits.maxConnectionsPerClient);
+    this.policy = new HttpPolicy(opts.config, opts.config.host);
+  }
+
+  /** Open connections counted against the caps. */
+  get openConnections(): number {
+    return this.limiter.open;
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => {
-      this.handleHttp(req, res).catch((e) => {
-        this.logger?.error({ err: e }, 'rpc request failed');
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-    });
-    server.keepAliveTimeout = 5000;
+    const config = this.config;
+    const limits = this.limits;
+    this.policy = new HttpPolicy(config, host);
+    if (limits.loweredForDescriptors) {
+      this.logger?.warn(
+        {
+          descriptorLimit: limits.descriptorLimit,
+          maxConnections: limits.maxConnections,
+          configured: config.maxConnections,
+        },
+        'rpc connection cap lowered to keep descriptors for storage',
+      );
+    }
+    const server = createServer(
+      {
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: config.requestTimeoutMs,
+        keepAliveTimeout: Math.min(5000, config.idleTimeoutMs),
+        // Node checks both timeouts on this period (30 s by default, which would let them run late).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    // No traffic either way for this long closes the socket (Node destroys it when nobody listens for 'timeout').
+    server.timeout = config.idleTimeoutMs;
+    server.on('connection', (socket: Socket) => this.onConnection(socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -77,50 +158,63 @@ export class RpcServer {
     });
   }
 
-  private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
-      const chain = this.ctx.chain;
-      const reason = this.notReady();
-      if (reason !== undefined) {
-        return send(res, 503, { status: 'unavailable', reason, chainId: chain.app.chainId, height: chain.latestHeight });
-      }
-      return send(res, 200, { status: 'ok', chainId: chain.app.chainId, height: chain.latestHeight });
-    }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'GET, POST' });
-      return void res.end();
-    }
-    const body = await readBody(req, this.config.maxBodyBytes);
-    if (body === undefined) {
-      const error = toJsonRpcError(
-        rpcError('rpc/request_too_large', `request body exceeds ${this.config.maxBodyBytes} bytes`),
-        'query',
-      );
-      res.setHeader('connection', 'close');
-      return send(res, 413, { jsonrpc: '2.0', id: null, error });
-    }
+  /**
+   * The answer to one JSON-RPC message (a call or a batch) as JSON text, undefined when nothing
+   * is to be sent (notifications only). Transport-independent: the size caps apply here.
+   */
+  async respond(body: string): Promise<string | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch {
-      return send(res, 200, failure(null, rpcError('rpc/parse_error', 'request body is not valid JSON')));
+      return JSON.stringify(failure(null, rpcError('rpc/parse_error', 'request body is not valid JSON')));
     }
-    if (Array.isArray(parsed)) {
-      if (parsed.length === 0) return send(res, 200, failure(null, rpcError('rpc/invalid_request', 'empty batch')));
-      if (parsed.length > this.config.maxBatch) {
-        return send(res, 200, failure(null, rpcError('rpc/invalid_request', `batch larger than ${this.config.maxBatch}`)));
-      }
-      const responses: JsonRpcResponse[] = [];
-      for (const item of parsed) {
-        const r = await this.handleCall(item);
-        if (r) responses.push(r);
-      }
-      if (responses.length === 0) return void res.writeHead(204).end();
-      return send(res, 200, responses);
+    if (!Array.isArray(parsed)) {
+      const budget = new ResponseBudget(this.config.maxResponseBytes);
+      return this.answerCall(parsed, budget);
     }
-    const response = await this.handleCall(parsed);
-    if (!response) return void res.writeHead(204).end();
-    return send(res, 200, response);
+    if (parsed.length === 0) return JSON.stringify(failure(null, rpcError('rpc/invalid_request', 'empty batch')));
+    if (parsed.length > this.config.maxBatch) {
+      return JSON.stringify(
+        failure(null, limitError('rpc/batch_too_large', 'batch_items', this.config.maxBatch, parsed.length)),
+      );
+    }
+    const budget = new ResponseBudget(this.config.maxResponseBytes, this.config.maxBatchResponseBytes);
+    const parts: string[] = [];
+    for (const [i, item] of parsed.entries()) {
+      // Between calls, timers and I/O (block production among them) get their turn.
+      if (i > 0) await yieldToEventLoop();
+      const text = budget.exhausted ? this.refuseUnrun(item, budget) : await this.answerCall(item, budget);
+      if (text !== undefined) parts.push(text);
+    }
+    return parts.length === 0 ? undefined : `[${parts.join(',')}]`;
+  }
+
+  /** One call of a request, serialised within the request's budget; undefined for a notification. */
+  private async answerCall(call: unknown, budget: ResponseBudget): Promise<string | undefined> {
+    // Reads take turns on the loop; submissions do not (they wait on the mempool and the
+    // signature workers, and batching those is what makes admission fast).
+    const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
+    const isRead = typeof method === 'string' && this.methods.get(method)?.kind !== 'submit';
+    const release = isRead ? await this.loopShare.acquire() : undefined;
+    try {
+      const response = await this.handleCall(call);
+      if (!response) return undefined;
+      if (response.error) return JSON.stringify(response);
+      const out = budget.serialize(response.result);
+      if ('error' in out) return JSON.stringify(failure(response.id, out.error));
+      return `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${out.text}}`;
+    } finally {
+      release?.();
+    }
+  }
+
+  /** A call the batch's budget no longer covers: answered with the limit, not run. */
+  private refuseUnrun(call: unknown, budget: ResponseBudget): string | undefined {
+    const { id } = typeof call === 'object' && call !== null ? (call as Record<string, unknown>) : {};
+    if (id === undefined) return undefined;
+    const replyId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+    return JSON.stringify(failure(replyId, budget.refusal()));
   }
 
   /** One call; undefined for a notification (no id), which gets no answer. */
@@ -129,7 +223,8 @@ export class RpcServer {
       return failure(null, rpcError('rpc/invalid_request', 'a call must be a JSON object'));
     }
     const { jsonrpc, method, params, id } = call as Record<string, unknown>;
-    const validId = id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+    const validId =
+      id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
     const replyId = validId ? ((id as string | number | undefined) ?? null) : null;
     if (jsonrpc !== '2.0' || typeof method !== 'string' || !validId) {
       return failure(replyId, rpcError('rpc/invalid_request', 'expected {"jsonrpc":"2.0","method":string,"id":...}'));
@@ -149,26 +244,235 @@ export class RpcServer {
     }
     return id === undefined ? undefined : response;
   }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP
+
+  private onConnection(socket: Socket): void {
+    const client = clientAddress(socket);
+    const refusal = this.limiter.tryOpen(client);
+    if (!refusal) {
+      socket.once('close', () => this.limiter.close(client));
+      return;
+    }
+    // Refused at once: the descriptor goes back as soon as these few bytes are written.
+    this.refused.add(socket);
+    this.logger?.debug({ client, limit: refusal.limit, max: refusal.max }, 'rpc connection refused');
+    this.noteRefusal(refusal.limit);
+    const error = limitError('rpc/too_many_connections', refusal.limit, refusal.max);
+    socket.on('error', () => {});
+    socket.end(rawResponse(503, JSON.stringify(failure(null, error))));
+    socket.destroySoon();
+  }
+
+  /** A flood is worth one warning per period, not one line per connection. */
+  private noteRefusal(limit: string): void {
+    this.refusedSinceWarning++;
+    const now = Date.now();
+    if (now - this.lastRefusalWarningMs < REFUSAL_WARNING_PERIOD_MS) return;
+    this.logger?.warn(
+      { refused: this.refusedSinceWarning, limit, open: this.limiter.open },
+      'rpc connections refused at the cap',
+    );
+    this.refusedSinceWarning = 0;
+    this.lastRefusalWarningMs = now;
+  }
+
+  /** Malformed requests and timeouts the HTTP parser reports: a coded answer if none has started, then close. */
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    this.logger?.debug({ code: err.code, client: socket.remoteAddress }, 'rpc client error');
+    if (!socket.writable || this.responding.has(socket) || this.refused.has(socket) || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    let status = 400;
+    let error = rpcError('rpc/invalid_request', 'malformed HTTP request');
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408;
+      error = this.readingBody.has(socket)
+        ? limitError('rpc/request_timeout', 'request_timeout_ms', this.config.requestTimeoutMs)
+        : limitError('rpc/request_timeout', 'headers_timeout_ms', this.config.headersTimeoutMs);
+    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+      status = 431;
+      error = limitError('rpc/request_too_large', 'header_bytes', maxHeaderSize);
+    }
+    socket.end(rawResponse(status, JSON.stringify(failure(null, error))));
+    lingerThenClose(socket);
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.refused.has(req.socket) || req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
+    res.once('finish', () => this.responding.delete(req.socket));
+    this.handleHttp(req, res).catch((e: unknown) => {
+      if (req.destroyed || res.destroyed || req.socket.destroyed) {
+        this.logger?.debug({ err: e }, 'rpc request aborted by the client');
+        return;
+      }
+      this.logger?.error({ err: e }, 'rpc request failed');
+      if (res.headersSent) res.destroy();
+      else this.send(res, 500, JSON.stringify(failure(null, rpcError('rpc/internal_error', 'internal error'))));
+    });
+  }
+
+  private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const policy = this.policy;
+    const host = req.headers.host;
+    if (!policy.hostAllowed(host)) {
+      return this.refuse(
+        res,
+        rpcError('rpc/forbidden_host', `host "${host}" is not served here (rpc.allowedHosts)`, { host }),
+      );
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !policy.originAllowed(origin)) {
+      return this.refuse(
+        res,
+        rpcError('rpc/forbidden_origin', `origin "${origin}" is not allowed (rpc.corsOrigins)`, { origin }),
+      );
+    }
+    const cors: OutgoingHttpHeaders =
+      origin !== undefined ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    if (req.method === 'OPTIONS') {
+      const preflight =
+        origin !== undefined
+          ? {
+              'access-control-allow-methods': 'GET, POST, OPTIONS',
+              'access-control-allow-headers': 'content-type',
+              'access-control-max-age': '600',
+            }
+          : {};
+      return this.sendEmpty(res, 204, { ...cors, ...preflight, allow: 'GET, POST, OPTIONS' });
+    }
+    if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
+      const chain = this.ctx.chain;
+      const reason = this.notReady();
+      const health = reason === undefined ? { status: 'ok' } : { status: 'unavailable', reason };
+      return this.send(
+        res,
+        reason === undefined ? 200 : 503,
+        JSON.stringify({ ...health, chainId: chain.app.chainId, height: chain.latestHeight }),
+        cors,
+      );
+    }
+    if (req.method !== 'POST') {
+      return this.sendEmpty(res, 405, { ...cors, allow: 'GET, POST, OPTIONS' });
+    }
+    if (!isJsonContentType(req.headers['content-type'])) {
+      const type = req.headers['content-type'] ?? null;
+      return this.refuse(
+        res,
+        rpcError('rpc/unsupported_media_type', 'a JSON-RPC request must be sent as application/json', {
+          contentType: type,
+        }),
+        cors,
+      );
+    }
+    this.readingBody.add(req.socket);
+    const body = await readBody(req, this.config.maxBodyBytes);
+    this.readingBody.delete(req.socket);
+    if (body === 'aborted') {
+      this.logger?.debug({ client: req.socket.remoteAddress }, 'rpc request aborted by the client');
+      return;
+    }
+    if (body === undefined) {
+      return this.refuse(res, limitError('rpc/request_too_large', 'request_bytes', this.config.maxBodyBytes), cors);
+    }
+    const text = await this.respond(body);
+    if (res.destroyed) {
+      this.logger?.debug({ client: req.socket.remoteAddress }, 'rpc client left before its answer');
+      return;
+    }
+    if (text === undefined) {
+      return this.sendEmpty(res, 204, cors);
+    }
+    this.send(res, 200, text, cors);
+  }
+
+  /**
+   * A refusal before the body is read, with its HTTP status. The connection then closes, but
+   * gently: a plain close with the client's bytes still unread sends a reset, which can wipe the
+   * answer from the client's buffers before it is read.
+   */
+  private refuse(res: ServerResponse, error: unknown, headers: OutgoingHttpHeaders = {}): void {
+    const body = failure(null, error);
+    const status = HTTP_STATUS[String(body.error?.data.code)] ?? 400;
+    res.setHeader('connection', 'close');
+    if (res.socket) lingerThenClose(res.socket);
+    this.send(res, status, JSON.stringify(body), headers);
+  }
+
+  private sendEmpty(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+    this.responding.add(res.req.socket);
+    res.writeHead(status, headers);
+    res.end();
+  }
+
+  private send(res: ServerResponse, status: number, text: string, headers: OutgoingHttpHeaders = {}): void {
+    this.responding.add(res.req.socket);
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
 }
 
 function failure(id: string | number | null, e: unknown): JsonRpcResponse {
   return { jsonrpc: '2.0', id, error: toJsonRpcError(e, 'query') };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/** The client's address for the per-client cap (IPv4 clients of a dual-stack listener without the ::ffff: prefix). */
+function clientAddress(socket: Socket): string {
+  const a = socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-/** Reads the body, or returns undefined as soon as it passes `limit` bytes (the rest is not buffered). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** A whole HTTP response as bytes, for sockets the HTTP server has no response object on. */
+function rawResponse(status: number, body: string): string {
+  const reason: Record<number, string> = {
+    400: 'Bad Request',
+    408: 'Request Timeout',
+    431: 'Request Header Fields Too Large',
+    503: 'Service Unavailable',
+  };
+  return (
+    `HTTP/1.1 ${status} ${reason[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/**
+ * Closes `socket` after what is being written: our side half-closes at once, whatever the client
+ * still sends is read and dropped, and the socket is destroyed when the client closes or after
+ * LINGER_MS. Node calls `destroySoon` when a `connection: close` response finishes; here that
+ * becomes the half-close.
+ */
+function lingerThenClose(socket: Socket): void {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.on('error', () => {});
+  socket.destroySoon = () => {
+    if (!socket.writableEnded) socket.end();
+    socket.resume();
+  };
+}
+
+/**
+ * Reads the body; undefined as soon as it passes `limit` bytes (the rest is read and dropped, not
+ * buffered); 'aborted' when the client goes away first.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined | 'aborted'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     return Promise.resolve(undefined);
   }
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
@@ -186,6 +490,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', reject);
+    // 'error' (aborted) comes before 'close'; either way a body that never ended is no request.
+    req.on('error', () => resolve('aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
   });
 }
