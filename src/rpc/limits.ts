@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { descriptorLimit } from '../storage/descriptors.ts';
+
+export { descriptorLimit };
 import type { RpcConfig } from '../config.ts';
 import { TributaryError } from '../errors.ts';
 
@@ -216,20 +218,6 @@ export class ConnectionLimiter {
     else this.perClient.set(client, mine - 1);
     if (mine > 0) this.total--;
   }
-}
-
-/** The process's soft limit on open descriptors (Linux: /proc/self/limits); undefined elsewhere or if unlimited. */
-export function descriptorLimit(limitsText?: string): number | undefined {
-  let text = limitsText;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/limits', 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
-  const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(text);
-  return m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ClassicLevel } from 'classic-level';
 import { TributaryError } from '../errors.ts';
 import { toHex as hexKey } from '../crypto/hash.ts';
+import { levelMaxOpenFiles } from './descriptors.ts';
 
 export type StorageErrorCode = 'storage/locked' | 'storage/open_failed' | 'storage/write_failed';
 
@@ -67,7 +68,12 @@ export class LevelKvStore implements KvStore {
   }
 
   private static async openLevel(path: string): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
-    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+    // Table files LevelDB keeps open are capped by the descriptor budget (storage/descriptors.ts).
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      maxOpenFiles: levelMaxOpenFiles(),
+    });
     try {
       await db.open();
     } catch (e) {

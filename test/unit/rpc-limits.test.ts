@@ -181,3 +181,13 @@ describe('browser policy', () => {
     }
   });
 });
+
+describe('descriptor budget for storage', () => {
+  it("LevelDB's open table files take a quarter of the descriptor limit, between 64 and 1000", async () => {
+    const { levelMaxOpenFiles } = await import('../../src/storage/descriptors.ts');
+    expect(levelMaxOpenFiles(512)).toBe(128);
+    expect(levelMaxOpenFiles(100)).toBe(64);
+    expect(levelMaxOpenFiles(1 << 20)).toBe(1000);
+    expect(levelMaxOpenFiles(undefined)).toBe(1000);
+  });
+});
