@@ -188,6 +188,5 @@ describe('descriptor budget for storage', () => {
     expect(levelMaxOpenFiles(512)).toBe(128);
     expect(levelMaxOpenFiles(100)).toBe(64);
     expect(levelMaxOpenFiles(1 << 20)).toBe(1000);
-    expect(levelMaxOpenFiles(undefined)).toBe(1000);
   });
 });
