@@ -10,6 +10,7 @@ import type { BlockStore } from '../storage/block-store.ts';
 import { Bucket, INDEX_BUCKETS, bucketEnd, bucketKey, type BucketId } from '../storage/buckets.ts';
 import type { KvStore, WriteBatch } from '../storage/db.ts';
 import { END_BLOCK_POSITION, storedCommittedBlock, type CommittedBlock } from './committed-block.ts';
+import type { IndexMessages, IndexedTxRecord } from './index.pb.ts';
 
 /*
  * The chain index: what only queries need, in the node's LevelDB beside the state tree but never
@@ -31,24 +32,10 @@ import { END_BLOCK_POSITION, storedCommittedBlock, type CommittedBlock } from '.
 
 export type IndexErrorCode = 'index/not_indexed' | 'index/missing_block';
 
-const schema = parseSchema(readFileSync(new URL('./index.proto', import.meta.url), 'utf8'));
+const schema = parseSchema<IndexMessages>(readFileSync(new URL('./index.proto', import.meta.url), 'utf8'));
 
-interface IndexedBlock {
-  hash: Uint8Array;
-  time_ms: number;
-  tx_count: number;
-}
-
-interface IndexedTxRecord {
-  tx_hash: Uint8Array;
-  sender: Uint8Array;
-  tx_type: string;
-  failed: boolean;
-  events: Event[];
-}
-
-const IndexedBlockCodec = messageCodec<IndexedBlock>(schema, 'tributary.index.IndexedBlock');
-const IndexedTxRecordCodec = messageCodec<IndexedTxRecord>(schema, 'tributary.index.IndexedTxRecord');
+const IndexedBlockCodec = messageCodec(schema, 'tributary.index.IndexedBlock');
+const IndexedTxRecordCodec = messageCodec(schema, 'tributary.index.IndexedTxRecord');
 
 const EMPTY = new Uint8Array(0);
 /** Height (8 bytes) and position (4 bytes) end every lookup key. */

@@ -4,6 +4,7 @@ import { BlockCodec, CommitCodec, type Block, type Commit } from '../codec/core.
 import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { protocolName, type HandlerLimits, type P2pNetwork } from './network.ts';
+import type { BlockWithCommit, BlocksByRangeRequest, Status, SyncMessages } from './sync.pb.ts';
 
 /*
  * Block sync over request/response: a status handshake (chain id, genesis hash, height, head) and
@@ -13,26 +14,13 @@ import { protocolName, type HandlerLimits, type P2pNetwork } from './network.ts'
 
 export type SyncErrorCode = 'p2p/bad_request' | 'p2p/limit_exceeded' | 'p2p/wrong_chain' | 'p2p/malformed';
 
-const schema = parseSchema(readFileSync(new URL('./sync.proto', import.meta.url), 'utf8'));
+const schema = parseSchema<SyncMessages>(readFileSync(new URL('./sync.proto', import.meta.url), 'utf8'));
 
-export interface Status {
-  chain_id: string;
-  genesis_hash: Uint8Array;
-  height: number;
-  head_hash: Uint8Array;
-}
-export interface BlocksByRangeRequest {
-  start_height: number;
-  count: number;
-}
-export interface BlockWithCommit {
-  block: Uint8Array;
-  commit: Uint8Array;
-}
+export type { BlockWithCommit, BlocksByRangeRequest, Status };
 
-export const StatusCodec = messageCodec<Status>(schema, 'tributary.p2p.Status');
-export const BlocksByRangeRequestCodec = messageCodec<BlocksByRangeRequest>(schema, 'tributary.p2p.BlocksByRangeRequest');
-export const BlockWithCommitCodec = messageCodec<BlockWithCommit>(schema, 'tributary.p2p.BlockWithCommit');
+export const StatusCodec = messageCodec(schema, 'tributary.p2p.Status');
+export const BlocksByRangeRequestCodec = messageCodec(schema, 'tributary.p2p.BlocksByRangeRequest');
+export const BlockWithCommitCodec = messageCodec(schema, 'tributary.p2p.BlockWithCommit');
 
 /** What a node serves from: its status and its committed blocks and certificates. */
 export interface SyncSource {

@@ -11,6 +11,7 @@ import { loadKey } from '../../src/keys.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { cli, cliJson, startNodeProcess, stopNodeProcess, until, type NodeProcess } from '../helpers/process.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 /*
  * Disk full, for real: the node's home is a small tmpfs (mounting needs root, which CI and the
@@ -25,15 +26,6 @@ if (!mounted) console.warn('SKIPPED: disk-full test needs to mount a tmpfs (root
 async function health(url: string): Promise<{ status: number; body: { status: string; reason?: string; height: number } }> {
   const res = await fetch(`${url}/health`);
   return { status: res.status, body: (await res.json()) as { status: string; reason?: string; height: number } };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
 }
 
 describe.skipIf(!mounted)('disk full', () => {

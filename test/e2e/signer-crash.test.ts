@@ -8,6 +8,7 @@ import { SigningKey, verifyEd25519 } from '../../src/crypto/ed25519.ts';
 import { TributaryError } from '../../src/errors.ts';
 import { REPO, tempHome } from '../helpers/process.ts';
 import { loopBytes, nextPosition, ONCE_POSITION } from './fixtures/signer-crash-child.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
 const CHILD = join(REPO, 'test', 'e2e', 'fixtures', 'signer-crash-child.ts');
@@ -52,15 +53,6 @@ function runChild(args: string[], onLine: (line: string, child: ChildProcess) =>
       else resolve(lines);
     });
   });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${String(e)}`;
-  }
-  return undefined;
 }
 
 const REFUSALS = ['signer/conflicting_sign', 'signer/height_regression', 'signer/round_regression', 'signer/step_regression'];

@@ -9,20 +9,12 @@ import { buildTx } from '../../src/state/tx.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
 import { SignedTxCodec } from '../../src/codec/core.ts';
 import { TestChain } from '../helpers/test-chain.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const alice = SigningKey.generate();
 const bob = SigningKey.generate();
 const aliceAddr = addressFromPublicKey(alice.publicKey);
 const bobAddr = addressFromPublicKey(bob.publicKey);
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
-}
 
 describe('application: transfers, fees, nonces', () => {
   it('moves value, charges the fee, pays it to the validator, bumps the nonce', async () => {

@@ -19,6 +19,7 @@ import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
 import { changeTx, configChangeModule } from '../helpers/config-change-module.ts';
 import { TestChain } from '../helpers/test-chain.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const validator = SigningKey.generate();
 const alice = SigningKey.generate();
@@ -34,15 +35,6 @@ function genesis(): Genesis {
 }
 
 const registry = () => new TxRegistry([...MODULES, configChangeModule], MODULE_ORDER);
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
-}
 
 /** A node's chain over memory, producing blocks with the real engine and signer. */
 async function node(g: Genesis) {

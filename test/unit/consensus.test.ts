@@ -17,6 +17,7 @@ import { parseGenesis, type Genesis } from '../../src/genesis.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const validator = SigningKey.generate();
 const alice = SigningKey.generate();
@@ -38,15 +39,6 @@ async function openChain(genesis: Genesis) {
 /** A signer with a fresh state file: real files, as the node keeps them. */
 function freshSigner(key: SigningKey): Promise<Signer> {
   return Signer.open(join(mkdtempSync(join(tmpdir(), 'tributary-signer-')), 'signer-state.json'), key);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
 }
 
 /** Three blocks made by a real engine, with transfers in the second. */

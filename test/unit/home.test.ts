@@ -8,6 +8,7 @@ import { createKey, listKeys, loadKey } from '../../src/keys.ts';
 import { openHome } from '../../src/node.ts';
 import { LevelKvStore } from '../../src/storage/db.ts';
 import { tempHome } from '../helpers/process.ts';
+import { codeOfSync as codeOf } from '../helpers/codes.ts';
 
 const homes: string[] = [];
 const fresh = () => {
@@ -19,15 +20,6 @@ afterEach(() => {
   for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
   delete process.env.TRIBUTARY_RPC;
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : 'uncoded';
-  }
-  return undefined;
-}
 
 describe('home folder', () => {
   it('init writes a genesis whose only validator is the new key, funded, and refuses to run twice', () => {

@@ -17,6 +17,7 @@ import { AccountCodec, accountKey } from '../../src/state/bank/keeper.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
+import { codeOfSync as codeOf } from '../helpers/codes.ts';
 
 const validator = SigningKey.generate();
 const alice = SigningKey.generate();
@@ -30,15 +31,6 @@ function genesisFor(validators: { key: SigningKey; power: number }[]): Genesis {
     validators: validators.map((v) => ({ publicKey: toHex(v.key.publicKey), power: v.power })),
     accounts: [{ address: formatAddress(addressFromPublicKey(alice.publicKey)), balance: '1000000000' }],
   });
-}
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
 }
 
 interface Height {

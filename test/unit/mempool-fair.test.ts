@@ -9,6 +9,7 @@ import { openChain } from '../../src/node.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { MemoryKvStore } from '../../src/storage/db.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const alice = SigningKey.generate();
 const carol = SigningKey.generate();
@@ -23,15 +24,6 @@ const genesis = parseGenesis({
 
 const transfer = (key: SigningKey, nonce: number) =>
   buildTx(key, transferTx, { to: bob, amount: 1n }, { chainId: genesis.chainId, nonce, fee: 1000n });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
-}
 
 async function mempool(limits: Partial<MempoolLimits>, now?: () => number) {
   const opened = await openChain({ db: new MemoryKvStore(), genesis });

@@ -5,6 +5,7 @@ import { Signer, type SignRequest, type SignStep } from '../../src/consensus/sig
 import { SigningKey, verifyEd25519 } from '../../src/crypto/ed25519.ts';
 import { TributaryError } from '../../src/errors.ts';
 import { tempHome } from '../helpers/process.ts';
+import { codeOf } from '../helpers/codes.ts';
 
 const dirs: string[] = [];
 function stateFile(): string {
@@ -25,15 +26,6 @@ const req = (height: number, round: number, step: SignStep, what = `block-${heig
   step,
   signBytes: bytes(`${what}/${step}`),
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${String(e)}`;
-  }
-  return undefined;
-}
 
 /** Bytes and inode of the state file: a rewrite goes through a temp file and rename, so a new inode. */
 function snapshot(path: string): { bytes: string; ino: number } {

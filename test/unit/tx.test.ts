@@ -6,20 +6,12 @@ import { TributaryError } from '../../src/errors.ts';
 import { defaultRegistry } from '../../src/modules.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx, decodeTx, signTx } from '../../src/state/tx.ts';
+import { codeOfSync as codeOf } from '../helpers/codes.ts';
 
 const registry = defaultRegistry();
 const opts = { chainId: 'test-chain', maxTxBytes: 4096 };
 const key = SigningKey.generate();
 const to = addressFromPublicKey(SigningKey.generate().publicKey);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof TributaryError ? e.code : `uncoded: ${e}`;
-  }
-  return undefined;
-}
 
 describe('decodeTx: one check for every path', () => {
   const good = buildTx(key, transferTx, { to, amount: 5n }, { chainId: 'test-chain', nonce: 0, fee: 1000n });
