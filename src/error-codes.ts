@@ -40,6 +40,7 @@ import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
 import type { MathErrorCode } from './state/math.ts';
+import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
 import type { TreeErrorCode } from './state/tree/node.ts';
@@ -73,6 +74,7 @@ export type ErrorCode =
   | MathErrorCode
   | MempoolErrorCode
   | ModelErrorCode
+  | ModuleStoreErrorCode
   | NodeErrorCode
   | P2pErrorCode
   | P2pKeyErrorCode

@@ -1,11 +1,37 @@
-import { AI_MODULES } from './attribution/index.ts';
+import { agentModule, paymentAgentsKeeper } from './attribution/agent.ts';
+import { contributionCreditsKeeper, datanetModule, lineageDatanetsKeeper } from './attribution/datanet.ts';
+import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS, PAYMENTS } from './attribution/expected.ts';
+import { inferenceModule, paymentsKeeper } from './attribution/inference.ts';
+import { modelModule, modelUsageKeeper } from './attribution/model.ts';
+import { attributionModule, recordUseKeeper } from './attribution/record.ts';
+import { earningsKeeper, rewardsModule } from './attribution/rewards.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
-import type { Module } from './state/module.ts';
+import { bindKeeper, withKeepers, type Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
 
-/** The module list: the one place a module is switched on. */
-export const MODULES: readonly Module[] = [chainConfigModule, ...AI_MODULES, bankModule];
+/**
+ * The module list: the one place a module is switched on, and where each module's expected
+ * keepers (attribution/expected.ts) are bound to the modules that provide them. The AI-economy
+ * modules keep the order of `AI_MODULES` (attribution/index.ts).
+ */
+export const MODULES: readonly Module[] = [
+  chainConfigModule,
+  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper)]),
+  modelModule,
+  attributionModule,
+  withKeepers(inferenceModule, [
+    bindKeeper(CONTRIBUTION_CREDITS, contributionCreditsKeeper),
+    bindKeeper(LINEAGE_DATANETS, lineageDatanetsKeeper),
+    bindKeeper(MODEL_USAGE, modelUsageKeeper),
+    bindKeeper(ATTRIBUTION_USE, recordUseKeeper),
+    bindKeeper(PAYMENT_AGENTS, paymentAgentsKeeper),
+    bindKeeper(EARNINGS, earningsKeeper),
+  ]),
+  rewardsModule,
+  withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
+  bankModule,
+];
 
 /**
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook

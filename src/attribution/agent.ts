@@ -5,7 +5,8 @@ import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
 import { bytesEqual, fromHex, sha256, toHex, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { defineEvent } from '../state/events.ts';
-import type { ChainEvent, Module, TxDefinition } from '../state/module.ts';
+import type { ChainEvent, KeeperSource, Module, TxDefinition } from '../state/module.ts';
+import { PAYMENTS, type PaymentAgents } from './expected.ts';
 import type { StateReader } from '../state/working-state.ts';
 import {
   PAGE_PARAMS,
@@ -22,7 +23,7 @@ import {
   requireText,
   sortedUniqueBytes,
 } from './common.ts';
-import { executePayment, validatePaymentFields } from './inference.ts';
+import { validatePaymentFields } from './inference.ts';
 import { readVersion } from './model.ts';
 import { aiParams } from './params.ts';
 import { readEarnings } from './rewards.ts';
@@ -40,7 +41,7 @@ import {
   type Agent,
   type AgentAction,
 } from './store.ts';
-import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import { readAccount } from '../state/bank/keeper.ts';
 
 /*
  * Agents. An agent is registered by its owner with controller keys, the model version it runs,
@@ -154,11 +155,11 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
     if (m.stake < params.minStake) {
       throw new TributaryError('agent/stake_too_low', `stake ${m.stake} is below the minimum ${params.minStake}`, { minStake: params.minStake.toString() });
     }
-    if (!(await readVersion(ctx.state, m.model_version_id))) {
+    if (!(await readVersion(ctx.store, m.model_version_id))) {
       throw new TributaryError('agent/model_not_found', `model version ${m.model_version_id} does not exist`);
     }
     await ctx.bank.transfer(ctx.sender, AGENT_STAKE, m.stake);
-    const id = await nextId(ctx.state, PREFIX.agentSeq);
+    const id = await nextId(ctx.store, PREFIX.agentSeq);
     const agent: Agent = {
       id,
       owner: ctx.sender,
@@ -177,7 +178,7 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
       payments_executed: 0,
       height: ctx.height,
     };
-    save(ctx.state, AgentCodec, agentKey(id), agent);
+    save(ctx.store, AgentCodec, agentKey(id), agent);
     agentRegisteredEvent.emit(ctx, { agent_id: id, owner: ctx.sender, account: agent.account, fee_bps: m.fee_bps });
   },
   view(m) {
@@ -230,7 +231,7 @@ export const actTx: TxDefinition<MsgAct> = {
   },
   async execute(ctx, m) {
     const params = aiParams(ctx.params).agent;
-    const agent = await readAgent(ctx.state, m.agent_id);
+    const agent = await readAgent(ctx.store, m.agent_id);
     if (!agent) throw new TributaryError('agent/not_found', `agent ${m.agent_id} does not exist`);
     if (!mayControl(agent, ctx.sender, ctx.senderPublicKey)) {
       throw new TributaryError('agent/unauthorized', 'only the agent owner or a controller acts for it');
@@ -255,7 +256,7 @@ export const actTx: TxDefinition<MsgAct> = {
         });
       }
       agent.spent_in_epoch += m.payment.amount;
-      const outcome = await executePayment(ctx, {
+      const outcome = await ctx.keeper(PAYMENTS).pay(ctx, {
         payer: agent.account,
         versionId: m.model_version_id,
         amount: m.payment.amount,
@@ -267,7 +268,8 @@ export const actTx: TxDefinition<MsgAct> = {
       paymentId = outcome.id;
       queueCredits = outcome.queueCredits;
       agent.payments_made += 1;
-    } else if (!(await readVersion(ctx.state, m.model_version_id))) {
+      agent.payments_executed += 1;
+    } else if (!(await readVersion(ctx.store, m.model_version_id))) {
       throw new TributaryError('agent/model_not_found', `model version ${m.model_version_id} does not exist`);
     }
     const action: AgentAction = {
@@ -286,7 +288,7 @@ export const actTx: TxDefinition<MsgAct> = {
     action.action_hash = actionHash(action);
     agent.actions += 1;
     agent.last_action_hash = action.action_hash;
-    save(ctx.state, AgentCodec, agentKey(agent.id), agent);
+    save(ctx.store, AgentCodec, agentKey(agent.id), agent);
     agentActedEvent.emit(ctx, {
       agent_id: agent.id,
       seq: action.seq,
@@ -395,8 +397,20 @@ async function requireAgent(state: StateReader, id: number): Promise<Agent> {
   return a;
 }
 
+/** An agent named by an `inference/pay` executed it (its own `agent/act` counts itself). */
+export const paymentAgentsKeeper: KeeperSource<PaymentAgents> = {
+  module: 'agent',
+  create: ({ store }) => ({
+    countExecuted(agent) {
+      save(store, AgentCodec, agentKey(agent.id), { ...agent, payments_executed: agent.payments_executed + 1 });
+    },
+  }),
+};
+
 export const agentModule: Module = {
   name: 'agent',
+  keepers: [paymentAgentsKeeper],
+  expects: [PAYMENTS],
   txs: [registerAgentTx, actTx],
   events: [agentRegisteredEvent, agentActedEvent],
   stateKeys: [
@@ -429,14 +443,13 @@ export const agentModule: Module = {
       cli: 'agent',
       async handler(q, p) {
         const a = await requireAgent(q.state, paramId(p.id));
-        const raw = await q.state.get(accountKey(a.account));
         const earnings = await readEarnings(q.state, a.account);
         return {
           id: a.id,
           owner: formatAddress(a.owner),
           name: a.name,
           account: formatAddress(a.account),
-          balance: (raw ? AccountCodec.decode(raw).balance : 0n).toString(),
+          balance: (await readAccount(q.state, a.account)).balance.toString(),
           controllers: a.controllers.map((k) => '0x' + toHex(k)),
           modelVersionId: a.model_version_id,
           feeBps: a.fee_bps,
@@ -482,8 +495,7 @@ export const agentModule: Module = {
       async check(q) {
         let staked = 0n;
         for await (const [, v] of q.iterate(PREFIX.agent)) staked += AgentCodec.decode(v).stake;
-        const raw = await q.state.get(accountKey(AGENT_STAKE));
-        const held = raw ? AccountCodec.decode(raw).balance : 0n;
+        const held = (await readAccount(q.state, AGENT_STAKE)).balance;
         return held === staked ? undefined : `agent stake account ${held} != stakes ${staked}`;
       },
     },

@@ -3,10 +3,14 @@ import type { JsonValue } from '../codec/json.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import { readAccount } from '../state/bank/keeper.ts';
 import { defineEvent } from '../state/events.ts';
-import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
-import type { StateReader, WorkingState } from '../state/working-state.ts';
+import type { BankTransfers } from '../state/bank/keeper.ts';
+import type { KeeperSource, Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { ModuleStore } from '../state/module-store.ts';
+import type { StateReader } from '../state/working-state.ts';
+import { EARNINGS, type ContributionCredits, type EarningsLedger, type LineageDatanets } from './expected.ts';
+import type { AcceptedContribution, LineageDatanet } from './split.ts';
 import { appendLeaf, frontierRoot } from './accumulator.ts';
 import {
   PAGE_PARAMS,
@@ -25,7 +29,6 @@ import {
   sortedUniqueBytes,
 } from './common.ts';
 import { aiParams } from './params.ts';
-import { EarningsBook } from './rewards.ts';
 import {
   CONTRIBUTION_STATUS_NAMES,
   ContributionCodec,
@@ -109,7 +112,7 @@ export async function readDatanet(state: StateReader, id: number): Promise<Datan
 export async function readContribution(state: StateReader, id: number): Promise<Contribution | undefined> {
   return load(state, ContributionCodec, contributionKey(id));
 }
-export function writeContribution(state: WorkingState, c: Contribution): void {
+export function writeContribution(state: ModuleStore, c: Contribution): void {
   save(state, ContributionCodec, contributionKey(c.id), c);
 }
 
@@ -172,7 +175,7 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
     if (m.challenge_window > params.maxChallengeWindow) {
       throw new TributaryError('datanet/window_too_long', `challenge window above ${params.maxChallengeWindow} blocks`);
     }
-    const id = await nextId(ctx.state, PREFIX.datanetSeq);
+    const id = await nextId(ctx.store, PREFIX.datanetSeq);
     const datanet: Datanet = {
       id,
       owner: ctx.sender,
@@ -189,7 +192,7 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
       submitted: 0,
       created_height: ctx.height,
     };
-    save(ctx.state, DatanetCodec, datanetKey(id), datanet);
+    save(ctx.store, DatanetCodec, datanetKey(id), datanet);
     datanetCreatedEvent.emit(ctx, { datanet_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
@@ -248,9 +251,9 @@ export const contributeTx: TxDefinition<MsgContribute> = {
     requireText('datanet/invalid', m.uri, 'uri', 512);
   },
   async execute(ctx, m) {
-    const datanet = await readDatanet(ctx.state, m.datanet_id);
+    const datanet = await readDatanet(ctx.store, m.datanet_id);
     if (!datanet) throw new TributaryError('datanet/not_found', `datanet ${m.datanet_id} does not exist`, { datanetId: m.datanet_id });
-    const original = await acceptedOriginal(ctx.state, m.content_hash);
+    const original = await acceptedOriginal(ctx.store, m.content_hash);
     if (original !== undefined) duplicate(m.content_hash, original);
     if (m.stake < datanet.min_stake) {
       throw new TributaryError('datanet/stake_too_low', `stake ${m.stake} is below the minimum ${datanet.min_stake}`, {
@@ -258,8 +261,8 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       });
     }
     await ctx.bank.transfer(ctx.sender, DATANET_ESCROW, m.stake);
-    const id = await nextId(ctx.state, PREFIX.contributionSeq);
-    writeContribution(ctx.state, {
+    const id = await nextId(ctx.store, PREFIX.contributionSeq);
+    writeContribution(ctx.store, {
       id,
       datanet_id: datanet.id,
       contributor: ctx.sender,
@@ -278,9 +281,9 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       locked: 0n,
       paid_count: 0,
     });
-    writeId(ctx.state, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
+    writeId(ctx.store, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
     datanet.submitted += 1;
-    save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
+    save(ctx.store, DatanetCodec, datanetKey(datanet.id), datanet);
     contributionSubmittedEvent.emit(ctx, {
       contribution_id: id,
       datanet_id: datanet.id,
@@ -321,7 +324,7 @@ function vestingKey(height: number): Uint8Array {
 }
 
 /** Returns the stake and releases locked rewards; the contribution's challenge window is over. */
-async function vest(state: WorkingState, bank: { transfer(from: Address, to: Address, amount: bigint): Promise<void> }, c: Contribution, earnings: EarningsBook): Promise<void> {
+async function vest(state: ModuleStore, bank: BankTransfers, c: Contribution, earnings: EarningsLedger): Promise<void> {
   await bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
   if (c.locked > 0n) await earnings.release(c.contributor, c.locked);
   c.locked = 0n;
@@ -336,9 +339,9 @@ export const reviewTx: TxDefinition<MsgReview> = {
     requireId('datanet/invalid', m.contribution_id, 'contribution_id');
   },
   async execute(ctx, m) {
-    const c = await readContribution(ctx.state, m.contribution_id);
+    const c = await readContribution(ctx.store, m.contribution_id);
     if (!c) throw new TributaryError('datanet/contribution_not_found', `contribution ${m.contribution_id} does not exist`);
-    const datanet = (await readDatanet(ctx.state, c.datanet_id))!;
+    const datanet = (await readDatanet(ctx.store, c.datanet_id))!;
     if (!isCuratorOrOwner(datanet, ctx.sender)) {
       throw new TributaryError('datanet/unauthorized', 'only the datanet owner or a curator reviews contributions');
     }
@@ -350,13 +353,13 @@ export const reviewTx: TxDefinition<MsgReview> = {
     if (!m.accept) {
       c.status = ContributionStatus.rejected;
       await ctx.bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
-      writeContribution(ctx.state, c);
+      writeContribution(ctx.store, c);
       contributionRejectedEvent.emit(ctx, { contribution_id: c.id, datanet_id: datanet.id, stake_returned: c.stake });
       return;
     }
-    const original = await acceptedOriginal(ctx.state, c.content_hash);
+    const original = await acceptedOriginal(ctx.store, c.content_hash);
     if (original !== undefined) duplicate(c.content_hash, original);
-    put(ctx.state, bytesKey(PREFIX.content, c.content_hash), idKey(new Uint8Array(0), c.id));
+    put(ctx.store, bytesKey(PREFIX.content, c.content_hash), idKey(new Uint8Array(0), c.id));
     c.status = ContributionStatus.accepted;
     c.leaf_index = datanet.version;
     c.vest_height = ctx.height + datanet.challenge_window;
@@ -369,19 +372,19 @@ export const reviewTx: TxDefinition<MsgReview> = {
     });
     datanet.frontier = appendLeaf(datanet.frontier, leaf);
     datanet.contributions_root = frontierRoot(datanet.frontier);
-    writeId(ctx.state, idKey(PREFIX.accepted, datanet.id, datanet.version), c.id);
+    writeId(ctx.store, idKey(PREFIX.accepted, datanet.id, datanet.version), c.id);
     datanet.version += 1;
     datanet.accepted_size += c.size;
-    save(ctx.state, DatanetCodec, datanetKey(datanet.id), datanet);
+    save(ctx.store, DatanetCodec, datanetKey(datanet.id), datanet);
     if (datanet.challenge_window === 0) {
-      const earnings = new EarningsBook(ctx.state);
-      await vest(ctx.state, ctx.bank, c, earnings);
+      const earnings = ctx.keeper(EARNINGS).book();
+      await vest(ctx.store, ctx.bank, c, earnings);
       earnings.flush();
     } else {
-      writeContribution(ctx.state, c);
-      const queue = (await load(ctx.state, IdListCodec, vestingKey(c.vest_height))) ?? { ids: [] };
+      writeContribution(ctx.store, c);
+      const queue = (await load(ctx.store, IdListCodec, vestingKey(c.vest_height))) ?? { ids: [] };
       queue.ids.push(c.id);
-      save(ctx.state, IdListCodec, vestingKey(c.vest_height), queue);
+      save(ctx.store, IdListCodec, vestingKey(c.vest_height), queue);
     }
     contributionAcceptedEvent.emit(ctx, {
       contribution_id: c.id,
@@ -459,8 +462,56 @@ async function requireDatanet(q: QueryContext, id: number): Promise<Datanet> {
   return d;
 }
 
+// ------------------------------------------------------------------ keepers
+
+/** The block's payment credits land on contributions through this (inference's end of block). */
+export const contributionCreditsKeeper: KeeperSource<ContributionCredits> = {
+  module: 'datanet',
+  create: ({ store }) => ({
+    async credit(contributionId, amount, payments) {
+      const c = (await readContribution(store, contributionId))!;
+      c.earned += amount;
+      c.paid_count += payments;
+      // Inside the challenge window the reward is locked on the contribution; vesting releases it.
+      if (!c.vested) c.locked += amount;
+      writeContribution(store, c);
+      return { contributor: c.contributor, vested: c.vested };
+    },
+  }),
+};
+
+/*
+ * A datanet as the split sees it: owner and accepted contributions (id, contributor, size), all
+ * fixed once accepted. Kept in the datanet store's scratch, so a block of payments builds each
+ * list once: only when built from the committed record (no buffered write of it), and only until
+ * this module's next write (an acceptance writes the datanet record).
+ */
+export const lineageDatanetsKeeper: KeeperSource<LineageDatanets> = {
+  module: 'datanet',
+  create: ({ store }) => ({
+    async forSplit(id) {
+      const memo = store.scratch('lineage', () => new Map<number, { writes: number; value: LineageDatanet }>());
+      const writes = store.writeCount;
+      const hit = memo.get(id);
+      if (hit && hit.writes === writes) return hit.value;
+      const d = (await store.loadCached(datanetKey(id), DatanetCodec.decodeStored))!;
+      const accepted: AcceptedContribution[] = [];
+      for (let i = 0; i < d.version; i++) {
+        const cid = (await store.loadCached(idKey(PREFIX.accepted, d.id, i), (raw) => readU64be(raw)))!;
+        const c = (await store.loadCached(contributionKey(cid), ContributionCodec.decodeStored))!;
+        accepted.push({ id: c.id, contributor: c.contributor, size: c.size });
+      }
+      const value = { owner: d.owner, accepted };
+      if (!store.hasWrite(datanetKey(id))) memo.set(id, { writes, value });
+      return value;
+    },
+  }),
+};
+
 export const datanetModule: Module = {
   name: 'datanet',
+  keepers: [contributionCreditsKeeper, lineageDatanetsKeeper],
+  expects: [EARNINGS],
   txs: [createDatanetTx, contributeTx, reviewTx],
   events: [datanetCreatedEvent, contributionSubmittedEvent, contributionRejectedEvent, contributionAcceptedEvent, contributionVestedEvent],
   stateKeys: [
@@ -532,16 +583,16 @@ export const datanetModule: Module = {
   /** Contributions whose challenge window ends with this block vest now. */
   async endBlock(ctx) {
     const key = vestingKey(ctx.height);
-    const queue = await load(ctx.state, IdListCodec, key);
+    const queue = await load(ctx.store, IdListCodec, key);
     if (!queue) return;
-    const earnings = new EarningsBook(ctx.state);
+    const earnings = ctx.keeper(EARNINGS).book();
     for (const id of queue.ids) {
-      const c = (await readContribution(ctx.state, id))!;
-      await vest(ctx.state, ctx.bank, c, earnings);
+      const c = (await readContribution(ctx.store, id))!;
+      await vest(ctx.store, ctx.bank, c, earnings);
       contributionVestedEvent.emit(ctx, { contribution_id: id, stake_returned: c.stake });
     }
     earnings.flush();
-    remove(ctx.state, key);
+    remove(ctx.store, key);
   },
   invariants: [
     {
@@ -552,8 +603,7 @@ export const datanetModule: Module = {
           const c = ContributionCodec.decode(v);
           if (c.status === ContributionStatus.pending || (c.status === ContributionStatus.accepted && !c.vested)) staked += c.stake;
         }
-        const raw = await q.state.get(accountKey(DATANET_ESCROW));
-        const escrow = raw ? AccountCodec.decode(raw).balance : 0n;
+        const escrow = (await readAccount(q.state, DATANET_ESCROW)).balance;
         return escrow === staked ? undefined : `escrow ${escrow} != staked ${staked}`;
       },
     },

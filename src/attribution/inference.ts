@@ -1,26 +1,26 @@
 import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
-import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
+import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
 import { feesDistributedEvent } from '../state/bank/module.ts';
 import { defineEvent, formatEventCursor, parseEventCursor } from '../state/events.ts';
-import type { ChainEvent, EventValues, IndexReader, Module, TxContext, TxDefinition } from '../state/module.ts';
-import type { WorkingState } from '../state/working-state.ts';
+import type { ChainEvent, EventValues, IndexReader, KeeperSlot, KeeperSource, Module, TxContext, TxDefinition } from '../state/module.ts';
+import type { ModuleStore } from '../state/module-store.ts';
+import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS, type Payments } from './expected.ts';
 import { cliAmount, cliHex, cliInt, hexOrNull, paramAddress, paramId, requireHash } from './common.ts';
-import { contributionKey, datanetKey } from './datanet.ts';
+import { contributionKey } from './datanet.ts';
 import { flushPaymentCredits, queuePaymentCredits } from './pending.ts';
 import { versionKey } from './model.ts';
 import { aiParams, parseAiParams } from './params.ts';
 import { recordKey } from './record.ts';
-import { splitPayment, type AcceptedContribution, type LineageDatanet, type LineageView } from './split.ts';
+import { splitPayment, type AcceptedContribution, type LineageView } from './split.ts';
 import {
   AgentCodec,
   AncestorSetCodec,
   AttributionRecordCodec,
   ContributionCodec,
-  DatanetCodec,
   ModelVersionCodec,
   NODE_KIND_NAMES,
   NodeKind,
@@ -31,11 +31,8 @@ import {
   idKey,
   lastId,
   load,
-  datanetWriteCount,
   loadCached,
-  wasWritten,
   nextId,
-  save,
   type Agent,
   type Contribution,
   type LegRole,
@@ -76,7 +73,7 @@ export interface PaymentRequest {
   amount: bigint;
   requestHash: Uint8Array;
   responseHash: Uint8Array;
-  /** The agent that executed the inference (earns its fee); the caller saves it afterwards. */
+  /** The agent that executed the inference (earns its fee); the caller counts the execution on it. */
   agent?: Agent;
   attributionId: number;
 }
@@ -137,72 +134,42 @@ export interface PaymentOutcome {
   queueCredits(): void;
 }
 
+/** What a payment runs against: the inference store and the keepers inference expects. */
+interface PaymentEnv {
+  readonly store: ModuleStore;
+  keeper<K>(slot: KeeperSlot<K>): K;
+}
+
 /*
  * Model versions and ancestor sets are immutable and a version id is never written twice, so once
- * a committed one is read it stays valid for the working state's whole life: memoised by id.
+ * a committed one is read it stays valid for the working state's whole life: memoised by id in
+ * the inference store's scratch.
  */
-const versionMemo = new WeakMap<WorkingState, Map<number, { version: ModelVersion; ancestors: AncestorSet }>>();
-
-async function lineageVersion(state: WorkingState, id: number): Promise<{ version: ModelVersion; ancestors: AncestorSet } | undefined> {
-  let memo = versionMemo.get(state);
-  const hit = memo?.get(id);
+async function lineageVersion(store: ModuleStore, id: number): Promise<{ version: ModelVersion; ancestors: AncestorSet } | undefined> {
+  const memo = store.scratch('versions', () => new Map<number, { version: ModelVersion; ancestors: AncestorSet }>());
+  const hit = memo.get(id);
   if (hit) return hit;
-  const version = await loadCached(state, versionKey(id), ModelVersionCodec.decodeStored);
+  const version = await loadCached(store, versionKey(id), ModelVersionCodec.decodeStored);
   if (!version) return undefined;
-  const ancestors = (await loadCached(state, idKey(PREFIX.ancestors, id), AncestorSetCodec.decodeStored)) ?? { models: [], datanets: [] };
+  const ancestors = (await loadCached(store, idKey(PREFIX.ancestors, id), AncestorSetCodec.decodeStored)) ?? { models: [], datanets: [] };
   const entry = { version, ancestors };
-  if (!wasWritten(state, versionKey(id))) {
-    if (!memo) {
-      memo = new Map();
-      versionMemo.set(state, memo);
-    }
-    memo.set(id, entry);
-  }
+  if (!store.hasWrite(versionKey(id))) memo.set(id, entry);
   return entry;
 }
 
-/*
- * A datanet as the split sees it: owner and accepted contributions (id, contributor, size), all
- * fixed once accepted. Kept per working state, so a block of payments builds each list once: only
- * when built from the committed record (the record never written in this working state), and only
- * until the next datanet-record write there (an acceptance writes one).
- */
-const datanetMemo = new WeakMap<WorkingState, Map<number, { writes: number; value: LineageDatanet }>>();
-
-async function lineageDatanet(state: WorkingState, id: number): Promise<LineageDatanet> {
-  const writes = datanetWriteCount(state);
-  let memo = datanetMemo.get(state);
-  const hit = memo?.get(id);
-  if (hit && hit.writes === writes) return hit.value;
-  const d = (await loadCached(state, datanetKey(id), DatanetCodec.decodeStored))!;
-  const accepted: AcceptedContribution[] = [];
-  for (let i = 0; i < d.version; i++) {
-    const cid = (await loadCached(state, idKey(PREFIX.accepted, d.id, i), (raw) => readU64be(raw)))!;
-    const c = (await loadCached(state, contributionKey(cid), ContributionCodec.decodeStored))!;
-    accepted.push({ id: c.id, contributor: c.contributor, size: c.size });
-  }
-  const value = { owner: d.owner, accepted };
-  if (!wasWritten(state, datanetKey(id))) {
-    if (!memo) {
-      memo = new Map();
-      datanetMemo.set(state, memo);
-    }
-    memo.set(id, { writes, value });
-  }
-  return value;
-}
-
 /** Runs one payment inside the current transaction; shared by `inference/pay` and `agent/act`. */
-export async function executePayment(ctx: TxContext, req: PaymentRequest): Promise<PaymentOutcome> {
+async function executePayment(ctx: TxContext, env: PaymentEnv, req: PaymentRequest): Promise<PaymentOutcome> {
   const params = aiParams(ctx.params).inference;
-  const paid = await lineageVersion(ctx.state, req.versionId);
+  const store = env.store;
+  const datanets = env.keeper(LINEAGE_DATANETS);
+  const paid = await lineageVersion(store, req.versionId);
   if (!paid) throw new TributaryError('inference/model_not_found', `model version ${req.versionId} does not exist`);
   const version = paid.version;
 
   let recordWeights;
   let record;
   if (req.attributionId !== 0) {
-    record = await loadCached(ctx.state, recordKey(req.attributionId), AttributionRecordCodec.decodeStored);
+    record = await loadCached(store, recordKey(req.attributionId), AttributionRecordCodec.decodeStored);
     if (!record) throw new TributaryError('attribution/not_found', `attribution record ${req.attributionId} does not exist`);
     if (record.model_version_id !== version.id) {
       throw new TributaryError('attribution/wrong_model', `record ${record.id} attributes version ${record.model_version_id}, not ${version.id}`);
@@ -220,14 +187,14 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
 
   // Read-only here: contribution records change at review, vesting and the end-of-block credit.
   const contribution = async (id: number): Promise<Contribution> =>
-    (await loadCached(ctx.state, contributionKey(id), ContributionCodec.decodeStored))!;
+    (await loadCached(store, contributionKey(id), ContributionCodec.decodeStored))!;
   const asAccepted = (c: Contribution): AcceptedContribution => ({ id: c.id, contributor: c.contributor, size: c.size });
   const view: LineageView = {
     async version(id) {
-      return id === version.id ? version : (await lineageVersion(ctx.state, id))!.version;
+      return id === version.id ? version : (await lineageVersion(store, id))!.version;
     },
     async datanet(id) {
-      return lineageDatanet(ctx.state, id);
+      return datanets.forSplit(id);
     },
     async contribution(id) {
       return asAccepted(await contribution(id));
@@ -259,12 +226,8 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
   // collector (which the bank pays out right after) and the treasury.
   await ctx.bank.transfer(req.payer, REWARDS_POOL, req.amount);
 
-  const id = await nextId(ctx.state, PREFIX.paymentSeq);
-  if (record && record.request_hash.length > 0) {
-    // A copy: the record read above may be a shared cached object.
-    save(ctx.state, AttributionRecordCodec, recordKey(record.id), { ...record, used_by_payment: id });
-  }
-  if (agent) agent.payments_executed += 1;
+  const id = await nextId(store, PREFIX.paymentSeq);
+  if (record && record.request_hash.length > 0) env.keeper(ATTRIBUTION_USE).markUsed(record, id);
   inferencePaidEvent.emit(ctx, {
     payment_id: id,
     version_id: version.id,
@@ -281,8 +244,14 @@ export async function executePayment(ctx: TxContext, req: PaymentRequest): Promi
     leg_amounts: legs.map((l) => l.amount),
     leg_node_ids: legs.map((l) => l.node_id),
   });
-  return { id, queueCredits: () => queuePaymentCredits(ctx.state, version.id, req.amount, legs) };
+  return { id, queueCredits: () => queuePaymentCredits(store, version.id, req.amount, legs) };
 }
+
+/** Payments for other modules (`agent/act`): run over the inference store, whoever's transaction it is. */
+export const paymentsKeeper: KeeperSource<Payments> = {
+  module: 'inference',
+  create: (env) => ({ pay: (ctx, req) => executePayment(ctx, env, req) }),
+};
 
 // ------------------------------------------------------------------ inference/pay
 
@@ -296,10 +265,10 @@ export const payTx: TxDefinition<MsgPay> = {
   async execute(ctx, m) {
     let agent: Agent | undefined;
     if (m.agent_id !== 0) {
-      agent = await load(ctx.state, AgentCodec, idKey(PREFIX.agent, m.agent_id));
+      agent = await load(ctx.store, AgentCodec, idKey(PREFIX.agent, m.agent_id));
       if (!agent) throw new TributaryError('inference/agent_not_found', `agent ${m.agent_id} does not exist`);
     }
-    const outcome = await executePayment(ctx, {
+    const outcome = await executePayment(ctx, ctx, {
       payer: ctx.sender,
       versionId: m.model_version_id,
       amount: m.amount,
@@ -308,7 +277,7 @@ export const payTx: TxDefinition<MsgPay> = {
       agent,
       attributionId: m.attribution_id,
     });
-    if (agent) save(ctx.state, AgentCodec, idKey(PREFIX.agent, agent.id), agent);
+    if (agent) ctx.keeper(PAYMENT_AGENTS).countExecuted(agent);
     outcome.queueCredits();
   },
   view(m) {
@@ -454,6 +423,8 @@ async function listPayments(index: IndexReader, p: Record<string, unknown>): Pro
 
 export const inferenceModule: Module = {
   name: 'inference',
+  keepers: [paymentsKeeper],
+  expects: [CONTRIBUTION_CREDITS, LINEAGE_DATANETS, MODEL_USAGE, ATTRIBUTION_USE, PAYMENT_AGENTS, EARNINGS],
   txs: [payTx],
   // The AI-economy sections are checked together: the payment split ties several of them.
   validateParams: (params) => void parseAiParams(params),
@@ -545,6 +516,10 @@ export const inferenceModule: Module = {
   },
   /** The block's payment credits land in earnings, contributions and usage counters. */
   async endBlock(ctx) {
-    await flushPaymentCredits(ctx);
+    await flushPaymentCredits(ctx, {
+      earnings: ctx.keeper(EARNINGS),
+      contributions: ctx.keeper(CONTRIBUTION_CREDITS),
+      usage: ctx.keeper(MODEL_USAGE),
+    });
   },
 };

@@ -4,7 +4,8 @@ import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { defineEvent } from '../state/events.ts';
-import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { KeeperSource, Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { ModelUsageBook } from './expected.ts';
 import type { StateReader } from '../state/working-state.ts';
 import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
 import { readDatanet } from './datanet.ts';
@@ -118,9 +119,9 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
     requireHash('model/invalid', m.metadata_hash, 'metadata_hash', true);
   },
   async execute(ctx, m) {
-    const id = await nextId(ctx.state, PREFIX.familySeq);
+    const id = await nextId(ctx.store, PREFIX.familySeq);
     const family: ModelFamily = { id, owner: ctx.sender, name: m.name, metadata_hash: m.metadata_hash, versions: 0, created_height: ctx.height };
-    save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, id), family);
+    save(ctx.store, ModelFamilyCodec, idKey(PREFIX.family, id), family);
     modelRegisteredEvent.emit(ctx, { family_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
@@ -188,7 +189,7 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
   },
   async execute(ctx, m) {
     const params = aiParams(ctx.params).model;
-    const family = await load(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, m.family_id));
+    const family = await load(ctx.store, ModelFamilyCodec, idKey(PREFIX.family, m.family_id));
     if (!family) throw new TributaryError('model/family_not_found', `model family ${m.family_id} does not exist`);
     if (!bytesEqual(family.owner, ctx.sender)) throw new TributaryError('model/unauthorized', 'only the family owner publishes versions');
     if (m.parents.length > params.maxParents) {
@@ -201,7 +202,7 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
         cap: params.maxParentShareBps,
       });
     }
-    const id = (await lastId(ctx.state, PREFIX.versionSeq)) + 1;
+    const id = (await lastId(ctx.store, PREFIX.versionSeq)) + 1;
     const parents = [...m.parents].sort(byKindThenId);
     const ancestorLists: AncestorSet[] = [];
     const directModels: number[] = [];
@@ -212,11 +213,11 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
         if (p.id >= id) {
           throw new TributaryError('model/cycle', `version ${p.id} is not older than the version being published (${id})`, { parentId: p.id });
         }
-        if (!(await readVersion(ctx.state, p.id))) throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
-        ancestorLists.push(await readAncestors(ctx.state, p.id));
+        if (!(await readVersion(ctx.store, p.id))) throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
+        ancestorLists.push(await readAncestors(ctx.store, p.id));
         directModels.push(p.id);
       } else {
-        if (!(await readDatanet(ctx.state, p.id))) throw new TributaryError('model/unknown_parent', `datanet ${p.id} does not exist`, { datanetId: p.id });
+        if (!(await readDatanet(ctx.store, p.id))) throw new TributaryError('model/unknown_parent', `datanet ${p.id} does not exist`, { datanetId: p.id });
         directDatanets.push(p.id);
       }
     }
@@ -231,9 +232,9 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
         cap: params.maxAncestors,
       });
     }
-    await nextId(ctx.state, PREFIX.versionSeq);
+    await nextId(ctx.store, PREFIX.versionSeq);
     family.versions += 1;
-    save(ctx.state, ModelFamilyCodec, idKey(PREFIX.family, family.id), family);
+    save(ctx.store, ModelFamilyCodec, idKey(PREFIX.family, family.id), family);
     const version: ModelVersion = {
       id,
       family_id: family.id,
@@ -246,8 +247,8 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
       height: ctx.height,
       family_seq: family.versions,
     };
-    save(ctx.state, ModelVersionCodec, versionKey(id), version);
-    save(ctx.state, AncestorSetCodec, idKey(PREFIX.ancestors, id), ancestors);
+    save(ctx.store, ModelVersionCodec, versionKey(id), version);
+    save(ctx.store, AncestorSetCodec, idKey(PREFIX.ancestors, id), ancestors);
     modelPublishedEvent.emit(ctx, {
       version_id: id,
       family_id: family.id,
@@ -335,8 +336,22 @@ async function childIds(q: QueryContext, parentKind: number, id: number): Promis
 /** Descendants breadth-first, capped so one query cannot walk an unbounded graph. */
 const MAX_DESCENDANTS = 1_024;
 
+/** Payment counters per version, written once per block by inference's end of block. */
+export const modelUsageKeeper: KeeperSource<ModelUsageBook> = {
+  module: 'model',
+  create: ({ store }) => ({
+    async addUsage(versionId, payments, amount) {
+      const usage = await readUsage(store, versionId);
+      usage.paid_count += payments;
+      usage.paid_amount += amount;
+      save(store, ModelUsageCodec, idKey(PREFIX.usage, versionId), usage);
+    },
+  }),
+};
+
 export const modelModule: Module = {
   name: 'model',
+  keepers: [modelUsageKeeper],
   txs: [registerModelTx, publishModelTx],
   events: [modelRegisteredEvent, modelPublishedEvent, modelParentEvent],
   stateKeys: [

@@ -4,7 +4,8 @@ import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { defineEvent } from '../state/events.ts';
-import type { Module, TxDefinition } from '../state/module.ts';
+import type { KeeperSource, Module, TxDefinition } from '../state/module.ts';
+import type { AttributionRecordUse } from './expected.ts';
 import type { StateReader } from '../state/working-state.ts';
 import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId } from './common.ts';
 import { readContribution } from './datanet.ts';
@@ -114,17 +115,17 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
     if (m.weights.length > params.maxWeights) {
       throw new TributaryError('attribution/too_many_weights', `at most ${params.maxWeights} weights`, { max: params.maxWeights });
     }
-    const version = await readVersion(ctx.state, m.model_version_id);
+    const version = await readVersion(ctx.store, m.model_version_id);
     if (!version) throw new TributaryError('attribution/not_found', `model version ${m.model_version_id} does not exist`);
     if (!bytesEqual(version.owner, ctx.sender)) {
       throw new TributaryError('attribution/unauthorized', 'only the model version owner records attributions for it');
     }
-    const closure = new Set((await readAncestors(ctx.state, version.id)).datanets);
+    const closure = new Set((await readAncestors(ctx.store, version.id)).datanets);
     const weights = [...m.weights].sort(byKindThenId);
     for (const w of weights) {
       let datanetId = w.id;
       if (w.kind === TargetKind.contribution) {
-        const c = await readContribution(ctx.state, w.id);
+        const c = await readContribution(ctx.store, w.id);
         if (!c || c.status !== ContributionStatus.accepted) {
           throw new TributaryError('attribution/outside_lineage', `contribution ${w.id} is not an accepted contribution`, { contributionId: w.id });
         }
@@ -137,7 +138,7 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
         });
       }
     }
-    const id = await nextId(ctx.state, PREFIX.recordSeq);
+    const id = await nextId(ctx.store, PREFIX.recordSeq);
     const record: AttributionRecord = {
       id,
       author: ctx.sender,
@@ -152,7 +153,7 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
       height: ctx.height,
       used_by_payment: 0,
     };
-    save(ctx.state, AttributionRecordCodec, recordKey(id), record);
+    save(ctx.store, AttributionRecordCodec, recordKey(id), record);
     attributionRecordedEvent.emit(ctx, {
       attribution_id: id,
       version_id: version.id,
@@ -224,8 +225,20 @@ export function recordView(r: AttributionRecord): JsonValue {
   };
 }
 
+/** A request-bound record is used once: the payment that uses it marks it. */
+export const recordUseKeeper: KeeperSource<AttributionRecordUse> = {
+  module: 'attribution',
+  create: ({ store }) => ({
+    markUsed(record, paymentId) {
+      // A copy: the record the payment read may be a shared cached object.
+      save(store, AttributionRecordCodec, recordKey(record.id), { ...record, used_by_payment: paymentId });
+    },
+  }),
+};
+
 export const attributionModule: Module = {
   name: 'attribution',
+  keepers: [recordUseKeeper],
   txs: [recordAttributionTx],
   events: [attributionRecordedEvent],
   stateKeys: [

@@ -1,12 +1,13 @@
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { AccountCodec, accountKey } from '../state/bank/keeper.ts';
+import { readAccount } from '../state/bank/keeper.ts';
 import { defineEvent } from '../state/events.ts';
-import type { Module, QueryContext, TxDefinition } from '../state/module.ts';
-import type { StateReader, WorkingState } from '../state/working-state.ts';
+import type { KeeperSource, Module, QueryContext, TxDefinition } from '../state/module.ts';
+import type { ModuleStore } from '../state/module-store.ts';
+import type { StateReader } from '../state/working-state.ts';
+import type { EarningsBooks, EarningsLedger } from './expected.ts';
 import { cliInt, paramAddress } from './common.ts';
-// A cycle (datanet.ts books vesting through EarningsBook); only used inside functions here.
 import { contributionSubmittedEvent } from './datanet.ts';
 import {
   AgentCodec,
@@ -47,7 +48,7 @@ export async function readEarnings(state: StateReader, address: Address): Promis
   return (await load(state, EarningsCodec, earningsKey(address))) ?? emptyEarnings();
 }
 
-export function writeEarnings(state: WorkingState, address: Address, e: Earnings): void {
+export function writeEarnings(state: ModuleStore, address: Address, e: Earnings): void {
   save(state, EarningsCodec, earningsKey(address), e);
 }
 
@@ -55,11 +56,11 @@ export function writeEarnings(state: WorkingState, address: Address, e: Earnings
  * Buffer of earnings updates: each address is read once and written once however many credits
  * it receives.
  */
-export class EarningsBook {
-  private readonly state: WorkingState;
+export class EarningsBook implements EarningsLedger {
+  private readonly state: ModuleStore;
   private readonly entries = new Map<string, { address: Address; earnings: Earnings }>();
 
-  constructor(state: WorkingState) {
+  constructor(state: ModuleStore) {
     this.state = state;
   }
 
@@ -102,6 +103,12 @@ export class EarningsBook {
   }
 }
 
+/** The rewards module's keeper: earnings books over its own store (datanet and inference credit through it). */
+export const earningsKeeper: KeeperSource<EarningsBooks> = {
+  module: 'rewards',
+  create: ({ store }) => ({ book: () => new EarningsBook(store) }),
+};
+
 // ------------------------------------------------------------------ rewards/claim
 
 export interface MsgClaim {
@@ -123,7 +130,7 @@ export const claimTx: TxDefinition<MsgClaim> = {
   async execute(ctx, m) {
     let earner = ctx.sender;
     if (m.agent_id !== 0) {
-      const agent = await load(ctx.state, AgentCodec, idKey(PREFIX.agent, m.agent_id));
+      const agent = await load(ctx.store, AgentCodec, idKey(PREFIX.agent, m.agent_id));
       if (!agent) throw new TributaryError('rewards/not_found', `agent ${m.agent_id} does not exist`, { agentId: m.agent_id });
       const isController = agent.controllers.some((k) => toHex(k) === toHex(ctx.senderPublicKey));
       if (toHex(agent.owner) !== toHex(ctx.sender) && !isController) {
@@ -131,13 +138,13 @@ export const claimTx: TxDefinition<MsgClaim> = {
       }
       earner = agent.account;
     }
-    const earnings = await readEarnings(ctx.state, earner);
+    const earnings = await readEarnings(ctx.store, earner);
     if (earnings.claimable === 0n) throw new TributaryError('rewards/nothing_to_claim', 'no claimable rewards');
     const amount = earnings.claimable;
     await ctx.bank.transfer(REWARDS_POOL, earner, amount);
     earnings.claimable = 0n;
     earnings.claimed += amount;
-    writeEarnings(ctx.state, earner, earnings);
+    writeEarnings(ctx.store, earner, earnings);
     rewardsClaimedEvent.emit(ctx, { account: earner, amount, agent_id: m.agent_id });
   },
   view(m) {
@@ -190,6 +197,7 @@ export async function earningsView(q: QueryContext, address: Address) {
 
 export const rewardsModule: Module = {
   name: 'rewards',
+  keepers: [earningsKeeper],
   txs: [claimTx],
   events: [rewardsClaimedEvent],
   stateKeys: [
@@ -231,8 +239,7 @@ export const rewardsModule: Module = {
         let owed = 0n;
         for await (const [, v] of q.iterate(PREFIX.earnings)) owed += EarningsCodec.decode(v).claimable;
         for await (const [, v] of q.iterate(PREFIX.contribution)) owed += ContributionCodec.decode(v).locked;
-        const raw = await q.state.get(accountKey(REWARDS_POOL));
-        const pool = raw ? AccountCodec.decode(raw).balance : 0n;
+        const pool = (await readAccount(q.state, REWARDS_POOL)).balance;
         return pool === owed ? undefined : `pool ${pool} != claimable + locked ${owed}`;
       },
     },

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
 import { moduleAddress, type Address } from '../crypto/address.ts';
 import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
-import { keyId, type StateReader, type WorkingState } from '../state/working-state.ts';
+import { ModuleStore } from '../state/module-store.ts';
+import { WorkingState, type StateReader } from '../state/working-state.ts';
 
 /*
  * Shared by the six AI-economy modules: record types and their canonical codecs, the state key
@@ -308,113 +309,34 @@ export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array
 }
 
 /*
- * Decoded-value memo keyed by the encoded bytes object itself: a working state hands back the
- * very Uint8Array it was given, so when a record written earlier in the block is read again its
- * decode (which re-encodes to check canonical form) is skipped. Identity of the bytes object
- * implies identical content, and a reverted write hands back a different object, so this cannot
- * return a stale value. Values are copied in and out, top-level arrays included, so a caller
- * mutating what it loaded (say, pushing to a list) cannot alter the memo. Nested messages and byte
- * fields are shared: callers replace them rather than mutate them.
+ * Reads take any StateReader (a module store in execution, committed state in queries); writes
+ * take the module's own store, which refuses keys outside its prefixes. Decoded values and the
+ * committed-value read cache are kept by the working state under the store (working-state.ts).
  */
-const decodedByBytes = new WeakMap<Uint8Array, object>();
-
-function copyRecord<T>(value: T): T {
-  const out = { ...(value as Record<string, unknown>) };
-  for (const k in out) if (Array.isArray(out[k])) out[k] = [...(out[k] as unknown[])];
-  return out as T;
-}
+/** A module's store (or, in tests, a bare working state: the same cache layer without a guard). */
+export type RecordStore = Pick<ModuleStore, 'get' | 'set' | 'delete' | 'load' | 'save' | 'loadCached'>;
 
 export async function load<T>(state: StateReader, c: MessageCodec<T>, key: Uint8Array): Promise<T | undefined> {
+  if (state instanceof ModuleStore || state instanceof WorkingState) return state.load(c, key);
   const raw = await state.get(key);
-  if (!raw) return undefined;
-  const memo = decodedByBytes.get(raw);
-  if (memo) return copyRecord(memo as T);
-  return c.decodeStored(raw);
+  return raw ? c.decodeStored(raw) : undefined;
 }
 
-/*
- * Every write to these modules' keys goes through `put`/`remove`, which note the key as written in
- * that working state. That is what makes the read cache below safe.
- */
-const writtenKeys = new WeakMap<WorkingState, Set<string>>();
-
-function markWritten(state: WorkingState, key: Uint8Array): void {
-  if (isDatanetRecordKey(key)) datanetWrites.set(state, datanetWriteCount(state) + 1);
-  let set = writtenKeys.get(state);
-  if (!set) {
-    set = new Set();
-    writtenKeys.set(state, set);
-  }
-  set.add(keyId(key));
+export function put(store: RecordStore, key: Uint8Array, value: Uint8Array): void {
+  store.set(key, value);
 }
 
-/*
- * Datanet records change rarely (creation, submission, acceptance) but every payment reads the
- * lineage's datanets. Counting datanet-record writes per working state lets a derived value (the
- * split's view of a datanet) be reused until the next such write, without comparing keys.
- */
-const datanetWrites = new WeakMap<WorkingState, number>();
-
-function isDatanetRecordKey(key: Uint8Array): boolean {
-  const prefix = PREFIX.datanet;
-  if (key.length !== prefix.length + 8) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
+export function remove(store: RecordStore, key: Uint8Array): void {
+  store.delete(key);
 }
 
-/** Datanet-record writes so far in this working state (including reverted ones). */
-export function datanetWriteCount(state: WorkingState): number {
-  return datanetWrites.get(state) ?? 0;
+export function save<T>(store: RecordStore, c: MessageCodec<T>, key: Uint8Array, value: T): void {
+  store.save(c, key, value);
 }
 
-/** Whether this working state holds a write (possibly since reverted) of the key. */
-export function wasWritten(state: WorkingState, key: Uint8Array): boolean {
-  return writtenKeys.get(state)?.has(keyId(key)) ?? false;
-}
-
-export function put(state: WorkingState, key: Uint8Array, value: Uint8Array): void {
-  markWritten(state, key);
-  state.set(key, value);
-}
-
-export function remove(state: WorkingState, key: Uint8Array): void {
-  markWritten(state, key);
-  state.delete(key);
-}
-
-export function save<T>(state: WorkingState, c: MessageCodec<T>, key: Uint8Array, value: T): void {
-  const bytes = c.encode(value);
-  decodedByBytes.set(bytes, copyRecord(value as object));
-  put(state, key, bytes);
-}
-
-/*
- * Read cache for the payment path. A payment reads the whole lineage (versions, ancestor sets,
- * datanets, accepted-contribution index, contributions) but writes none of it, so without a cache
- * every payment of a block goes to the database for the same few dozen records. During one working
- * state's life (one block, or the mempool's check state between commits) a key that was never
- * written in it always reads the same committed value, so the decoded value is kept beside that
- * working state. A key written in it is always read from it directly. The cache changes speed
- * only, never a result; cached objects are shared and must not be mutated.
- */
-const readCache = new WeakMap<WorkingState, Map<string, unknown>>();
-
-export async function loadCached<T>(state: WorkingState, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
-  const id = keyId(key);
-  if (writtenKeys.get(state)?.has(id)) {
-    const raw = await state.get(key);
-    return raw ? parse(raw) : undefined;
-  }
-  let cache = readCache.get(state);
-  if (!cache) {
-    cache = new Map();
-    readCache.set(state, cache);
-  }
-  if (cache.has(id)) return cache.get(id) as T | undefined;
-  const raw = await state.get(key);
-  const value = raw ? parse(raw) : undefined;
-  cache.set(id, value);
-  return value;
+/** A committed value parsed once per working state (shared: never mutate it); see WorkingState.loadCached. */
+export function loadCached<T>(store: RecordStore, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
+  return store.loadCached(key, parse);
 }
 
 export async function readId(state: StateReader, key: Uint8Array): Promise<number | undefined> {
@@ -422,14 +344,14 @@ export async function readId(state: StateReader, key: Uint8Array): Promise<numbe
   return raw ? readU64be(raw) : undefined;
 }
 
-export function writeId(state: WorkingState, key: Uint8Array, id: number): void {
-  put(state, key, u64be(id));
+export function writeId(store: RecordStore, key: Uint8Array, id: number): void {
+  store.set(key, u64be(id));
 }
 
 /** Allocates the next id of a sequence; ids start at 1 so 0 can mean "none" on the wire. */
-export async function nextId(state: WorkingState, seqKey: Uint8Array): Promise<number> {
-  const id = ((await readId(state, seqKey)) ?? 0) + 1;
-  writeId(state, seqKey, id);
+export async function nextId(store: RecordStore, seqKey: Uint8Array): Promise<number> {
+  const id = ((await readId(store, seqKey)) ?? 0) + 1;
+  writeId(store, seqKey, id);
   return id;
 }
 
