@@ -14,11 +14,6 @@ import type { AcceptedContribution, LineageDatanet } from './split.ts';
 import { appendLeaf, frontierRoot } from './accumulator.ts';
 import {
   PAGE_PARAMS,
-  cliAddresses,
-  cliAmount,
-  cliHex,
-  cliInt,
-  cliString,
   hexOrNull,
   page,
   paramId,
@@ -205,28 +200,6 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
       challengeWindow: m.challenge_window,
     };
   },
-  cli: {
-    name: 'datanet-create',
-    description: 'create a datanet you own',
-    options: [
-      { flags: '--name <text>', description: 'datanet name', required: true },
-      { flags: '--metadata-hash <hex>', description: '32-byte hash of the metadata document', required: true },
-      { flags: '--licence <spdx>', description: 'licence of the data, e.g. CC-BY-4.0', required: true },
-      { flags: '--curators <addresses>', description: 'comma-separated curator addresses' },
-      { flags: '--min-stake <baseUnits>', description: 'minimum stake per contribution', defaultValue: '0' },
-      { flags: '--challenge-window <blocks>', description: 'blocks before an accepted contribution vests', defaultValue: '0' },
-    ],
-    build(o) {
-      return {
-        name: cliString(o.name),
-        metadata_hash: cliHex(o.metadataHash),
-        licence: cliString(o.licence),
-        curators: cliAddresses(o.curators),
-        min_stake: cliAmount(o.minStake, 'min-stake'),
-        challenge_window: cliInt(o.challengeWindow, 'challenge-window'),
-      };
-    },
-  },
 };
 
 // ------------------------------------------------------------------ datanet/contribute
@@ -294,26 +267,6 @@ export const contributeTx: TxDefinition<MsgContribute> = {
   },
   view(m) {
     return { datanetId: m.datanet_id, contentHash: hexOrNull(m.content_hash), size: m.size, uri: m.uri, stake: m.stake.toString() };
-  },
-  cli: {
-    name: 'datanet-contribute',
-    description: 'submit data to a datanet, escrowing a stake',
-    options: [
-      { flags: '--datanet <id>', description: 'datanet id', required: true },
-      { flags: '--content-hash <hex>', description: '32-byte hash of the canonical data', required: true },
-      { flags: '--size <bytes>', description: 'size of the data in bytes', required: true },
-      { flags: '--uri <uri>', description: 'where the data can be fetched', defaultValue: '' },
-      { flags: '--stake <baseUnits>', description: 'stake escrowed until the challenge window ends', defaultValue: '0' },
-    ],
-    build(o) {
-      return {
-        datanet_id: cliInt(o.datanet, 'datanet'),
-        content_hash: cliHex(o.contentHash),
-        size: cliInt(o.size, 'size'),
-        uri: cliString(o.uri),
-        stake: cliAmount(o.stake, 'stake'),
-      };
-    },
   },
 };
 
@@ -397,19 +350,6 @@ export const reviewTx: TxDefinition<MsgReview> = {
   },
   view(m) {
     return { contributionId: m.contribution_id, accept: m.accept };
-  },
-  cli: {
-    name: 'datanet-review',
-    description: 'accept or reject a pending contribution (datanet owner or curator)',
-    options: [
-      { flags: '--contribution <id>', description: 'contribution id', required: true },
-      { flags: '--accept', description: 'accept the contribution' },
-      { flags: '--reject', description: 'reject the contribution (returns its stake)' },
-    ],
-    build(o) {
-      if (o.accept === o.reject) throw new TributaryError('cli/invalid', 'give exactly one of --accept and --reject');
-      return { contribution_id: cliInt(o.contribution, 'contribution'), accept: o.accept === true };
-    },
   },
 };
 

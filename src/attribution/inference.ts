@@ -9,7 +9,7 @@ import { defineEvent, formatEventCursor, parseEventCursor } from '../state/event
 import type { ChainEvent, EventValues, IndexReader, KeeperSlot, KeeperSource, Module, TxContext, TxDefinition } from '../state/module.ts';
 import type { ModuleStore } from '../state/module-store.ts';
 import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS, type Payments } from './expected.ts';
-import { cliAmount, cliHex, cliInt, hexOrNull, paramAddress, paramId, requireHash } from './common.ts';
+import { hexOrNull, paramAddress, paramId, requireHash } from './common.ts';
 import { contributionKey } from './datanet.ts';
 import { flushPaymentCredits, queuePaymentCredits } from './pending.ts';
 import { versionKey } from './model.ts';
@@ -289,28 +289,6 @@ export const payTx: TxDefinition<MsgPay> = {
       agentId: m.agent_id || null,
       attributionId: m.attribution_id || null,
     };
-  },
-  cli: {
-    name: 'pay',
-    description: 'pay for an inference; the amount is split along the model\'s lineage',
-    options: [
-      { flags: '--model <versionId>', description: 'model version paid for', required: true },
-      { flags: '--amount <baseUnits>', description: 'amount in base units', required: true },
-      { flags: '--request-hash <hex>', description: '32-byte hash of the request', required: true },
-      { flags: '--response-hash <hex>', description: '32-byte hash of the response' },
-      { flags: '--agent <id>', description: 'agent that executed the inference (earns its fee)' },
-      { flags: '--attribution <id>', description: 'attribution record that splits the datanet share' },
-    ],
-    build(o) {
-      return {
-        model_version_id: cliInt(o.model, 'model'),
-        amount: cliAmount(o.amount, 'amount'),
-        request_hash: cliHex(o.requestHash),
-        response_hash: cliHex(o.responseHash),
-        agent_id: cliInt(o.agent, 'agent'),
-        attribution_id: cliInt(o.attribution, 'attribution'),
-      };
-    },
   },
 };
 

@@ -7,7 +7,7 @@ import { defineEvent } from '../state/events.ts';
 import type { KeeperSource, Module, QueryContext, TxDefinition } from '../state/module.ts';
 import type { ModelUsageBook } from './expected.ts';
 import type { StateReader } from '../state/working-state.ts';
-import { byKindThenId, cliHex, cliInt, cliString, cliTriples, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
+import { byKindThenId, hexOrNull, paramId, requireHash, requireId, requireText } from './common.ts';
 import { readDatanet } from './datanet.ts';
 import { aiParams } from './params.ts';
 import {
@@ -126,17 +126,6 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   },
   view(m) {
     return { name: m.name, metadataHash: hexOrNull(m.metadata_hash) };
-  },
-  cli: {
-    name: 'model-register',
-    description: 'register a model family you own',
-    options: [
-      { flags: '--name <text>', description: 'family name', required: true },
-      { flags: '--metadata-hash <hex>', description: 'optional 32-byte hash of the model card' },
-    ],
-    build(o) {
-      return { name: cliString(o.name), metadata_hash: cliHex(o.metadataHash) };
-    },
   },
 };
 
@@ -267,34 +256,6 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
       relation: RELATION_NAMES[m.relation] ?? m.relation,
       parents: m.parents.map((p) => ({ kind: EDGE_KIND_NAMES[p.kind] ?? p.kind, id: p.id, shareBps: p.share_bps })),
     };
-  },
-  cli: {
-    name: 'model-publish',
-    description: 'publish a model version in a family you own, with its parent edges',
-    options: [
-      { flags: '--family <id>', description: 'model family id', required: true },
-      { flags: '--weights-hash <hex>', description: '32-byte hash of the weights', required: true },
-      { flags: '--config-hash <hex>', description: '32-byte hash of the config' },
-      { flags: '--recipe-hash <hex>', description: '32-byte hash of the training recipe' },
-      { flags: '--relation <name>', description: 'base | finetune | adapter | merge | quantize | distill', required: true },
-      { flags: '--parents <edges>', description: 'comma-separated "m:<versionId>:<bps>" or "d:<datanetId>:<bps>"' },
-    ],
-    build(o) {
-      const relationName = cliString(o.relation);
-      const relation = Number(Object.entries(RELATION_NAMES).find(([, n]) => n === relationName)?.[0] ?? 0);
-      return {
-        family_id: cliInt(o.family, 'family'),
-        weights_hash: cliHex(o.weightsHash),
-        config_hash: cliHex(o.configHash),
-        recipe_hash: cliHex(o.recipeHash),
-        relation,
-        parents: cliTriples(o.parents, { m: EdgeKind.model, d: EdgeKind.datanet }, 'parents').map((t) => ({
-          kind: t.kind,
-          id: t.id,
-          share_bps: t.bps,
-        })),
-      };
-    },
   },
 };
 

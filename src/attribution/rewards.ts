@@ -7,7 +7,7 @@ import type { KeeperSource, Module, QueryContext, TxDefinition } from '../state/
 import type { ModuleStore } from '../state/module-store.ts';
 import type { StateReader } from '../state/working-state.ts';
 import type { EarningsBooks, EarningsLedger } from './expected.ts';
-import { cliInt, paramAddress } from './common.ts';
+import { paramAddress } from './common.ts';
 import { contributionSubmittedEvent } from './datanet.ts';
 import {
   AgentCodec,
@@ -149,14 +149,6 @@ export const claimTx: TxDefinition<MsgClaim> = {
   },
   view(m) {
     return { agentId: m.agent_id };
-  },
-  cli: {
-    name: 'claim',
-    description: 'move your claimable rewards (or an agent\'s, as its owner or controller) to the spendable balance',
-    options: [{ flags: '--agent <id>', description: 'claim for this agent instead of yourself' }],
-    build(o) {
-      return { agent_id: cliInt(o.agent, 'agent') };
-    },
   },
 };
 

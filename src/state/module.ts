@@ -11,7 +11,8 @@ import type { Validator } from './chainconfig/records.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
- * file: schema (codec), stateless checks, state transition, the RPC view and the CLI command. The
+ * file: schema (codec), stateless checks, state transition and the RPC view (its CLI command is
+ * the CLI's, src/cli/specs, keyed by type). The
  * events it emits are declared beside it (EventDefinition, made with `defineEvent` in events.ts)
  * and emitted through them, so every event in a receipt has a declared type and typed fields. The
  * registry (registry.ts) builds the type table from the module list, and the RPC server, the CLI
@@ -69,22 +70,6 @@ export interface BlockContext {
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
 }
 
-export interface CliOption {
-  /** commander flags, e.g. "--to <address>" */
-  flags: string;
-  description: string;
-  required?: boolean;
-  defaultValue?: string;
-}
-
-/** How `tributary tx <name>` builds this transaction's message from command-line options. */
-export interface TxCliSpec<M> {
-  name: string;
-  description: string;
-  options: CliOption[];
-  build(options: Record<string, string | boolean | string[] | undefined>): M;
-}
-
 export interface TxDefinition<M> {
   /** Stable wire id, "<module>/<action>". Never renamed once a chain uses it. */
   readonly type: string;
@@ -95,7 +80,6 @@ export interface TxDefinition<M> {
   execute(ctx: TxContext, message: M): Promise<void>;
   /** How RPC and the CLI show the message. */
   view(message: M): JsonValue;
-  readonly cli?: TxCliSpec<M>;
 }
 
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';

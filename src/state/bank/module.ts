@@ -1,7 +1,7 @@
 import { messageCodec } from '../../codec/canonical.ts';
-import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../../crypto/address.ts';
+import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
-import { parseAmount, splitLargestRemainder } from '../math.ts';
+import { splitLargestRemainder } from '../math.ts';
 import { defineEvent } from '../events.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
@@ -34,17 +34,6 @@ export const transferTx: TxDefinition<MsgTransfer> = {
   },
   view(m) {
     return { to: formatAddress(m.to), amount: m.amount.toString() };
-  },
-  cli: {
-    name: 'transfer',
-    description: 'send OPEN (base units) to an address',
-    options: [
-      { flags: '--to <address>', description: 'recipient address (trib1...)', required: true },
-      { flags: '--amount <baseUnits>', description: 'amount in base units', required: true },
-    ],
-    build(o) {
-      return { to: parseAddress(String(o.to)), amount: parseAmount(String(o.amount)) };
-    },
   },
 };
 
