@@ -1,4 +1,3 @@
-import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
@@ -28,7 +27,7 @@ import {
   AgentCodec,
   PREFIX,
   agentAccount,
-  attributionSchema,
+  codec,
   idKey,
   load,
   nextId,
@@ -37,6 +36,8 @@ import {
   type AgentAction,
 } from './store.ts';
 import { readAccount } from '../state/bank/keeper.ts';
+import type { MsgRegisterAgent, MsgAct } from './attribution.pb.ts';
+export type { MsgRegisterAgent, ActPayment, MsgAct } from './attribution.pb.ts';
 
 /*
  * Agents. An agent is registered by its owner with controller keys, the model version it runs,
@@ -57,32 +58,6 @@ export type AgentErrorCode =
   | 'agent/unauthorized'
   | 'agent/spend_limit'
   | 'agent/broken_chain';
-
-export interface MsgRegisterAgent {
-  name: string;
-  controllers: Uint8Array[];
-  model_version_id: number;
-  fee_bps: number;
-  spend_limit: bigint;
-  stake: bigint;
-}
-
-export interface ActPayment {
-  amount: bigint;
-  request_hash: Uint8Array;
-  response_hash: Uint8Array;
-  attribution_id: number;
-}
-
-export interface MsgAct {
-  agent_id: number;
-  kind: string;
-  model_version_id: number;
-  input_hash: Uint8Array;
-  output_hash: Uint8Array;
-  prev_action_hash: Uint8Array;
-  payment: ActPayment | undefined;
-}
 
 export const MAX_CONTROLLERS = 16;
 const ACTION_DOMAIN = utf8.encode('tributary/agent-action/v1\0');
@@ -131,7 +106,7 @@ export const agentActedEvent = defineEvent('agent_acted', 'an agent action, link
 
 export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
   type: 'agent/register',
-  codec: messageCodec<MsgRegisterAgent>(attributionSchema, 'tributary.attribution.MsgRegisterAgent'),
+  codec: codec('MsgRegisterAgent'),
   validateBasic(m) {
     requireText('agent/invalid', m.name, 'name', 128, true);
     if (m.controllers.length > MAX_CONTROLLERS) throw new TributaryError('agent/invalid', `at most ${MAX_CONTROLLERS} controllers`);
@@ -192,7 +167,7 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
 
 export const actTx: TxDefinition<MsgAct> = {
   type: 'agent/act',
-  codec: messageCodec<MsgAct>(attributionSchema, 'tributary.attribution.MsgAct'),
+  codec: codec('MsgAct'),
   validateBasic(m) {
     requireId('agent/invalid', m.agent_id, 'agent_id');
     requireText('agent/invalid', m.kind, 'kind', 64, true);

@@ -1,4 +1,3 @@
-import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
@@ -33,7 +32,7 @@ import {
   DatanetCodec,
   IdListCodec,
   PREFIX,
-  attributionSchema,
+  codec,
   bytesKey,
   idKey,
   load,
@@ -47,6 +46,8 @@ import {
   type Datanet,
 } from './store.ts';
 import { EMPTY_LIST_ROOT } from '../crypto/merkle.ts';
+import type { MsgCreateDatanet, MsgContribute, MsgReview } from './attribution.pb.ts';
+export type { MsgCreateDatanet, MsgContribute, MsgReview } from './attribution.pb.ts';
 
 /*
  * Datanets: curated collections of contributed data. A contribution escrows a stake (at least the
@@ -71,28 +72,6 @@ export type DatanetErrorCode =
   | 'datanet/not_pending'
   | 'datanet/too_many_curators'
   | 'datanet/window_too_long';
-
-export interface MsgCreateDatanet {
-  name: string;
-  metadata_hash: Uint8Array;
-  licence: string;
-  curators: Address[];
-  min_stake: bigint;
-  challenge_window: number;
-}
-
-export interface MsgContribute {
-  datanet_id: number;
-  content_hash: Uint8Array;
-  size: number;
-  uri: string;
-  stake: bigint;
-}
-
-export interface MsgReview {
-  contribution_id: number;
-  accept: boolean;
-}
 
 export function datanetKey(id: number): Uint8Array {
   return idKey(PREFIX.datanet, id);
@@ -153,7 +132,7 @@ export const contributionVestedEvent = defineEvent('contribution_vested', 'end o
 
 export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
   type: 'datanet/create',
-  codec: messageCodec<MsgCreateDatanet>(attributionSchema, 'tributary.attribution.MsgCreateDatanet'),
+  codec: codec('MsgCreateDatanet'),
   validateBasic(m) {
     requireText('datanet/invalid', m.name, 'name', 128, true);
     requireHash('datanet/invalid', m.metadata_hash, 'metadata_hash');
@@ -216,7 +195,7 @@ function duplicate(contentHash: Uint8Array, originalId: number): never {
 
 export const contributeTx: TxDefinition<MsgContribute> = {
   type: 'datanet/contribute',
-  codec: messageCodec<MsgContribute>(attributionSchema, 'tributary.attribution.MsgContribute'),
+  codec: codec('MsgContribute'),
   validateBasic(m) {
     requireId('datanet/invalid', m.datanet_id, 'datanet_id');
     requireHash('datanet/invalid', m.content_hash, 'content_hash');
@@ -287,7 +266,7 @@ async function vest(state: ModuleStore, bank: BankTransfers, c: Contribution, ea
 
 export const reviewTx: TxDefinition<MsgReview> = {
   type: 'datanet/review',
-  codec: messageCodec<MsgReview>(attributionSchema, 'tributary.attribution.MsgReview'),
+  codec: codec('MsgReview'),
   validateBasic(m) {
     requireId('datanet/invalid', m.contribution_id, 'contribution_id');
   },

@@ -1,4 +1,3 @@
-import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
@@ -27,7 +26,7 @@ import {
   PREFIX,
   REWARDS_POOL,
   TREASURY,
-  attributionSchema,
+  codec,
   idKey,
   lastId,
   load,
@@ -39,6 +38,8 @@ import {
   type AncestorSet,
   type ModelVersion,
 } from './store.ts';
+import type { MsgPay } from './attribution.pb.ts';
+export type { MsgPay } from './attribution.pb.ts';
 
 /*
  * Inference payments. The payer's amount is split (src/attribution/split.ts) into legs:
@@ -57,15 +58,6 @@ export type InferenceErrorCode =
   | 'inference/model_not_found'
   | 'inference/agent_not_found'
   | 'inference/not_found';
-
-export interface MsgPay {
-  model_version_id: number;
-  amount: bigint;
-  request_hash: Uint8Array;
-  response_hash: Uint8Array;
-  agent_id: number;
-  attribution_id: number;
-}
 
 export interface PaymentRequest {
   payer: Address;
@@ -257,7 +249,7 @@ export const paymentsKeeper: KeeperSource<Payments> = {
 
 export const payTx: TxDefinition<MsgPay> = {
   type: 'inference/pay',
-  codec: messageCodec<MsgPay>(attributionSchema, 'tributary.attribution.MsgPay'),
+  codec: codec('MsgPay'),
   validateBasic(m) {
     if (!Number.isSafeInteger(m.model_version_id) || m.model_version_id < 1) throw new TributaryError('inference/invalid', 'model_version_id');
     validatePaymentFields(m.amount, m.request_hash, m.response_hash);

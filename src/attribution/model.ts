@@ -1,4 +1,3 @@
-import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual } from '../crypto/hash.ts';
@@ -20,7 +19,7 @@ import {
   PREFIX,
   RELATION_NAMES,
   Relation,
-  attributionSchema,
+  codec,
   idKey,
   lastId,
   load,
@@ -32,6 +31,8 @@ import {
   type ModelVersion,
   type ParentEdge,
 } from './store.ts';
+import type { MsgRegisterModel, MsgPublishModel } from './attribution.pb.ts';
+export type { MsgRegisterModel, MsgPublishModel } from './attribution.pb.ts';
 
 /*
  * Model families and versions. A version names its parents (earlier versions and datanets) with
@@ -53,20 +54,6 @@ export type ModelErrorCode =
   | 'model/shares_over_cap'
   | 'model/bad_relation'
   | 'model/lineage_too_large';
-
-export interface MsgRegisterModel {
-  name: string;
-  metadata_hash: Uint8Array;
-}
-
-export interface MsgPublishModel {
-  family_id: number;
-  weights_hash: Uint8Array;
-  config_hash: Uint8Array;
-  recipe_hash: Uint8Array;
-  relation: number;
-  parents: ParentEdge[];
-}
 
 /** Absolute limit; the chain parameter `maxParents` may only lower it. */
 export const MAX_PARENTS = 16;
@@ -113,7 +100,7 @@ export const modelParentEvent = defineEvent('model_parent', 'a parent edge of a 
 
 export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   type: 'model/register',
-  codec: messageCodec<MsgRegisterModel>(attributionSchema, 'tributary.attribution.MsgRegisterModel'),
+  codec: codec('MsgRegisterModel'),
   validateBasic(m) {
     requireText('model/invalid', m.name, 'name', 128, true);
     requireHash('model/invalid', m.metadata_hash, 'metadata_hash', true);
@@ -154,7 +141,7 @@ function mergeSorted(lists: readonly (readonly number[])[]): number[] {
 
 export const publishModelTx: TxDefinition<MsgPublishModel> = {
   type: 'model/publish',
-  codec: messageCodec<MsgPublishModel>(attributionSchema, 'tributary.attribution.MsgPublishModel'),
+  codec: codec('MsgPublishModel'),
   validateBasic(m) {
     requireId('model/invalid', m.family_id, 'family_id');
     requireHash('model/invalid', m.weights_hash, 'weights_hash');

@@ -1,4 +1,3 @@
-import { messageCodec } from '../codec/canonical.ts';
 import type { JsonValue } from '../codec/json.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
@@ -19,7 +18,7 @@ import {
   PREFIX,
   TARGET_KIND_NAMES,
   TargetKind,
-  attributionSchema,
+  codec,
   idKey,
   load,
   nextId,
@@ -27,6 +26,8 @@ import {
   type AttributionRecord,
   type Weight,
 } from './store.ts';
+import type { MsgRecordAttribution } from './attribution.pb.ts';
+export type { MsgRecordAttribution } from './attribution.pb.ts';
 
 /*
  * Attribution records: how the datanet share of payments for one model version (or for one
@@ -50,17 +51,6 @@ export type AttributionErrorCode =
   | 'attribution/request_mismatch'
   | 'attribution/already_used';
 
-export interface MsgRecordAttribution {
-  model_version_id: number;
-  request_hash: Uint8Array;
-  method: number;
-  weights_hash: Uint8Array;
-  index_root: Uint8Array;
-  output_hash: Uint8Array;
-  seed: Uint8Array;
-  weights: Weight[];
-}
-
 /** Absolute bound; the `maxWeights` parameter may lower it. */
 export const MAX_WEIGHTS = 1_024;
 
@@ -82,7 +72,7 @@ export const attributionRecordedEvent = defineEvent('attribution_recorded', 'an 
 
 export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
   type: 'attribution/record',
-  codec: messageCodec<MsgRecordAttribution>(attributionSchema, 'tributary.attribution.MsgRecordAttribution'),
+  codec: codec('MsgRecordAttribution'),
   validateBasic(m) {
     requireId('attribution/invalid', m.model_version_id, 'model_version_id');
     requireHash('attribution/invalid', m.request_hash, 'request_hash', true);

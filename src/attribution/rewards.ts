@@ -15,7 +15,7 @@ import {
   EarningsCodec,
   PREFIX,
   REWARDS_POOL,
-  attributionSchema,
+  codec,
   bytesKey,
   idKey,
   load,
@@ -23,7 +23,8 @@ import {
   type Earnings,
   type LegRole,
 } from './store.ts';
-import { messageCodec } from '../codec/canonical.ts';
+import type { MsgClaim } from './attribution.pb.ts';
+export type { MsgClaim } from './attribution.pb.ts';
 
 /*
  * Rewards. A payment moves every earner's credit into the rewards pool (one module account) and
@@ -111,10 +112,6 @@ export const earningsKeeper: KeeperSource<EarningsBooks> = {
 
 // ------------------------------------------------------------------ rewards/claim
 
-export interface MsgClaim {
-  agent_id: number;
-}
-
 export const rewardsClaimedEvent = defineEvent('rewards_claimed', 'claimable rewards moved from the pool to the earner\'s balance', {
   account: { kind: 'address', indexed: true },
   amount: { kind: 'amount' },
@@ -123,7 +120,7 @@ export const rewardsClaimedEvent = defineEvent('rewards_claimed', 'claimable rew
 
 export const claimTx: TxDefinition<MsgClaim> = {
   type: 'rewards/claim',
-  codec: messageCodec<MsgClaim>(attributionSchema, 'tributary.attribution.MsgClaim'),
+  codec: codec('MsgClaim'),
   validateBasic(m) {
     if (!Number.isSafeInteger(m.agent_id) || m.agent_id < 0) throw new TributaryError('rewards/invalid', 'agent_id must be an id or 0');
   },

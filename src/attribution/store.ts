@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
 import { moduleAddress, type Address } from '../crypto/address.ts';
+import type { AttributionMessages } from './attribution.pb.ts';
 import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
 import { ModuleStore } from '../state/module-store.ts';
 import { WorkingState, type StateReader } from '../state/working-state.ts';
@@ -14,84 +15,57 @@ import { WorkingState, type StateReader } from '../state/working-state.ts';
  * receipts, looked up in the chain index (src/index).
  */
 
-export const attributionSchema = parseSchema(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
+export const attributionSchema = parseSchema<AttributionMessages>(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
 
-function codec<T>(name: string): MessageCodec<T> {
-  return messageCodec<T>(attributionSchema, `tributary.attribution.${name}`);
+type ShortName<K> = K extends `tributary.attribution.${infer S}` ? S : never;
+
+/** The canonical codec of a message of attribution.proto, typed by its generated interface. */
+export function codec<S extends ShortName<keyof AttributionMessages>>(name: S): MessageCodec<AttributionMessages[`tributary.attribution.${S}`]> {
+  return messageCodec(attributionSchema, `tributary.attribution.${name}`);
 }
 
 // ------------------------------------------------------------------ record types
 
-export interface IdList {
-  ids: number[];
-}
-
-export interface Datanet {
-  id: number;
-  owner: Address;
-  name: string;
-  metadata_hash: Uint8Array;
-  licence: string;
-  curators: Address[];
-  min_stake: bigint;
-  challenge_window: number;
-  version: number;
-  contributions_root: Uint8Array;
-  frontier: Uint8Array[];
-  accepted_size: number;
-  submitted: number;
-  created_height: number;
-}
+/*
+ * The record and message types are generated from attribution.proto (attribution.pb.ts, by
+ * `npm run proto`) and typed into every codec through the schema, so a field renamed in one and
+ * not the other does not compile. What proto cannot say (names of enum-like numbers, the split's
+ * legs) stays here.
+ */
+export type {
+  IdList,
+  Datanet,
+  Contribution,
+  ContributionLeaf,
+  MsgCreateDatanet,
+  MsgContribute,
+  MsgReview,
+  ModelFamily,
+  ParentEdge,
+  ModelVersion,
+  AncestorSet,
+  ModelUsage,
+  MsgRegisterModel,
+  MsgPublishModel,
+  Weight,
+  AttributionRecord,
+  MsgRecordAttribution,
+  MsgPay,
+  Earnings,
+  MsgClaim,
+  Agent,
+  AgentAction,
+  MsgRegisterAgent,
+  ActPayment,
+  MsgAct,
+} from './attribution.pb.ts';
 
 export const ContributionStatus = { pending: 1, accepted: 2, rejected: 3 } as const;
 export const CONTRIBUTION_STATUS_NAMES: Record<number, string> = { 1: 'pending', 2: 'accepted', 3: 'rejected' };
 
-export interface Contribution {
-  id: number;
-  datanet_id: number;
-  contributor: Address;
-  content_hash: Uint8Array;
-  size: number;
-  uri: string;
-  stake: bigint;
-  status: number;
-  submitted_height: number;
-  reviewed_height: number;
-  reviewer: Uint8Array;
-  leaf_index: number;
-  vest_height: number;
-  vested: boolean;
-  earned: bigint;
-  locked: bigint;
-  paid_count: number;
-}
-
-export interface ContributionLeaf {
-  datanet_id: number;
-  contribution_id: number;
-  content_hash: Uint8Array;
-  size: number;
-  contributor: Address;
-}
-
-export interface ModelFamily {
-  id: number;
-  owner: Address;
-  name: string;
-  metadata_hash: Uint8Array;
-  versions: number;
-  created_height: number;
-}
-
 /** Parent edge kinds. Datanets sort after model versions, which fixes the split order. */
 export const EdgeKind = { model: 1, datanet: 2 } as const;
 export const EDGE_KIND_NAMES: Record<number, string> = { 1: 'model', 2: 'datanet' };
-
-export interface ParentEdge {
-  kind: number;
-  id: number;
-  share_bps: number;
-}
 
 export const Relation = { base: 1, finetune: 2, adapter: 3, merge: 4, quantize: 5, distill: 6 } as const;
 export const RELATION_NAMES: Record<number, string> = {
@@ -103,38 +77,9 @@ export const RELATION_NAMES: Record<number, string> = {
   6: 'distill',
 };
 
-export interface ModelVersion {
-  id: number;
-  family_id: number;
-  owner: Address;
-  weights_hash: Uint8Array;
-  config_hash: Uint8Array;
-  recipe_hash: Uint8Array;
-  relation: number;
-  parents: ParentEdge[];
-  height: number;
-  family_seq: number;
-}
-
-export interface AncestorSet {
-  models: number[];
-  datanets: number[];
-}
-
-export interface ModelUsage {
-  paid_count: number;
-  paid_amount: bigint;
-}
-
 /** Attribution weight target kinds. */
 export const TargetKind = { contribution: 1, datanet: 2 } as const;
 export const TARGET_KIND_NAMES: Record<number, string> = { 1: 'contribution', 2: 'datanet' };
-
-export interface Weight {
-  kind: number;
-  id: number;
-  bps: number;
-}
 
 export const AttributionMethod = { declared: 1, infiniGram: 2, trak: 3, influence: 4, shapley: 5 } as const;
 export const METHOD_NAMES: Record<number, string> = {
@@ -144,21 +89,6 @@ export const METHOD_NAMES: Record<number, string> = {
   4: 'influence',
   5: 'shapley',
 };
-
-export interface AttributionRecord {
-  id: number;
-  author: Address;
-  model_version_id: number;
-  request_hash: Uint8Array;
-  method: number;
-  weights_hash: Uint8Array;
-  index_root: Uint8Array;
-  output_hash: Uint8Array;
-  seed: Uint8Array;
-  weights: Weight[];
-  height: number;
-  used_by_payment: number;
-}
 
 export type LegRole = 'validated' | 'treasury' | 'executed' | 'refined' | 'curated' | 'contributed';
 
@@ -181,62 +111,18 @@ export interface Leg {
   node_id: number;
 }
 
-export interface Earnings {
-  claimable: bigint;
-  contributed: bigint;
-  refined: bigint;
-  executed: bigint;
-  curated: bigint;
-  claimed: bigint;
-  payments: number;
-  contributor_payments: number;
-}
-
-export interface Agent {
-  id: number;
-  owner: Address;
-  name: string;
-  controllers: Uint8Array[];
-  model_version_id: number;
-  fee_bps: number;
-  spend_limit: bigint;
-  stake: bigint;
-  account: Address;
-  epoch: number;
-  spent_in_epoch: bigint;
-  actions: number;
-  last_action_hash: Uint8Array;
-  payments_made: number;
-  payments_executed: number;
-  height: number;
-}
-
-export interface AgentAction {
-  agent_id: number;
-  seq: number;
-  kind: string;
-  model_version_id: number;
-  input_hash: Uint8Array;
-  output_hash: Uint8Array;
-  prev_action_hash: Uint8Array;
-  payment_id: number;
-  height: number;
-  tx_hash: Uint8Array;
-  action_hash: Uint8Array;
-}
-
-export const IdListCodec = codec<IdList>('IdList');
-export const DatanetCodec = codec<Datanet>('Datanet');
-export const ContributionCodec = codec<Contribution>('Contribution');
-export const ContributionLeafCodec = codec<ContributionLeaf>('ContributionLeaf');
-export const ModelFamilyCodec = codec<ModelFamily>('ModelFamily');
-export const ModelVersionCodec = codec<ModelVersion>('ModelVersion');
-export const AncestorSetCodec = codec<AncestorSet>('AncestorSet');
-export const ModelUsageCodec = codec<ModelUsage>('ModelUsage');
-export const AttributionRecordCodec = codec<AttributionRecord>('AttributionRecord');
-export const EarningsCodec = codec<Earnings>('Earnings');
-export const AgentCodec = codec<Agent>('Agent');
-export const AgentActionCodec = codec<AgentAction>('AgentAction');
+export const IdListCodec = codec('IdList');
+export const DatanetCodec = codec('Datanet');
+export const ContributionCodec = codec('Contribution');
+export const ContributionLeafCodec = codec('ContributionLeaf');
+export const ModelFamilyCodec = codec('ModelFamily');
+export const ModelVersionCodec = codec('ModelVersion');
+export const AncestorSetCodec = codec('AncestorSet');
+export const ModelUsageCodec = codec('ModelUsage');
+export const AttributionRecordCodec = codec('AttributionRecord');
+export const EarningsCodec = codec('Earnings');
+export const AgentCodec = codec('Agent');
+export const AgentActionCodec = codec('AgentAction');
 
 // ------------------------------------------------------------------ module accounts
 
