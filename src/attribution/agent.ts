@@ -1,4 +1,5 @@
 import type { JsonValue } from '../codec/json.ts';
+import { viewOf } from '../codec/view.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
 import { bytesEqual, sha256, toHex, utf8 } from '../crypto/hash.ts';
@@ -152,14 +153,7 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
     agentRegisteredEvent.emit(ctx, { agent_id: id, owner: ctx.sender, account: agent.account, fee_bps: m.fee_bps });
   },
   view(m) {
-    return {
-      name: m.name,
-      controllers: m.controllers.map((k) => '0x' + toHex(k)),
-      modelVersionId: m.model_version_id,
-      feeBps: m.fee_bps,
-      spendLimit: m.spend_limit.toString(),
-      stake: m.stake.toString(),
-    };
+    return viewOf(registerAgentTx.codec, m);
   },
 };
 

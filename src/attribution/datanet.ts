@@ -1,4 +1,5 @@
 import type { JsonValue } from '../codec/json.ts';
+import { viewOf } from '../codec/view.ts';
 import { formatAddress, type Address } from '../crypto/address.ts';
 import { bytesEqual, readU64be, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
@@ -170,14 +171,7 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
     datanetCreatedEvent.emit(ctx, { datanet_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
-    return {
-      name: m.name,
-      metadataHash: hexOrNull(m.metadata_hash),
-      licence: m.licence,
-      curators: m.curators.map(formatAddress),
-      minStake: m.min_stake.toString(),
-      challengeWindow: m.challenge_window,
-    };
+    return viewOf(createDatanetTx.codec, m);
   },
 };
 
@@ -245,7 +239,7 @@ export const contributeTx: TxDefinition<MsgContribute> = {
     });
   },
   view(m) {
-    return { datanetId: m.datanet_id, contentHash: hexOrNull(m.content_hash), size: m.size, uri: m.uri, stake: m.stake.toString() };
+    return viewOf(contributeTx.codec, m);
   },
 };
 
@@ -328,7 +322,7 @@ export const reviewTx: TxDefinition<MsgReview> = {
     });
   },
   view(m) {
-    return { contributionId: m.contribution_id, accept: m.accept };
+    return viewOf(reviewTx.codec, m);
   },
 };
 

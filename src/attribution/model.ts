@@ -1,4 +1,5 @@
 import type { JsonValue } from '../codec/json.ts';
+import { viewOf } from '../codec/view.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { bytesEqual } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
@@ -112,7 +113,7 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
     modelRegisteredEvent.emit(ctx, { family_id: id, owner: ctx.sender, name: m.name });
   },
   view(m) {
-    return { name: m.name, metadataHash: hexOrNull(m.metadata_hash) };
+    return viewOf(registerModelTx.codec, m);
   },
 };
 
@@ -315,20 +316,14 @@ export const modelModule: Module = {
       description: 'the ancestor set of a model version (versions and datanets)',
       id: { name: 'id', kind: 'integer' },
       key: (id) => idKey(PREFIX.ancestors, id as number),
-      view: (value) => {
-        const a = AncestorSetCodec.decode(value);
-        return { models: a.models, datanets: a.datanets };
-      },
+      view: (value) => viewOf(AncestorSetCodec, AncestorSetCodec.decode(value)),
     },
     {
       kind: 'model_usage',
       description: 'how often a model version was paid for',
       id: { name: 'id', kind: 'integer' },
       key: (id) => idKey(PREFIX.usage, id as number),
-      view: (value) => {
-        const u = ModelUsageCodec.decode(value);
-        return { paidCount: u.paid_count, paidAmount: u.paid_amount.toString() };
-      },
+      view: (value) => viewOf(ModelUsageCodec, ModelUsageCodec.decode(value)),
     },
   ],
   queries: [

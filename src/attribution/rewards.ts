@@ -1,4 +1,5 @@
 import { formatAddress, type Address } from '../crypto/address.ts';
+import { viewOf } from '../codec/view.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { readAccount } from '../state/bank/keeper.ts';
@@ -145,7 +146,7 @@ export const claimTx: TxDefinition<MsgClaim> = {
     rewardsClaimedEvent.emit(ctx, { account: earner, amount, agent_id: m.agent_id });
   },
   view(m) {
-    return { agentId: m.agent_id };
+    return viewOf(claimTx.codec, m);
   },
 };
 
@@ -195,19 +196,7 @@ export const rewardsModule: Module = {
       description: 'rewards of an address: claimable, earned by source, claimed, counters',
       id: { name: 'address', kind: 'address' },
       key: (id) => earningsKey(id as Address),
-      view: (value) => {
-        const e = EarningsCodec.decode(value);
-        return {
-          claimable: e.claimable.toString(),
-          contributed: e.contributed.toString(),
-          refined: e.refined.toString(),
-          executed: e.executed.toString(),
-          curated: e.curated.toString(),
-          claimed: e.claimed.toString(),
-          payments: e.payments,
-          contributorPayments: e.contributor_payments,
-        };
-      },
+      view: (value) => viewOf(EarningsCodec, EarningsCodec.decode(value)),
     },
   ],
   queries: [

@@ -1,4 +1,5 @@
 import { messageCodec } from '../../codec/canonical.ts';
+import { viewOf } from '../../codec/view.ts';
 import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import { splitLargestRemainder } from '../math.ts';
@@ -33,7 +34,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
     transferEvent.emit(ctx, { from: ctx.sender, to: m.to, amount: m.amount });
   },
   view(m) {
-    return { to: formatAddress(m.to), amount: m.amount.toString() };
+    return viewOf(transferTx.codec, m);
   },
 };
 
@@ -77,16 +78,13 @@ export const bankModule: Module = {
       description: 'balance and nonce of an address',
       id: { name: 'address', kind: 'address' },
       key: (id) => accountKey(id as Address),
-      view: (value) => {
-        const a = AccountCodec.decode(value);
-        return { balance: a.balance.toString(), nonce: a.nonce };
-      },
+      view: (value) => viewOf(AccountCodec, AccountCodec.decode(value)),
     },
     {
       kind: 'supply',
       description: 'total supply',
       key: () => SUPPLY_KEY,
-      view: (value) => ({ amount: SupplyCodec.decode(value).amount.toString() }),
+      view: (value) => viewOf(SupplyCodec, SupplyCodec.decode(value)),
     },
   ],
   /** Fees collected in this block go to the validators in proportion to voting power. */
