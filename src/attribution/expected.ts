@@ -1,6 +1,6 @@
 import type { Address } from '../crypto/address.ts';
 import { expectKeeper, type TxContext } from '../state/module.ts';
-import type { PaymentOutcome, PaymentRequest } from './inference.ts';
+import type { PaymentOutcome, PaymentRequest } from './inference/txs.ts';
 import type { LineageDatanet } from './split.ts';
 import type { Agent, AttributionRecord, LegRole } from './store.ts';
 

@@ -232,6 +232,12 @@ export interface StateKeyDefinition {
   view(value: Uint8Array): JsonValue;
 }
 
+/** A check over committed state; returns a message when broken. */
+export interface Invariant {
+  name: string;
+  check(q: QueryContext): Promise<string | undefined>;
+}
+
 export interface GenesisContext {
   readonly chainId: string;
   readonly store: ModuleStore;
@@ -319,6 +325,6 @@ export interface Module {
   beginBlock?(ctx: BlockContext): Promise<void>;
   /** Runs after the block's transactions, in the order of `ModuleOrder.endBlock`. */
   endBlock?(ctx: BlockContext): Promise<void>;
-  /** Checks run after blocks in tests and by `tributary verify`; return a message when broken. */
-  readonly invariants?: readonly { name: string; check(q: QueryContext): Promise<string | undefined> }[];
+  /** Checks run after blocks in tests and by `tributary verify`. */
+  readonly invariants?: readonly Invariant[];
 }

@@ -1,4 +1,4 @@
-import type { MsgAct, MsgRegisterAgent } from '../../attribution/agent.ts';
+import type { MsgAct, MsgRegisterAgent } from '../../attribution/store.ts';
 import { fromHex } from '../../crypto/hash.ts';
 import { cliAmount, cliHex, cliInt, cliList, cliString } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';

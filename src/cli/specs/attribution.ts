@@ -1,4 +1,4 @@
-import type { MsgRecordAttribution } from '../../attribution/record.ts';
+import type { MsgRecordAttribution } from '../../attribution/store.ts';
 import { METHOD_NAMES, TargetKind } from '../../attribution/store.ts';
 import { cliHex, cliInt, cliString, cliTriples } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';

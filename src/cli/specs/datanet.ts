@@ -1,4 +1,4 @@
-import type { MsgContribute, MsgCreateDatanet, MsgReview } from '../../attribution/datanet.ts';
+import type { MsgContribute, MsgCreateDatanet, MsgReview } from '../../attribution/store.ts';
 import { TributaryError } from '../../errors.ts';
 import { cliAddresses, cliAmount, cliHex, cliInt, cliString } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';

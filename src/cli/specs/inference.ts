@@ -1,4 +1,4 @@
-import type { MsgPay } from '../../attribution/inference.ts';
+import type { MsgPay } from '../../attribution/store.ts';
 import { cliAmount, cliHex, cliInt } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';
 

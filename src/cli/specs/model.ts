@@ -1,4 +1,4 @@
-import type { MsgPublishModel, MsgRegisterModel } from '../../attribution/model.ts';
+import type { MsgPublishModel, MsgRegisterModel } from '../../attribution/store.ts';
 import { EdgeKind, RELATION_NAMES } from '../../attribution/store.ts';
 import { cliHex, cliInt, cliString, cliTriples } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';

@@ -1,4 +1,4 @@
-import type { MsgClaim } from '../../attribution/rewards.ts';
+import type { MsgClaim } from '../../attribution/store.ts';
 import { cliInt } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';
 

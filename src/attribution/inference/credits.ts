@@ -1,10 +1,10 @@
-import type { Address } from '../crypto/address.ts';
-import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
-import { toHex } from '../crypto/hash.ts';
-import type { BlockContext } from '../state/module.ts';
-import type { ModuleStore } from '../state/module-store.ts';
-import type { ContributionCredits, EarningsBooks, ModelUsageBook } from './expected.ts';
-import { REWARDS_POOL, TREASURY, type Leg } from './store.ts';
+import type { Address } from '../../crypto/address.ts';
+import { FEE_COLLECTOR } from '../../state/bank/keeper.ts';
+import { toHex } from '../../crypto/hash.ts';
+import type { BlockContext } from '../../state/module.ts';
+import type { ModuleStore } from '../../state/module-store.ts';
+import type { ContributionCredits, EarningsBooks, ModelUsageBook } from '../expected.ts';
+import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
 
 /*
  * Payment credits of one block, applied to state once at the end of the block. The value itself
