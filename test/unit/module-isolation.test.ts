@@ -110,3 +110,32 @@ describe('module isolation', () => {
     expect(() => new TxRegistry([...MODULES, thief], MODULE_ORDER)).toThrow(/does not offer/);
   });
 });
+
+describe('the working state as the cache layer', () => {
+  it('the committed-value cache yields to any buffered write, whoever made it, and returns after a revert', async () => {
+    const { WorkingState } = await import('../../src/state/working-state.ts');
+    const key = utf8.encode('datanet/c/x');
+    const committed = utf8.encode('committed');
+    const state = new WorkingState({ get: async () => committed });
+    const parse = (raw: Uint8Array): string => Buffer.from(raw).toString();
+    expect(await state.loadCached(key, parse)).toBe('committed');
+    state.checkpoint();
+    state.set(key, utf8.encode('written raw')); // not through any helper that could "mark" it
+    expect(await state.loadCached(key, parse)).toBe('written raw');
+    state.delete(key);
+    expect(await state.loadCached(key, parse)).toBeUndefined();
+    state.revert();
+    expect(await state.loadCached(key, parse)).toBe('committed');
+  });
+
+  it('scratch lives outside checkpoints: a revert does not undo it, and taking it empties it', async () => {
+    const { WorkingState } = await import('../../src/state/working-state.ts');
+    const state = new WorkingState({ get: async () => undefined });
+    state.checkpoint();
+    state.scratch('inference:credits', () => [] as number[]).push(1);
+    state.revert();
+    expect(state.scratch('inference:credits', () => [] as number[])).toEqual([1]);
+    expect(state.takeScratch('inference:credits')).toEqual([1]);
+    expect(state.takeScratch('inference:credits')).toBeUndefined();
+  });
+});
