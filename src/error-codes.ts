@@ -3,12 +3,12 @@
  * that no module declares does not compile, and the RPC number table is keyed by the same type.
  * A new module adds its `<Name>ErrorCode` union here (test/unit/errors.test.ts checks none is missing).
  */
-import type { AgentErrorCode } from './attribution/agent.ts';
-import type { DatanetErrorCode } from './attribution/datanet.ts';
-import type { InferenceErrorCode } from './attribution/inference.ts';
-import type { ModelErrorCode } from './attribution/model.ts';
-import type { AttributionErrorCode } from './attribution/record.ts';
-import type { RewardsErrorCode } from './attribution/rewards.ts';
+import type { AgentErrorCode } from './attribution/agent/txs.ts';
+import type { DatanetErrorCode } from './attribution/datanet/txs.ts';
+import type { InferenceErrorCode } from './attribution/inference/txs.ts';
+import type { ModelErrorCode } from './attribution/model/txs.ts';
+import type { AttributionErrorCode } from './attribution/record/txs.ts';
+import type { RewardsErrorCode } from './attribution/rewards/txs.ts';
 import type { CliErrorCode } from './cli/errors.ts';
 import type { CodecErrorCode } from './codec/canonical.ts';
 import type { ProtocolErrorCode } from './codec/protocol.ts';
@@ -40,6 +40,7 @@ import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
 import type { MathErrorCode } from './state/math.ts';
+import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
 import type { TreeErrorCode } from './state/tree/node.ts';
@@ -73,6 +74,7 @@ export type ErrorCode =
   | MathErrorCode
   | MempoolErrorCode
   | ModelErrorCode
+  | ModuleStoreErrorCode
   | NodeErrorCode
   | P2pErrorCode
   | P2pKeyErrorCode

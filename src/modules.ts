@@ -1,11 +1,43 @@
-import { AI_MODULES } from './attribution/index.ts';
+import { agentModule } from './attribution/agent/index.ts';
+import { paymentAgentsKeeper } from './attribution/agent/keepers.ts';
+import { datanetModule } from './attribution/datanet/index.ts';
+import { contributionCreditsKeeper, lineageDatanetsKeeper } from './attribution/datanet/keepers.ts';
+import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS, PAYMENTS } from './attribution/expected.ts';
+import { inferenceModule } from './attribution/inference/index.ts';
+import { paymentsKeeper } from './attribution/inference/keepers.ts';
+import { modelModule } from './attribution/model/index.ts';
+import { modelUsageKeeper } from './attribution/model/keepers.ts';
+import { attributionModule } from './attribution/record/index.ts';
+import { recordUseKeeper } from './attribution/record/keepers.ts';
+import { rewardsModule } from './attribution/rewards/index.ts';
+import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
-import type { Module } from './state/module.ts';
+import { bindKeeper, withKeepers, type Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
 
-/** The module list: the one place a module is switched on. */
-export const MODULES: readonly Module[] = [chainConfigModule, ...AI_MODULES, bankModule];
+/**
+ * The module list: the one place a module is switched on, and where each module's expected
+ * keepers (attribution/expected.ts) are bound to the modules that provide them. The AI-economy
+ * modules keep the order of `AI_MODULES` (attribution/index.ts).
+ */
+export const MODULES: readonly Module[] = [
+  chainConfigModule,
+  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper)]),
+  modelModule,
+  attributionModule,
+  withKeepers(inferenceModule, [
+    bindKeeper(CONTRIBUTION_CREDITS, contributionCreditsKeeper),
+    bindKeeper(LINEAGE_DATANETS, lineageDatanetsKeeper),
+    bindKeeper(MODEL_USAGE, modelUsageKeeper),
+    bindKeeper(ATTRIBUTION_USE, recordUseKeeper),
+    bindKeeper(PAYMENT_AGENTS, paymentAgentsKeeper),
+    bindKeeper(EARNINGS, earningsKeeper),
+  ]),
+  rewardsModule,
+  withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
+  bankModule,
+];
 
 /**
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook

@@ -1,15 +1,11 @@
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../crypto/address.ts';
-import { compareBytes, fromHex, toHex } from '../crypto/hash.ts';
+import { compareBytes, toHex } from '../crypto/hash.ts';
 import { TributaryError, type ErrorCode } from '../errors.ts';
-import { parseAmount } from '../state/math.ts';
 import type { JsonValue } from '../codec/json.ts';
 import type { ParamSpec } from '../state/module.ts';
 
-/* Small helpers shared by the AI-economy modules: stateless field checks, CLI option parsing,
- * query parameter coercion and JSON views. */
-
-/** 'cli/invalid' is thrown while turning command-line options into a message (never during execution). */
-export type { CliErrorCode } from '../cli/errors.ts';
+/* Small helpers shared by the AI-economy modules: stateless field checks, query parameter
+ * coercion and JSON views. (Command-line option parsing is the CLI's: src/cli/specs/parse.ts.) */
 
 export const HASH_LENGTH = 32;
 
@@ -44,56 +40,6 @@ export function sortedUniqueBytes<C extends ErrorCode>(code: C, items: readonly 
 
 export function byKindThenId<T extends { kind: number; id: number }>(a: T, b: T): number {
   return a.kind - b.kind || a.id - b.id;
-}
-
-// ------------------------------------------------------------------ CLI option parsing
-
-type CliValue = string | boolean | string[] | undefined;
-
-export function cliString(v: CliValue, fallback = ''): string {
-  if (v === undefined || v === false) return fallback;
-  return Array.isArray(v) ? v.join(',') : String(v);
-}
-
-export function cliHex(v: CliValue): Uint8Array {
-  const s = cliString(v);
-  return s === '' ? new Uint8Array(0) : fromHex(s);
-}
-
-export function cliInt(v: CliValue, what: string, fallback = 0): number {
-  const s = cliString(v);
-  if (s === '') return fallback;
-  if (!/^(0|[1-9][0-9]*)$/.test(s) || !Number.isSafeInteger(Number(s))) {
-    throw new TributaryError('cli/invalid', `${what} must be a non-negative integer, got "${s}"`);
-  }
-  return Number(s);
-}
-
-export function cliAmount(v: CliValue, what: string): bigint {
-  const s = cliString(v);
-  return s === '' ? 0n : parseAmount(s, what);
-}
-
-export function cliList(v: CliValue): string[] {
-  if (v === undefined || v === false || v === true) return [];
-  const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-}
-
-export function cliAddresses(v: CliValue): Address[] {
-  return cliList(v).map((s) => parseAddress(s));
-}
-
-/** "kind:id:bps,..." where kind is one of `kinds` (e.g. m/model, d/datanet). */
-export function cliTriples(v: CliValue, kinds: Record<string, number>, what: string): { kind: number; id: number; bps: number }[] {
-  return cliList(v).map((item) => {
-    const m = /^([a-z]+):([0-9]+):([0-9]+)$/.exec(item);
-    const kind = m ? kinds[m[1]!] : undefined;
-    if (!m || kind === undefined) {
-      throw new TributaryError('cli/invalid', `${what}: expected "<${Object.keys(kinds).join('|')}>:<id>:<bps>", got "${item}"`);
-    }
-    return { kind, id: Number(m[2]), bps: Number(m[3]) };
-  });
 }
 
 // ------------------------------------------------------------------ query parameters

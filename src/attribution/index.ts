@@ -1,10 +1,10 @@
 import type { Module } from '../state/module.ts';
-import { agentModule } from './agent.ts';
-import { datanetModule } from './datanet.ts';
-import { inferenceModule } from './inference.ts';
-import { modelModule } from './model.ts';
-import { attributionModule } from './record.ts';
-import { rewardsModule } from './rewards.ts';
+import { agentModule } from './agent/index.ts';
+import { datanetModule } from './datanet/index.ts';
+import { inferenceModule } from './inference/index.ts';
+import { modelModule } from './model/index.ts';
+import { attributionModule } from './record/index.ts';
+import { rewardsModule } from './rewards/index.ts';
 
 /**
  * The AI-economy modules, in end-of-block order: datanet (vesting), then inference (the block's

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema, type MessageCodec } from '../codec/canonical.ts';
 import { moduleAddress, type Address } from '../crypto/address.ts';
+import type { AttributionMessages } from './attribution.pb.ts';
 import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
-import { keyId, type StateReader, type WorkingState } from '../state/working-state.ts';
+import { ModuleStore } from '../state/module-store.ts';
+import { WorkingState, type StateReader } from '../state/working-state.ts';
 
 /*
  * Shared by the six AI-economy modules: record types and their canonical codecs, the state key
@@ -13,84 +15,57 @@ import { keyId, type StateReader, type WorkingState } from '../state/working-sta
  * receipts, looked up in the chain index (src/index).
  */
 
-export const attributionSchema = parseSchema(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
+export const attributionSchema = parseSchema<AttributionMessages>(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
 
-function codec<T>(name: string): MessageCodec<T> {
-  return messageCodec<T>(attributionSchema, `tributary.attribution.${name}`);
+type ShortName<K> = K extends `tributary.attribution.${infer S}` ? S : never;
+
+/** The canonical codec of a message of attribution.proto, typed by its generated interface. */
+export function codec<S extends ShortName<keyof AttributionMessages>>(name: S): MessageCodec<AttributionMessages[`tributary.attribution.${S}`]> {
+  return messageCodec(attributionSchema, `tributary.attribution.${name}`);
 }
 
 // ------------------------------------------------------------------ record types
 
-export interface IdList {
-  ids: number[];
-}
-
-export interface Datanet {
-  id: number;
-  owner: Address;
-  name: string;
-  metadata_hash: Uint8Array;
-  licence: string;
-  curators: Address[];
-  min_stake: bigint;
-  challenge_window: number;
-  version: number;
-  contributions_root: Uint8Array;
-  frontier: Uint8Array[];
-  accepted_size: number;
-  submitted: number;
-  created_height: number;
-}
+/*
+ * The record and message types are generated from attribution.proto (attribution.pb.ts, by
+ * `npm run proto`) and typed into every codec through the schema, so a field renamed in one and
+ * not the other does not compile. What proto cannot say (names of enum-like numbers, the split's
+ * legs) stays here.
+ */
+export type {
+  IdList,
+  Datanet,
+  Contribution,
+  ContributionLeaf,
+  MsgCreateDatanet,
+  MsgContribute,
+  MsgReview,
+  ModelFamily,
+  ParentEdge,
+  ModelVersion,
+  AncestorSet,
+  ModelUsage,
+  MsgRegisterModel,
+  MsgPublishModel,
+  Weight,
+  AttributionRecord,
+  MsgRecordAttribution,
+  MsgPay,
+  Earnings,
+  MsgClaim,
+  Agent,
+  AgentAction,
+  MsgRegisterAgent,
+  ActPayment,
+  MsgAct,
+} from './attribution.pb.ts';
 
 export const ContributionStatus = { pending: 1, accepted: 2, rejected: 3 } as const;
 export const CONTRIBUTION_STATUS_NAMES: Record<number, string> = { 1: 'pending', 2: 'accepted', 3: 'rejected' };
 
-export interface Contribution {
-  id: number;
-  datanet_id: number;
-  contributor: Address;
-  content_hash: Uint8Array;
-  size: number;
-  uri: string;
-  stake: bigint;
-  status: number;
-  submitted_height: number;
-  reviewed_height: number;
-  reviewer: Uint8Array;
-  leaf_index: number;
-  vest_height: number;
-  vested: boolean;
-  earned: bigint;
-  locked: bigint;
-  paid_count: number;
-}
-
-export interface ContributionLeaf {
-  datanet_id: number;
-  contribution_id: number;
-  content_hash: Uint8Array;
-  size: number;
-  contributor: Address;
-}
-
-export interface ModelFamily {
-  id: number;
-  owner: Address;
-  name: string;
-  metadata_hash: Uint8Array;
-  versions: number;
-  created_height: number;
-}
-
 /** Parent edge kinds. Datanets sort after model versions, which fixes the split order. */
 export const EdgeKind = { model: 1, datanet: 2 } as const;
 export const EDGE_KIND_NAMES: Record<number, string> = { 1: 'model', 2: 'datanet' };
-
-export interface ParentEdge {
-  kind: number;
-  id: number;
-  share_bps: number;
-}
 
 export const Relation = { base: 1, finetune: 2, adapter: 3, merge: 4, quantize: 5, distill: 6 } as const;
 export const RELATION_NAMES: Record<number, string> = {
@@ -102,38 +77,9 @@ export const RELATION_NAMES: Record<number, string> = {
   6: 'distill',
 };
 
-export interface ModelVersion {
-  id: number;
-  family_id: number;
-  owner: Address;
-  weights_hash: Uint8Array;
-  config_hash: Uint8Array;
-  recipe_hash: Uint8Array;
-  relation: number;
-  parents: ParentEdge[];
-  height: number;
-  family_seq: number;
-}
-
-export interface AncestorSet {
-  models: number[];
-  datanets: number[];
-}
-
-export interface ModelUsage {
-  paid_count: number;
-  paid_amount: bigint;
-}
-
 /** Attribution weight target kinds. */
 export const TargetKind = { contribution: 1, datanet: 2 } as const;
 export const TARGET_KIND_NAMES: Record<number, string> = { 1: 'contribution', 2: 'datanet' };
-
-export interface Weight {
-  kind: number;
-  id: number;
-  bps: number;
-}
 
 export const AttributionMethod = { declared: 1, infiniGram: 2, trak: 3, influence: 4, shapley: 5 } as const;
 export const METHOD_NAMES: Record<number, string> = {
@@ -143,21 +89,6 @@ export const METHOD_NAMES: Record<number, string> = {
   4: 'influence',
   5: 'shapley',
 };
-
-export interface AttributionRecord {
-  id: number;
-  author: Address;
-  model_version_id: number;
-  request_hash: Uint8Array;
-  method: number;
-  weights_hash: Uint8Array;
-  index_root: Uint8Array;
-  output_hash: Uint8Array;
-  seed: Uint8Array;
-  weights: Weight[];
-  height: number;
-  used_by_payment: number;
-}
 
 export type LegRole = 'validated' | 'treasury' | 'executed' | 'refined' | 'curated' | 'contributed';
 
@@ -180,62 +111,18 @@ export interface Leg {
   node_id: number;
 }
 
-export interface Earnings {
-  claimable: bigint;
-  contributed: bigint;
-  refined: bigint;
-  executed: bigint;
-  curated: bigint;
-  claimed: bigint;
-  payments: number;
-  contributor_payments: number;
-}
-
-export interface Agent {
-  id: number;
-  owner: Address;
-  name: string;
-  controllers: Uint8Array[];
-  model_version_id: number;
-  fee_bps: number;
-  spend_limit: bigint;
-  stake: bigint;
-  account: Address;
-  epoch: number;
-  spent_in_epoch: bigint;
-  actions: number;
-  last_action_hash: Uint8Array;
-  payments_made: number;
-  payments_executed: number;
-  height: number;
-}
-
-export interface AgentAction {
-  agent_id: number;
-  seq: number;
-  kind: string;
-  model_version_id: number;
-  input_hash: Uint8Array;
-  output_hash: Uint8Array;
-  prev_action_hash: Uint8Array;
-  payment_id: number;
-  height: number;
-  tx_hash: Uint8Array;
-  action_hash: Uint8Array;
-}
-
-export const IdListCodec = codec<IdList>('IdList');
-export const DatanetCodec = codec<Datanet>('Datanet');
-export const ContributionCodec = codec<Contribution>('Contribution');
-export const ContributionLeafCodec = codec<ContributionLeaf>('ContributionLeaf');
-export const ModelFamilyCodec = codec<ModelFamily>('ModelFamily');
-export const ModelVersionCodec = codec<ModelVersion>('ModelVersion');
-export const AncestorSetCodec = codec<AncestorSet>('AncestorSet');
-export const ModelUsageCodec = codec<ModelUsage>('ModelUsage');
-export const AttributionRecordCodec = codec<AttributionRecord>('AttributionRecord');
-export const EarningsCodec = codec<Earnings>('Earnings');
-export const AgentCodec = codec<Agent>('Agent');
-export const AgentActionCodec = codec<AgentAction>('AgentAction');
+export const IdListCodec = codec('IdList');
+export const DatanetCodec = codec('Datanet');
+export const ContributionCodec = codec('Contribution');
+export const ContributionLeafCodec = codec('ContributionLeaf');
+export const ModelFamilyCodec = codec('ModelFamily');
+export const ModelVersionCodec = codec('ModelVersion');
+export const AncestorSetCodec = codec('AncestorSet');
+export const ModelUsageCodec = codec('ModelUsage');
+export const AttributionRecordCodec = codec('AttributionRecord');
+export const EarningsCodec = codec('Earnings');
+export const AgentCodec = codec('Agent');
+export const AgentActionCodec = codec('AgentAction');
 
 // ------------------------------------------------------------------ module accounts
 
@@ -308,113 +195,34 @@ export function bytesKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array
 }
 
 /*
- * Decoded-value memo keyed by the encoded bytes object itself: a working state hands back the
- * very Uint8Array it was given, so when a record written earlier in the block is read again its
- * decode (which re-encodes to check canonical form) is skipped. Identity of the bytes object
- * implies identical content, and a reverted write hands back a different object, so this cannot
- * return a stale value. Values are copied in and out, top-level arrays included, so a caller
- * mutating what it loaded (say, pushing to a list) cannot alter the memo. Nested messages and byte
- * fields are shared: callers replace them rather than mutate them.
+ * Reads take any StateReader (a module store in execution, committed state in queries); writes
+ * take the module's own store, which refuses keys outside its prefixes. Decoded values and the
+ * committed-value read cache are kept by the working state under the store (working-state.ts).
  */
-const decodedByBytes = new WeakMap<Uint8Array, object>();
-
-function copyRecord<T>(value: T): T {
-  const out = { ...(value as Record<string, unknown>) };
-  for (const k in out) if (Array.isArray(out[k])) out[k] = [...(out[k] as unknown[])];
-  return out as T;
-}
+/** A module's store (or, in tests, a bare working state: the same cache layer without a guard). */
+export type RecordStore = Pick<ModuleStore, 'get' | 'set' | 'delete' | 'load' | 'save' | 'loadCached'>;
 
 export async function load<T>(state: StateReader, c: MessageCodec<T>, key: Uint8Array): Promise<T | undefined> {
+  if (state instanceof ModuleStore || state instanceof WorkingState) return state.load(c, key);
   const raw = await state.get(key);
-  if (!raw) return undefined;
-  const memo = decodedByBytes.get(raw);
-  if (memo) return copyRecord(memo as T);
-  return c.decodeStored(raw);
+  return raw ? c.decodeStored(raw) : undefined;
 }
 
-/*
- * Every write to these modules' keys goes through `put`/`remove`, which note the key as written in
- * that working state. That is what makes the read cache below safe.
- */
-const writtenKeys = new WeakMap<WorkingState, Set<string>>();
-
-function markWritten(state: WorkingState, key: Uint8Array): void {
-  if (isDatanetRecordKey(key)) datanetWrites.set(state, datanetWriteCount(state) + 1);
-  let set = writtenKeys.get(state);
-  if (!set) {
-    set = new Set();
-    writtenKeys.set(state, set);
-  }
-  set.add(keyId(key));
+export function put(store: RecordStore, key: Uint8Array, value: Uint8Array): void {
+  store.set(key, value);
 }
 
-/*
- * Datanet records change rarely (creation, submission, acceptance) but every payment reads the
- * lineage's datanets. Counting datanet-record writes per working state lets a derived value (the
- * split's view of a datanet) be reused until the next such write, without comparing keys.
- */
-const datanetWrites = new WeakMap<WorkingState, number>();
-
-function isDatanetRecordKey(key: Uint8Array): boolean {
-  const prefix = PREFIX.datanet;
-  if (key.length !== prefix.length + 8) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
+export function remove(store: RecordStore, key: Uint8Array): void {
+  store.delete(key);
 }
 
-/** Datanet-record writes so far in this working state (including reverted ones). */
-export function datanetWriteCount(state: WorkingState): number {
-  return datanetWrites.get(state) ?? 0;
+export function save<T>(store: RecordStore, c: MessageCodec<T>, key: Uint8Array, value: T): void {
+  store.save(c, key, value);
 }
 
-/** Whether this working state holds a write (possibly since reverted) of the key. */
-export function wasWritten(state: WorkingState, key: Uint8Array): boolean {
-  return writtenKeys.get(state)?.has(keyId(key)) ?? false;
-}
-
-export function put(state: WorkingState, key: Uint8Array, value: Uint8Array): void {
-  markWritten(state, key);
-  state.set(key, value);
-}
-
-export function remove(state: WorkingState, key: Uint8Array): void {
-  markWritten(state, key);
-  state.delete(key);
-}
-
-export function save<T>(state: WorkingState, c: MessageCodec<T>, key: Uint8Array, value: T): void {
-  const bytes = c.encode(value);
-  decodedByBytes.set(bytes, copyRecord(value as object));
-  put(state, key, bytes);
-}
-
-/*
- * Read cache for the payment path. A payment reads the whole lineage (versions, ancestor sets,
- * datanets, accepted-contribution index, contributions) but writes none of it, so without a cache
- * every payment of a block goes to the database for the same few dozen records. During one working
- * state's life (one block, or the mempool's check state between commits) a key that was never
- * written in it always reads the same committed value, so the decoded value is kept beside that
- * working state. A key written in it is always read from it directly. The cache changes speed
- * only, never a result; cached objects are shared and must not be mutated.
- */
-const readCache = new WeakMap<WorkingState, Map<string, unknown>>();
-
-export async function loadCached<T>(state: WorkingState, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
-  const id = keyId(key);
-  if (writtenKeys.get(state)?.has(id)) {
-    const raw = await state.get(key);
-    return raw ? parse(raw) : undefined;
-  }
-  let cache = readCache.get(state);
-  if (!cache) {
-    cache = new Map();
-    readCache.set(state, cache);
-  }
-  if (cache.has(id)) return cache.get(id) as T | undefined;
-  const raw = await state.get(key);
-  const value = raw ? parse(raw) : undefined;
-  cache.set(id, value);
-  return value;
+/** A committed value parsed once per working state (shared: never mutate it); see WorkingState.loadCached. */
+export function loadCached<T>(store: RecordStore, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
+  return store.loadCached(key, parse);
 }
 
 export async function readId(state: StateReader, key: Uint8Array): Promise<number | undefined> {
@@ -422,14 +230,14 @@ export async function readId(state: StateReader, key: Uint8Array): Promise<numbe
   return raw ? readU64be(raw) : undefined;
 }
 
-export function writeId(state: WorkingState, key: Uint8Array, id: number): void {
-  put(state, key, u64be(id));
+export function writeId(store: RecordStore, key: Uint8Array, id: number): void {
+  store.set(key, u64be(id));
 }
 
 /** Allocates the next id of a sequence; ids start at 1 so 0 can mean "none" on the wire. */
-export async function nextId(state: WorkingState, seqKey: Uint8Array): Promise<number> {
-  const id = ((await readId(state, seqKey)) ?? 0) + 1;
-  writeId(state, seqKey, id);
+export async function nextId(store: RecordStore, seqKey: Uint8Array): Promise<number> {
+  const id = ((await readId(store, seqKey)) ?? 0) + 1;
+  writeId(store, seqKey, id);
   return id;
 }
 

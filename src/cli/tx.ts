@@ -9,12 +9,16 @@ import type { TxDefinition } from '../state/module.ts';
 import type { TxRegistry } from '../state/registry.ts';
 import { signTx } from '../state/tx.ts';
 import { client, globals, print } from './common.ts';
+import { TX_CLI_SPECS, type TxCliSpec, type TxCliSpecs } from './specs/index.ts';
 import type { CliErrorCode } from './errors.ts';
 
-/** `tx <name>` for every transaction type with a CLI spec. */
-export function addTxCommands(program: Command, registry: TxRegistry): void {
+/** `tx <name>` for every registered transaction type with a CLI spec, in registry order. */
+export function addTxCommands(program: Command, registry: TxRegistry, specs: TxCliSpecs = TX_CLI_SPECS): void {
   const tx = program.command('tx').description('sign and submit a transaction');
-  for (const def of registry.txDefinitions) if (def.cli) addTxCommand(tx, def);
+  for (const def of registry.txDefinitions) {
+    const spec = specs[def.type];
+    if (spec) addTxCommand(tx, def, spec);
+  }
 }
 
 async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -28,8 +32,7 @@ async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promi
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function addTxCommand(tx: Command, def: TxDefinition<any>): void {
-  const spec = def.cli!;
+function addTxCommand(tx: Command, def: TxDefinition<any>, spec: TxCliSpec<any>): void {
   const cmd = tx.command(spec.name).description(`${spec.description} (${def.type})`);
   for (const o of spec.options) {
     const opt = new Option(o.flags, o.description);

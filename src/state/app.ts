@@ -8,7 +8,8 @@ import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
 import { ChainConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './chainconfig/keeper.ts';
 import { paramsFromRecord, validatorSetFromRecord, type Validator } from './chainconfig/records.ts';
 import type { ChainParams } from './params.ts';
-import type { BlockContext, ChainReader, GenesisContext, QueryContext, TxContext } from './module.ts';
+import type { BlockContext, ChainReader, GenesisContext, KeeperSlot, KeeperSource, Module, QueryContext, TxContext } from './module.ts';
+import { ModuleStore } from './module-store.ts';
 import type { TxRegistry } from './registry.ts';
 import { decodeTx, type DecodedTx } from './tx.ts';
 import type { PreparedVersion, StateTree } from './tree/index.ts';
@@ -199,9 +200,17 @@ export class Application {
     const bank = new BankKeeper(state);
     for (const account of g.accounts) await bank.mintAtGenesis(account.address, account.balance);
     const config = new ChainConfigKeeper(state, 0, (p) => this.validateParams(p));
-    const ctx: GenesisContext = { chainId: this.chainId, state, bank, params: g.params, chainConfig: config, validators: g.validators };
     for (const mod of this.registry.modules) {
-      if (mod.initGenesis) await mod.initGenesis(ctx, g.modules[mod.name]);
+      if (!mod.initGenesis) continue;
+      const ctx: GenesisContext = {
+        chainId: this.chainId,
+        store: this.moduleStore(state, mod),
+        bank: bank.transfers,
+        params: g.params,
+        chainConfig: config,
+        validators: g.validators,
+      };
+      await mod.initGenesis(ctx, g.modules[mod.name]);
     }
     const prepared = await this.tree.commit(state.sortedWrites());
     if (prepared.version !== 0) throw new TributaryError('app/not_initialized', 'genesis must be state version 0');
@@ -270,19 +279,20 @@ export class Application {
     const bank = new BankKeeper(state);
     const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
     const blockEvents: Event[] = [];
-    const blockCtx: BlockContext = {
+    const blockCtx = (mod: Module): BlockContext => ({
       chainId: info.chainId,
       height: info.height,
       timeMs: info.timeMs,
       proposer: info.proposer,
-      state,
-      bank,
+      store: this.moduleStore(state, mod),
+      bank: bank.transfers,
+      keeper: this.keeperResolver(state, bank, mod),
       params,
       chainConfig: config,
       validators,
       emit: (type, attrs) => blockEvents.push(toEvent(type, attrs)),
-    };
-    for (const mod of this.registry.beginBlockers) await mod.beginBlock!(blockCtx);
+    });
+    for (const mod of this.registry.beginBlockers) await mod.beginBlock!(blockCtx(mod));
     const included: DecodedTx[] = [];
     const receipts: Receipt[] = [];
     const dropped: FinalizedBlock['dropped'] = [];
@@ -300,7 +310,7 @@ export class Application {
         dropped.push({ tx, error: err });
       }
     }
-    for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx);
+    for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx(mod));
     const writes = state.sortedWrites();
     const prepared = await this.tree.prepare(writes);
     // Changes made in this block are the schedule entries at exactly this height + UPDATE_DELAY:
@@ -381,6 +391,7 @@ export class Application {
 
     const events: Event[] = [];
     let requiredFee = params.minFee;
+    const mod = this.registry.moduleOf(tx.definition);
     const ctx: TxContext = {
       chainId: info.chainId,
       height: info.height,
@@ -390,8 +401,9 @@ export class Application {
       sender,
       senderPublicKey: body.sender_pubkey,
       fee: body.fee,
-      state,
-      bank,
+      store: this.moduleStore(state, mod),
+      bank: bank.transfers,
+      keeper: this.keeperResolver(state, bank, mod),
       params,
       chainConfig: config,
       emit: (type, attrs) => events.push(toEvent(type, attrs)),
@@ -421,6 +433,35 @@ export class Application {
       }
       return { tx_hash: tx.hash, failed: true, error_code: code, error_message: message, fee: body.fee, events: [] };
     }
+  }
+
+  /** A module's store over a working state: one per module and working state, so its write count holds. */
+  private moduleStore(state: WorkingState, mod: Module): ModuleStore {
+    const stores = state.scratch('#app/stores', () => new Map<string, ModuleStore>());
+    let store = stores.get(mod.name);
+    if (!store) {
+      store = new ModuleStore(state, mod.name, this.registry.storePrefixes(mod.name));
+      stores.set(mod.name, store);
+    }
+    return store;
+  }
+
+  /**
+   * How a module's context resolves its expected keepers: the provider bound in the module list,
+   * built over the provider's own store, once per working state (keepers hold no state of their own).
+   */
+  private keeperResolver(state: WorkingState, bank: BankKeeper, consumer: Module): <K>(slot: KeeperSlot<K>) => K {
+    return <K>(slot: KeeperSlot<K>): K => {
+      const source = this.registry.keeperSource(consumer.name, slot);
+      const keepers = state.scratch('#app/keepers', () => new Map<KeeperSource<unknown>, unknown>());
+      let keeper = keepers.get(source);
+      if (keeper === undefined) {
+        const provider = this.registry.module(source.module);
+        keeper = source.create({ store: this.moduleStore(state, provider), bank: bank.transfers, keeper: this.keeperResolver(state, bank, provider) });
+        keepers.set(source, keeper);
+      }
+      return keeper as K;
+    };
   }
 
   /** Read-only view of committed state at a height (default: latest). */

@@ -2,15 +2,17 @@ import type { MessageCodec } from '../codec/canonical.ts';
 import type { Event, Receipt } from '../codec/core.ts';
 import type { JsonValue } from '../codec/json.ts';
 import type { Address } from '../crypto/address.ts';
-import type { StateReader, WorkingState } from './working-state.ts';
+import type { StateReader } from './working-state.ts';
 import type { ChainParams } from './params.ts';
-import type { BankKeeper } from './bank/keeper.ts';
+import type { BankTransfers } from './bank/keeper.ts';
+import type { ModuleStore } from './module-store.ts';
 import type { ChainConfigKeeper } from './chainconfig/keeper.ts';
 import type { Validator } from './chainconfig/records.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
- * file: schema (codec), stateless checks, state transition, the RPC view and the CLI command. The
+ * file: schema (codec), stateless checks, state transition and the RPC view (its CLI command is
+ * the CLI's, src/cli/specs, keyed by type). The
  * events it emits are declared beside it (EventDefinition, made with `defineEvent` in events.ts)
  * and emitted through them, so every event in a receipt has a declared type and typed fields. The
  * registry (registry.ts) builds the type table from the module list, and the RPC server, the CLI
@@ -28,8 +30,12 @@ export interface TxContext {
   readonly senderPublicKey: Uint8Array;
   /** Fee the sender declared and has already paid. */
   readonly fee: bigint;
-  readonly state: WorkingState;
-  readonly bank: BankKeeper;
+  /** The executing module's own store: reads anywhere, writes only under its prefixes. */
+  readonly store: ModuleStore;
+  /** Transfers and balances; only the application's fee-and-nonce path sets an account. */
+  readonly bank: BankTransfers;
+  /** Another module's keeper, as this module declared it needs (`Module.expects`), bound in the module list. */
+  keeper<K>(slot: KeeperSlot<K>): K;
   /** The parameters in force at this height (from state; see src/state/chainconfig). */
   readonly params: ChainParams;
   /** The typed path for validator-set and parameter changes (staking, governance). */
@@ -53,29 +59,15 @@ export interface BlockContext {
   readonly height: number;
   readonly timeMs: number;
   readonly proposer: Address;
-  readonly state: WorkingState;
-  readonly bank: BankKeeper;
+  /** The hook's module's own store. */
+  readonly store: ModuleStore;
+  readonly bank: BankTransfers;
+  keeper<K>(slot: KeeperSlot<K>): K;
   readonly params: ChainParams;
   readonly chainConfig: ChainConfigKeeper;
   /** The validator set signing this block, in address order. */
   readonly validators: readonly Validator[];
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
-}
-
-export interface CliOption {
-  /** commander flags, e.g. "--to <address>" */
-  flags: string;
-  description: string;
-  required?: boolean;
-  defaultValue?: string;
-}
-
-/** How `tributary tx <name>` builds this transaction's message from command-line options. */
-export interface TxCliSpec<M> {
-  name: string;
-  description: string;
-  options: CliOption[];
-  build(options: Record<string, string | boolean | string[] | undefined>): M;
 }
 
 export interface TxDefinition<M> {
@@ -88,7 +80,6 @@ export interface TxDefinition<M> {
   execute(ctx: TxContext, message: M): Promise<void>;
   /** How RPC and the CLI show the message. */
   view(message: M): JsonValue;
-  readonly cli?: TxCliSpec<M>;
 }
 
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
@@ -241,17 +232,82 @@ export interface StateKeyDefinition {
   view(value: Uint8Array): JsonValue;
 }
 
+/** A check over committed state; returns a message when broken. */
+export interface Invariant {
+  name: string;
+  check(q: QueryContext): Promise<string | undefined>;
+}
+
 export interface GenesisContext {
   readonly chainId: string;
-  readonly state: WorkingState;
-  readonly bank: BankKeeper;
+  readonly store: ModuleStore;
+  readonly bank: BankTransfers;
   readonly params: ChainParams;
   readonly chainConfig: ChainConfigKeeper;
   readonly validators: readonly Validator[];
 }
 
+// ------------------------------------------------------------------ keepers
+
+/** What a keeper is built from: its own module's store and the bank, in one working state. */
+export interface KeeperEnv {
+  readonly store: ModuleStore;
+  readonly bank: BankTransfers;
+  /** The keepers the providing module itself expects. */
+  keeper<K>(slot: KeeperSlot<K>): K;
+}
+
+/**
+ * A keeper a module offers others (listed in its `Module.keepers`), built per working state over
+ * that module's own store: the only way another module changes its records.
+ */
+export interface KeeperSource<K> {
+  /** The providing module; the keeper writes through its store. */
+  readonly module: string;
+  create(env: KeeperEnv): K;
+}
+
+/**
+ * A dependency a module declares (Cosmos `expected_keepers`): a name and the interface it needs.
+ * The module list binds each slot to a provider (`bindKeeper`), checked by the type of `K`.
+ */
+export interface KeeperSlot<K> {
+  readonly name: string;
+  /** Type-only: the interface a bound keeper must implement. */
+  readonly interface?: K;
+}
+
+export function expectKeeper<K>(name: string): KeeperSlot<K> {
+  return { name };
+}
+
+export interface KeeperBinding {
+  readonly slot: KeeperSlot<unknown>;
+  readonly source: KeeperSource<unknown>;
+}
+
+export function bindKeeper<K>(slot: KeeperSlot<K>, source: KeeperSource<K>): KeeperBinding {
+  return { slot, source };
+}
+
+/** A module with its expected keepers bound (the module list does this). */
+export function withKeepers(module: Module, bindings: readonly KeeperBinding[]): Module {
+  return { ...module, keeperBindings: bindings };
+}
+
 export interface Module {
   readonly name: string;
+  /**
+   * The key prefixes this module's store may write (default `["<name>/"]`). Prefixes of
+   * different modules never overlap (checked by the registry).
+   */
+  readonly storePrefixes?: readonly string[];
+  /** Keepers this module offers other modules. */
+  readonly keepers?: readonly KeeperSource<unknown>[];
+  /** Keepers this module needs from others; each must be bound in the module list. */
+  readonly expects?: readonly KeeperSlot<unknown>[];
+  /** The providers bound to `expects` (set by `withKeepers` in the module list). */
+  readonly keeperBindings?: readonly KeeperBinding[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly txs: readonly TxDefinition<any>[];
   readonly queries?: readonly QueryDefinition[];
@@ -269,6 +325,6 @@ export interface Module {
   beginBlock?(ctx: BlockContext): Promise<void>;
   /** Runs after the block's transactions, in the order of `ModuleOrder.endBlock`. */
   endBlock?(ctx: BlockContext): Promise<void>;
-  /** Checks run after blocks in tests and by `tributary verify`; return a message when broken. */
-  readonly invariants?: readonly { name: string; check(q: QueryContext): Promise<string | undefined> }[];
+  /** Checks run after blocks in tests and by `tributary verify`. */
+  readonly invariants?: readonly Invariant[];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { actTx, registerAgentTx } from '../../src/attribution/agent.ts';
 import { contributeTx, createDatanetTx, reviewTx } from '../../src/attribution/datanet.ts';
 import { AI_MODULES } from '../../src/attribution/index.ts';
+import { TX_CLI_SPECS } from '../../src/cli/specs/index.ts';
 import { payTx } from '../../src/attribution/inference.ts';
 import { publishModelTx, registerModelTx } from '../../src/attribution/model.ts';
 import { recordAttributionTx } from '../../src/attribution/record.ts';
@@ -45,8 +46,8 @@ describe('CLI specs', () => {
     const txs = AI_MODULES.flatMap((m) => m.txs);
     expect(txs.map((t) => t.type).sort()).toEqual(Object.keys(samples).sort());
     for (const def of txs as TxDefinition<unknown>[]) {
-      expect(def.cli, def.type).toBeDefined();
-      const m = def.cli!.build(samples[def.type]!);
+      expect(TX_CLI_SPECS[def.type], def.type).toBeDefined();
+      const m = TX_CLI_SPECS[def.type]!.build(samples[def.type]!);
       def.validateBasic(m);
       expect(def.codec.decode(def.codec.encode(m))).toEqual(m);
       expect(def.view(m)).toBeTypeOf('object');

@@ -36,14 +36,31 @@ export async function readSupply(state: StateReader): Promise<bigint> {
 }
 
 /**
- * Balances and nonces. Every movement of value goes through `transfer`, which debits and credits
+ * What modules get of the bank: reads and `transfer`. It is a separate object holding only these
+ * functions, so no cast reaches `setAccount` or `mintAtGenesis` through it.
+ */
+export interface BankTransfers {
+  account(address: Address): Promise<Account>;
+  balance(address: Address): Promise<bigint>;
+  transfer(from: Address, to: Address, amount: bigint): Promise<void>;
+}
+
+/**
+ * Balances and nonces. Only the application holds a BankKeeper (the fee-and-nonce path and
+ * genesis); modules get its `transfers` view. Every movement of value goes through `transfer`, which debits and credits
  * the same amount, so supply changes only through `mintAtGenesis`.
  */
 export class BankKeeper {
   private readonly state: WorkingState;
+  readonly transfers: BankTransfers;
 
   constructor(state: WorkingState) {
     this.state = state;
+    this.transfers = Object.freeze({
+      account: (address: Address) => this.account(address),
+      balance: (address: Address) => this.balance(address),
+      transfer: (from: Address, to: Address, amount: bigint) => this.transfer(from, to, amount),
+    });
   }
 
   account(address: Address): Promise<Account> {

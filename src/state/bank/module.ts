@@ -1,7 +1,8 @@
 import { messageCodec } from '../../codec/canonical.ts';
-import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../../crypto/address.ts';
+import { viewOf } from '../../codec/view.ts';
+import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
-import { parseAmount, splitLargestRemainder } from '../math.ts';
+import { splitLargestRemainder } from '../math.ts';
 import { defineEvent } from '../events.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
@@ -33,18 +34,7 @@ export const transferTx: TxDefinition<MsgTransfer> = {
     transferEvent.emit(ctx, { from: ctx.sender, to: m.to, amount: m.amount });
   },
   view(m) {
-    return { to: formatAddress(m.to), amount: m.amount.toString() };
-  },
-  cli: {
-    name: 'transfer',
-    description: 'send OPEN (base units) to an address',
-    options: [
-      { flags: '--to <address>', description: 'recipient address (trib1...)', required: true },
-      { flags: '--amount <baseUnits>', description: 'amount in base units', required: true },
-    ],
-    build(o) {
-      return { to: parseAddress(String(o.to)), amount: parseAmount(String(o.amount)) };
-    },
+    return viewOf(transferTx.codec, m);
   },
 };
 
@@ -88,16 +78,13 @@ export const bankModule: Module = {
       description: 'balance and nonce of an address',
       id: { name: 'address', kind: 'address' },
       key: (id) => accountKey(id as Address),
-      view: (value) => {
-        const a = AccountCodec.decode(value);
-        return { balance: a.balance.toString(), nonce: a.nonce };
-      },
+      view: (value) => viewOf(AccountCodec, AccountCodec.decode(value)),
     },
     {
       kind: 'supply',
       description: 'total supply',
       key: () => SUPPLY_KEY,
-      view: (value) => ({ amount: SupplyCodec.decode(value).amount.toString() }),
+      view: (value) => viewOf(SupplyCodec, SupplyCodec.decode(value)),
     },
   ],
   /** Fees collected in this block go to the validators in proportion to voting power. */

@@ -1,12 +1,10 @@
-import type { Address } from '../crypto/address.ts';
-import { FEE_COLLECTOR } from '../state/bank/keeper.ts';
-import { toHex } from '../crypto/hash.ts';
-import type { BlockContext } from '../state/module.ts';
-import type { WorkingState } from '../state/working-state.ts';
-import { readContribution, writeContribution } from './datanet.ts';
-import { readUsage } from './model.ts';
-import { EarningsBook } from './rewards.ts';
-import { ModelUsageCodec, PREFIX, REWARDS_POOL, TREASURY, idKey, save, type Leg } from './store.ts';
+import type { Address } from '../../crypto/address.ts';
+import { FEE_COLLECTOR } from '../../state/bank/keeper.ts';
+import { toHex } from '../../crypto/hash.ts';
+import type { BlockContext } from '../../state/module.ts';
+import type { ModuleStore } from '../../state/module-store.ts';
+import type { ContributionCredits, EarningsBooks, ModelUsageBook } from '../expected.ts';
+import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
 
 /*
  * Payment credits of one block, applied to state once at the end of the block. The value itself
@@ -17,9 +15,11 @@ import { ModelUsageCodec, PREFIX, REWARDS_POOL, TREASURY, idKey, save, type Leg 
  * Consequence, documented: a payment's credits become claimable (or locked) at the end of its
  * block, so a claim in the same block does not see them yet.
  *
- * The queue lives beside the block's working state, outside its checkpoints, so a transaction may
- * queue its credits only as its very last step, when nothing can fail and revert it any more
- * (`PaymentOutcome.queueCredits`). The end-of-block flush visits everything in sorted order.
+ * The queue is the inference store's block-scoped scratch, outside the working state's
+ * checkpoints. That is safe because a transaction queues its credits only as its very last step
+ * (`PaymentOutcome.queueCredits`), when nothing can fail and revert it any more; a revert would not
+ * undo the queue. The end-of-block flush visits everything in sorted order and writes the other
+ * modules' records through their keepers (expected.ts).
  */
 
 interface EarnerCredit {
@@ -43,14 +43,14 @@ interface BlockCredits {
   usage: Map<number, { count: number; amount: bigint }>;
 }
 
-const queued = new WeakMap<WorkingState, BlockCredits>();
+const SCRATCH = 'credits';
 
-export function queuePaymentCredits(state: WorkingState, versionId: number, amount: bigint, legs: readonly Leg[]): void {
-  let credits = queued.get(state);
-  if (!credits) {
-    credits = { validators: 0n, treasury: 0n, earners: new Map(), contributions: new Map(), usage: new Map() };
-    queued.set(state, credits);
-  }
+function emptyCredits(): BlockCredits {
+  return { validators: 0n, treasury: 0n, earners: new Map(), contributions: new Map(), usage: new Map() };
+}
+
+export function queuePaymentCredits(store: ModuleStore, versionId: number, amount: bigint, legs: readonly Leg[]): void {
+  const credits = store.scratch(SCRATCH, emptyCredits);
   const seenEarners = new Set<string>();
   for (const leg of legs) {
     if (leg.role === 'contributed') {
@@ -83,13 +83,15 @@ export function queuePaymentCredits(state: WorkingState, versionId: number, amou
 }
 
 /** End of block: write the queued credits (sorted by address, contribution id, version id). */
-export async function flushPaymentCredits(ctx: BlockContext): Promise<void> {
-  const credits = queued.get(ctx.state);
+export async function flushPaymentCredits(
+  ctx: BlockContext,
+  keepers: { earnings: EarningsBooks; contributions: ContributionCredits; usage: ModelUsageBook },
+): Promise<void> {
+  const credits = ctx.store.takeScratch<BlockCredits>(SCRATCH);
   if (!credits) return;
-  queued.delete(ctx.state);
   await ctx.bank.transfer(REWARDS_POOL, FEE_COLLECTOR, credits.validators);
   await ctx.bank.transfer(REWARDS_POOL, TREASURY, credits.treasury);
-  const book = new EarningsBook(ctx.state);
+  const book = keepers.earnings.book();
   for (const id of [...credits.earners.keys()].sort()) {
     const e = credits.earners.get(id)!;
     if (e.executed > 0n) await book.credit(e.address, 'executed', e.executed, true);
@@ -99,21 +101,13 @@ export async function flushPaymentCredits(ctx: BlockContext): Promise<void> {
   }
   for (const id of [...credits.contributions.keys()].sort((a, b) => a - b)) {
     const credit = credits.contributions.get(id)!;
-    const c = (await readContribution(ctx.state, id))!;
-    c.earned += credit.amount;
-    c.paid_count += credit.payments;
-    // Inside the challenge window the reward is locked on the contribution; vesting releases it.
-    if (!c.vested) c.locked += credit.amount;
-    await book.credit(c.contributor, 'contributed', credit.amount, c.vested);
-    await book.countPayments(c.contributor, 0, credit.payments);
-    writeContribution(ctx.state, c);
+    const { contributor, vested } = await keepers.contributions.credit(id, credit.amount, credit.payments);
+    await book.credit(contributor, 'contributed', credit.amount, vested);
+    await book.countPayments(contributor, 0, credit.payments);
   }
   book.flush();
   for (const id of [...credits.usage.keys()].sort((a, b) => a - b)) {
     const add = credits.usage.get(id)!;
-    const usage = await readUsage(ctx.state, id);
-    usage.paid_count += add.count;
-    usage.paid_amount += add.amount;
-    save(ctx.state, ModelUsageCodec, idKey(PREFIX.usage, id), usage);
+    await keepers.usage.addUsage(id, add.count, add.amount);
   }
 }

@@ -1,0 +1,16 @@
+import type { KeeperSource } from '../../state/module.ts';
+import type { PaymentAgents } from '../expected.ts';
+import { AgentCodec, save } from '../store.ts';
+import { agentKey } from './keys.ts';
+
+/* The agent module: what this module offers other modules (bound in src/modules.ts). */
+
+/** An agent named by an `inference/pay` executed it (its own `agent/act` counts itself). */
+export const paymentAgentsKeeper: KeeperSource<PaymentAgents> = {
+  module: 'agent',
+  create: ({ store }) => ({
+    countExecuted(agent) {
+      save(store, AgentCodec, agentKey(agent.id), { ...agent, payments_executed: agent.payments_executed + 1 });
+    },
+  }),
+};

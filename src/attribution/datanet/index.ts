@@ -1,0 +1,60 @@
+import type { Module } from '../../state/module.ts';
+import { EARNINGS } from '../expected.ts';
+import { aiParams } from '../params.ts';
+import { IdListCodec, load, remove } from '../store.ts';
+import { datanetInvariants } from './invariants.ts';
+import { contributionCreditsKeeper, lineageDatanetsKeeper } from './keepers.ts';
+import { readContribution, vestingKey } from './keys.ts';
+import { datanetQueries, datanetStateKeys } from './queries.ts';
+import {
+  contributeTx,
+  contributionAcceptedEvent,
+  contributionRejectedEvent,
+  contributionSubmittedEvent,
+  contributionVestedEvent,
+  createDatanetTx,
+  datanetCreatedEvent,
+  reviewTx,
+  vest,
+} from './txs.ts';
+
+/*
+ * Datanets: curated collections of contributed data. A contribution escrows a stake (at least the
+ * datanet's minimum) in the datanet escrow account. The owner or a curator reviews it:
+ *   - rejected: the stake goes straight back;
+ *   - accepted: the contribution is appended to the datanet's Merkle accumulator (the datanet's
+ *     version is its leaf count) and its content hash is claimed chain-wide, so the same data can
+ *     be accepted only once across all datanets. The stake stays escrowed for the challenge window
+ *     (disputes, a later issue, will slash it there); at the end of block reviewed_height + window
+ *     the stake is returned and the rewards the contribution earned meanwhile vest.
+ * A copy (content hash already accepted) is refused at submission and at review with
+ * `datanet/duplicate_content`, naming the original contribution.
+ */
+
+export const datanetModule: Module = {
+  name: 'datanet',
+  keepers: [contributionCreditsKeeper, lineageDatanetsKeeper],
+  expects: [EARNINGS],
+  txs: [createDatanetTx, contributeTx, reviewTx],
+  stateKeys: datanetStateKeys,
+  queries: datanetQueries,
+  invariants: datanetInvariants,
+  events: [datanetCreatedEvent, contributionSubmittedEvent, contributionRejectedEvent, contributionAcceptedEvent, contributionVestedEvent],
+  async initGenesis(ctx) {
+    aiParams(ctx.params); // a bad parameter section fails genesis, not the first payment
+  },
+  /** Contributions whose challenge window ends with this block vest now. */
+  async endBlock(ctx) {
+    const key = vestingKey(ctx.height);
+    const queue = await load(ctx.store, IdListCodec, key);
+    if (!queue) return;
+    const earnings = ctx.keeper(EARNINGS).book();
+    for (const id of queue.ids) {
+      const c = (await readContribution(ctx.store, id))!;
+      await vest(ctx.store, ctx.bank, c, earnings);
+      contributionVestedEvent.emit(ctx, { contribution_id: id, stake_returned: c.stake });
+    }
+    earnings.flush();
+    remove(ctx.store, key);
+  },
+};

@@ -1,0 +1,72 @@
+import type { Address } from '../crypto/address.ts';
+import { expectKeeper, type TxContext } from '../state/module.ts';
+import type { PaymentOutcome, PaymentRequest } from './inference/txs.ts';
+import type { LineageDatanet } from './split.ts';
+import type { Agent, AttributionRecord, LegRole } from './store.ts';
+
+/*
+ * What the AI-economy modules need from one another (Cosmos `expected_keepers`): each an interface
+ * and a slot, declared by the consumer, implemented by the provider's keeper, bound in the module
+ * list (src/modules.ts). A module changes another module's records only through these; reading
+ * another module's records needs no keeper (reads are not guarded).
+ */
+
+/** Earnings records (rewards), buffered so each address is read and written once. */
+export interface EarningsLedger {
+  credit(address: Address, role: Exclude<LegRole, 'validated' | 'treasury'>, amount: bigint, claimable: boolean): Promise<void>;
+  countPayments(address: Address, payments: number, contributorPayments: number): Promise<void>;
+  /** Moves an amount that was locked on a contribution (already in the pool) to claimable. */
+  release(address: Address, amount: bigint): Promise<void>;
+  /** Writes every touched record, in address order. */
+  flush(): void;
+}
+
+export interface EarningsBooks {
+  book(): EarningsLedger;
+}
+
+/** Used by datanet (vesting releases locked rewards) and inference (the block's payment credits). */
+export const EARNINGS = expectKeeper<EarningsBooks>('earnings');
+
+/** Contribution records (datanet): what a block's payments credited to each contribution. */
+export interface ContributionCredits {
+  /** Adds earnings (locked while the contribution is inside its challenge window); says who earns and whether it vested. */
+  credit(contributionId: number, amount: bigint, payments: number): Promise<{ contributor: Address; vested: boolean }>;
+}
+
+export const CONTRIBUTION_CREDITS = expectKeeper<ContributionCredits>('contribution credits');
+
+/** A datanet as the payment split sees it (datanet), derived from its records and kept until they change. */
+export interface LineageDatanets {
+  forSplit(datanetId: number): Promise<LineageDatanet>;
+}
+
+export const LINEAGE_DATANETS = expectKeeper<LineageDatanets>('lineage datanets');
+
+/** Usage counters of model versions (model). */
+export interface ModelUsageBook {
+  addUsage(versionId: number, payments: number, amount: bigint): Promise<void>;
+}
+
+export const MODEL_USAGE = expectKeeper<ModelUsageBook>('model usage');
+
+/** Attribution records (attribution): a request-bound record is used by one payment. */
+export interface AttributionRecordUse {
+  markUsed(record: AttributionRecord, paymentId: number): void;
+}
+
+export const ATTRIBUTION_USE = expectKeeper<AttributionRecordUse>('attribution record use');
+
+/** Agent records (agent): an agent named by an `inference/pay` executed it. */
+export interface PaymentAgents {
+  countExecuted(agent: Agent): void;
+}
+
+export const PAYMENT_AGENTS = expectKeeper<PaymentAgents>('payment agents');
+
+/** Inference payments (inference), for `agent/act`. */
+export interface Payments {
+  pay(ctx: TxContext, request: PaymentRequest): Promise<PaymentOutcome>;
+}
+
+export const PAYMENTS = expectKeeper<Payments>('payments');

@@ -1,0 +1,154 @@
+import type { JsonValue } from '../../codec/json.ts';
+import { viewOf } from '../../codec/view.ts';
+import { formatAddress } from '../../crypto/address.ts';
+import { TributaryError } from '../../errors.ts';
+import type { QueryContext, QueryDefinition, StateKeyDefinition } from '../../state/module.ts';
+import { hexOrNull, paramId } from '../common.ts';
+import { readDatanet } from '../datanet/keys.ts';
+import {
+  AncestorSetCodec,
+  EDGE_KIND_NAMES,
+  EdgeKind,
+  ModelFamilyCodec,
+  ModelUsageCodec,
+  type ModelVersion,
+  ModelVersionCodec,
+  PREFIX,
+  idKey,
+  load,
+} from '../store.ts';
+import { readAncestors, readUsage, readVersion, versionKey } from './keys.ts';
+import { modelParentEvent } from './txs.ts';
+import { versionView } from './views.ts';
+
+/* The model module: queries and state-key kinds for proofs. */
+
+export async function requireVersion(q: QueryContext, id: number): Promise<ModelVersion> {
+  const v = await readVersion(q.state, id);
+  if (!v) throw new TributaryError('model/not_found', `model version ${id} does not exist`, { versionId: id });
+  return v;
+}
+
+/** Versions naming this model version or datanet as a direct parent, in id order (from the index). */
+export async function childIds(q: QueryContext, parentKind: number, id: number): Promise<number[]> {
+  const out: number[] = [];
+  const kind = EDGE_KIND_NAMES[parentKind]!;
+  for await (const e of q.chain.index.events({ type: modelParentEvent.type, attribute: { key: 'parent_id', value: String(id) } })) {
+    const edge = modelParentEvent.read(e.event);
+    if (edge.parent_kind === kind) out.push(edge.version_id);
+  }
+  return out;
+}
+
+/** Descendants breadth-first, capped so one query cannot walk an unbounded graph. */
+export const MAX_DESCENDANTS = 1_024;
+
+export const modelStateKeys: StateKeyDefinition[] = [
+  {
+    kind: 'model_version',
+    description: 'a model version record (hashes, relation, parent edges with shares)',
+    id: { name: 'id', kind: 'integer' },
+    key: (id) => versionKey(id as number),
+    view: (value) => versionView(ModelVersionCodec.decode(value)),
+  },
+  {
+    kind: 'model_ancestors',
+    description: 'the ancestor set of a model version (versions and datanets)',
+    id: { name: 'id', kind: 'integer' },
+    key: (id) => idKey(PREFIX.ancestors, id as number),
+    view: (value) => viewOf(AncestorSetCodec, AncestorSetCodec.decode(value)),
+  },
+  {
+    kind: 'model_usage',
+    description: 'how often a model version was paid for',
+    id: { name: 'id', kind: 'integer' },
+    key: (id) => idKey(PREFIX.usage, id as number),
+    view: (value) => viewOf(ModelUsageCodec, ModelUsageCodec.decode(value)),
+  },
+];
+
+export const modelQueries: QueryDefinition[] = [
+  {
+    method: 'model_get',
+    description: 'a model version with its family, parent edges, owner share and usage counters',
+    params: [{ name: 'id', kind: 'integer' }],
+    cli: 'model',
+    async handler(q, p) {
+      const v = await requireVersion(q, paramId(p.id));
+      const family = (await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, v.family_id)))!;
+      const usage = await readUsage(q.state, v.id);
+      return {
+        ...(versionView(v) as Record<string, JsonValue>),
+        family: { id: family.id, name: family.name, owner: formatAddress(family.owner), versions: family.versions },
+        usage: { paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() },
+      };
+    },
+  },
+  {
+    method: 'model_getFamily',
+    description: 'a model family: owner, name and number of versions',
+    params: [{ name: 'id', kind: 'integer' }],
+    cli: 'model-family',
+    async handler(q, p) {
+      const id = paramId(p.id);
+      const f = await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, id));
+      if (!f) throw new TributaryError('model/family_not_found', `model family ${id} does not exist`);
+      return { id: f.id, owner: formatAddress(f.owner), name: f.name, metadataHash: hexOrNull(f.metadata_hash), versions: f.versions, createdHeight: f.created_height };
+    },
+  },
+  {
+    method: 'model_getLineage',
+    description: 'ancestors (versions and datanets, each with its parent edges and shares) and descendants of a model version',
+    params: [{ name: 'id', kind: 'integer' }],
+    cli: 'lineage',
+    async handler(q, p) {
+      const v = await requireVersion(q, paramId(p.id));
+      const anc = await readAncestors(q.state, v.id);
+      const ancestors: JsonValue[] = [];
+      for (const id of [...anc.models].reverse()) ancestors.push(versionView((await readVersion(q.state, id))!));
+      const datanets: JsonValue[] = [];
+      for (const id of anc.datanets) {
+        const d = (await readDatanet(q.state, id))!;
+        datanets.push({ id: d.id, name: d.name, owner: formatAddress(d.owner), version: d.version });
+      }
+      const descendants: JsonValue[] = [];
+      const seen = new Set<number>([v.id]);
+      const queue = [v.id];
+      while (queue.length > 0 && descendants.length < MAX_DESCENDANTS) {
+        const parentId = queue.shift()!;
+        for (const childId of await childIds(q, EdgeKind.model, parentId)) {
+          if (seen.has(childId)) continue;
+          seen.add(childId);
+          queue.push(childId);
+          const child = (await readVersion(q.state, childId))!;
+          descendants.push(versionView(child));
+        }
+      }
+      descendants.sort((a, b) => ((a as { id: number }).id - (b as { id: number }).id));
+      return { version: versionView(v), ancestors, datanets, descendants, truncated: descendants.length >= MAX_DESCENDANTS };
+    },
+  },
+  {
+    method: 'model_getUsage',
+    description: 'how often a model version was paid for, and the total paid',
+    params: [{ name: 'id', kind: 'integer' }],
+    cli: 'model-usage',
+    async handler(q, p) {
+      const v = await requireVersion(q, paramId(p.id));
+      const usage = await readUsage(q.state, v.id);
+      return { versionId: v.id, paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() };
+    },
+  },
+  {
+    method: 'datanet_getModels',
+    description: 'model versions that name a datanet as a direct parent',
+    params: [{ name: 'id', kind: 'integer' }],
+    cli: 'datanet-models',
+    async handler(q, p) {
+      const id = paramId(p.id);
+      const out: JsonValue[] = [];
+      for (const vid of await childIds(q, EdgeKind.datanet, id)) out.push(versionView((await readVersion(q.state, vid))!));
+      return { datanetId: id, versions: out };
+    },
+  },
+];

@@ -1,0 +1,21 @@
+import { agentCliSpecs } from './agent.ts';
+import { attributionCliSpecs } from './attribution.ts';
+import { bankCliSpecs } from './bank.ts';
+import { datanetCliSpecs } from './datanet.ts';
+import { inferenceCliSpecs } from './inference.ts';
+import { modelCliSpecs } from './model.ts';
+import { rewardsCliSpecs } from './rewards.ts';
+import type { TxCliSpecs } from './types.ts';
+
+export type { CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
+
+/** Every `tributary tx` command, by transaction type; a type without a spec has no command. */
+export const TX_CLI_SPECS: TxCliSpecs = {
+  ...datanetCliSpecs,
+  ...modelCliSpecs,
+  ...attributionCliSpecs,
+  ...inferenceCliSpecs,
+  ...rewardsCliSpecs,
+  ...agentCliSpecs,
+  ...bankCliSpecs,
+};
