@@ -45,9 +45,30 @@ interface Layout {
 }
 
 const LAYOUTS: Layout[] = [
-  { name: 'base datanets', datanetsOf: (v) => (v === 1 ? [1, 2] : v === 5 ? [3] : []), datanets: 3, contributionsPerDatanet: 4, blocks: BLOCKS, payments: true },
-  { name: 'datanet at every level', datanetsOf: (v) => [v], datanets: DEPTH, contributionsPerDatanet: 3, blocks: Math.max(1, Math.ceil(BLOCKS / 2)), payments: true },
-  { name: 'reference: bank/transfer', datanetsOf: () => [], datanets: 0, contributionsPerDatanet: 0, blocks: Math.max(1, Math.ceil(BLOCKS / 2)), payments: false },
+  {
+    name: 'base datanets',
+    datanetsOf: (v) => (v === 1 ? [1, 2] : v === 5 ? [3] : []),
+    datanets: 3,
+    contributionsPerDatanet: 4,
+    blocks: BLOCKS,
+    payments: true,
+  },
+  {
+    name: 'datanet at every level',
+    datanetsOf: (v) => [v],
+    datanets: DEPTH,
+    contributionsPerDatanet: 3,
+    blocks: Math.max(1, Math.ceil(BLOCKS / 2)),
+    payments: true,
+  },
+  {
+    name: 'reference: bank/transfer',
+    datanetsOf: () => [],
+    datanets: 0,
+    contributionsPerDatanet: 0,
+    blocks: Math.max(1, Math.ceil(BLOCKS / 2)),
+    payments: false,
+  },
 ];
 
 export async function benchAttribution(): Promise<BenchRow[]> {
@@ -64,13 +85,16 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
     chainId: 'bench-attr',
     genesisTimeMs: 1_700_000_000_000,
     validators: [{ name: 'v0', publicKey: Buffer.from(validator.publicKey).toString('hex'), power: 1 }],
-    accounts: keys.map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: (10n ** 24n).toString() })),
+    accounts: keys.map((k) => ({
+      address: formatAddress(addressFromPublicKey(k.publicKey)),
+      balance: (10n ** 24n).toString(),
+    })),
     params: { maxBlockTxs: BLOCK_TXS },
   });
   const node = await BenchNode.open(genesis, validator);
   try {
     const nonces = new Map<SigningKey, number>();
-    const sign = <M,>(key: SigningKey, def: TxDefinition<M>, m: M): Uint8Array => {
+    const sign = <M>(key: SigningKey, def: TxDefinition<M>, m: M): Uint8Array => {
       const nonce = nonces.get(key) ?? 0;
       nonces.set(key, nonce + 1);
       return buildTx(key, def, m, { chainId: genesis.chainId, nonce, fee: FEE });
@@ -81,17 +105,38 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
     if (layout.payments) {
       const setup: Uint8Array[] = [];
       for (let d = 1; d <= layout.datanets; d++) {
-        setup.push(sign(builder, createDatanetTx, { name: `d${d}`, metadata_hash: sha256(utf8.encode(`d${d}`)), licence: 'CC0', curators: [], min_stake: 0n, challenge_window: 0 }));
+        setup.push(
+          sign(builder, createDatanetTx, {
+            name: `d${d}`,
+            metadata_hash: sha256(utf8.encode(`d${d}`)),
+            licence: 'CC0',
+            curators: [],
+            min_stake: 0n,
+            challenge_window: 0,
+          }),
+        );
       }
       await runBlock(setup);
       const contributions: Uint8Array[] = [];
       for (let d = 1; d <= layout.datanets; d++) {
         for (let c = 0; c < layout.contributionsPerDatanet; c++) {
-          contributions.push(sign(keys[1 + ((d * 3 + c) % 50)]!, contributeTx, { datanet_id: d, content_hash: sha256(utf8.encode(`data ${d}/${c}`)), size: 100 + c * 37, uri: '', stake: 0n }));
+          contributions.push(
+            sign(keys[1 + ((d * 3 + c) % 50)]!, contributeTx, {
+              datanet_id: d,
+              content_hash: sha256(utf8.encode(`data ${d}/${c}`)),
+              size: 100 + c * 37,
+              uri: '',
+              stake: 0n,
+            }),
+          );
         }
       }
       await runBlock(contributions);
-      await runBlock(Array.from({ length: layout.datanets * layout.contributionsPerDatanet }, (_, i) => sign(builder, reviewTx, { contribution_id: i + 1, accept: true })));
+      await runBlock(
+        Array.from({ length: layout.datanets * layout.contributionsPerDatanet }, (_, i) =>
+          sign(builder, reviewTx, { contribution_id: i + 1, accept: true }),
+        ),
+      );
       await runBlock([sign(builder, registerModelTx, { name: 'chain', metadata_hash: new Uint8Array(0) })]);
       for (let v = 1; v <= DEPTH; v++) {
         const parents = layout.datanetsOf(v).map((id) => ({ kind: EdgeKind.datanet as number, id, share_bps: 1_500 }));
@@ -116,7 +161,12 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
       const txs: Uint8Array[] = [];
       for (let i = 0; i < BLOCK_TXS; i++, n++) {
         if (!layout.payments) {
-          txs.push(sign(keys[n % SENDERS]!, transferTx, { to: addressFromPublicKey(keys[(n + 1) % SENDERS]!.publicKey), amount: 1n }));
+          txs.push(
+            sign(keys[n % SENDERS]!, transferTx, {
+              to: addressFromPublicKey(keys[(n + 1) % SENDERS]!.publicKey),
+              amount: 1n,
+            }),
+          );
           continue;
         }
         txs.push(
@@ -149,10 +199,24 @@ async function benchLayout(layout: Layout): Promise<BenchRow[]> {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const count = layout.blocks * BLOCK_TXS;
     return [
-      { name: layout.payments ? `inference/pay committed, depth 8, ${layout.name}` : layout.name, value: rate(count, admitMs + blockMs), unit: 'tx/s', note: `${count} txs in ${layout.blocks} blocks of ${BLOCK_TXS}, same pipeline as the spine bench` },
-      { name: '  same, per CPU second of this process', value: rate(count, cpuMs), unit: 'tx/s', note: 'user + system time of all its threads' },
-      { name: '  mempool admission (decode, verify, simulate)', value: (admitMs / count * 1000).toFixed(1), unit: 'µs/tx' },
-      { name: '  block execution + synced commit', value: (blockMs / count * 1000).toFixed(1), unit: 'µs/tx' },
+      {
+        name: layout.payments ? `inference/pay committed, depth 8, ${layout.name}` : layout.name,
+        value: rate(count, admitMs + blockMs),
+        unit: 'tx/s',
+        note: `${count} txs in ${layout.blocks} blocks of ${BLOCK_TXS}, same pipeline as the spine bench`,
+      },
+      {
+        name: '  same, per CPU second of this process',
+        value: rate(count, cpuMs),
+        unit: 'tx/s',
+        note: 'user + system time of all its threads',
+      },
+      {
+        name: '  mempool admission (decode, verify, simulate)',
+        value: ((admitMs / count) * 1000).toFixed(1),
+        unit: 'µs/tx',
+      },
+      { name: '  block execution + synced commit', value: ((blockMs / count) * 1000).toFixed(1), unit: 'µs/tx' },
       {
         name: layout.payments ? '  tree keys written per inference/pay' : '  tree keys written per transfer',
         value: (treeKeys / count).toFixed(3),

@@ -77,7 +77,8 @@ export class BenchNode {
     const b = performance.now();
     const stored = await this.engine.produceBlock();
     const c = performance.now();
-    if (stored.block.txs.length !== txs.length) throw new Error(`block holds ${stored.block.txs.length} of ${txs.length} transactions`);
+    if (stored.block.txs.length !== txs.length)
+      throw new Error(`block holds ${stored.block.txs.length} of ${txs.length} transactions`);
     const results = await this.chain.blocks.getReceipts(stored.header.height);
     const failed = results?.receipts.find((r) => r.failed);
     if (failed) throw new Error(`transaction failed: ${failed.error_code} ${failed.error_message}`);

@@ -14,7 +14,9 @@ import { mib, printTable, rate, type BenchRow } from './table.ts';
  * and the block, receipts, tx index and state version are written to LevelDB in one synced
  * batch. Signing is the clients' work and is timed separately.
  */
-export async function benchSpine(opts: { txs?: number; senders?: number; blockTxs?: number } = {}): Promise<BenchRow[]> {
+export async function benchSpine(
+  opts: { txs?: number; senders?: number; blockTxs?: number } = {},
+): Promise<BenchRow[]> {
   const total = opts.txs ?? 40_000;
   const senderCount = opts.senders ?? 2_000;
   const blockTxs = opts.blockTxs ?? 10_000;
@@ -24,7 +26,10 @@ export async function benchSpine(opts: { txs?: number; senders?: number; blockTx
     chainId: 'bench-chain',
     genesisTimeMs: 1_700_000_000_000,
     validators: [{ publicKey: toHex(validator.publicKey), power: 1 }],
-    accounts: senders.map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: (10n ** 24n).toString() })),
+    accounts: senders.map((k) => ({
+      address: formatAddress(addressFromPublicKey(k.publicKey)),
+      balance: (10n ** 24n).toString(),
+    })),
     params: { maxBlockTxs: blockTxs },
   });
   const node = await BenchNode.open(genesis, validator);
@@ -35,11 +40,16 @@ export async function benchSpine(opts: { txs?: number; senders?: number; blockTx
     const signed: Uint8Array[] = [];
     for (let i = 0; i < total; i++) {
       signed.push(
-        buildTx(senders[i % senderCount]!, transferTx, { to: recipients[i % recipients.length]!, amount: 1n + BigInt(i % 1000) }, {
-          chainId: genesis.chainId,
-          nonce: Math.floor(i / senderCount),
-          fee: genesis.params.minFee,
-        }),
+        buildTx(
+          senders[i % senderCount]!,
+          transferTx,
+          { to: recipients[i % recipients.length]!, amount: 1n + BigInt(i % 1000) },
+          {
+            chainId: genesis.chainId,
+            nonce: Math.floor(i / senderCount),
+            fee: genesis.params.minFee,
+          },
+        ),
       );
     }
     const signMs = performance.now() - signStart;
@@ -56,9 +66,24 @@ export async function benchSpine(opts: { txs?: number; senders?: number; blockTx
     const broken = await node.app.checkInvariants(node.chain);
     if (broken.length) throw new Error(`invariants broken: ${broken.join('; ')}`);
     return [
-      { name: 'committed transfers (admit + execute + commit)', value: rate(total, admitMs + blockMs), unit: 'tx/s', note: `${total} txs, blocks of ${blockTxs}, ${senderCount} senders, one synced LevelDB batch per block` },
-      { name: '  mempool admission (decode, verify, simulate)', value: rate(total, admitMs), unit: 'tx/s', note: `signatures on ${Math.max(0, availableParallelism() - 1)} worker thread(s)` },
-      { name: '  block execution + commit', value: rate(total, blockMs), unit: 'tx/s', note: 'execute, tree update, one atomic batch' },
+      {
+        name: 'committed transfers (admit + execute + commit)',
+        value: rate(total, admitMs + blockMs),
+        unit: 'tx/s',
+        note: `${total} txs, blocks of ${blockTxs}, ${senderCount} senders, one synced LevelDB batch per block`,
+      },
+      {
+        name: '  mempool admission (decode, verify, simulate)',
+        value: rate(total, admitMs),
+        unit: 'tx/s',
+        note: `signatures on ${Math.max(0, availableParallelism() - 1)} worker thread(s)`,
+      },
+      {
+        name: '  block execution + commit',
+        value: rate(total, blockMs),
+        unit: 'tx/s',
+        note: 'execute, tree update, one atomic batch',
+      },
       { name: 'client signing (not in the figures above)', value: rate(total, signMs), unit: 'tx/s' },
       { name: 'node RSS after the run', value: mib(rss), unit: 'MiB' },
     ];

@@ -11,7 +11,8 @@ export function printTable(title: string, rows: BenchRow[]): void {
   const w0 = Math.max(4, ...rows.map((r) => r.name.length));
   const w1 = Math.max(5, ...rows.map((r) => r.value.length));
   const w2 = Math.max(4, ...rows.map((r) => r.unit.length));
-  const line = (a: string, b: string, c: string, d: string) => `| ${a.padEnd(w0)} | ${b.padStart(w1)} | ${c.padEnd(w2)} | ${d} |`;
+  const line = (a: string, b: string, c: string, d: string) =>
+    `| ${a.padEnd(w0)} | ${b.padStart(w1)} | ${c.padEnd(w2)} | ${d} |`;
   console.log(`\n${title}\n`);
   console.log(line('what', 'value', 'unit', 'note'));
   console.log(`|${'-'.repeat(w0 + 2)}|${'-'.repeat(w1 + 2)}:|${'-'.repeat(w2 + 2)}|------|`);

@@ -26,7 +26,7 @@ function keyOf(i: number): Uint8Array {
 }
 
 /** A 32-byte balance-sized value that differs per (key, version). */
-function valueOf(i: number, version: number): Uint8Array {
+function valueFor(i: number, version: number): Uint8Array {
   const v = new Uint8Array(32);
   const dv = new DataView(v.buffer);
   dv.setUint32(0, i);
@@ -72,11 +72,17 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
     let t0 = performance.now();
     for (let start = 0; start < keyCount; start += LOAD_BATCH) {
       const writes: TreeWrite[] = [];
-      for (let i = start; i < Math.min(keyCount, start + LOAD_BATCH); i++) writes.push({ key: keyOf(i), value: valueOf(i, 0) });
+      for (let i = start; i < Math.min(keyCount, start + LOAD_BATCH); i++)
+        writes.push({ key: keyOf(i), value: valueFor(i, 0) });
       await tree.commit(writes, { sync });
     }
     const loadMs = performance.now() - t0;
-    rows.push({ name: 'initial load', value: rate(keyCount, loadMs), unit: 'keys/s', note: `${keyCount.toLocaleString('en-US')} keys in versions of ${LOAD_BATCH.toLocaleString('en-US')}` });
+    rows.push({
+      name: 'initial load',
+      value: rate(keyCount, loadMs),
+      unit: 'keys/s',
+      note: `${keyCount.toLocaleString('en-US')} keys in versions of ${LOAD_BATCH.toLocaleString('en-US')}`,
+    });
 
     // Blocks of changed keys.
     const pick = rng(12345);
@@ -87,7 +93,7 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
         const writes: TreeWrite[] = [];
         for (let j = 0; j < BLOCK_KEYS; j++) {
           const i = pick() % keyCount;
-          writes.push({ key: keyOf(i), value: valueOf(i, version) });
+          writes.push({ key: keyOf(i), value: valueFor(i, version) });
         }
         const start = performance.now();
         const prepared = await tree.prepare(writes);
@@ -115,24 +121,56 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
       unit: 'keys/s',
       note: `${blocks} blocks of ${BLOCK_KEYS.toLocaleString('en-US')} at ${keyCount.toLocaleString('en-US')} keys; median block ${median(archive.perBlock).toFixed(0)} ms; ${Math.round(archive.ops / blocks).toLocaleString('en-US')} ops/block; sync=${sync}`,
     });
-    rows.push({ name: '  prepare only', value: rate(updates, archive.prepare), unit: 'keys/s', note: 'hashing, node updates, op building' });
-    rows.push({ name: '  LevelDB batch only', value: rate(updates, archive.write), unit: 'keys/s', note: 'writeTo (ops into the batch) + write' });
+    rows.push({
+      name: '  prepare only',
+      value: rate(updates, archive.prepare),
+      unit: 'keys/s',
+      note: 'hashing, node updates, op building',
+    });
+    rows.push({
+      name: '  LevelDB batch only',
+      value: rate(updates, archive.write),
+      unit: 'keys/s',
+      note: 'writeTo (ops into the batch) + write',
+    });
     if (cpuBefore && cpuAfter) {
       const perBlock = (names: string[]) => {
         let ms = 0;
-        for (const [name, after] of cpuAfter) if (names.length === 0 || names.includes(name)) ms += after - (cpuBefore.get(name) ?? 0);
+        for (const [name, after] of cpuAfter)
+          if (names.length === 0 || names.includes(name)) ms += after - (cpuBefore.get(name) ?? 0);
         return (ms / blocks).toFixed(0);
       };
-      rows.push({ name: 'CPU per block, all threads', value: perBlock([]), unit: 'ms', note: `2 cores give ${(2 * median(archive.perBlock)).toFixed(0)} ms of CPU in a median block; includes making the block's writes` });
-      rows.push({ name: '  main thread', value: perBlock(['MainThread']), unit: 'ms', note: 'prepare, writeTo, GC pauses' });
-      rows.push({ name: '  V8 helper threads', value: perBlock(['V8Worker', 'V8 DefaultWorke']), unit: 'ms', note: 'concurrent and parallel GC' });
-      rows.push({ name: '  libuv thread pool', value: perBlock(['libuv-worker']), unit: 'ms', note: 'LevelDB write, flush and compaction' });
+      rows.push({
+        name: 'CPU per block, all threads',
+        value: perBlock([]),
+        unit: 'ms',
+        note: `2 cores give ${(2 * median(archive.perBlock)).toFixed(0)} ms of CPU in a median block; includes making the block's writes`,
+      });
+      rows.push({
+        name: '  main thread',
+        value: perBlock(['MainThread']),
+        unit: 'ms',
+        note: 'prepare, writeTo, GC pauses',
+      });
+      rows.push({
+        name: '  V8 helper threads',
+        value: perBlock(['V8Worker', 'V8 DefaultWorke']),
+        unit: 'ms',
+        note: 'concurrent and parallel GC',
+      });
+      rows.push({
+        name: '  libuv thread pool',
+        value: perBlock(['libuv-worker']),
+        unit: 'ms',
+        note: 'LevelDB write, flush and compaction',
+      });
     }
 
     // Proofs and reads at the tip (archive tree, fully built).
     gc?.(); // a collection of the blocks' garbage must not land inside the timings below
     const proofKeys: Uint8Array[] = [];
-    for (let j = 0; j < 2_000; j++) proofKeys.push(j % 2 === 0 ? keyOf(pick() % keyCount) : keyOf(keyCount + (pick() % keyCount)));
+    for (let j = 0; j < 2_000; j++)
+      proofKeys.push(j % 2 === 0 ? keyOf(pick() % keyCount) : keyOf(keyCount + (pick() % keyCount)));
     const root = tree.latestRoot;
     const proofs: { key: Uint8Array; value: Uint8Array | undefined; proof: Uint8Array; us: number }[] = [];
     for (const key of proofKeys) {
@@ -151,11 +189,36 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
     const present = proofs.filter((p) => p.value !== undefined);
     const absent = proofs.filter((p) => p.value === undefined);
     const avg = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
-    rows.push({ name: 'proof generation, key present', value: median(present.map((p) => p.us)).toFixed(0), unit: 'µs/proof', note: `median of ${present.length}; path from memory + value read from LevelDB; at ${keyCount.toLocaleString('en-US')} keys` });
-    rows.push({ name: 'proof generation, key absent', value: median(absent.map((p) => p.us)).toFixed(0), unit: 'µs/proof', note: `median of ${absent.length}; no DB read` });
-    rows.push({ name: 'proof verification', value: median(verifyUs).toFixed(0), unit: 'µs/proof', note: `median of ${proofs.length}, max ${Math.max(...verifyUs).toFixed(0)}; verifyProof, pure JS (no node:crypto)` });
-    rows.push({ name: 'proof size, inclusion', value: String(avg(present.map((p) => p.proof.length))), unit: 'bytes', note: `max ${Math.max(...present.map((p) => p.proof.length))}` });
-    rows.push({ name: 'proof size, non-inclusion', value: String(avg(absent.map((p) => p.proof.length))), unit: 'bytes', note: `max ${Math.max(...absent.map((p) => p.proof.length))}` });
+    rows.push({
+      name: 'proof generation, key present',
+      value: median(present.map((p) => p.us)).toFixed(0),
+      unit: 'µs/proof',
+      note: `median of ${present.length}; path from memory + value read from LevelDB; at ${keyCount.toLocaleString('en-US')} keys`,
+    });
+    rows.push({
+      name: 'proof generation, key absent',
+      value: median(absent.map((p) => p.us)).toFixed(0),
+      unit: 'µs/proof',
+      note: `median of ${absent.length}; no DB read`,
+    });
+    rows.push({
+      name: 'proof verification',
+      value: median(verifyUs).toFixed(0),
+      unit: 'µs/proof',
+      note: `median of ${proofs.length}, max ${Math.max(...verifyUs).toFixed(0)}; verifyProof, pure JS (no node:crypto)`,
+    });
+    rows.push({
+      name: 'proof size, inclusion',
+      value: String(avg(present.map((p) => p.proof.length))),
+      unit: 'bytes',
+      note: `max ${Math.max(...present.map((p) => p.proof.length))}`,
+    });
+    rows.push({
+      name: 'proof size, non-inclusion',
+      value: String(avg(absent.map((p) => p.proof.length))),
+      unit: 'bytes',
+      note: `max ${Math.max(...absent.map((p) => p.proof.length))}`,
+    });
 
     t0 = performance.now();
     for (const key of proofKeys) await tree.get(key);
@@ -164,16 +227,39 @@ export async function benchTree(opts: { keys?: number; blocks?: number; sync?: b
     t0 = performance.now();
     for (const key of proofKeys) await tree.get(key, old);
     const oldMs = performance.now() - t0;
-    rows.push({ name: 'get at latest (in-memory walk + one value read)', value: ((tipMs * 1000) / proofKeys.length).toFixed(0), unit: 'µs/read' });
-    rows.push({ name: 'get at an older version (tree walk)', value: ((oldMs * 1000) / proofKeys.length).toFixed(0), unit: 'µs/read' });
+    rows.push({
+      name: 'get at latest (in-memory walk + one value read)',
+      value: ((tipMs * 1000) / proofKeys.length).toFixed(0),
+      unit: 'µs/read',
+    });
+    rows.push({
+      name: 'get at an older version (tree walk)',
+      value: ((oldMs * 1000) / proofKeys.length).toFixed(0),
+      unit: 'µs/read',
+    });
 
     gc?.();
     const mem = process.memoryUsage();
-    rows.push({ name: 'process RSS with the tree loaded', value: mib(mem.rss), unit: 'MiB', note: 'includes V8 pages kept from the bulk load' });
-    rows.push({ name: '  JS heap used', value: mib(mem.heapUsed), unit: 'MiB', note: `${gc ? 'after gc; ' : ''}whole latest tree in memory (default cacheSize)` });
+    rows.push({
+      name: 'process RSS with the tree loaded',
+      value: mib(mem.rss),
+      unit: 'MiB',
+      note: 'includes V8 pages kept from the bulk load',
+    });
+    rows.push({
+      name: '  JS heap used',
+      value: mib(mem.heapUsed),
+      unit: 'MiB',
+      note: `${gc ? 'after gc; ' : ''}whole latest tree in memory (default cacheSize)`,
+    });
     rows.push({ name: '  array buffers (node records)', value: mib(mem.arrayBuffers), unit: 'MiB' });
     await db.close();
-    rows.push({ name: 'LevelDB size, archive', value: mib(dirBytes(dir)), unit: 'MiB', note: `${tree.latestVersion + 1} versions` });
+    rows.push({
+      name: 'LevelDB size, archive',
+      value: mib(dirBytes(dir)),
+      unit: 'MiB',
+      note: `${tree.latestVersion + 1} versions`,
+    });
 
     // Same blocks with pruning: reopen with keepVersions = 3; the first blocks prune the backlog.
     db = await LevelKvStore.open(dir);
@@ -232,8 +318,18 @@ export function designComparison(keyCount: number): BenchRow[] {
   }
   const n = (x: number) => x.toLocaleString('en-US');
   return [
-    { name: 'design: node hashes per block, radix-16 (built)', value: n(radix16.size), unit: 'hashes', note: `+ ${n(2 * BLOCK_KEYS)} key/value hashes; one sha256 per node record` },
-    { name: 'design: node hashes per block, binary (JMT)', value: n(binary.size + BLOCK_KEYS), unit: 'hashes', note: `+ ${n(2 * BLOCK_KEYS)} key/value hashes; incl. ${n(BLOCK_KEYS)} leaf hashes; proofs ~${Math.round((depthSum / BLOCK_KEYS) * 32)} B` },
+    {
+      name: 'design: node hashes per block, radix-16 (built)',
+      value: n(radix16.size),
+      unit: 'hashes',
+      note: `+ ${n(2 * BLOCK_KEYS)} key/value hashes; one sha256 per node record`,
+    },
+    {
+      name: 'design: node hashes per block, binary (JMT)',
+      value: n(binary.size + BLOCK_KEYS),
+      unit: 'hashes',
+      note: `+ ${n(2 * BLOCK_KEYS)} key/value hashes; incl. ${n(BLOCK_KEYS)} leaf hashes; proofs ~${Math.round((depthSum / BLOCK_KEYS) * 32)} B`,
+    },
   ];
 }
 

@@ -112,7 +112,10 @@ export function generateTypes(source: string, protoFileName: string): string {
     out.push('', ...docComment(type.comment, ''), `export interface ${names.get(type)} {`);
     for (const field of plan.fields) {
       const comment = type.fields[field.name]!.comment;
-      out.push(...docComment(comment, '  '), `  ${field.name}: ${fieldType(field, names, `${fullName}.${field.name}`)};`);
+      out.push(
+        ...docComment(comment, '  '),
+        `  ${field.name}: ${fieldType(field, names, `${fullName}.${field.name}`)};`,
+      );
     }
     out.push('}');
   }

@@ -84,7 +84,13 @@ export interface HomePaths {
 
 export function homePaths(home: string): HomePaths {
   const h = resolve(home);
-  return { home: h, config: join(h, 'config.json'), genesis: join(h, 'genesis.json'), keys: join(h, 'keys'), data: join(h, 'data') };
+  return {
+    home: h,
+    config: join(h, 'config.json'),
+    genesis: join(h, 'genesis.json'),
+    keys: join(h, 'keys'),
+    data: join(h, 'data'),
+  };
 }
 
 /** "HOST:PORT" or ":PORT" or "PORT". */
@@ -96,7 +102,9 @@ export function parseHostPort(text: string, fallbackHost = '127.0.0.1'): { host:
 }
 
 // Lists (rpc.allowedHosts, rpc.corsOrigins) are replaced whole, never merged item by item.
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 /**
  * Precedence: flags > environment > config file > defaults. The caller applies flags on the

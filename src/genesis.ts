@@ -65,7 +65,8 @@ export function parseGenesis(json: GenesisJson): Genesis {
   });
   accounts.sort((a, b) => compareBytes(a.address, b.address));
   const genesisTimeMs = json.genesisTimeMs ?? 0;
-  if (!Number.isSafeInteger(genesisTimeMs) || genesisTimeMs < 0) invalid('genesisTimeMs must be a non-negative integer');
+  if (!Number.isSafeInteger(genesisTimeMs) || genesisTimeMs < 0)
+    invalid('genesisTimeMs must be a non-negative integer');
   return {
     chainId: json.chainId,
     genesisTimeMs,

@@ -21,7 +21,10 @@ export function isInitialized(home: string): boolean {
  * Creates `<home>` with config.json, keys/validator.json and a genesis.json in which the new key is
  * the only validator and holds the devnet allocation.
  */
-export function initHome(home: string, opts: { chainId?: string; nowMs?: number } = {}): { validator: KeyInfo; genesisPath: string } {
+export function initHome(
+  home: string,
+  opts: { chainId?: string; nowMs?: number } = {},
+): { validator: KeyInfo; genesisPath: string } {
   const paths = homePaths(home);
   if (existsSync(paths.genesis)) throw new TributaryError('home/exists', `${paths.home} is already initialized`);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });

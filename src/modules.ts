@@ -2,7 +2,15 @@ import { agentModule } from './attribution/agent/index.ts';
 import { paymentAgentsKeeper } from './attribution/agent/keepers.ts';
 import { datanetModule } from './attribution/datanet/index.ts';
 import { contributionCreditsKeeper, lineageDatanetsKeeper } from './attribution/datanet/keepers.ts';
-import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS, PAYMENTS } from './attribution/expected.ts';
+import {
+  ATTRIBUTION_USE,
+  CONTRIBUTION_CREDITS,
+  EARNINGS,
+  LINEAGE_DATANETS,
+  MODEL_USAGE,
+  PAYMENT_AGENTS,
+  PAYMENTS,
+} from './attribution/expected.ts';
 import { inferenceModule } from './attribution/inference/index.ts';
 import { paymentsKeeper } from './attribution/inference/keepers.ts';
 import { modelModule } from './attribution/model/index.ts';

@@ -72,9 +72,17 @@ export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
       { stored: '0x' + toHex(stored), given: '0x' + toHex(expected) },
     );
   }
-  const app = await Application.open({ tree, registry: opts.registry ?? defaultRegistry(), genesis, logger: opts.logger });
+  const app = await Application.open({
+    tree,
+    registry: opts.registry ?? defaultRegistry(),
+    genesis,
+    logger: opts.logger,
+  });
   if (blocks.latestHeight !== app.height) {
-    throw new TributaryError('node/inconsistent_storage', `block store is at height ${blocks.latestHeight} but state is at ${app.height}`);
+    throw new TributaryError(
+      'node/inconsistent_storage',
+      `block store is at height ${blocks.latestHeight} but state is at ${app.height}`,
+    );
   }
   if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
   const chain = new Chain({ db, app, blocks, events: opts.events });
@@ -123,14 +131,21 @@ export async function replayChain(
   source: OpenedChain,
   scratch: KvStore,
   onBlock?: (height: number, top: number) => void,
-): Promise<{ height: number; transactions: number; stateRoot: Uint8Array; matchesStoredState: boolean; invariantsBroken: string[] }> {
+): Promise<{
+  height: number;
+  transactions: number;
+  stateRoot: Uint8Array;
+  matchesStoredState: boolean;
+  invariantsBroken: string[];
+}> {
   const replay = await openChain({ db: scratch, genesis: source.app.genesis, registry: source.app.registry });
   const top = source.chain.latestHeight;
   let transactions = 0;
   for (let h = 1; h <= top; h++) {
     const stored = await source.chain.blocks.getBlock(h);
     const commit = await source.chain.blocks.getCommit(h);
-    if (!stored || !commit) throw new TributaryError('node/inconsistent_storage', `block ${h} or its commit is missing`);
+    if (!stored || !commit)
+      throw new TributaryError('node/inconsistent_storage', `block ${h} or its commit is missing`);
     await replay.chain.importBlock(stored.block, commit);
     transactions += stored.block.txs.length;
     onBlock?.(h, top);
@@ -152,7 +167,15 @@ export function signerStatePath(home: string): string {
 /** The block-producing part of a node: mempool (owner of the check state), signer and engine. */
 export async function startProducer(
   opened: OpenedChain,
-  opts: { key: SigningKey; signerPath: string; mempool: Partial<MempoolLimits>; intervalMs: number; logger?: Logger; verifier?: SignatureVerifier; now?: () => number },
+  opts: {
+    key: SigningKey;
+    signerPath: string;
+    mempool: Partial<MempoolLimits>;
+    intervalMs: number;
+    logger?: Logger;
+    verifier?: SignatureVerifier;
+    now?: () => number;
+  },
 ): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer; notReady: () => string | undefined }> {
   const signer = await Signer.open(opts.signerPath, opts.key);
   // Not ready while anything a block needs cannot be written: the database, or the signer's file.
@@ -161,7 +184,14 @@ export async function startProducer(
     if (fault !== undefined) return `storage refuses writes: ${fault}`;
     return signer.failed ? 'the signer cannot save its last signed state' : undefined;
   };
-  const mempool = new Mempool(opened.app, opts.mempool, opts.logger?.child({ module: 'mempool' }), opts.verifier, Date.now, notReady);
+  const mempool = new Mempool(
+    opened.app,
+    opts.mempool,
+    opts.logger?.child({ module: 'mempool' }),
+    opts.verifier,
+    Date.now,
+    notReady,
+  );
   opened.chain.useCheckStateOwner(mempool);
   const engine = new SoloEngine({
     chain: opened.chain,
@@ -185,7 +215,10 @@ export interface RunningNode {
 
 /** The composition root of a running node: chain, producer and RPC, started in that order. */
 export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
-  const opened = await openHome(home, { keepVersions: config.state.keepVersions, logger: logger.child({ module: 'state' }) });
+  const opened = await openHome(home, {
+    keepVersions: config.state.keepVersions,
+    logger: logger.child({ module: 'state' }),
+  });
   const { db, chain, app } = opened;
   const { key } = loadKey(homePaths(home).keys, config.validatorKey);
   const verifier = SignatureVerifier.create();

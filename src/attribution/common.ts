@@ -12,28 +12,43 @@ export const HASH_LENGTH = 32;
 export function requireHash<C extends ErrorCode>(code: C, value: Uint8Array, what: string, optional = false): void {
   if (optional && value.length === 0) return;
   if (value.length !== HASH_LENGTH) {
-    throw new TributaryError(code, `${what} must be ${HASH_LENGTH} bytes${optional ? ' or empty' : ''}`, { field: what });
+    throw new TributaryError(code, `${what} must be ${HASH_LENGTH} bytes${optional ? ' or empty' : ''}`, {
+      field: what,
+    });
   }
 }
 
 export function requireAddress<C extends ErrorCode>(code: C, value: Uint8Array, what: string): void {
-  if (value.length !== ADDRESS_LENGTH) throw new TributaryError(code, `${what} must be a ${ADDRESS_LENGTH}-byte address`, { field: what });
+  if (value.length !== ADDRESS_LENGTH)
+    throw new TributaryError(code, `${what} must be a ${ADDRESS_LENGTH}-byte address`, { field: what });
 }
 
-export function requireText<C extends ErrorCode>(code: C, value: string, what: string, max: number, required = false): void {
+export function requireText<C extends ErrorCode>(
+  code: C,
+  value: string,
+  what: string,
+  max: number,
+  required = false,
+): void {
   if (required && value.length === 0) throw new TributaryError(code, `${what} is required`, { field: what });
   if (value.length > max) throw new TributaryError(code, `${what} is longer than ${max} characters`, { field: what });
 }
 
 export function requireId<C extends ErrorCode>(code: C, value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new TributaryError(code, `${what} must be a positive id`, { field: what });
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TributaryError(code, `${what} must be a positive id`, { field: what });
 }
 
 /** Sorted copy with duplicates reported: lists of keys are stored in one canonical order. */
-export function sortedUniqueBytes<C extends ErrorCode>(code: C, items: readonly Uint8Array[], what: string): Uint8Array[] {
+export function sortedUniqueBytes<C extends ErrorCode>(
+  code: C,
+  items: readonly Uint8Array[],
+  what: string,
+): Uint8Array[] {
   const sorted = [...items].sort(compareBytes);
   for (let i = 1; i < sorted.length; i++) {
-    if (compareBytes(sorted[i - 1]!, sorted[i]!) === 0) throw new TributaryError(code, `duplicate entry in ${what}`, { field: what });
+    if (compareBytes(sorted[i - 1]!, sorted[i]!) === 0)
+      throw new TributaryError(code, `duplicate entry in ${what}`, { field: what });
   }
   return sorted;
 }

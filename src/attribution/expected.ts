@@ -13,7 +13,12 @@ import type { Agent, AttributionRecord, LegRole } from './store.ts';
 
 /** Earnings records (rewards), buffered so each address is read and written once. */
 export interface EarningsLedger {
-  credit(address: Address, role: Exclude<LegRole, 'validated' | 'treasury'>, amount: bigint, claimable: boolean): Promise<void>;
+  credit(
+    address: Address,
+    role: Exclude<LegRole, 'validated' | 'treasury'>,
+    amount: bigint,
+    claimable: boolean,
+  ): Promise<void>;
   countPayments(address: Address, payments: number, contributorPayments: number): Promise<void>;
   /** Moves an amount that was locked on a contribution (already in the pool) to claimable. */
   release(address: Address, amount: bigint): Promise<void>;

@@ -12,4 +12,11 @@ import { rewardsModule } from './rewards/index.ts';
  * before the bank so that the bank's fee distribution, which runs last, pays that share out in the
  * same block.
  */
-export const AI_MODULES: readonly Module[] = [datanetModule, modelModule, attributionModule, inferenceModule, rewardsModule, agentModule];
+export const AI_MODULES: readonly Module[] = [
+  datanetModule,
+  modelModule,
+  attributionModule,
+  inferenceModule,
+  rewardsModule,
+  agentModule,
+];

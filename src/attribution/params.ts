@@ -68,7 +68,14 @@ function section(params: ChainParams, name: string): Record<string, unknown> {
   return s as Record<string, unknown>;
 }
 
-function int(s: Record<string, unknown>, where: string, field: string, fallback: number, min: number, max: number): number {
+function int(
+  s: Record<string, unknown>,
+  where: string,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = s[field];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {

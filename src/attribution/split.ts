@@ -126,8 +126,10 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
       const part = parts[i + 1]!;
       if (part === 0n) continue;
       if (edge.kind === EdgeKind.model) {
-        if (edge.id >= id) throw new TributaryError('inference/invalid', `version ${id} has a parent ${edge.id} that is not older`);
-        if (!known.has(edge.id)) throw new TributaryError('inference/invalid', `ancestor set of ${req.versionId} misses ${edge.id}`);
+        if (edge.id >= id)
+          throw new TributaryError('inference/invalid', `version ${id} has a parent ${edge.id} that is not older`);
+        if (!known.has(edge.id))
+          throw new TributaryError('inference/invalid', `ancestor set of ${req.versionId} misses ${edge.id}`);
         versionInflow.set(edge.id, (versionInflow.get(edge.id) ?? 0n) + part);
       } else {
         datanetInflow.set(edge.id, (datanetInflow.get(edge.id) ?? 0n) + part);
@@ -143,7 +145,10 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
       book.add('curated', datanet.owner, amount, NodeKind.datanet, id);
       return;
     }
-    const parts = splitLargestRemainder(amount, datanet.accepted.map((c) => BigInt(c.size)));
+    const parts = splitLargestRemainder(
+      amount,
+      datanet.accepted.map((c) => BigInt(c.size)),
+    );
     let paid = 0;
     for (const part of parts) if (part !== 0n) paid++;
     view.visit?.('contribution', paid);
@@ -163,7 +168,10 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
     let datanetTotal = 0n;
     for (const id of datanetIds) datanetTotal += datanetInflow.get(id)!;
     const weights = [...req.recordWeights].sort(byKindThenId);
-    const parts = splitLargestRemainder(datanetTotal, weights.map((w) => BigInt(w.bps)));
+    const parts = splitLargestRemainder(
+      datanetTotal,
+      weights.map((w) => BigInt(w.bps)),
+    );
     for (let i = 0; i < weights.length; i++) {
       const w = weights[i]!;
       const part = parts[i]!;

@@ -15,12 +15,16 @@ import { WorkingState, type StateReader } from '../state/working-state.ts';
  * receipts, looked up in the chain index (src/index).
  */
 
-export const attributionSchema = parseSchema<AttributionMessages>(readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'));
+export const attributionSchema = parseSchema<AttributionMessages>(
+  readFileSync(new URL('./attribution.proto', import.meta.url), 'utf8'),
+);
 
 type ShortName<K> = K extends `tributary.attribution.${infer S}` ? S : never;
 
 /** The canonical codec of a message of attribution.proto, typed by its generated interface. */
-export function codec<S extends ShortName<keyof AttributionMessages>>(name: S): MessageCodec<AttributionMessages[`tributary.attribution.${S}`]> {
+export function codec<S extends ShortName<keyof AttributionMessages>>(
+  name: S,
+): MessageCodec<AttributionMessages[`tributary.attribution.${S}`]> {
   return messageCodec(attributionSchema, `tributary.attribution.${name}`);
 }
 
@@ -221,7 +225,11 @@ export function save<T>(store: RecordStore, c: MessageCodec<T>, key: Uint8Array,
 }
 
 /** A committed value parsed once per working state (shared: never mutate it); see WorkingState.loadCached. */
-export function loadCached<T>(store: RecordStore, key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
+export function loadCached<T>(
+  store: RecordStore,
+  key: Uint8Array,
+  parse: (raw: Uint8Array) => T,
+): Promise<T | undefined> {
   return store.loadCached(key, parse);
 }
 

@@ -13,7 +13,9 @@ import { openHome } from '../node.ts';
  */
 
 export function registerIndexCommand(program: Command): void {
-  const index = program.command('index').description('the chain index: events, transactions by sender, payments (query-side, outside the state tree)');
+  const index = program
+    .command('index')
+    .description('the chain index: events, transactions by sender, payments (query-side, outside the state tree)');
   index
     .command('rebuild')
     .description('drop the index and recompute it from the stored blocks and receipts (node stopped)')
@@ -23,11 +25,19 @@ export function registerIndexCommand(program: Command): void {
       if (!isInitialized(home) || !existsSync(homePaths(home).data)) {
         throw new TributaryError('home/not_initialized', `${home} has no chain to index`);
       }
-      const opened = await openHome(home, { keepVersions: 0, allowIndexBehind: true, logger: createLogger({ level: 'warn', format: 'json' }) });
+      const opened = await openHome(home, {
+        keepVersions: 0,
+        allowIndexBehind: true,
+        logger: createLogger({ level: 'warn', format: 'json' }),
+      });
       try {
         const result = await opened.chain.index.rebuild(opened.chain.blocks);
         const out = { height: result.height, records: result.records };
-        process.stdout.write(g.json ? JSON.stringify(out) + '\n' : `rebuilt the index of ${result.height} blocks (${result.records} records)\n`);
+        process.stdout.write(
+          g.json
+            ? JSON.stringify(out) + '\n'
+            : `rebuilt the index of ${result.height} blocks (${result.records} records)\n`,
+        );
       } finally {
         await opened.db.close();
       }

@@ -2,13 +2,11 @@ import type { Command } from 'commander';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Chain } from '../consensus/chain.ts';
 import { homePaths, loadConfig, parseHostPort, type NodeConfig } from '../config.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { initHome, isInitialized } from '../home.ts';
 import { createLogger } from '../logger.ts';
-import { defaultRegistry } from '../modules.ts';
 import { openHome, replayChain, startNode } from '../node.ts';
 import { parseAmount } from '../state/math.ts';
 import { LevelKvStore } from '../storage/db.ts';
@@ -27,7 +25,11 @@ export function addInitCommand(program: Command): void {
     .action((opts: { chainId?: string }, cmd: Command) => {
       const g = globals(cmd);
       const { validator, genesisPath } = initHome(g.home, { chainId: opts.chainId });
-      print(g, { home: g.home, genesis: genesisPath, validator }, () => `initialized ${g.home}\nvalidator ${validator.address}`);
+      print(
+        g,
+        { home: g.home, genesis: genesisPath, validator },
+        () => `initialized ${g.home}\nvalidator ${validator.address}`,
+      );
     });
 }
 
@@ -40,37 +42,49 @@ export function addStartCommand(program: Command): void {
     .option('--block-interval <ms>', 'override the block interval for this node')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .option('--log-format <format>', 'json or pretty')
-    .action(async (opts: { rpcListen?: string; devnet?: boolean; blockInterval?: string; logLevel?: string; logFormat?: string }, cmd: Command) => {
-      const g = globals(cmd);
-      if (!isInitialized(g.home)) {
-        if (!opts.devnet) throw new TributaryError('home/not_initialized', `${g.home} has no genesis.json; run "tributary init" first (or start --devnet)`);
-        initHome(g.home);
-      }
-      const config: NodeConfig = loadConfig(g.home);
-      // `start --rpc HOST:PORT` is accepted as the listen address too (the global --rpc names a client endpoint).
-      const listen = opts.rpcListen ?? g.rpc;
-      if (listen) Object.assign(config.rpc, parseHostPort(listen.replace(/^https?:\/\//, '')));
-      if (opts.blockInterval) config.blockIntervalMs = Number(parseAmount(opts.blockInterval, 'block interval'));
-      if (opts.logLevel) config.log.level = opts.logLevel;
-      if (opts.logFormat === 'pretty' || opts.logFormat === 'json') config.log.format = opts.logFormat;
-      if (!LOG_LEVELS.includes(config.log.level)) {
-        throw new TributaryError('config/invalid', `log level "${config.log.level}" is not one of ${LOG_LEVELS.join(', ')}`);
-      }
-      const logger = createLogger(config.log);
-      const node = await startNode(g.home, config, logger);
-      const shutdown = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        node.stop().then(
-          () => process.exit(0),
-          (e) => {
-            logger.error({ err: e }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-    });
+    .action(
+      async (
+        opts: { rpcListen?: string; devnet?: boolean; blockInterval?: string; logLevel?: string; logFormat?: string },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        if (!isInitialized(g.home)) {
+          if (!opts.devnet)
+            throw new TributaryError(
+              'home/not_initialized',
+              `${g.home} has no genesis.json; run "tributary init" first (or start --devnet)`,
+            );
+          initHome(g.home);
+        }
+        const config: NodeConfig = loadConfig(g.home);
+        // `start --rpc HOST:PORT` is accepted as the listen address too (the global --rpc names a client endpoint).
+        const listen = opts.rpcListen ?? g.rpc;
+        if (listen) Object.assign(config.rpc, parseHostPort(listen.replace(/^https?:\/\//, '')));
+        if (opts.blockInterval) config.blockIntervalMs = Number(parseAmount(opts.blockInterval, 'block interval'));
+        if (opts.logLevel) config.log.level = opts.logLevel;
+        if (opts.logFormat === 'pretty' || opts.logFormat === 'json') config.log.format = opts.logFormat;
+        if (!LOG_LEVELS.includes(config.log.level)) {
+          throw new TributaryError(
+            'config/invalid',
+            `log level "${config.log.level}" is not one of ${LOG_LEVELS.join(', ')}`,
+          );
+        }
+        const logger = createLogger(config.log);
+        const node = await startNode(g.home, config, logger);
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, 'shutting down');
+          node.stop().then(
+            () => process.exit(0),
+            (e) => {
+              logger.error({ err: e }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      },
+    );
 }
 
 export function addVerifyCommand(program: Command): void {

@@ -35,7 +35,9 @@ export function addQueryCommands(program: Command, registry: TxRegistry): void {
     });
   query
     .command('proof <kindOrKey> [id]')
-    .description('a state value with its Merkle proof, checked here against the block header and its commit certificate')
+    .description(
+      'a state value with its Merkle proof, checked here against the block header and its commit certificate',
+    )
     .option('--height <n>', 'block height (default: latest)')
     .action(async (kindOrKey: string, id: string | undefined, opts: { height?: string }, cmd: Command) => {
       const g = globals(cmd);
@@ -49,7 +51,9 @@ export function addQueryCommands(program: Command, registry: TxRegistry): void {
           `height     ${result.height}`,
           `state root ${result.stateRoot}`,
           `key        ${result.key}`,
-          result.exists ? `value      ${JSON.stringify(result.decoded ?? result.value)}` : 'value      (absent: non-inclusion proof)',
+          result.exists
+            ? `value      ${JSON.stringify(result.decoded ?? result.value)}`
+            : 'value      (absent: non-inclusion proof)',
           `proof      ${(result.proof.length - 2) / 2} bytes, ${verified.proof ? 'verifies' : 'DOES NOT VERIFY'} against the state root`,
           `header     ${verified.header}`,
         ].join('\n'),
@@ -110,9 +114,18 @@ interface CommitView {
  * genesis, those bytes must carry a commit certificate signed by more than 2/3 of the genesis
  * validators. Whatever the node sends is only data here: bad data is a failed check, not a crash.
  */
-async function checkProof(g: GlobalOptions, rpc: RpcClient, r: ProofResult): Promise<{ proof: boolean; header: string }> {
+async function checkProof(
+  g: GlobalOptions,
+  rpc: RpcClient,
+  r: ProofResult,
+): Promise<{ proof: boolean; header: string }> {
   if (r.height === 0) {
-    const ok = verifyProof(fromHex(r.stateRoot), fromHex(r.key), r.value ? fromHex(r.value) : undefined, fromHex(r.proof));
+    const ok = verifyProof(
+      fromHex(r.stateRoot),
+      fromHex(r.key),
+      r.value ? fromHex(r.value) : undefined,
+      fromHex(r.proof),
+    );
     return { proof: ok, header: 'genesis state (no header)' };
   }
   const block = await rpc.call<{ headerBytes: string } | null>('chain_getBlock', [r.height]);
@@ -121,16 +134,30 @@ async function checkProof(g: GlobalOptions, rpc: RpcClient, r: ProofResult): Pro
   const genesis = existsSync(genesisPath) ? loadGenesis(genesisPath) : undefined;
   const commit = genesis ? await rpc.call<CommitView | null>('chain_getCommit', [r.height]) : undefined;
   try {
-    const claim = { key: fromHex(r.key), value: r.value === null ? undefined : fromHex(r.value), proof: fromHex(r.proof) };
+    const claim = {
+      key: fromHex(r.key),
+      value: r.value === null ? undefined : fromHex(r.value),
+      proof: fromHex(r.proof),
+    };
     const headerBytes = fromHex(block.headerBytes);
     if (genesis && !commit) return { proof: false, header: `the node has no commit certificate for block ${r.height}` };
     const verified = genesis
-      ? verifyStateProof(claim, headerBytes, commitFromView(commit!), { chainId: genesis.chainId, validators: new ValidatorSet(genesis.validators) })
+      ? verifyStateProof(claim, headerBytes, commitFromView(commit!), {
+          chainId: genesis.chainId,
+          validators: new ValidatorSet(genesis.validators),
+        })
       : verifyProofInHeader(claim, headerBytes);
     // A genuine header of another height proves nothing about the height asked for.
-    if (verified.header.height !== r.height) return { proof: false, header: `the node sent the header of block ${verified.header.height} for block ${r.height}` };
+    if (verified.header.height !== r.height)
+      return {
+        proof: false,
+        header: `the node sent the header of block ${verified.header.height} for block ${r.height}`,
+      };
     if (!genesis) return { proof: true, header: 'root matches the header (commit not checked: no genesis in home)' };
-    return { proof: true, header: `root matches header 0x${toHex(verified.blockHash)}, finalized by a valid commit certificate` };
+    return {
+      proof: true,
+      header: `root matches header 0x${toHex(verified.blockHash)}, finalized by a valid commit certificate`,
+    };
   } catch (e) {
     if (!isTributaryError(e)) throw e;
     return { proof: false, header: `rejected [${e.code}]: ${e.message}` };

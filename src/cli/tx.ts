@@ -5,11 +5,11 @@ import { TributaryError } from '../errors.ts';
 import { loadKey } from '../keys.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
-import type { TxDefinition } from '../state/module.ts';
+import type { AnyTxDefinition } from '../state/module.ts';
 import type { TxRegistry } from '../state/registry.ts';
 import { signTx } from '../state/tx.ts';
 import { client, globals, print } from './common.ts';
-import { TX_CLI_SPECS, type TxCliSpec, type TxCliSpecs } from './specs/index.ts';
+import { TX_CLI_SPECS, type AnyTxCliSpec, type TxCliSpecs } from './specs/index.ts';
 import type { CliErrorCode } from './errors.ts';
 
 /** `tx <name>` for every registered transaction type with a CLI spec, in registry order. */
@@ -26,13 +26,13 @@ async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promi
   for (;;) {
     const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
     if (tx && tx.status !== 'pending' && tx.status !== 'queued') return tx;
-    if (Date.now() > deadline) throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function addTxCommand(tx: Command, def: TxDefinition<any>, spec: TxCliSpec<any>): void {
+function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): void {
   const cmd = tx.command(spec.name).description(`${spec.description} (${def.type})`);
   for (const o of spec.options) {
     const opt = new Option(o.flags, o.description);
@@ -59,7 +59,13 @@ function addTxCommand(tx: Command, def: TxDefinition<any>, spec: TxCliSpec<any>)
       const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
       const nonce = givenNonce ?? (await rpc.call<{ nonce: number }>('account_nextNonce', [info.address])).nonce;
       const fee = givenFee ?? BigInt(status.minFee);
-      const bytes = signTx(key, { chainId: status.chainId, nonce, fee, type: def.type, payload: def.codec.encode(message) });
+      const bytes = signTx(key, {
+        chainId: status.chainId,
+        nonce,
+        fee,
+        type: def.type,
+        payload: def.codec.encode(message),
+      });
       const { hash } = await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bytes)]);
       if (!opts.wait) {
         print(g, { hash, status: 'pending' }, () => hash);
@@ -74,7 +80,12 @@ function addTxCommand(tx: Command, def: TxDefinition<any>, spec: TxCliSpec<any>)
         events: receipt.events,
         ...(result.status === 'failed' ? { errorCode: receipt.errorCode, errorMessage: receipt.errorMessage } : {}),
       };
-      print(g, out, () => `${hash} ${result.status} at height ${result.height}${receipt.errorCode ? ` (${receipt.errorCode}: ${receipt.errorMessage})` : ''}`);
+      print(
+        g,
+        out,
+        () =>
+          `${hash} ${result.status} at height ${result.height}${receipt.errorCode ? ` (${receipt.errorCode}: ${receipt.errorMessage})` : ''}`,
+      );
       if (result.status === 'failed') process.exitCode = 1;
     });
 }

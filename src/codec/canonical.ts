@@ -148,7 +148,8 @@ function amountToBytes(v: bigint, where: string): Uint8Array {
   }
   let hex = v.toString(16);
   if (hex.length % 2) hex = '0' + hex;
-  if (hex.length / 2 > MAX_AMOUNT_BYTES) throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
+  if (hex.length / 2 > MAX_AMOUNT_BYTES)
+    throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
@@ -271,7 +272,10 @@ function defaultDomain(f: FieldPlan): unknown {
  * The codec of one message. On a typed root the name selects the type and a name the schema lacks
  * does not compile; on an untyped root the caller states the type (`messageCodec<T>(root, name)`).
  */
-export function messageCodec<M extends object, N extends keyof M & string>(root: SchemaRoot<M>, typeName: N): MessageCodec<M[N]>;
+export function messageCodec<M extends object, N extends keyof M & string>(
+  root: SchemaRoot<M>,
+  typeName: N,
+): MessageCodec<M[N]>;
 export function messageCodec<T>(root: SchemaRoot<UntypedMessages>, typeName: string): MessageCodec<T>;
 export function messageCodec<T>(root: protobuf.Root, typeName: string): MessageCodec<T> {
   const type = root.lookupType(typeName);

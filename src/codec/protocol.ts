@@ -52,7 +52,9 @@ export function commitHash(commit: Commit | undefined): Uint8Array {
 }
 
 /** Hash of a validator set, committed in every header: address ‖ public key ‖ power, in address order. */
-export function validatorsHash(validators: readonly { address: Uint8Array; publicKey: Uint8Array; power: number }[]): Uint8Array {
+export function validatorsHash(
+  validators: readonly { address: Uint8Array; publicKey: Uint8Array; power: number }[],
+): Uint8Array {
   const parts: Uint8Array[] = [VALIDATORS_DOMAIN];
   for (const v of validators) parts.push(v.address, v.publicKey, u64be(v.power));
   return sha256(...parts);

@@ -11,7 +11,9 @@ import type { JsonValue } from './json.ts';
  * status word, a split's legs) stay hand-written.
  */
 
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Rest}` ? `${Head}${Capitalize<CamelCase<Rest>>}` : S;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Rest}`
+  ? `${Head}${Capitalize<CamelCase<Rest>>}`
+  : S;
 
 export type FieldView<V> = V extends bigint
   ? string
@@ -51,7 +53,8 @@ function viewFields(plan: MessagePlan): readonly ViewField[] {
   const fields = plan.fields.map((field) => {
     const key = camelCase(field.name);
     const other = byKey.get(key);
-    if (other !== undefined) throw new Error(`${plan.type.fullName}: fields ${other} and ${field.name} would both view as ${key}`);
+    if (other !== undefined)
+      throw new Error(`${plan.type.fullName}: fields ${other} and ${field.name} would both view as ${key}`);
     byKey.set(key, field.name);
     return { field, key };
   });
@@ -69,7 +72,9 @@ function viewValue(field: FieldPlan, value: unknown): JsonValue {
       return field.address ? formatAddress(bytes) : '0x' + toHex(bytes);
     }
     case 'message':
-      return value === undefined || value === null ? null : viewMessage(field.nested!, value as Record<string, unknown>);
+      return value === undefined || value === null
+        ? null
+        : viewMessage(field.nested!, value as Record<string, unknown>);
     case 'number':
     case 'bool':
     case 'string':

@@ -36,7 +36,10 @@ export async function buildProposal(
   const parent = chain.blocks.latestBlock;
   const height = chain.latestHeight + 1;
   const timeMs = proposalTime(parent ? parent.header.time_ms : app.genesis.genesisTimeMs, opts.nowMs);
-  const finalized = await app.prepareProposal({ chainId: app.chainId, height, timeMs, proposer: opts.proposer }, opts.candidates);
+  const finalized = await app.prepareProposal(
+    { chainId: app.chainId, height, timeMs, proposer: opts.proposer },
+    opts.candidates,
+  );
   const header = await headerFor(chain, finalized, opts.lastCommit);
   const hash = headerHash(header);
   const block: Block = {
@@ -49,7 +52,11 @@ export async function buildProposal(
 }
 
 /** The header of an executed block on the chain's tip. */
-export async function headerFor(chain: Chain, finalized: FinalizedBlock, lastCommit: Commit | undefined): Promise<BlockHeader> {
+export async function headerFor(
+  chain: Chain,
+  finalized: FinalizedBlock,
+  lastCommit: Commit | undefined,
+): Promise<BlockHeader> {
   const { chainId, height, timeMs, proposer } = finalized.info;
   const parent = chain.blocks.latestBlock;
   return {

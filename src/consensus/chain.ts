@@ -68,7 +68,9 @@ export class Chain implements ChainReader {
   async ensureWritable(): Promise<void> {
     if (this.db.fault() === undefined) return;
     if (!(await this.db.recover())) {
-      throw new TributaryError('storage/write_failed', `storage refuses writes: ${this.db.fault()}`, { reason: this.db.fault() });
+      throw new TributaryError('storage/write_failed', `storage refuses writes: ${this.db.fault()}`, {
+        reason: this.db.fault(),
+      });
     }
   }
 
@@ -117,7 +119,10 @@ export class Chain implements ChainReader {
     const proposer = set.get(header.proposer);
     if (!proposer) fail('proposer is not a validator');
     if (!this.isScheduledProposer(set, header.height, header.proposer, opts.maxRound ?? set.totalPower)) {
-      throw new TributaryError('consensus/wrong_proposer', `block ${header.height}: not proposed by a scheduled proposer`);
+      throw new TributaryError(
+        'consensus/wrong_proposer',
+        `block ${header.height}: not proposed by a scheduled proposer`,
+      );
     }
     const hash = headerHash(header);
     if (!verifyEd25519(proposer!.publicKey, headerSignBytes(hash), block.proposer_signature)) {
@@ -125,7 +130,12 @@ export class Chain implements ChainReader {
     }
     if (parent) {
       if (!block.last_commit) fail('missing last commit');
-      (await this.validatorSet(parent.header.height)).verifyCommit(app.chainId, block.last_commit!, parent.header, parent.hash);
+      (await this.validatorSet(parent.header.height)).verifyCommit(
+        app.chainId,
+        block.last_commit!,
+        parent.header,
+        parent.hash,
+      );
     }
     const txs = block.txs.map((bytes) => app.decodeTx(bytes));
     if (!bytesEqual(merkleRoot(txs.map((t) => t.hash)), header.txs_root)) fail('transactions root does not match');
@@ -170,7 +180,9 @@ export class Chain implements ChainReader {
       await batch.write({ sync: true });
       this.app.commit(finalized);
       this.blocks.markCommitted(block);
-      this.checkStateOwner?.afterCommit(finalized.txs.map((t) => t.hash).concat(finalized.dropped.map((d) => d.tx.hash)));
+      this.checkStateOwner?.afterCommit(
+        finalized.txs.map((t) => t.hash).concat(finalized.dropped.map((d) => d.tx.hash)),
+      );
       this.events.publish(committed);
       return this.blocks.latestBlock!;
     };

@@ -146,7 +146,9 @@ export class Mempool implements CheckStateOwner {
     const reason = this.notReady();
     if (reason !== undefined) {
       // Nothing can be committed now: admitting would only grow a queue no block drains.
-      throw new TributaryError('mempool/not_ready', `the node cannot commit blocks now (${reason}); try again later`, { reason });
+      throw new TributaryError('mempool/not_ready', `the node cannot commit blocks now (${reason}); try again later`, {
+        reason,
+      });
     }
     // Stateless checks need no shared state and run before the lock. The signature check starts
     // now (on a worker when there is one); every admission then waits for the same recheck and
@@ -166,7 +168,10 @@ export class Mempool implements CheckStateOwner {
           throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
         }
         if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {
-          throw new TributaryError('mempool/full', `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`);
+          throw new TributaryError(
+            'mempool/full',
+            `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`,
+          );
         }
         const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
         if (use.count >= this.limits.maxTxsPerSender || use.bytes + bytes.length > this.limits.maxBytesPerSender) {
@@ -217,7 +222,9 @@ export class Mempool implements CheckStateOwner {
       throw new TributaryError('mempool/duplicate', `a transaction with nonce ${tx.body.nonce} is already queued`);
     }
     if (mine.size >= this.limits.maxQueuedPerSender || this.queuedCount >= this.limits.maxQueued) {
-      throw new TributaryError('mempool/queue_full', `no room to queue nonce ${tx.body.nonce} ahead of ${expected}`, { expected });
+      throw new TributaryError('mempool/queue_full', `no room to queue nonce ${tx.body.nonce} ahead of ${expected}`, {
+        expected,
+      });
     }
     mine.set(tx.body.nonce, { tx, atMs: this.now() });
     this.queued.set(sender, mine);
@@ -280,7 +287,6 @@ export class Mempool implements CheckStateOwner {
     const at = this.queuedById.get(toHex(hash));
     return at ? this.queued.get(at.sender)?.get(at.nonce)?.tx : undefined;
   }
-
 
   /** The next transactions for a block, in arrival order, within the block's limits. */
   reap(maxTxs: number, maxBytes: number): DecodedTx[] {
@@ -359,7 +365,6 @@ export class Mempool implements CheckStateOwner {
     else this.pendingBySender.set(sender, left);
     this.release(sender, tx.bytes.length);
   }
-
 
   /** Next nonce for a sender counting its pending transactions (what a wallet should sign next). */
   pendingCount(sender: Uint8Array): number {

@@ -120,7 +120,8 @@ export class Signer {
    * the same position with other bytes, or any earlier position, throws and signs nothing.
    */
   sign(req: SignRequest): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new TributaryError<SignerErrorCode>('signer/closed', 'the signer is closed'));
+    if (this.closed)
+      return Promise.reject(new TributaryError<SignerErrorCode>('signer/closed', 'the signer is closed'));
     const run = this.queue.then(() => this.signNow(req));
     this.queue = run.catch(() => undefined);
     return run;
@@ -155,7 +156,10 @@ export class Signer {
 
   private async signNow(req: SignRequest): Promise<Uint8Array> {
     if (this.broken) {
-      throw new TributaryError<SignerErrorCode>('signer/write_failed', 'an earlier state write failed; reopen the signer');
+      throw new TributaryError<SignerErrorCode>(
+        'signer/write_failed',
+        'an earlier state write failed; reopen the signer',
+      );
     }
     checkRequest(req);
     const last = this.last;
@@ -172,12 +176,21 @@ export class Signer {
       }
     }
     const signBytes = req.signBytes.slice();
-    const next: LastSign = { height: req.height, round: req.round, step: req.step, signBytes, signature: this.key.sign(signBytes) };
+    const next: LastSign = {
+      height: req.height,
+      round: req.round,
+      step: req.step,
+      signBytes,
+      signature: this.key.sign(signBytes),
+    };
     try {
       await writeDurably(this.path, encodeState(this.publicKey, next));
     } catch (e) {
       this.broken = true;
-      throw new TributaryError<SignerErrorCode>('signer/write_failed', `could not save the signer state: ${(e as Error).message}`);
+      throw new TributaryError<SignerErrorCode>(
+        'signer/write_failed',
+        `could not save the signer state: ${(e as Error).message}`,
+      );
     }
     this.last = next;
     return next.signature.slice();
@@ -194,8 +207,10 @@ export function comparePositions(a: SignPosition, b: SignPosition): number {
 function regression(req: SignPosition, last: SignPosition): TributaryError<SignerErrorCode> {
   const data = { height: last.height, round: last.round, step: last.step };
   const at = `last signed height ${last.height} round ${last.round} ${last.step}`;
-  if (req.height < last.height) return new TributaryError('signer/height_regression', `height ${req.height} is before the ${at}`, data);
-  if (req.round < last.round) return new TributaryError('signer/round_regression', `round ${req.round} is before the ${at}`, data);
+  if (req.height < last.height)
+    return new TributaryError('signer/height_regression', `height ${req.height} is before the ${at}`, data);
+  if (req.round < last.round)
+    return new TributaryError('signer/round_regression', `round ${req.round} is before the ${at}`, data);
   return new TributaryError('signer/step_regression', `step ${req.step} is before the ${at}`, data);
 }
 
@@ -227,7 +242,11 @@ function encodeState(publicKey: Uint8Array, last: LastSign | undefined): string 
 
 function decodeState(path: string, text: string, publicKey: Uint8Array): LastSign | undefined {
   const corrupt = (why: string): never => {
-    throw new TributaryError<SignerErrorCode>('signer/corrupt_state', `signer state ${path}: ${why}; refusing to sign (restore the file, do not delete it)`, { path });
+    throw new TributaryError<SignerErrorCode>(
+      'signer/corrupt_state',
+      `signer state ${path}: ${why}; refusing to sign (restore the file, do not delete it)`,
+      { path },
+    );
   };
   let parsed: unknown;
   try {
@@ -250,7 +269,8 @@ function decodeState(path: string, text: string, publicKey: Uint8Array): LastSig
   const signBytes = fromHex(file.signBytes);
   const signature = fromHex(file.signature);
   if (signBytes === undefined || signature === undefined) return corrupt('bad hex');
-  if (!verifyEd25519(publicKey, signBytes, signature)) return corrupt('the saved signature does not verify with this key');
+  if (!verifyEd25519(publicKey, signBytes, signature))
+    return corrupt('the saved signature does not verify with this key');
   return { height, round, step: step as SignStep, signBytes, signature };
 }
 

@@ -33,7 +33,14 @@ export class SoloEngine {
   /** Code of the last failed attempt, so a failure repeated every interval is logged once. */
   private failing: string | undefined;
 
-  constructor(opts: { chain: Chain; mempool: Mempool; signer: Signer; intervalMs: number; logger?: Logger; now?: () => number }) {
+  constructor(opts: {
+    chain: Chain;
+    mempool: Mempool;
+    signer: Signer;
+    intervalMs: number;
+    logger?: Logger;
+    now?: () => number;
+  }) {
     this.chain = opts.chain;
     this.mempool = opts.mempool;
     this.signer = opts.signer;
@@ -75,7 +82,8 @@ export class SoloEngine {
         })
         .catch((e: unknown) => {
           const code = isTributaryError(e) ? e.code : 'internal';
-          if (code !== this.failing) this.logger?.error({ err: e, code }, 'block production failed; retrying every interval');
+          if (code !== this.failing)
+            this.logger?.error({ err: e, code }, 'block production failed; retrying every interval');
           else this.logger?.debug({ code }, 'block production still failing');
           this.failing = code;
         })
@@ -116,7 +124,13 @@ export class SoloEngine {
       height,
       round,
       step: 'precommit',
-      signBytes: voteSignBytes({ chainId: chain.app.chainId, type: VoteType.precommit, height, round, blockHash: hash }),
+      signBytes: voteSignBytes({
+        chainId: chain.app.chainId,
+        type: VoteType.precommit,
+        height,
+        round,
+        blockHash: hash,
+      }),
     });
     const commit = makeCommit(height, round, hash, [{ validator: this.address, signature: precommit }]);
     const stored = await chain.commitBlock(block, commit, finalized);

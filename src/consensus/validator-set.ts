@@ -77,7 +77,10 @@ export class ValidatorSet {
     let previous: CommitSig | undefined;
     for (const sig of commit.signatures) {
       if (previous && compareBytes(previous.validator, sig.validator) >= 0) {
-        throw new TributaryError('consensus/bad_commit', 'commit signatures must be sorted by address without duplicates');
+        throw new TributaryError(
+          'consensus/bad_commit',
+          'commit signatures must be sorted by address without duplicates',
+        );
       }
       previous = sig;
       const validator = this.get(sig.validator);

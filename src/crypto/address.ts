@@ -25,7 +25,8 @@ export function moduleAddress(name: string): Address {
 }
 
 export function formatAddress(address: Address): string {
-  if (address.length !== ADDRESS_LENGTH) throw new TributaryError('address/invalid', `an address is ${ADDRESS_LENGTH} bytes`);
+  if (address.length !== ADDRESS_LENGTH)
+    throw new TributaryError('address/invalid', `an address is ${ADDRESS_LENGTH} bytes`);
   return bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
 }
 

@@ -94,7 +94,8 @@ function smallOrderEncoding(b: Uint8Array, at: number): boolean {
  * the equation (check 5) is left to decide.
  */
 export function ed25519Refusal(publicKey: Uint8Array, signature: Uint8Array): Ed25519Refusal | undefined {
-  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return 'ed25519/bad_length';
+  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH)
+    return 'ed25519/bad_length';
   if (!scalarBelowOrder(signature, 32)) return 'ed25519/s_not_below_l';
   if (!canonicalPointEncoding(publicKey, 0)) return 'ed25519/a_not_canonical';
   if (!canonicalPointEncoding(signature, 0)) return 'ed25519/r_not_canonical';

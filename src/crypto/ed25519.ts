@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -94,7 +101,8 @@ export class SigningKey {
   private readonly keyObject: KeyObject;
 
   constructor(seed: Uint8Array) {
-    if (seed.length !== SEED_LENGTH) throw new TributaryError('crypto/invalid_seed', `an Ed25519 seed is ${SEED_LENGTH} bytes, got ${seed.length}`);
+    if (seed.length !== SEED_LENGTH)
+      throw new TributaryError('crypto/invalid_seed', `an Ed25519 seed is ${SEED_LENGTH} bytes, got ${seed.length}`);
     this.seed = seed.slice();
     this.publicKey = ed25519.getPublicKey(this.seed);
     this.keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, this.seed]), format: 'der', type: 'pkcs8' });

@@ -30,8 +30,10 @@ export function toHex(b: Uint8Array): string {
 /** Hex with an optional 0x prefix. The message never repeats the input: it may be a key's seed. */
 export function fromHex(s: string): Uint8Array {
   const clean = s.startsWith('0x') ? s.slice(2) : s;
-  if (!/^[0-9a-fA-F]*$/.test(clean)) throw new TributaryError('codec/invalid_hex', 'invalid hex: only 0-9, a-f and A-F may follow the 0x prefix');
-  if (clean.length % 2 !== 0) throw new TributaryError('codec/invalid_hex', `invalid hex: ${clean.length} digits, an odd number (two per byte)`);
+  if (!/^[0-9a-fA-F]*$/.test(clean))
+    throw new TributaryError('codec/invalid_hex', 'invalid hex: only 0-9, a-f and A-F may follow the 0x prefix');
+  if (clean.length % 2 !== 0)
+    throw new TributaryError('codec/invalid_hex', `invalid hex: ${clean.length} digits, an odd number (two per byte)`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 

@@ -41,7 +41,10 @@ export class SignatureVerifier {
 
   /** Workers = cores - 1 (the main thread keeps one); none on a single core, where it verifies inline. */
   static create(workerCount = Math.max(0, availableParallelism() - 1)): SignatureVerifier {
-    const workers = Array.from({ length: workerCount }, () => new Worker(new URL('./verify-worker.ts', import.meta.url)));
+    const workers = Array.from(
+      { length: workerCount },
+      () => new Worker(new URL('./verify-worker.ts', import.meta.url)),
+    );
     return new SignatureVerifier(workers);
   }
 
@@ -102,7 +105,9 @@ export class SignatureVerifier {
     this.waiting.delete(id);
     this.inFlight[entry.worker]! -= entry.items.length;
     if (this.inFlight[entry.worker] === 0) this.workers[entry.worker]!.unref();
-    entry.items.forEach((p, i) => p.resolve(results[i] === 1));
+    entry.items.forEach((p, i) => {
+      p.resolve(results[i] === 1);
+    });
   }
 
   /** A dead worker's batches are verified inline, so no caller waits forever. */

@@ -141,7 +141,13 @@ export class ChainIndex implements IndexReader {
       const at = place(height, i);
       batch.put(
         bucketKey(Bucket.indexTx, at),
-        IndexedTxRecordCodec.encode({ tx_hash: tx.hash, sender: tx.sender, tx_type: tx.type, failed: receipt.failed, events: receipt.events }),
+        IndexedTxRecordCodec.encode({
+          tx_hash: tx.hash,
+          sender: tx.sender,
+          tx_type: tx.type,
+          failed: receipt.failed,
+          events: receipt.events,
+        }),
       );
       batch.put(bucketKey(Bucket.indexTxBySender, tx.sender, at), EMPTY);
       this.writeLookups(batch, receipt.events, at, prefixes);
@@ -150,7 +156,13 @@ export class ChainIndex implements IndexReader {
       const at = place(height, END_BLOCK_POSITION);
       batch.put(
         bucketKey(Bucket.indexTx, at),
-        IndexedTxRecordCodec.encode({ tx_hash: EMPTY, sender: EMPTY, tx_type: '', failed: false, events: [...block.endBlockEvents] }),
+        IndexedTxRecordCodec.encode({
+          tx_hash: EMPTY,
+          sender: EMPTY,
+          tx_type: '',
+          failed: false,
+          events: [...block.endBlockEvents],
+        }),
       );
       this.writeLookups(batch, block.endBlockEvents, at, prefixes);
     }
@@ -233,7 +245,12 @@ export class ChainIndex implements IndexReader {
 
   /** Height of the last block in the index (0 when empty). */
   async indexedHeight(): Promise<number> {
-    for await (const [key] of this.db.range({ gte: Uint8Array.of(Bucket.indexBlock), lt: bucketEnd(Bucket.indexBlock), reverse: true, limit: 1 })) {
+    for await (const [key] of this.db.range({
+      gte: Uint8Array.of(Bucket.indexBlock),
+      lt: bucketEnd(Bucket.indexBlock),
+      reverse: true,
+      limit: 1,
+    })) {
       return readU64be(key, 1);
     }
     return 0;
@@ -244,14 +261,20 @@ export class ChainIndex implements IndexReader {
    * database written before the index existed or by an older index layout. With the node stopped:
    * an interrupted rebuild leaves a partial index, and running it again starts over.
    */
-  async rebuild(blocks: BlockStore, opts: { onProgress?(height: number): void } = {}): Promise<{ height: number; records: number }> {
+  async rebuild(
+    blocks: BlockStore,
+    opts: { onProgress?(height: number): void } = {},
+  ): Promise<{ height: number; records: number }> {
     await this.drop();
     let batch = this.db.writeBatch();
     let records = 0;
     for (let h = 1; h <= blocks.latestHeight; h++) {
       const stored = await blocks.getBlock(h);
       const results = await blocks.getReceipts(h);
-      if (!stored || !results) throw new TributaryError('index/missing_block', `block ${h} or its receipts are missing from the block store`, { height: h });
+      if (!stored || !results)
+        throw new TributaryError('index/missing_block', `block ${h} or its receipts are missing from the block store`, {
+          height: h,
+        });
       this.writeTo(batch, storedCommittedBlock(stored.block, results));
       if (batch.length >= REBUILD_BATCH_OPS) {
         records += batch.length;
@@ -281,7 +304,8 @@ export class ChainIndex implements IndexReader {
 
   /** Every index record, for comparing two indexes (tests). */
   async *records(): AsyncIterable<[Uint8Array, Uint8Array]> {
-    for (const bucket of INDEX_BUCKETS) yield* this.db.range({ gte: Uint8Array.of(bucket), lt: bucketEnd(bucket as BucketId) });
+    for (const bucket of INDEX_BUCKETS)
+      yield* this.db.range({ gte: Uint8Array.of(bucket), lt: bucketEnd(bucket as BucketId) });
   }
 
   // ---------------------------------------------------------------- reading
@@ -292,10 +316,14 @@ export class ChainIndex implements IndexReader {
     const isList = filter.attribute ? this.indexedFields.get(filter.type)?.get(filter.attribute.key) : undefined;
     if (filter.attribute) {
       if (isList === undefined) {
-        throw new TributaryError('index/not_indexed', `${filter.type}.${filter.attribute.key} is not an indexed event field`, {
-          type: filter.type,
-          field: filter.attribute.key,
-        });
+        throw new TributaryError(
+          'index/not_indexed',
+          `${filter.type}.${filter.attribute.key} is not an indexed event field`,
+          {
+            type: filter.type,
+            field: filter.attribute.key,
+          },
+        );
       }
       const name = this.nameKeyOf(filter.type, filter.attribute.key);
       const value = valueKey(filter.attribute.value);
@@ -314,7 +342,10 @@ export class ChainIndex implements IndexReader {
       const resume = bucketKey(bucket, prefix.subarray(1), place(after.height, afterPosition));
       if (Buffer.compare(resume, gte) > 0) gte = resume;
     }
-    const lt = filter.toHeight === undefined ? rangeEnd(prefix) : bucketKey(bucket, prefix.subarray(1), place(filter.toHeight + 1, 0));
+    const lt =
+      filter.toHeight === undefined
+        ? rangeEnd(prefix)
+        : bucketKey(bucket, prefix.subarray(1), place(filter.toHeight + 1, 0));
     const blockHashes = new BlockHashes(this.db);
     let toSkip = filter.skip ?? 0;
     for await (const [key, value] of this.db.range({ gte, lt })) {
@@ -350,19 +381,33 @@ export class ChainIndex implements IndexReader {
     return record.events.map((ev, e) => chainEvent(height, txIndex, e, blockHash, record, ev));
   }
 
-  async *txsBySender(sender: Address, range: { fromHeight?: number; toHeight?: number; after?: { height: number; index: number } } = {}): AsyncIterable<IndexedTx> {
+  async *txsBySender(
+    sender: Address,
+    range: { fromHeight?: number; toHeight?: number; after?: { height: number; index: number } } = {},
+  ): AsyncIterable<IndexedTx> {
     if (sender.length !== ADDRESS_LENGTH) return;
     let gte = bucketKey(Bucket.indexTxBySender, sender, place(Math.max(0, range.fromHeight ?? 0), 0));
     if (range.after) {
       const resume = bucketKey(Bucket.indexTxBySender, sender, place(range.after.height, range.after.index + 1));
       if (Buffer.compare(resume, gte) > 0) gte = resume;
     }
-    const lt = range.toHeight === undefined ? rangeEnd(bucketKey(Bucket.indexTxBySender, sender)) : bucketKey(Bucket.indexTxBySender, sender, place(range.toHeight + 1, 0));
+    const lt =
+      range.toHeight === undefined
+        ? rangeEnd(bucketKey(Bucket.indexTxBySender, sender))
+        : bucketKey(Bucket.indexTxBySender, sender, place(range.toHeight + 1, 0));
     for await (const [key] of this.db.range({ gte, lt })) {
       const height = readU64be(key, key.length - PLACE_BYTES);
       const index = readU32be(key, key.length - 4);
       const record = await this.txRecord(height, index);
-      if (record) yield { height, index, hash: record.tx_hash, sender: record.sender, type: record.tx_type, failed: record.failed };
+      if (record)
+        yield {
+          height,
+          index,
+          hash: record.tx_hash,
+          sender: record.sender,
+          type: record.tx_type,
+          failed: record.failed,
+        };
     }
   }
 
@@ -380,9 +425,23 @@ function hasValue(event: Event, key: string, value: string, list: boolean): bool
   return false;
 }
 
-function chainEvent(height: number, position: number, eventIndex: number, blockHash: Uint8Array, record: IndexedTxRecord, event: Event): ChainEvent {
+function chainEvent(
+  height: number,
+  position: number,
+  eventIndex: number,
+  blockHash: Uint8Array,
+  record: IndexedTxRecord,
+  event: Event,
+): ChainEvent {
   const endBlock = position === END_BLOCK_POSITION;
-  return { height, txIndex: endBlock ? null : position, eventIndex, blockHash, txHash: endBlock ? null : record.tx_hash, event };
+  return {
+    height,
+    txIndex: endBlock ? null : position,
+    eventIndex,
+    blockHash,
+    txHash: endBlock ? null : record.tx_hash,
+    event,
+  };
 }
 
 /** Block hashes for one read, consecutive lookups of one height costing one get. */

@@ -1,4 +1,12 @@
-import { SignedTxCodec, TxBodyCodec, type Block, type BlockHeader, type BlockReceipts, type Event, type Receipt } from '../codec/core.ts';
+import {
+  SignedTxCodec,
+  TxBodyCodec,
+  type Block,
+  type BlockHeader,
+  type BlockReceipts,
+  type Event,
+  type Receipt,
+} from '../codec/core.ts';
 import { addressFromPublicKey, type Address } from '../crypto/address.ts';
 import type { ChainEvent } from '../state/module.ts';
 import { txHash } from '../state/tx.ts';
@@ -32,7 +40,11 @@ export const END_BLOCK_POSITION = 0xffff_ffff;
 /** From the commit path: the executed transactions already carry hash, sender and type. */
 export function committedBlock(
   block: Block,
-  executed: { txs: readonly { hash: Uint8Array; sender: Address; body: { type: string } }[]; receipts: readonly Receipt[]; endBlockEvents: readonly Event[] },
+  executed: {
+    txs: readonly { hash: Uint8Array; sender: Address; body: { type: string } }[];
+    receipts: readonly Receipt[];
+    endBlockEvents: readonly Event[];
+  },
 ): CommittedBlock {
   const header = block.header!;
   return {
@@ -69,6 +81,13 @@ export function* blockEvents(block: CommittedBlock): Generator<ChainEvent> {
     }
   }
   for (let e = 0; e < block.endBlockEvents.length; e++) {
-    yield { height, blockHash: block.hash, txHash: null, txIndex: null, eventIndex: e, event: block.endBlockEvents[e]! };
+    yield {
+      height,
+      blockHash: block.hash,
+      txHash: null,
+      txIndex: null,
+      eventIndex: e,
+      event: block.endBlockEvents[e]!,
+    };
   }
 }

@@ -22,7 +22,9 @@ export class ChainEventStream {
   private readonly onListenerError: (error: unknown) => void;
 
   constructor(opts: EventStreamOptions = {}) {
-    this.onListenerError = opts.onListenerError ?? ((e) => process.emitWarning(`chain event listener failed: ${(e as Error)?.stack ?? String(e)}`));
+    this.onListenerError =
+      opts.onListenerError ??
+      ((e) => process.emitWarning(`chain event listener failed: ${(e as Error)?.stack ?? String(e)}`));
   }
 
   /** Every committed block; returns the unsubscribe function. */

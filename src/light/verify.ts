@@ -47,7 +47,10 @@ export function decodeHeader(headerBytes: Uint8Array): { header: BlockHeader; bl
     header = BlockHeaderCodec.decode(headerBytes);
   } catch (e) {
     if (!isTributaryError(e)) throw e;
-    throw new TributaryError<LightErrorCode>('light/bad_header', `header bytes are not a canonical BlockHeader (${e.code}: ${e.message})`);
+    throw new TributaryError<LightErrorCode>(
+      'light/bad_header',
+      `header bytes are not a canonical BlockHeader (${e.code}: ${e.message})`,
+    );
   }
   return { header, blockHash: headerHash(header) };
 }
@@ -69,13 +72,24 @@ export function verifyProofInHeader(claim: StateProofClaim, headerBytes: Uint8Ar
  * Throws a coded error for the first check that fails (`light/*`, or `consensus/*` from the
  * commit certificate).
  */
-export function verifyStateProof(claim: StateProofClaim, headerBytes: Uint8Array, commit: Commit, trusted: TrustedValidators): VerifiedState {
+export function verifyStateProof(
+  claim: StateProofClaim,
+  headerBytes: Uint8Array,
+  commit: Commit,
+  trusted: TrustedValidators,
+): VerifiedState {
   const { header, blockHash } = decodeHeader(headerBytes);
   if (header.chain_id !== trusted.chainId) {
-    throw new TributaryError<LightErrorCode>('light/wrong_chain', `header is for chain "${header.chain_id}", expected "${trusted.chainId}"`);
+    throw new TributaryError<LightErrorCode>(
+      'light/wrong_chain',
+      `header is for chain "${header.chain_id}", expected "${trusted.chainId}"`,
+    );
   }
   if (!bytesEqual(header.validators_hash, trusted.validators.hash)) {
-    throw new TributaryError<LightErrorCode>('light/validators_mismatch', `header at height ${header.height} names another validator set than the trusted one`);
+    throw new TributaryError<LightErrorCode>(
+      'light/validators_mismatch',
+      `header at height ${header.height} names another validator set than the trusted one`,
+    );
   }
   if (commit.height !== header.height || !bytesEqual(commit.block_hash, blockHash)) {
     throw new TributaryError<LightErrorCode>(
@@ -91,6 +105,9 @@ export function verifyStateProof(claim: StateProofClaim, headerBytes: Uint8Array
 function checkProof(claim: StateProofClaim, header: BlockHeader): void {
   if (!verifyProof(header.state_root, claim.key, claim.value, claim.proof)) {
     const what = claim.value === undefined ? 'the key absent' : 'this value for the key';
-    throw new TributaryError<LightErrorCode>('light/bad_proof', `the proof does not show ${what} under the state root of block ${header.height}`);
+    throw new TributaryError<LightErrorCode>(
+      'light/bad_proof',
+      `the proof does not show ${what} under the state root of block ${header.height}`,
+    );
   }
 }

@@ -116,7 +116,10 @@ export class FrameDecoder {
         if ((byte & 0x80) === 0) {
           if (byte === 0 && i > 1) throw new TributaryError('p2p/malformed', 'frame length is not in minimal form');
           if (value > this.maxFrameBytes) {
-            throw new TributaryError('p2p/too_large', `frame of ${value} bytes exceeds the limit of ${this.maxFrameBytes}`);
+            throw new TributaryError(
+              'p2p/too_large',
+              `frame of ${value} bytes exceeds the limit of ${this.maxFrameBytes}`,
+            );
           }
           return { length: value, headerBytes: i };
         }

@@ -26,7 +26,11 @@ interface P2pKeyFile {
 export async function loadOrCreateP2pKey(path: string): Promise<PrivateKey> {
   if (existsSync(path)) return loadP2pKey(path);
   const key = await generateKeyPair('Ed25519');
-  const file: P2pKeyFile = { type: 'Ed25519', peerId: peerIdFromPrivateKey(key).toString(), privateKey: toHex(privateKeyToProtobuf(key)) };
+  const file: P2pKeyFile = {
+    type: 'Ed25519',
+    peerId: peerIdFromPrivateKey(key).toString(),
+    privateKey: toHex(privateKeyToProtobuf(key)),
+  };
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
@@ -54,7 +58,10 @@ export function loadP2pKey(path: string): PrivateKey {
     throw new TributaryError('p2p/key_corrupt', `p2p key file ${path} does not hold an Ed25519 key`);
   }
   if (peerIdFromPrivateKey(key).toString() !== file.peerId) {
-    throw new TributaryError('p2p/key_corrupt', `p2p key file ${path}: the key does not match the peer id recorded with it`);
+    throw new TributaryError(
+      'p2p/key_corrupt',
+      `p2p key file ${path}: the key does not match the peer id recorded with it`,
+    );
   }
   return key;
 }

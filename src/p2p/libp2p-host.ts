@@ -1,6 +1,12 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub';
+import {
+  gossipsub,
+  StrictNoSign,
+  TopicValidatorResult,
+  type GossipSub,
+  type GossipsubMessage,
+} from '@libp2p/gossipsub';
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
 import { identify } from '@libp2p/identify';
 import type { Connection, PeerId, PrivateKey, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
@@ -168,7 +174,11 @@ interface GossipRouter extends GossipSub {
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
 }
 
-type Services = { identify: ReturnType<ReturnType<typeof identify>>; ping: ReturnType<ReturnType<typeof ping>>; pubsub: GossipSub };
+type Services = {
+  identify: ReturnType<ReturnType<typeof identify>>;
+  ping: ReturnType<ReturnType<typeof ping>>;
+  pubsub: GossipSub;
+};
 
 function invalidConfig(message: string): TributaryError {
   return new TributaryError('p2p/invalid_config', message);
@@ -219,7 +229,9 @@ class BanList {
   }
 }
 
-export async function createP2pHost(options: Partial<P2pHostOptions> & Pick<P2pHostOptions, 'chainId' | 'privateKey'>): Promise<P2pNetwork> {
+export async function createP2pHost(
+  options: Partial<P2pHostOptions> & Pick<P2pHostOptions, 'chainId' | 'privateKey'>,
+): Promise<P2pNetwork> {
   const opts: P2pHostOptions = { ...DEFAULT_P2P_HOST_OPTIONS, ...options };
   if (!(opts.maxGossipBytes > 0 && opts.maxGossipBytes + RPC_FRAME_MARGIN <= LIBP2P_FRAME_LIMIT)) {
     throw invalidConfig(`maxGossipBytes must be between 1 and ${LIBP2P_FRAME_LIMIT - RPC_FRAME_MARGIN}`);
@@ -228,7 +240,8 @@ export async function createP2pHost(options: Partial<P2pHostOptions> & Pick<P2pH
   const exemptIps = new Set<string>();
   for (const a of opts.allow) {
     const host = parseAddress(a, 'allow-list entry').getComponents()[0];
-    if (!host || (host.name !== 'ip4' && host.name !== 'ip6') || !host.value) throw invalidConfig(`allow-list entry "${a}" must start with /ip4 or /ip6`);
+    if (!host || (host.name !== 'ip4' && host.name !== 'ip6') || !host.value)
+      throw invalidConfig(`allow-list entry "${a}" must start with /ip4 or /ip6`);
     exemptIps.add(host.value);
   }
   const bootstrap: BootstrapTarget[] = [];
@@ -374,7 +387,10 @@ class Libp2pHost implements P2pNetwork {
   async publish(topic: GossipTopic, data: Uint8Array): Promise<void> {
     if (!this.started) throw new TributaryError('p2p/not_started', 'the p2p host is not started');
     if (data.length > this.opts.maxGossipBytes) {
-      throw new TributaryError('p2p/too_large', `gossip message of ${data.length} bytes exceeds the limit of ${this.opts.maxGossipBytes}`);
+      throw new TributaryError(
+        'p2p/too_large',
+        `gossip message of ${data.length} bytes exceeds the limit of ${this.opts.maxGossipBytes}`,
+      );
     }
     try {
       await this.router.publish(gossipTopicName(this.opts.chainId, topic), data);
@@ -387,10 +403,20 @@ class Libp2pHost implements P2pNetwork {
     const from = propagationSource.toString();
     const topic = this.topicNames.get(msg.topic);
     const handler = topic === undefined ? undefined : this.handlers.get(topic);
-    const report = (verdict: GossipVerdict): void => this.router.reportMessageValidationResult(msgId, from, toTopicValidatorResult(verdict));
-    if (!handler) return report('ignore');
-    if (msg.data.length > this.opts.maxGossipBytes) return report('reject');
-    if (this.pendingValidations >= this.opts.maxPendingValidations) return report('ignore');
+    const report = (verdict: GossipVerdict): void =>
+      this.router.reportMessageValidationResult(msgId, from, toTopicValidatorResult(verdict));
+    if (!handler) {
+      report('ignore');
+      return;
+    }
+    if (msg.data.length > this.opts.maxGossipBytes) {
+      report('reject');
+      return;
+    }
+    if (this.pendingValidations >= this.opts.maxPendingValidations) {
+      report('ignore');
+      return;
+    }
     this.pendingValidations++;
     const data = msg.data;
     // Through a resolved promise, so a validator that throws synchronously is caught the same way.
@@ -440,7 +466,10 @@ class Libp2pHost implements P2pNetwork {
       if (!this.started) return;
       const delay = target.delayMs;
       target.delayMs = Math.min(delay * 2, this.opts.redialMaxMs);
-      this.opts.logger?.debug({ peer: target.peer, err: (e as Error).message, retryMs: delay }, 'p2p: bootstrap dial failed');
+      this.opts.logger?.debug(
+        { peer: target.peer, err: (e as Error).message, retryMs: delay },
+        'p2p: bootstrap dial failed',
+      );
       this.scheduleDial(target, delay);
     }
   }
@@ -453,7 +482,12 @@ class Libp2pHost implements P2pNetwork {
     });
   }
 
-  private async serve(stream: Stream, connection: Connection, handler: RequestHandler, limits: HandlerLimits): Promise<void> {
+  private async serve(
+    stream: Stream,
+    connection: Connection,
+    handler: RequestHandler,
+    limits: HandlerLimits,
+  ): Promise<void> {
     const from = connection.remotePeer.toString();
     const signal = AbortSignal.timeout(limits.timeoutMs);
     const onTimeout = (): void => stream.abort(new TributaryError('p2p/timeout', 'request took too long'));
@@ -482,7 +516,8 @@ class Libp2pHost implements P2pNetwork {
         }
       } catch (e) {
         if (signal.aborted || stream.status !== 'open') return;
-        if (!isTributaryError(e)) this.opts.logger?.error({ err: e, protocol: stream.protocol }, 'p2p: request handler threw');
+        if (!isTributaryError(e))
+          this.opts.logger?.error({ err: e, protocol: stream.protocol }, 'p2p: request handler threw');
         await this.sendError(stream, isTributaryError(e) ? e.code : 'p2p/server_error');
         return;
       }
@@ -533,7 +568,9 @@ class Libp2pHost implements P2pNetwork {
         if (frame === undefined) return responses;
         const parsed = parseResponseFrame(frame);
         if (parsed.kind === 'error') {
-          throw new TributaryError('p2p/remote_error', `${peer} answered ${protocol} with ${parsed.code}`, { remoteCode: parsed.code });
+          throw new TributaryError('p2p/remote_error', `${peer} answered ${protocol} with ${parsed.code}`, {
+            remoteCode: parsed.code,
+          });
         }
         if (responses.length >= opts.maxResponses) {
           throw new TributaryError('p2p/too_many_responses', `${peer} sent more than ${opts.maxResponses} responses`);
@@ -543,7 +580,8 @@ class Libp2pHost implements P2pNetwork {
       }
     } catch (e) {
       stream.abort(e as Error);
-      if (signal.aborted) throw new TributaryError('p2p/timeout', `${protocol} to ${peer} timed out after ${opts.timeoutMs} ms`);
+      if (signal.aborted)
+        throw new TributaryError('p2p/timeout', `${protocol} to ${peer} timed out after ${opts.timeoutMs} ms`);
       if (isTributaryError(e)) throw e;
       throw new TributaryError('p2p/stream_reset', `${protocol} to ${peer} failed: ${(e as Error).message}`);
     } finally {
@@ -624,7 +662,10 @@ class StreamFrames {
   };
 
   private readonly onClose = (evt: StreamCloseEvent): void => {
-    if (evt.error) this.failure ??= isTributaryError(evt.error) ? evt.error : new TributaryError('p2p/stream_reset', `stream closed: ${evt.error.message}`);
+    if (evt.error)
+      this.failure ??= isTributaryError(evt.error)
+        ? evt.error
+        : new TributaryError('p2p/stream_reset', `stream closed: ${evt.error.message}`);
     this.ended = true;
     this.notify();
   };

@@ -65,10 +65,14 @@ function decodeOrFail<T>(codec: MessageCodec<T>, bytes: Uint8Array, code: SyncEr
 
 function checkSameChain(local: Status, remote: Status, peer: string): void {
   if (remote.chain_id !== local.chain_id || !bytesEqual(remote.genesis_hash, local.genesis_hash)) {
-    throw new TributaryError('p2p/wrong_chain', `${peer} is on chain "${remote.chain_id}" with genesis ${toHex(remote.genesis_hash)}`, {
-      peer,
-      chainId: remote.chain_id,
-    });
+    throw new TributaryError(
+      'p2p/wrong_chain',
+      `${peer} is on chain "${remote.chain_id}" with genesis ${toHex(remote.genesis_hash)}`,
+      {
+        peer,
+        chainId: remote.chain_id,
+      },
+    );
   }
 }
 
@@ -107,10 +111,19 @@ export async function serveSync(
   await network.handle(
     protocols.blocksByRange,
     (request) => {
-      const { start_height: start, count } = decodeOrFail(BlocksByRangeRequestCodec, request, 'p2p/bad_request', 'blocks by range request');
-      if (start < 1 || count < 1) throw new TributaryError('p2p/bad_request', 'start height and count must be at least 1');
+      const { start_height: start, count } = decodeOrFail(
+        BlocksByRangeRequestCodec,
+        request,
+        'p2p/bad_request',
+        'blocks by range request',
+      );
+      if (start < 1 || count < 1)
+        throw new TributaryError('p2p/bad_request', 'start height and count must be at least 1');
       if (count > l.maxBlocksPerRequest) {
-        throw new TributaryError('p2p/limit_exceeded', `at most ${l.maxBlocksPerRequest} blocks per request, asked for ${count}`);
+        throw new TributaryError(
+          'p2p/limit_exceeded',
+          `at most ${l.maxBlocksPerRequest} blocks per request, asked for ${count}`,
+        );
       }
       return blocksFrom(source, start, count);
     },
@@ -134,12 +147,19 @@ export interface SyncedBlock {
 }
 
 /** A server's refusal, known to this protocol, is thrown with its own code (and `data.remote`). */
-const SERVER_CODES = new Set<ErrorCode>(['p2p/bad_request', 'p2p/limit_exceeded', 'p2p/wrong_chain', 'p2p/too_large', 'p2p/malformed']);
+const SERVER_CODES = new Set<ErrorCode>([
+  'p2p/bad_request',
+  'p2p/limit_exceeded',
+  'p2p/wrong_chain',
+  'p2p/too_large',
+  'p2p/malformed',
+]);
 
 function fromRemote(e: unknown, peer: string): unknown {
   if (isTributaryError(e) && e.code === 'p2p/remote_error') {
-    const remoteCode = String(e.data?.['remoteCode']) as ErrorCode;
-    if (SERVER_CODES.has(remoteCode)) return new TributaryError(remoteCode, `${peer} refused the request: ${remoteCode}`, { peer, remote: true });
+    const remoteCode = String(e.data?.remoteCode) as ErrorCode;
+    if (SERVER_CODES.has(remoteCode))
+      return new TributaryError(remoteCode, `${peer} refused the request: ${remoteCode}`, { peer, remote: true });
   }
   return e;
 }
@@ -170,7 +190,8 @@ export class SyncClient {
     } catch (e) {
       throw fromRemote(e, peer);
     }
-    if (responses.length !== 1) throw new TributaryError('p2p/malformed', `${peer} answered status with ${responses.length} messages`);
+    if (responses.length !== 1)
+      throw new TributaryError('p2p/malformed', `${peer} answered status with ${responses.length} messages`);
     const theirs = decodeOrFail(StatusCodec, responses[0]!, 'p2p/malformed', `status from ${peer}`);
     checkSameChain(ours, theirs, peer);
     return theirs;
@@ -186,15 +207,23 @@ export class SyncClient {
       throw new TributaryError('p2p/bad_request', 'start height and count must be integers of at least 1');
     }
     if (count > this.limits.maxBlocksPerRequest) {
-      throw new TributaryError('p2p/limit_exceeded', `at most ${this.limits.maxBlocksPerRequest} blocks per request, asked for ${count}`);
+      throw new TributaryError(
+        'p2p/limit_exceeded',
+        `at most ${this.limits.maxBlocksPerRequest} blocks per request, asked for ${count}`,
+      );
     }
     let responses: Uint8Array[];
     try {
-      responses = await this.network.request(peer, this.protocols.blocksByRange, BlocksByRangeRequestCodec.encode({ start_height: start, count }), {
-        timeoutMs: this.limits.blocksTimeoutMs,
-        maxResponses: count,
-        maxBytes: this.limits.maxResponseBytes,
-      });
+      responses = await this.network.request(
+        peer,
+        this.protocols.blocksByRange,
+        BlocksByRangeRequestCodec.encode({ start_height: start, count }),
+        {
+          timeoutMs: this.limits.blocksTimeoutMs,
+          maxResponses: count,
+          maxBytes: this.limits.maxResponseBytes,
+        },
+      );
     } catch (e) {
       throw fromRemote(e, peer);
     }

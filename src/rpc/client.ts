@@ -21,9 +21,15 @@ export class RpcClient {
         body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
       });
     } catch (e) {
-      throw new TributaryError('rpc/unreachable', `cannot reach ${this.url}: ${(e as Error).cause ?? (e as Error).message}`);
+      throw new TributaryError(
+        'rpc/unreachable',
+        `cannot reach ${this.url}: ${(e as Error).cause ?? (e as Error).message}`,
+      );
     }
-    const body = (await res.json()) as { result?: T; error?: { code: number; message: string; data?: { code?: string } } };
+    const body = (await res.json()) as {
+      result?: T;
+      error?: { code: number; message: string; data?: { code?: string } };
+    };
     if (body.error) {
       // The node only sends codes of its own (error.data.code): the same union as ours.
       throw new TributaryError((body.error.data?.code as ErrorCode | undefined) ?? 'rpc/error', body.error.message, {

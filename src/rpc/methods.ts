@@ -24,7 +24,6 @@ export interface RpcMethod {
   handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
-
 /** Resolves a block tag to a committed height (instant finality: latest is finalized). */
 export async function resolveHeight(chain: Chain, tag: BlockTag | undefined): Promise<number> {
   if (!tag || 'tag' in tag) return tag && tag.tag === 'earliest' ? 0 : chain.latestHeight;
@@ -62,7 +61,9 @@ const coreMethods: RpcMethod[] = [
         stateRoot: hx(chain.app.stateRoot),
         genesisTimeMs: chain.app.genesis.genesisTimeMs,
         // The set that signs the next block (from state: it changes only through the typed path).
-        validators: chain.app.info().validators.map((v) => ({ name: v.name, address: formatAddress(v.address), power: v.power })),
+        validators: chain.app
+          .info()
+          .validators.map((v) => ({ name: v.name, address: formatAddress(v.address), power: v.power })),
         minFee: chain.app.params.minFee.toString(),
         mempool: { size: mempool.size, bytes: mempool.sizeBytes },
       };
@@ -70,7 +71,8 @@ const coreMethods: RpcMethod[] = [
   },
   {
     name: 'chain_params',
-    description: 'the chain parameters in force for the next block (kept in state; config_getParams shows scheduled changes)',
+    description:
+      'the chain parameters in force for the next block (kept in state; config_getParams shows scheduled changes)',
     params: [],
     kind: 'query',
     async handler({ chain }) {
@@ -79,7 +81,8 @@ const coreMethods: RpcMethod[] = [
   },
   {
     name: 'chain_getBlock',
-    description: 'a block by height, hash or "latest" with its header fields and headerBytes (the canonical header encoding its hash is over); full=true includes decoded transactions',
+    description:
+      'a block by height, hash or "latest" with its header fields and headerBytes (the canonical header encoding its hash is over); full=true includes decoded transactions',
     params: [
       { name: 'block', kind: 'blockTag', optional: true },
       { name: 'full', kind: 'boolean', optional: true },
@@ -143,13 +146,22 @@ const coreMethods: RpcMethod[] = [
         const pending = mempool.get(hash);
         if (!pending) return null;
         const status = mempool.isQueued(hash) ? 'queued' : 'pending';
-        return { hash: hx(hash), status, height: null, index: null, blockHash: null, tx: txBodyView(pending), receipt: null };
+        return {
+          hash: hx(hash),
+          status,
+          height: null,
+          index: null,
+          blockHash: null,
+          tx: txBodyView(pending),
+          receipt: null,
+        };
       }
       const stored = await chain.blocks.getBlock(location.height);
       const results = await chain.blocks.getReceipts(location.height);
       const bytes = stored?.block.txs[location.index];
       const receipt = results?.receipts[location.index];
-      if (!stored || !bytes || !receipt) throw rpcError('rpc/internal_error', 'transaction index points at a missing block');
+      if (!stored || !bytes || !receipt)
+        throw rpcError('rpc/internal_error', 'transaction index points at a missing block');
       return {
         hash: hx(hash),
         status: receipt.failed ? 'failed' : 'committed',
@@ -193,7 +205,11 @@ const coreMethods: RpcMethod[] = [
     params: [],
     kind: 'query',
     async handler({ chain }) {
-      return chain.app.registry.stateKeys.map((k) => ({ kind: k.kind, description: k.description, id: k.id ? k.id.kind : null }));
+      return chain.app.registry.stateKeys.map((k) => ({
+        kind: k.kind,
+        description: k.description,
+        id: k.id ? k.id.kind : null,
+      }));
     },
   },
   {
@@ -215,7 +231,10 @@ function stateKeyOf(chain: Chain, raw: unknown): { key: Uint8Array; kind?: State
   if (typeof raw === 'object' && raw !== null && typeof (raw as { kind?: unknown }).kind === 'string') {
     const { kind: name, id } = raw as { kind: string; id?: unknown };
     const kind = chain.app.registry.stateKey(name);
-    if (!kind) throw rpcError('rpc/invalid_params', `unknown state key kind "${name}"`, { kinds: chain.app.registry.stateKeys.map((k) => k.kind) });
+    if (!kind)
+      throw rpcError('rpc/invalid_params', `unknown state key kind "${name}"`, {
+        kinds: chain.app.registry.stateKeys.map((k) => k.kind),
+      });
     const parsedId = kind.id ? parseCallParams([{ ...kind.id, name: 'id' }], [id]).id : undefined;
     return { key: kind.key(parsedId), kind };
   }
@@ -262,4 +281,3 @@ export function buildMethodTable(queries: readonly QueryDefinition[], extra: Rpc
   });
   return table;
 }
-

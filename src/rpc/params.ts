@@ -12,7 +12,10 @@ export function parseBlockTag(v: unknown, name = 'block'): BlockTag {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return { height: v };
   if (typeof v === 'string' && /^(0|[1-9]\d{0,15})$/.test(v)) return { height: Number(v) };
   if (typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)) return { hash: fromHex(v) };
-  throw rpcError('rpc/invalid_params', `${name}: expected a height, a 0x-prefixed 32-byte hash, "latest", "finalized" or "earliest"`);
+  throw rpcError(
+    'rpc/invalid_params',
+    `${name}: expected a height, a 0x-prefixed 32-byte hash, "latest", "finalized" or "earliest"`,
+  );
 }
 
 function parseOne(spec: ParamSpec, v: unknown): unknown {

@@ -4,7 +4,6 @@ import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { txHash, type DecodedTx } from '../state/tx.ts';
 
-
 export function eventView(e: Event): { type: string; attributes: Record<string, string> } {
   return { type: e.type, attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])) };
 }

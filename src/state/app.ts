@@ -5,10 +5,27 @@ import { merkleRoot } from '../crypto/merkle.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { BankKeeper, FEE_COLLECTOR } from './bank/keeper.ts';
-import { ChainConfigKeeper, UPDATE_DELAY, paramsAt, readParamsSchedule, readValidatorSchedule, validatorsAt, type ScheduledChange } from './chainconfig/keeper.ts';
+import {
+  ChainConfigKeeper,
+  UPDATE_DELAY,
+  paramsAt,
+  readParamsSchedule,
+  readValidatorSchedule,
+  validatorsAt,
+  type ScheduledChange,
+} from './chainconfig/keeper.ts';
 import { paramsFromRecord, validatorSetFromRecord, type Validator } from './chainconfig/records.ts';
 import type { ChainParams } from './params.ts';
-import type { BlockContext, ChainReader, GenesisContext, KeeperSlot, KeeperSource, Module, QueryContext, TxContext } from './module.ts';
+import type {
+  BlockContext,
+  ChainReader,
+  GenesisContext,
+  KeeperSlot,
+  KeeperSource,
+  Module,
+  QueryContext,
+  TxContext,
+} from './module.ts';
 import { ModuleStore } from './module-store.ts';
 import type { TxRegistry } from './registry.ts';
 import { decodeTx, type DecodedTx } from './tx.ts';
@@ -237,7 +254,12 @@ export class Application {
   async checkTx(state: WorkingState, tx: DecodedTx): Promise<void> {
     state.checkpoint();
     try {
-      const info: BlockInfo = { chainId: this.chainId, height: this.height + 1, timeMs: this.lastBlockTimeMs, proposer: FEE_COLLECTOR };
+      const info: BlockInfo = {
+        chainId: this.chainId,
+        height: this.height + 1,
+        timeMs: this.lastBlockTimeMs,
+        proposer: FEE_COLLECTOR,
+      };
       const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
       const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0);
       if (receipt.failed) {
@@ -270,7 +292,11 @@ export class Application {
    * (stale nonce, unpaid fee) is dropped and reported; in `validate` mode it makes the whole block
    * invalid. Nothing is written until `commit`.
    */
-  async finalizeBlock(info: BlockInfo, txs: DecodedTx[], mode: 'propose' | 'validate' = 'validate'): Promise<FinalizedBlock> {
+  async finalizeBlock(
+    info: BlockInfo,
+    txs: DecodedTx[],
+    mode: 'propose' | 'validate' = 'validate',
+  ): Promise<FinalizedBlock> {
     if (info.height !== this.height + 1) {
       throw new TributaryError('app/invalid_block', `expected height ${this.height + 1}, got ${info.height}`);
     }
@@ -457,7 +483,11 @@ export class Application {
       let keeper = keepers.get(source);
       if (keeper === undefined) {
         const provider = this.registry.module(source.module);
-        keeper = source.create({ store: this.moduleStore(state, provider), bank: bank.transfers, keeper: this.keeperResolver(state, bank, provider) });
+        keeper = source.create({
+          store: this.moduleStore(state, provider),
+          bank: bank.transfers,
+          keeper: this.keeperResolver(state, bank, provider),
+        });
         keepers.set(source, keeper);
       }
       return keeper as K;
@@ -479,7 +509,10 @@ export class Application {
   }
 
   /** Inclusion or non-inclusion proof of a raw state key at a height, against that height's root. */
-  async prove(key: Uint8Array, height: number): Promise<{ value: Uint8Array | undefined; proof: Uint8Array; root: Uint8Array }> {
+  async prove(
+    key: Uint8Array,
+    height: number,
+  ): Promise<{ value: Uint8Array | undefined; proof: Uint8Array; root: Uint8Array }> {
     const { value, proof } = await this.tree.prove(key, height);
     return { value, proof, root: await this.tree.rootAt(height) };
   }

@@ -2,7 +2,16 @@ import type { Event } from '../codec/core.ts';
 import { ADDRESS_LENGTH, formatAddress, parseAddress, type Address } from '../crypto/address.ts';
 import { fromHex, toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import type { EventDefinition, EventFieldKind, EventFieldSpec, EventFields, EventPosition, EventSink, EventValues, Module } from './module.ts';
+import type {
+  EventDefinition,
+  EventFieldKind,
+  EventFieldSpec,
+  EventFields,
+  EventPosition,
+  EventSink,
+  EventValues,
+  Module,
+} from './module.ts';
 
 /*
  * Typed events. A module declares each event it emits with `defineEvent` (type, fields with their
@@ -110,7 +119,11 @@ function fieldProblem(spec: EventFieldSpec, s: string): string | undefined {
 }
 
 /** Declares an event; the field order given here is the attribute order in every receipt. */
-export function defineEvent<const F extends EventFields>(type: string, description: string, fields: F): EventDefinition<F> {
+export function defineEvent<const F extends EventFields>(
+  type: string,
+  description: string,
+  fields: F,
+): EventDefinition<F> {
   const names = Object.keys(fields);
   const specs = names.map((n) => fields[n]!);
   const def: EventDefinition<F> = {
@@ -119,7 +132,8 @@ export function defineEvent<const F extends EventFields>(type: string, descripti
     fields,
     emit(sink: EventSink, values: EventValues<F>): void {
       const attrs: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) attrs[names[i]!] = encodeField(specs[i]!, (values as Record<string, unknown>)[names[i]!]);
+      for (let i = 0; i < names.length; i++)
+        attrs[names[i]!] = encodeField(specs[i]!, (values as Record<string, unknown>)[names[i]!]);
       sink.emit(type, attrs);
     },
     read(event: Event): EventValues<F> {
@@ -129,7 +143,9 @@ export function defineEvent<const F extends EventFields>(type: string, descripti
       for (let i = 0; i < names.length; i++) {
         const spec = specs[i]!;
         const s = event.attributes[i]!.value;
-        out[names[i]!] = spec.list ? listElements(s).map((item) => decodeValue(spec.kind, item)) : decodeValue(spec.kind, s);
+        out[names[i]!] = spec.list
+          ? listElements(s).map((item) => decodeValue(spec.kind, item))
+          : decodeValue(spec.kind, s);
       }
       return out as EventValues<F>;
     },
@@ -165,7 +181,10 @@ export function moduleEvents(modules: readonly Module[]): ReadonlyMap<string, Ev
 }
 
 /** Checks an emitted event against the declarations: its type must be declared and its attributes match. */
-export function undeclaredEventProblem(declared: ReadonlyMap<string, EventDefinition>, event: Event): string | undefined {
+export function undeclaredEventProblem(
+  declared: ReadonlyMap<string, EventDefinition>,
+  event: Event,
+): string | undefined {
   const def = declared.get(event.type);
   if (!def) return `event type ${event.type} is not declared by any module`;
   return eventProblem(def, event);

@@ -82,6 +82,13 @@ export interface TxDefinition<M> {
   view(message: M): JsonValue;
 }
 
+/**
+ * A definition in a table of many message types (registry, module lists, CLI): each one is only
+ * ever used with its own codec's type, so the table erases the type parameter.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous table; see above
+export type AnyTxDefinition = TxDefinition<any>;
+
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
 
 export interface ParamSpec {
@@ -187,7 +194,10 @@ export interface IndexReader {
   events(filter: EventFilter): AsyncIterable<ChainEvent>;
   /** Every event of one transaction, in receipt order. */
   txEvents(height: number, txIndex: number): Promise<ChainEvent[]>;
-  txsBySender(sender: Address, range?: { fromHeight?: number; toHeight?: number; after?: { height: number; index: number } }): AsyncIterable<IndexedTx>;
+  txsBySender(
+    sender: Address,
+    range?: { fromHeight?: number; toHeight?: number; after?: { height: number; index: number } },
+  ): AsyncIterable<IndexedTx>;
 }
 
 /** Read access for queries: committed state at one height, plus the block store. */
@@ -308,8 +318,7 @@ export interface Module {
   readonly expects?: readonly KeeperSlot<unknown>[];
   /** The providers bound to `expects` (set by `withKeepers` in the module list). */
   readonly keeperBindings?: readonly KeeperBinding[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly txs: readonly TxDefinition<any>[];
+  readonly txs: readonly AnyTxDefinition[];
   readonly queries?: readonly QueryDefinition[];
   readonly stateKeys?: readonly StateKeyDefinition[];
   /** Every event this module's transactions and hooks emit. */

@@ -1,6 +1,13 @@
 import { TributaryError } from '../errors.ts';
 import { utf8 } from '../crypto/hash.ts';
-import type { KeeperSlot, KeeperSource, Module, QueryDefinition, StateKeyDefinition, TxDefinition } from './module.ts';
+import type {
+  KeeperSlot,
+  KeeperSource,
+  Module,
+  QueryDefinition,
+  StateKeyDefinition,
+  AnyTxDefinition,
+} from './module.ts';
 
 export type RegistryErrorCode = 'tx/unknown_type';
 
@@ -21,12 +28,10 @@ export class TxRegistry {
   readonly beginBlockers: readonly Module[];
   /** Modules with an end-block hook, in hook order. */
   readonly endBlockers: readonly Module[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly byType = new Map<string, TxDefinition<any>>();
+  private readonly byType = new Map<string, AnyTxDefinition>();
   private readonly queryByMethod = new Map<string, QueryDefinition>();
   private readonly stateKeyByKind = new Map<string, StateKeyDefinition>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly moduleByTx = new Map<TxDefinition<any>, Module>();
+  private readonly moduleByTx = new Map<AnyTxDefinition, Module>();
   private readonly prefixesByModule = new Map<string, readonly Uint8Array[]>();
   private readonly bindingsByModule = new Map<string, Map<KeeperSlot<unknown>, KeeperSource<unknown>>>();
 
@@ -55,21 +60,18 @@ export class TxRegistry {
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  get(type: string): TxDefinition<any> {
+  get(type: string): AnyTxDefinition {
     const def = this.byType.get(type);
     if (!def) throw new TributaryError('tx/unknown_type', `unknown transaction type "${type}"`, { type });
     return def;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  get txDefinitions(): TxDefinition<any>[] {
+  get txDefinitions(): AnyTxDefinition[] {
     return [...this.byType.values()];
   }
 
   /** The module that declares a transaction type (whose store its `execute` gets). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  moduleOf(def: TxDefinition<any>): Module {
+  moduleOf(def: AnyTxDefinition): Module {
     const mod = this.moduleByTx.get(def);
     if (!mod) throw new Error(`tx type ${def.type} is not registered`);
     return mod;
@@ -112,20 +114,27 @@ export class TxRegistry {
         }
         all.push({ module: mod.name, prefix });
       }
-      this.prefixesByModule.set(mod.name, prefixes.map((p) => utf8.encode(p)));
+      this.prefixesByModule.set(
+        mod.name,
+        prefixes.map((p) => utf8.encode(p)),
+      );
     }
     const byName = new Map(modules.map((m) => [m.name, m]));
     for (const mod of modules) {
       const bound = new Map<KeeperSlot<unknown>, KeeperSource<unknown>>();
       for (const { slot, source } of mod.keeperBindings ?? []) {
-        if (!(mod.expects ?? []).includes(slot)) throw new Error(`module ${mod.name} binds keeper ${slot.name}, which it does not expect`);
+        if (!(mod.expects ?? []).includes(slot))
+          throw new Error(`module ${mod.name} binds keeper ${slot.name}, which it does not expect`);
         if (!byName.get(source.module)?.keepers?.includes(source)) {
-          throw new Error(`keeper ${slot.name} of ${mod.name} is bound to a keeper that module ${source.module} does not offer`);
+          throw new Error(
+            `keeper ${slot.name} of ${mod.name} is bound to a keeper that module ${source.module} does not offer`,
+          );
         }
         bound.set(slot, source);
       }
       for (const slot of mod.expects ?? []) {
-        if (!bound.has(slot)) throw new Error(`module ${mod.name} expects keeper ${slot.name}, which the module list does not bind`);
+        if (!bound.has(slot))
+          throw new Error(`module ${mod.name} expects keeper ${slot.name}, which the module list does not bind`);
       }
       this.bindingsByModule.set(mod.name, bound);
     }
@@ -148,11 +157,12 @@ function hookOrder(modules: readonly Module[], names: readonly string[], hook: '
   const byName = new Map(modules.map((m) => [m.name, m]));
   const out = names.map((name) => {
     const mod = byName.get(name);
-    if (!mod || !mod[hook]) throw new Error(`${hook} order names ${name}, which is not a module with that hook`);
+    if (!mod?.[hook]) throw new Error(`${hook} order names ${name}, which is not a module with that hook`);
     return mod;
   });
   for (const mod of modules) {
-    if (mod[hook] && out.filter((m) => m === mod).length !== 1) throw new Error(`${hook} order must name ${mod.name} once`);
+    if (mod[hook] && out.filter((m) => m === mod).length !== 1)
+      throw new Error(`${hook} order must name ${mod.name} once`);
   }
   return out;
 }

@@ -1,9 +1,9 @@
-import { SignedTxCodec, TxBodyCodec, type TxBody } from '../codec/core.ts';
+import { SignedTxCodec, TxBodyCodec, type SignedTx, type TxBody } from '../codec/core.ts';
 import { addressFromPublicKey, type Address } from '../crypto/address.ts';
-import { SigningKey, verifyEd25519, PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
+import { type SigningKey, verifyEd25519, PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts';
 import { concatBytes, sha256, utf8 } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
-import type { TxDefinition } from './module.ts';
+import type { AnyTxDefinition, TxDefinition } from './module.ts';
 import type { TxRegistry } from './registry.ts';
 
 export type TxErrorCode =
@@ -35,8 +35,7 @@ export interface DecodedTx {
   readonly hash: Uint8Array;
   readonly body: TxBody;
   readonly sender: Address;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly definition: TxDefinition<any>;
+  readonly definition: AnyTxDefinition;
   readonly message: unknown;
   /** Exact signed bytes and signature, for verifying off the main thread (`verifyTxSignature`). */
   readonly signBytes: Uint8Array;
@@ -64,7 +63,12 @@ export function signTx(key: SigningKey, input: SignTxInput): Uint8Array {
 }
 
 /** Encode a module message and sign it in one step. */
-export function buildTx<M>(key: SigningKey, def: TxDefinition<M>, message: M, opts: Omit<SignTxInput, 'type' | 'payload'>): Uint8Array {
+export function buildTx<M>(
+  key: SigningKey,
+  def: TxDefinition<M>,
+  message: M,
+  opts: Omit<SignTxInput, 'type' | 'payload'>,
+): Uint8Array {
   def.validateBasic(message);
   return signTx(key, { ...opts, type: def.type, payload: def.codec.encode(message) });
 }
@@ -82,7 +86,7 @@ export function decodeTx(
   if (bytes.length > opts.maxTxBytes) {
     throw new TributaryError('tx/too_large', `transaction is ${bytes.length} bytes, limit ${opts.maxTxBytes}`);
   }
-  let signed;
+  let signed: SignedTx;
   let body: TxBody;
   try {
     signed = SignedTxCodec.decode(bytes);
@@ -96,7 +100,10 @@ export function decodeTx(
     throw new TributaryError('tx/malformed', 'sender public key must be 32 bytes');
   }
   if (body.chain_id !== opts.chainId) {
-    throw new TributaryError('tx/wrong_chain_id', `transaction is for chain "${body.chain_id}", this is "${opts.chainId}"`);
+    throw new TributaryError(
+      'tx/wrong_chain_id',
+      `transaction is for chain "${body.chain_id}", this is "${opts.chainId}"`,
+    );
   }
   const definition = registry.get(body.type);
   let message: unknown;
@@ -116,7 +123,8 @@ export function decodeTx(
     signBytes: txSignBytes(signed.body),
     signature: signed.signature,
   };
-  if (opts.verifySignature !== false && !verifyEd25519(body.sender_pubkey, tx.signBytes, tx.signature)) throw badSignature();
+  if (opts.verifySignature !== false && !verifyEd25519(body.sender_pubkey, tx.signBytes, tx.signature))
+    throw badSignature();
   return tx;
 }
 

@@ -56,7 +56,13 @@ export class BlockStore {
     return this.latestStored;
   }
 
-  writeTo(batch: WriteBatch, block: Block, commit: Commit, receipts: BlockReceipts, txHashes: readonly Uint8Array[]): void {
+  writeTo(
+    batch: WriteBatch,
+    block: Block,
+    commit: Commit,
+    receipts: BlockReceipts,
+    txHashes: readonly Uint8Array[],
+  ): void {
     const header = block.header!;
     const height = u64be(header.height);
     batch.put(bucketKey(Bucket.blockByHeight, height), BlockCodec.encode(block));

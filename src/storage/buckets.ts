@@ -43,7 +43,13 @@ export const Bucket = {
 } as const;
 
 /** Every bucket of the chain index: what `tributary index rebuild` drops and recomputes. */
-export const INDEX_BUCKETS = [Bucket.indexBlock, Bucket.indexTx, Bucket.indexEventType, Bucket.indexEventAttr, Bucket.indexTxBySender] as const;
+export const INDEX_BUCKETS = [
+  Bucket.indexBlock,
+  Bucket.indexTx,
+  Bucket.indexEventType,
+  Bucket.indexEventAttr,
+  Bucket.indexTxBySender,
+] as const;
 
 /** First and last (inclusive) bucket of the retired state tree layout. */
 export const RETIRED_TREE_BUCKETS = [0x10, 0x14] as const;

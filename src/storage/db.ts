@@ -5,9 +5,7 @@ import { levelMaxOpenFiles } from './descriptors.ts';
 
 export type StorageErrorCode = 'storage/locked' | 'storage/open_failed' | 'storage/write_failed';
 
-export type BatchOp =
-  | { type: 'put'; key: Uint8Array; value: Uint8Array }
-  | { type: 'del'; key: Uint8Array };
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export interface RangeOptions {
   gte?: Uint8Array;
@@ -81,7 +79,9 @@ export class LevelKvStore implements KvStore {
       if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
         throw new TributaryError('storage/locked', `database already in use: ${path}`, { path });
       }
-      throw new TributaryError('storage/open_failed', `cannot open database ${path}: ${(e as Error).message}`, { path });
+      throw new TributaryError('storage/open_failed', `cannot open database ${path}: ${(e as Error).message}`, {
+        path,
+      });
     }
     return db;
   }

@@ -14,7 +14,10 @@ interface Run {
 /** The CLI as an OS process, without blocking this process (the endpoint below runs here). */
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TRIBUTARY_LOG_LEVEL: '', ...env } });
+    const child = spawn(CLI, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -53,23 +56,65 @@ describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, not
     rmSync(home, { recursive: true, force: true });
   });
 
-  const tx = (name: string, ...options: string[]) => ['--home', home, '--rpc', endpoint, 'tx', name, '--from', 'validator', ...options];
+  const tx = (name: string, ...options: string[]) => [
+    '--home',
+    home,
+    '--rpc',
+    endpoint,
+    'tx',
+    name,
+    '--from',
+    'validator',
+    ...options,
+  ];
   const hash63 = 'ab'.repeat(31) + 'c';
   const goodHash = '0x' + 'ab'.repeat(32);
 
   // Arguments are built lazily: the validator's address is known only once the home exists.
   const cases: [string, () => string[], string][] = [
-    ['content hash with 63 hex digits', () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', hash63), 'codec/invalid_hex'],
-    ['content hash 0xZZ', () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', '0xZZ'), 'codec/invalid_hex'],
-    ['request hash with 63 hex digits', () => tx('pay', '--model', '1', '--amount', '10', '--request-hash', '0x' + hash63), 'codec/invalid_hex'],
-    ['malformed recipient address', () => tx('transfer', '--to', 'trib1qqqqnotanaddress', '--amount', '5'), 'address/invalid'],
+    [
+      'content hash with 63 hex digits',
+      () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', hash63),
+      'codec/invalid_hex',
+    ],
+    [
+      'content hash 0xZZ',
+      () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', '0xZZ'),
+      'codec/invalid_hex',
+    ],
+    [
+      'request hash with 63 hex digits',
+      () => tx('pay', '--model', '1', '--amount', '10', '--request-hash', '0x' + hash63),
+      'codec/invalid_hex',
+    ],
+    [
+      'malformed recipient address',
+      () => tx('transfer', '--to', 'trib1qqqqnotanaddress', '--amount', '5'),
+      'address/invalid',
+    ],
     ['negative transfer amount', () => tx('transfer', '--to', validator, '--amount', '-5'), 'math/invalid_amount'],
     ['non-numeric transfer amount', () => tx('transfer', '--to', validator, '--amount', 'five'), 'math/invalid_amount'],
-    ['negative payment amount', () => tx('pay', '--model', '1', '--amount=-1', '--request-hash', goodHash), 'math/invalid_amount'],
-    ['non-numeric stake', () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', goodHash, '--stake', '1e6'), 'math/invalid_amount'],
-    ['non-numeric datanet id', () => tx('datanet-contribute', '--datanet', 'one', '--size', '10', '--content-hash', goodHash), 'cli/invalid'],
+    [
+      'negative payment amount',
+      () => tx('pay', '--model', '1', '--amount=-1', '--request-hash', goodHash),
+      'math/invalid_amount',
+    ],
+    [
+      'non-numeric stake',
+      () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', goodHash, '--stake', '1e6'),
+      'math/invalid_amount',
+    ],
+    [
+      'non-numeric datanet id',
+      () => tx('datanet-contribute', '--datanet', 'one', '--size', '10', '--content-hash', goodHash),
+      'cli/invalid',
+    ],
     ['negative fee', () => tx('transfer', '--to', validator, '--amount', '5', '--fee', '-1'), 'math/invalid_amount'],
-    ['non-numeric --wait timeout', () => tx('transfer', '--to', validator, '--amount', '5', '--wait', '--timeout', 'soon'), 'math/invalid_amount'],
+    [
+      'non-numeric --wait timeout',
+      () => tx('transfer', '--to', validator, '--amount', '5', '--wait', '--timeout', 'soon'),
+      'math/invalid_amount',
+    ],
   ];
 
   for (const [what, args, code] of cases) {
@@ -85,7 +130,10 @@ describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, not
   }
 
   it('with --json the error is one JSON line on stderr carrying the code', async () => {
-    const r = await run([...tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', '0xZZ'), '--json']);
+    const r = await run([
+      ...tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', '0xZZ'),
+      '--json',
+    ]);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'codec/invalid_hex' } });
   });

@@ -6,7 +6,15 @@ import { homePaths } from '../../src/config.ts';
 import { loadKey } from '../../src/keys.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
-import { cli, cliJson, startNodeProcess, stopNodeProcess, tempHome, until, type NodeProcess } from '../helpers/process.ts';
+import {
+  cli,
+  cliJson,
+  startNodeProcess,
+  stopNodeProcess,
+  tempHome,
+  until,
+  type NodeProcess,
+} from '../helpers/process.ts';
 
 interface TxView {
   status: string;
@@ -34,7 +42,13 @@ describe('single-validator devnet as OS processes', () => {
     expect(cli(['--home', home, 'init']).status).toBe(0);
     node = await startNodeProcess(home);
     const rpc = node.rpc;
-    const alice = cliJson<{ name: string; address: string; publicKey: string }>(['--home', home, 'keys', 'new', 'alice']);
+    const alice = cliJson<{ name: string; address: string; publicKey: string }>([
+      '--home',
+      home,
+      'keys',
+      'new',
+      'alice',
+    ]);
     const bob = cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob']);
     expect(alice.name).toBe('alice');
     const listed = cliJson<{ name: string }[]>(['--home', home, 'keys', 'list']);
@@ -42,21 +56,46 @@ describe('single-validator devnet as OS processes', () => {
 
     // 1. CLI transfer, waited for.
     const viaCli = cliJson<{ hash: string; height: number; status: string; events: { type: string }[] }>([
-      '--home', home, '--rpc', node.url, 'tx', 'transfer', '--from', 'validator', '--to', alice.address, '--amount', '5000000', '--wait',
+      '--home',
+      home,
+      '--rpc',
+      node.url,
+      'tx',
+      'transfer',
+      '--from',
+      'validator',
+      '--to',
+      alice.address,
+      '--amount',
+      '5000000',
+      '--wait',
     ]);
     expect(viaCli.status).toBe('committed');
     expect(viaCli.events.map((e) => e.type)).toEqual(['transfer']);
-    const aliceAccount = cliJson<{ balance: string }>(['--home', home, '--rpc', node.url, 'query', 'account', alice.address]);
+    const aliceAccount = cliJson<{ balance: string }>([
+      '--home',
+      home,
+      '--rpc',
+      node.url,
+      'query',
+      'account',
+      alice.address,
+    ]);
     expect(aliceAccount.balance).toBe('5000000');
 
     // 2. RPC transfer signed here with alice's key, alice -> bob.
     const { key: aliceKey } = loadKey(homePaths(home).keys, 'alice');
     const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
-    const bytes = buildTx(aliceKey, transferTx, { to: parseAddress(bob.address), amount: 700n }, {
-      chainId: status.chainId,
-      nonce: 0,
-      fee: BigInt(status.minFee),
-    });
+    const bytes = buildTx(
+      aliceKey,
+      transferTx,
+      { to: parseAddress(bob.address), amount: 700n },
+      {
+        chainId: status.chainId,
+        nonce: 0,
+        fee: BigInt(status.minFee),
+      },
+    );
     const { hash } = await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bytes)]);
     const committed = await until(async () => {
       const t = await rpc.call<TxView | null>('tx_get', [hash]);
@@ -69,17 +108,26 @@ describe('single-validator devnet as OS processes', () => {
 
     // 3. Stream transfers validator -> bob, note every one the node reports committed, then SIGKILL.
     const { key: validatorKey } = loadKey(homePaths(home).keys, 'validator');
-    let nonce = (await rpc.call<{ nonce: number }>('account_nextNonce', [cliJson<{ address: string }>(['--home', home, 'keys', 'show', 'validator']).address])).nonce;
+    let nonce = (
+      await rpc.call<{ nonce: number }>('account_nextNonce', [
+        cliJson<{ address: string }>(['--home', home, 'keys', 'show', 'validator']).address,
+      ])
+    ).nonce;
     const submitted: string[] = [];
     const reportedCommitted = new Map<string, number>();
     const streamUntil = Date.now() + 2500;
     while (Date.now() < streamUntil) {
       for (let i = 0; i < 20; i++) {
-        const tx = buildTx(validatorKey, transferTx, { to: parseAddress(bob.address), amount: 1n }, {
-          chainId: status.chainId,
-          nonce: nonce++,
-          fee: BigInt(status.minFee),
-        });
+        const tx = buildTx(
+          validatorKey,
+          transferTx,
+          { to: parseAddress(bob.address), amount: 1n },
+          {
+            chainId: status.chainId,
+            nonce: nonce++,
+            fee: BigInt(status.minFee),
+          },
+        );
         submitted.push((await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(tx)])).hash);
       }
       for (const h of submitted.slice(-60)) {
@@ -111,7 +159,19 @@ describe('single-validator devnet as OS processes', () => {
     }
     // The node keeps producing blocks and accepting transactions after the restart.
     const fresh = cliJson<{ status: string }>([
-      '--home', home, '--rpc', node.url, 'tx', 'transfer', '--from', 'alice', '--to', bob.address, '--amount', '1', '--wait',
+      '--home',
+      home,
+      '--rpc',
+      node.url,
+      'tx',
+      'transfer',
+      '--from',
+      'alice',
+      '--to',
+      bob.address,
+      '--amount',
+      '1',
+      '--wait',
     ]);
     expect(fresh.status).toBe('committed');
     await stopNodeProcess(node);

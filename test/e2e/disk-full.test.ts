@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { homePaths } from '../../src/config.ts';
 import { parseAddress } from '../../src/crypto/address.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { loadKey } from '../../src/keys.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
@@ -23,7 +22,9 @@ const mountPoint = mkdtempSync(join(tmpdir(), 'tributary-diskfull-'));
 const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mountPoint]).status === 0;
 if (!mounted) console.warn('SKIPPED: disk-full test needs to mount a tmpfs (root)');
 
-async function health(url: string): Promise<{ status: number; body: { status: string; reason?: string; height: number } }> {
+async function health(
+  url: string,
+): Promise<{ status: number; body: { status: string; reason?: string; height: number } }> {
   const res = await fetch(`${url}/health`);
   return { status: res.status, body: (await res.json()) as { status: string; reason?: string; height: number } };
 }
@@ -47,9 +48,19 @@ describe.skipIf(!mounted)('disk full', () => {
     const bob = parseAddress(cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob']).address);
     let nonce = 0;
     const transfer = () =>
-      '0x' + toHex(buildTx(key, transferTx, { to: bob, amount: 1n }, { chainId: status.chainId, nonce: nonce++, fee: BigInt(status.minFee) }));
+      '0x' +
+      toHex(
+        buildTx(
+          key,
+          transferTx,
+          { to: bob, amount: 1n },
+          { chainId: status.chainId, nonce: nonce++, fee: BigInt(status.minFee) },
+        ),
+      );
     const before = (await rpc.call<{ hash: string }>('tx_submit', [transfer()])).hash;
-    await until(async () => ((await rpc.call<{ status: string } | null>('tx_get', [before]))?.status === 'committed' ? true : undefined));
+    await until(async () =>
+      (await rpc.call<{ status: string } | null>('tx_get', [before]))?.status === 'committed' ? true : undefined,
+    );
 
     // Take every free byte (the node writes a block every 200 ms, so it hits the wall at once).
     const free = (): number => {
@@ -76,7 +87,9 @@ describe.skipIf(!mounted)('disk full', () => {
     await until(async () => ((await health(node!.url)).status === 200 ? true : undefined), 20_000);
     await until(async () => ((await health(node!.url)).body.height > stuckAt + 2 ? true : undefined), 20_000);
     const after = (await rpc.call<{ hash: string }>('tx_submit', [transfer()])).hash;
-    await until(async () => ((await rpc.call<{ status: string } | null>('tx_get', [after]))?.status === 'committed' ? true : undefined));
+    await until(async () =>
+      (await rpc.call<{ status: string } | null>('tx_get', [after]))?.status === 'committed' ? true : undefined,
+    );
     expect((await rpc.call<{ status: string }>('tx_get', [before])).status).toBe('committed');
 
     // Nothing lost: the stopped node's chain replays from genesis to the same root.

@@ -30,7 +30,10 @@ describe('index rebuild command', () => {
     const node = await startNode(home, config, pino({ level: 'silent' }));
     const chainId = node.chain.app.chainId;
     const bob = addressFromPublicKey(SigningKey.generate().publicKey);
-    for (let nonce = 0; nonce < 3; nonce++) await node.mempool.add(buildTx(validator, transferTx, { to: bob, amount: 10n + BigInt(nonce) }, { chainId, nonce, fee: 1000n }));
+    for (let nonce = 0; nonce < 3; nonce++)
+      await node.mempool.add(
+        buildTx(validator, transferTx, { to: bob, amount: 10n + BigInt(nonce) }, { chainId, nonce, fee: 1000n }),
+      );
     await until(async () => (node.mempool.size === 0 && node.chain.latestHeight >= 3) || undefined);
     await node.stop();
 

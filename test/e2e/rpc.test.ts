@@ -40,7 +40,9 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   const submit = (bytes: Uint8Array) => call('tx_submit', ['0x' + toHex(bytes)]);
   const snapshot = async () => {
     const rpc = new RpcClient(url);
-    const v = await rpc.call<{ balance: string; nonce: number }>('account_get', [formatAddress(addressFromPublicKey(validator.publicKey))]);
+    const v = await rpc.call<{ balance: string; nonce: number }>('account_get', [
+      formatAddress(addressFromPublicKey(validator.publicKey)),
+    ]);
     const b = await rpc.call<{ balance: string }>('account_get', [formatAddress(bob)]);
     const s = await rpc.call<{ mempool: { size: number }; stateRoot: string }>('chain_status');
     return {
@@ -56,7 +58,11 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   beforeAll(async () => {
     initHome(home);
     validator = loadKey(homePaths(home).keys, 'validator').key;
-    const config: NodeConfig = { ...DEFAULT_CONFIG, rpc: { ...DEFAULT_CONFIG.rpc, port: 0, maxBodyBytes: 256 * 1024 }, blockIntervalMs: 100 };
+    const config: NodeConfig = {
+      ...DEFAULT_CONFIG,
+      rpc: { ...DEFAULT_CONFIG.rpc, port: 0, maxBodyBytes: 256 * 1024 },
+      blockIntervalMs: 100,
+    };
     node = await startNode(home, config, pino({ level: 'silent' }));
     url = `http://127.0.0.1:${node.rpcAddress.port}`;
     chainId = node.chain.app.chainId;
@@ -64,7 +70,11 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
     const first = buildTx(validator, transferTx, { to: bob, amount: 10n }, { chainId, nonce: 0, fee: 1000n });
     const r = await submit(first);
     expect(r.error).toBeUndefined();
-    await until(async () => ((await call('tx_get', [(r.result as { hash: string }).hash])).result as { status?: string } | null)?.status === 'committed' || undefined);
+    await until(
+      async () =>
+        ((await call('tx_get', [(r.result as { hash: string }).hash])).result as { status?: string } | null)?.status ===
+          'committed' || undefined,
+    );
   });
   afterAll(async () => {
     await node.stop();
@@ -72,11 +82,16 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   });
 
   const tx = (over: Partial<{ nonce: number; fee: bigint; chainId: string; amount: bigint; key: SigningKey }> = {}) =>
-    buildTx(over.key ?? validator, transferTx, { to: bob, amount: over.amount ?? 1n }, {
-      chainId: over.chainId ?? chainId,
-      nonce: over.nonce ?? 1,
-      fee: over.fee ?? 1000n,
-    });
+    buildTx(
+      over.key ?? validator,
+      transferTx,
+      { to: bob, amount: over.amount ?? 1n },
+      {
+        chainId: over.chainId ?? chainId,
+        nonce: over.nonce ?? 1,
+        fee: over.fee ?? 1000n,
+      },
+    );
 
   const cases: [string, () => Promise<RpcReply>, number, string][] = [
     ['malformed bytes', () => submit(Uint8Array.of(0xde, 0xad, 0xbe, 0xef)), -32010, 'tx/malformed'],
@@ -98,11 +113,24 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
     // Beyond the mempool's future-nonce window (64 ahead); nearer nonces are queued, not refused.
     ['future nonce', () => submit(tx({ nonce: 1000 })), -32014, 'tx/nonce_too_high'],
     ['fee below minimum', () => submit(tx({ fee: 1n })), -32016, 'tx/fee_too_low'],
-    ['sender cannot pay the fee', () => submit(tx({ key: SigningKey.generate(), nonce: 0 })), -32015, 'tx/insufficient_fee_balance'],
-    ['insufficient balance for the amount', () => submit(tx({ amount: 10n ** 40n })), -32015, 'bank/insufficient_funds'],
+    [
+      'sender cannot pay the fee',
+      () => submit(tx({ key: SigningKey.generate(), nonce: 0 })),
+      -32015,
+      'tx/insufficient_fee_balance',
+    ],
+    [
+      'insufficient balance for the amount',
+      () => submit(tx({ amount: 10n ** 40n })),
+      -32015,
+      'bank/insufficient_funds',
+    ],
     [
       'transaction above the size limit',
-      () => submit(signTx(validator, { chainId, nonce: 1, fee: 1000n, type: 'bank/transfer', payload: new Uint8Array(70_000) })),
+      () =>
+        submit(
+          signTx(validator, { chainId, nonce: 1, fee: 1000n, type: 'bank/transfer', payload: new Uint8Array(70_000) }),
+        ),
       -32017,
       'tx/too_large',
     ],
@@ -139,7 +167,9 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   });
 
   it('refuses an oversized body with 413 and a coded error, without buffering it', async () => {
-    const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_submit', params: ['0x' + 'ab'.repeat(300 * 1024)] }));
+    const r = await post(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_submit', params: ['0x' + 'ab'.repeat(300 * 1024)] }),
+    );
     expect(r.status).toBe(413);
     expect((r.json as RpcReply).error?.code).toBe(-32005);
     expect((r.json as RpcReply).error?.data.code).toBe('rpc/request_too_large');
@@ -161,13 +191,22 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   it('proves an account and an absent key against the header state root, at latest and older heights', async () => {
     const v = formatAddress(addressFromPublicKey(validator.publicKey));
     const stranger = formatAddress(addressFromPublicKey(SigningKey.generate().publicKey));
-    type Proof = { height: number; stateRoot: string; key: string; exists: boolean; value: string | null; decoded: { balance: string } | null; proof: string };
+    type Proof = {
+      height: number;
+      stateRoot: string;
+      key: string;
+      exists: boolean;
+      value: string | null;
+      decoded: { balance: string } | null;
+      proof: string;
+    };
     const present = (await call('state_getProof', [{ kind: 'account', id: v }])).result as Proof;
     expect(present.exists).toBe(true);
     expect(present.decoded!.balance).toBe('999999999999999999999999990');
     const header = (await call('chain_getBlock', [present.height])).result as { stateRoot: string };
     expect(header.stateRoot).toBe(present.stateRoot);
-    const ok = (p: Proof, value = p.value) => verifyProof(fromHex(p.stateRoot), fromHex(p.key), value ? fromHex(value) : undefined, fromHex(p.proof));
+    const ok = (p: Proof, value = p.value) =>
+      verifyProof(fromHex(p.stateRoot), fromHex(p.key), value ? fromHex(value) : undefined, fromHex(p.proof));
     expect(ok(present)).toBe(true);
     expect(ok(present, '0x00')).toBe(false);
     const absent = (await call('state_getProof', [{ kind: 'account', id: stranger }])).result as Proof;
@@ -183,14 +222,28 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
 
   it('`tributary query proof` checks the proof, the header and its commit certificate', async () => {
     const v = formatAddress(addressFromPublicKey(validator.publicKey));
-    const out = await cliJsonAsync<{ exists: boolean; verified: { proof: boolean; header: string } }>(['--home', home, '--rpc', url, 'query', 'proof', 'account', v]);
+    const out = await cliJsonAsync<{ exists: boolean; verified: { proof: boolean; header: string } }>([
+      '--home',
+      home,
+      '--rpc',
+      url,
+      'query',
+      'proof',
+      'account',
+      v,
+    ]);
     expect(out.exists).toBe(true);
     expect(out.verified.proof).toBe(true);
     expect(out.verified.header).toMatch(/valid commit certificate/);
   });
 
   it('still serves the chain after all of that', async () => {
-    const status = (await call('chain_status', [])).result as { chainId: string; height: number; finalizedHeight: number; latestBlockHash: string };
+    const status = (await call('chain_status', [])).result as {
+      chainId: string;
+      height: number;
+      finalizedHeight: number;
+      latestBlockHash: string;
+    };
     expect(status.chainId).toBe(chainId);
     expect(status.finalizedHeight).toBe(status.height);
     expect(status.latestBlockHash).toMatch(/^0x[0-9a-f]{64}$/);

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePositions, Signer, type SignPosition, type SignStep } from '../../src/consensus/signer.ts';
 import { SigningKey, verifyEd25519 } from '../../src/crypto/ed25519.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { REPO, tempHome } from '../helpers/process.ts';
 import { loopBytes, nextPosition, ONCE_POSITION } from './fixtures/signer-crash-child.ts';
 import { codeOf } from '../helpers/codes.ts';
@@ -55,7 +54,12 @@ function runChild(args: string[], onLine: (line: string, child: ChildProcess) =>
   });
 }
 
-const REFUSALS = ['signer/conflicting_sign', 'signer/height_regression', 'signer/round_regression', 'signer/step_regression'];
+const REFUSALS = [
+  'signer/conflicting_sign',
+  'signer/height_regression',
+  'signer/round_regression',
+  'signer/step_regression',
+];
 const STEPS: SignStep[] = ['proposal', 'prevote', 'precommit'];
 
 describe('signer crash safety (kill -9)', () => {
@@ -74,7 +78,9 @@ describe('signer crash safety (kill -9)', () => {
     const restarted = await Signer.open(path, key);
     expect(restarted.lastSigned).toEqual(ONCE_POSITION);
     const before = { bytes: readFileSync(path, 'hex'), ino: statSync(path).ino };
-    expect(await codeOf(restarted.sign({ ...ONCE_POSITION, signBytes: bytes('vote for block B at 5/0') }))).toBe('signer/conflicting_sign');
+    expect(await codeOf(restarted.sign({ ...ONCE_POSITION, signBytes: bytes('vote for block B at 5/0') }))).toBe(
+      'signer/conflicting_sign',
+    );
     expect(hex(await restarted.sign({ ...ONCE_POSITION, signBytes: blockA }))).toBe(printedSignature);
     // Neither the refusal nor the re-send rewrote the state.
     expect({ bytes: readFileSync(path, 'hex'), ino: statSync(path).ino }).toEqual(before);
@@ -88,7 +94,8 @@ describe('signer crash safety (kill -9)', () => {
     for (let kill = 0; kill < LOOP_KILLS; kill++) {
       let killTimer: NodeJS.Timeout | undefined;
       const lines = await runChild(['loop', path, hex(seed)], (_line, child) => {
-        if (killTimer === undefined) killTimer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 400));
+        if (killTimer === undefined)
+          killTimer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 400));
       });
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) {
@@ -105,7 +112,10 @@ describe('signer crash safety (kill -9)', () => {
       // The kill may land after the state was durable but before its line was printed.
       if (comparePositions(saved, lastPrinted.position) !== 0) {
         expect(saved).toEqual(nextPosition(lastPrinted.position));
-        printed.push({ position: saved, signature: hex(await restarted.sign({ ...saved, signBytes: loopBytes(saved) })) });
+        printed.push({
+          position: saved,
+          signature: hex(await restarted.sign({ ...saved, signBytes: loopBytes(saved) })),
+        });
       }
       const before = { bytes: readFileSync(path, 'hex'), ino: statSync(path).ino };
 
@@ -120,7 +130,9 @@ describe('signer crash safety (kill -9)', () => {
       }
       for (const probe of probes) {
         if (comparePositions(probe, saved) > 0) continue;
-        const code = await codeOf(restarted.sign({ ...probe, signBytes: bytes(`other/${probe.height}/${probe.round}/${probe.step}`) }));
+        const code = await codeOf(
+          restarted.sign({ ...probe, signBytes: bytes(`other/${probe.height}/${probe.round}/${probe.step}`) }),
+        );
         expect(REFUSALS, `${JSON.stringify(probe)} -> ${code}`).toContain(code);
       }
       // The last signed position re-sends the same signature that went out before the crash.

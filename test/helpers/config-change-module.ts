@@ -32,7 +32,9 @@ export const changeTx: TxDefinition<MsgChange> = {
       ctx.emit('params_scheduled', { height: at });
     }
     if (m.validator_pubkey.length > 0) {
-      const at = await ctx.chainConfig.scheduleValidatorUpdates([{ publicKey: m.validator_pubkey, power: m.validator_power }]);
+      const at = await ctx.chainConfig.scheduleValidatorUpdates([
+        { publicKey: m.validator_pubkey, power: m.validator_power },
+      ]);
       ctx.emit('validators_scheduled', { height: at });
     }
   },

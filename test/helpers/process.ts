@@ -52,9 +52,13 @@ export interface NodeProcess {
 
 /** Starts `tributary start` as an OS process on a free port; resolves once its RPC answers. */
 export async function startNodeProcess(home: string, extra: string[] = []): Promise<NodeProcess> {
-  const child = spawn(CLI, ['--home', home, 'start', '--rpc-listen', '127.0.0.1:0', '--block-interval', '200', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    CLI,
+    ['--home', home, 'start', '--rpc-listen', '127.0.0.1:0', '--block-interval', '200', ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

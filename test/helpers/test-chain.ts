@@ -62,12 +62,20 @@ export class TestChain {
       chainId: 'test-chain',
       genesisTimeMs: 1_700_000_000_000,
       validators: [{ name: 'v0', publicKey: Buffer.from(validator.publicKey).toString('hex'), power: 1 }],
-      accounts: opts.funded.map((f) => ({ address: formatAddress(addressFromPublicKey(f.key.publicKey)), balance: f.balance.toString() })),
+      accounts: opts.funded.map((f) => ({
+        address: formatAddress(addressFromPublicKey(f.key.publicKey)),
+        balance: f.balance.toString(),
+      })),
       params: opts.params,
       modules: opts.modules,
     });
     const db = opts.db ?? new MemoryKvStore();
-    const { app, chain: committed } = await openChain({ db, genesis, registry: opts.registry ?? defaultRegistry(), events: opts.events });
+    const { app, chain: committed } = await openChain({
+      db,
+      genesis,
+      registry: opts.registry ?? defaultRegistry(),
+      events: opts.events,
+    });
     const chain = new TestChain(app, genesis, validator, committed);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;
@@ -82,7 +90,11 @@ export class TestChain {
     const id = Buffer.from(key.publicKey).toString('hex');
     const nonce = this.nonces.get(id) ?? 0;
     // Build first: a message refused by validateBasic must not use up the nonce.
-    const tx = buildTx(key, def, message, { chainId: this.genesis.chainId, nonce, fee: fee ?? this.genesis.params.minFee });
+    const tx = buildTx(key, def, message, {
+      chainId: this.genesis.chainId,
+      nonce,
+      fee: fee ?? this.genesis.params.minFee,
+    });
     this.nonces.set(id, nonce + 1);
     return tx;
   }
@@ -92,7 +104,12 @@ export class TestChain {
     this.timeMs += 1000;
     const decoded = txs.map((b) => this.app.decodeTx(b));
     const finalized = await this.app.finalizeBlock(
-      { chainId: this.genesis.chainId, height: this.app.height + 1, timeMs: this.timeMs, proposer: addressFromPublicKey(this.validator.publicKey) },
+      {
+        chainId: this.genesis.chainId,
+        height: this.app.height + 1,
+        timeMs: this.timeMs,
+        proposer: addressFromPublicKey(this.validator.publicKey),
+      },
       decoded,
       'validate',
     );
@@ -117,7 +134,9 @@ export class TestChain {
       last_commit: this.lastCommit,
     };
     const { chainId, height } = finalized.info;
-    const precommit = this.validator.sign(voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash }));
+    const precommit = this.validator.sign(
+      voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash }),
+    );
     const commit = makeCommit(height, 0, hash, [{ validator: finalized.info.proposer, signature: precommit }]);
     this.lastCommit = commit;
     return [block, commit];

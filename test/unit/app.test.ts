@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
-import { TributaryError } from '../../src/errors.ts';
+import type { TributaryError } from '../../src/errors.ts';
 import { FEE_COLLECTOR } from '../../src/state/bank/keeper.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { Mempool } from '../../src/consensus/mempool.ts';
@@ -55,7 +55,9 @@ describe('application: transfers, fees, nonces', () => {
     const a = await TestChain.create({ funded, validator });
     const b = await TestChain.create({ funded, validator });
     expect(b.app.stateRoot).toEqual(a.app.stateRoot);
-    const txs = Array.from({ length: 20 }, (_, i) => a.sign(alice, transferTx, { to: i % 2 ? bobAddr : aliceAddr, amount: BigInt(i + 1) }));
+    const txs = Array.from({ length: 20 }, (_, i) =>
+      a.sign(alice, transferTx, { to: i % 2 ? bobAddr : aliceAddr, amount: BigInt(i + 1) }),
+    );
     for (const slice of [txs.slice(0, 10), txs.slice(10)]) {
       const fa = await a.block(slice);
       const fb = await b.block(slice);
@@ -78,7 +80,9 @@ describe('mempool admission', () => {
       const txs = Array.from({ length: 200 }, (_, nonce) =>
         buildTx(alice, transferTx, { to: bobAddr, amount: 1n }, { chainId: 'test-chain', nonce, fee: 1000n }),
       );
-      const forged = SignedTxCodec.decode(buildTx(alice, transferTx, { to: bobAddr, amount: 2n }, { chainId: 'test-chain', nonce: 200, fee: 1000n }));
+      const forged = SignedTxCodec.decode(
+        buildTx(alice, transferTx, { to: bobAddr, amount: 2n }, { chainId: 'test-chain', nonce: 200, fee: 1000n }),
+      );
       forged.signature[0]! ^= 1;
       const results = await Promise.allSettled([...txs, SignedTxCodec.encode(forged)].map((b) => pool.add(b)));
       expect(results.slice(0, 200).every((r) => r.status === 'fulfilled')).toBe(true);

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appendLeaf, frontierRoot } from '../../src/attribution/accumulator.ts';
-import { splitPayment, type LineageDatanet, type LineageVersion, type LineageView, type SplitRequest } from '../../src/attribution/split.ts';
+import {
+  splitPayment,
+  type LineageDatanet,
+  type LineageVersion,
+  type LineageView,
+  type SplitRequest,
+} from '../../src/attribution/split.ts';
 import { EdgeKind, TargetKind, type ParentEdge, type Weight } from '../../src/attribution/store.ts';
 import { moduleAddress } from '../../src/crypto/address.ts';
 import { merkleRoot } from '../../src/crypto/merkle.ts';
@@ -24,11 +30,17 @@ interface World {
 
 const worldArb = fc
   .record({
-    datanets: fc.array(fc.array(fc.record({ who: fc.nat(5), size: fc.integer({ min: 1, max: 1_000_000 }) }), { maxLength: 5 }), { minLength: 1, maxLength: 4 }),
+    datanets: fc.array(
+      fc.array(fc.record({ who: fc.nat(5), size: fc.integer({ min: 1, max: 1_000_000 }) }), { maxLength: 5 }),
+      { minLength: 1, maxLength: 4 },
+    ),
     versions: fc.array(
       fc.record({
         owner: fc.nat(5),
-        parents: fc.array(fc.record({ pick: fc.nat(), datanet: fc.boolean(), share: fc.integer({ min: 1, max: 3000 }) }), { maxLength: 4 }),
+        parents: fc.array(
+          fc.record({ pick: fc.nat(), datanet: fc.boolean(), share: fc.integer({ min: 1, max: 3000 }) }),
+          { maxLength: 4 },
+        ),
       }),
       { minLength: 1, maxLength: 12 },
     ),
@@ -96,7 +108,9 @@ const amountArb = fc.oneof(
   fc.bigInt({ min: MAX_AMOUNT - 1_000_000n, max: MAX_AMOUNT }),
 );
 
-function legsKey(legs: { role: string; recipient: Uint8Array; amount: bigint; node_kind: number; node_id: number }[]): string {
+function legsKey(
+  legs: { role: string; recipient: Uint8Array; amount: bigint; node_kind: number; node_id: number }[],
+): string {
   return legs
     .map((l) => `${l.role}|${Buffer.from(l.recipient).toString('hex')}|${l.node_kind}|${l.node_id}|${l.amount}`)
     .sort()
@@ -123,7 +137,8 @@ describe('splitPayment', () => {
             const targets: { kind: number; id: number }[] = [];
             for (const d of anc.datanets) {
               targets.push({ kind: TargetKind.datanet, id: d });
-              for (const c of world.datanets.get(d)!.accepted) targets.push({ kind: TargetKind.contribution, id: c.id });
+              for (const c of world.datanets.get(d)!.accepted)
+                targets.push({ kind: TargetKind.contribution, id: c.id });
             }
             const chosen = targets.filter((_, i) => i % rawWeights.length === seed % rawWeights.length || i === 0);
             const raw = chosen.map((_, i) => rawWeights[i % rawWeights.length]!);
@@ -143,7 +158,10 @@ describe('splitPayment', () => {
             ancestorVersionIds: anc.models,
             recordWeights,
           };
-          const a = await splitPayment(req, viewOf(world, (xs) => xs));
+          const a = await splitPayment(
+            req,
+            viewOf(world, (xs) => xs),
+          );
           let sum = 0n;
           for (const leg of a.legs) {
             expect(leg.amount > 0n).toBe(true);
@@ -153,9 +171,14 @@ describe('splitPayment', () => {
 
           // Same payment, every list permuted: identical legs.
           const rot = (seed % 7) + 1;
-          const permute = <T,>(xs: T[]): T[] => [...xs.slice(rot % Math.max(1, xs.length)), ...xs.slice(0, rot % Math.max(1, xs.length))].reverse();
+          const permute = <T>(xs: T[]): T[] =>
+            [...xs.slice(rot % Math.max(1, xs.length)), ...xs.slice(0, rot % Math.max(1, xs.length))].reverse();
           const b = await splitPayment(
-            { ...req, ancestorVersionIds: permute([...anc.models]), recordWeights: recordWeights ? permute([...recordWeights]) : undefined },
+            {
+              ...req,
+              ancestorVersionIds: permute([...anc.models]),
+              recordWeights: recordWeights ? permute([...recordWeights]) : undefined,
+            },
             viewOf(world, permute),
           );
           expect(legsKey(b.legs)).toBe(legsKey(a.legs));
@@ -168,19 +191,54 @@ describe('splitPayment', () => {
 
   it('follows the documented rule on a small diamond (hand computed)', async () => {
     // D1 (contributions of size 1 and 3) <- M1 (30 %) ; M2 <- M1 (40 %) ; M3 <- M1 (20 %) ; M4 <- M2 (50 %), M3 (10 %)
-    const [alice, bob, o1, o2, o3, o4] = people as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const [alice, bob, o1, o2, o3, o4] = people as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
     const world: World = {
-      datanets: new Map([[1, { owner: o1, accepted: [{ id: 1, contributor: alice, size: 1 }, { id: 2, contributor: bob, size: 3 }] }]]),
+      datanets: new Map([
+        [
+          1,
+          {
+            owner: o1,
+            accepted: [
+              { id: 1, contributor: alice, size: 1 },
+              { id: 2, contributor: bob, size: 3 },
+            ],
+          },
+        ],
+      ]),
       versions: new Map([
         [1, { owner: o1, parents: [{ kind: EdgeKind.datanet, id: 1, share_bps: 3000 }] }],
         [2, { owner: o2, parents: [{ kind: EdgeKind.model, id: 1, share_bps: 4000 }] }],
         [3, { owner: o3, parents: [{ kind: EdgeKind.model, id: 1, share_bps: 2000 }] }],
-        [4, { owner: o4, parents: [{ kind: EdgeKind.model, id: 2, share_bps: 5000 }, { kind: EdgeKind.model, id: 3, share_bps: 1000 }] }],
+        [
+          4,
+          {
+            owner: o4,
+            parents: [
+              { kind: EdgeKind.model, id: 2, share_bps: 5000 },
+              { kind: EdgeKind.model, id: 3, share_bps: 1000 },
+            ],
+          },
+        ],
       ]),
       contributions: new Map(),
     };
     const { legs, nodesVisited } = await splitPayment(
-      { amount: 100_000n, validatorBps: 500, treasuryBps: 500, validatorsAccount: VALIDATORS, treasuryAccount: TREASURY, versionId: 4, ancestorVersionIds: [1, 2, 3] },
+      {
+        amount: 100_000n,
+        validatorBps: 500,
+        treasuryBps: 500,
+        validatorsAccount: VALIDATORS,
+        treasuryAccount: TREASURY,
+        versionId: 4,
+        ancestorVersionIds: [1, 2, 3],
+      },
       viewOf(world, (xs) => xs),
     );
     // 90,000 to M4: owner 36,000, M2 45,000, M3 9,000. M3: owner 7,200, M1 1,800. M2: owner 27,000, M1 18,000.
@@ -204,12 +262,29 @@ describe('splitPayment', () => {
       datanets: new Map([[1, { owner: people[0]!, accepted: [] }]]),
       versions: new Map([
         [1, { owner: people[1]!, parents: [] }],
-        [2, { owner: people[2]!, parents: [{ kind: EdgeKind.datanet, id: 1, share_bps: 5000 }, { kind: EdgeKind.model, id: 1, share_bps: 5000 - 1 }] }],
+        [
+          2,
+          {
+            owner: people[2]!,
+            parents: [
+              { kind: EdgeKind.datanet, id: 1, share_bps: 5000 },
+              { kind: EdgeKind.model, id: 1, share_bps: 5000 - 1 },
+            ],
+          },
+        ],
       ]),
       contributions: new Map(),
     };
     const { legs } = await splitPayment(
-      { amount: 1n, validatorBps: 0, treasuryBps: 0, validatorsAccount: VALIDATORS, treasuryAccount: TREASURY, versionId: 2, ancestorVersionIds: [1] },
+      {
+        amount: 1n,
+        validatorBps: 0,
+        treasuryBps: 0,
+        validatorsAccount: VALIDATORS,
+        treasuryAccount: TREASURY,
+        versionId: 2,
+        ancestorVersionIds: [1],
+      },
       viewOf(world, (xs) => xs),
     );
     // weights [owner 1, model 4999, datanet 5000]: the one unit goes to the largest remainder (datanet).
@@ -218,15 +293,37 @@ describe('splitPayment', () => {
     // Equal remainders: owner 5,000 and parent 5,000 bps of 1 unit -> the owner (lower index).
     world.versions.set(3, { owner: people[3]!, parents: [{ kind: EdgeKind.model, id: 1, share_bps: 5000 }] });
     const tie = await splitPayment(
-      { amount: 1n, validatorBps: 0, treasuryBps: 0, validatorsAccount: VALIDATORS, treasuryAccount: TREASURY, versionId: 3, ancestorVersionIds: [1] },
+      {
+        amount: 1n,
+        validatorBps: 0,
+        treasuryBps: 0,
+        validatorsAccount: VALIDATORS,
+        treasuryAccount: TREASURY,
+        versionId: 3,
+        ancestorVersionIds: [1],
+      },
       viewOf(world, (xs) => xs),
     );
     expect(tie.legs.map((l) => [l.role, l.node_id, l.amount])).toEqual([['refined', 3, 1n]]);
     // Two datanet edges with equal shares: the lower datanet id.
     world.datanets.set(2, { owner: people[4]!, accepted: [] });
-    world.versions.set(4, { owner: people[3]!, parents: [{ kind: EdgeKind.datanet, id: 2, share_bps: 5000 }, { kind: EdgeKind.datanet, id: 1, share_bps: 5000 }] });
+    world.versions.set(4, {
+      owner: people[3]!,
+      parents: [
+        { kind: EdgeKind.datanet, id: 2, share_bps: 5000 },
+        { kind: EdgeKind.datanet, id: 1, share_bps: 5000 },
+      ],
+    });
     const edges = await splitPayment(
-      { amount: 1n, validatorBps: 0, treasuryBps: 0, validatorsAccount: VALIDATORS, treasuryAccount: TREASURY, versionId: 4, ancestorVersionIds: [] },
+      {
+        amount: 1n,
+        validatorBps: 0,
+        treasuryBps: 0,
+        validatorsAccount: VALIDATORS,
+        treasuryAccount: TREASURY,
+        versionId: 4,
+        ancestorVersionIds: [],
+      },
       viewOf(world, (xs) => xs.reverse()),
     );
     expect(edges.legs.map((l) => [l.role, l.node_id, l.amount])).toEqual([['curated', 1, 1n]]);
@@ -239,7 +336,9 @@ describe('Merkle accumulator', () => {
       fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { maxLength: 70 }), (leaves) => {
         let frontier: Uint8Array[] = [];
         for (const leaf of leaves) frontier = appendLeaf(frontier, leaf);
-        expect(Buffer.from(frontierRoot(frontier)).toString('hex')).toBe(Buffer.from(merkleRoot(leaves)).toString('hex'));
+        expect(Buffer.from(frontierRoot(frontier)).toString('hex')).toBe(
+          Buffer.from(merkleRoot(leaves)).toString('hex'),
+        );
         expect(frontier.filter((f) => f.length > 0).length).toBe(leaves.length.toString(2).split('1').length - 1);
       }),
       { numRuns: 200 },

@@ -115,13 +115,22 @@ describe('canonical protobuf', () => {
   });
 
   it('refuses schemas with floats, maps or enums', () => {
-    const bad = parseSchema('syntax = "proto3"; package b; message F { double d = 1; } message G { map<string, uint32> m = 1; }');
+    const bad = parseSchema(
+      'syntax = "proto3"; package b; message F { double d = 1; } message G { map<string, uint32> m = 1; }',
+    );
     expect(() => messageCodec(bad, 'b.F')).toThrow(/floating point/);
     expect(() => messageCodec(bad, 'b.G')).toThrow(/maps/);
   });
 
   it('gives a transaction body exactly one encoding', () => {
-    const body: TxBody = { chain_id: 'c', sender_pubkey: new Uint8Array(32).fill(7), nonce: 3, fee: 1000n, type: 'bank/transfer', payload: Uint8Array.of(1) };
+    const body: TxBody = {
+      chain_id: 'c',
+      sender_pubkey: new Uint8Array(32).fill(7),
+      nonce: 3,
+      fee: 1000n,
+      type: 'bank/transfer',
+      payload: Uint8Array.of(1),
+    };
     const bytes = TxBodyCodec.encode(body);
     expect(TxBodyCodec.decode(bytes)).toEqual(body);
     expect(code(() => TxBodyCodec.decode(Uint8Array.of(...bytes, 0x38, 0x00)))).toBe('codec/non_canonical');

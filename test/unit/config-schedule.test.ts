@@ -7,7 +7,7 @@ import { validatorsHash } from '../../src/codec/protocol.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
+import type { TributaryError } from '../../src/errors.ts';
 import { parseGenesis, type Genesis } from '../../src/genesis.ts';
 import { homePaths } from '../../src/config.ts';
 import { initHome } from '../../src/home.ts';
@@ -67,20 +67,45 @@ describe('validators and parameters in state, changed through the typed path', (
     const H = atH.header.height;
     const receipt = (await n.chain.blocks.getReceipts(H))!.receipts[0]!;
     expect(receipt.failed).toBe(false);
-    expect(receipt.events.map((e) => e.attributes[0]!.value)).toEqual([String(H + UPDATE_DELAY), String(H + UPDATE_DELAY)]);
+    expect(receipt.events.map((e) => e.attributes[0]!.value)).toEqual([
+      String(H + UPDATE_DELAY),
+      String(H + UPDATE_DELAY),
+    ]);
 
-    const oldSet = validatorsHash([{ address: addressFromPublicKey(validator.publicKey), publicKey: validator.publicKey, power: 1 }]);
-    const newSet = validatorsHash([{ address: addressFromPublicKey(validator.publicKey), publicKey: validator.publicKey, power: 7 }]);
+    const oldSet = validatorsHash([
+      { address: addressFromPublicKey(validator.publicKey), publicKey: validator.publicKey, power: 1 },
+    ]);
+    const newSet = validatorsHash([
+      { address: addressFromPublicKey(validator.publicKey), publicKey: validator.publicKey, power: 7 },
+    ]);
     // H + 1 still runs on the old parameters: a fee of 1000 is accepted. Its header already names
     // the set of H + 2 as the next validators.
-    await n.mempool.add(buildTx(alice, changeTx, { params_json: '', validator_pubkey: new Uint8Array(0), validator_power: 0 }, { chainId: g.chainId, nonce: nonce++, fee: 1000n }));
+    await n.mempool.add(
+      buildTx(
+        alice,
+        changeTx,
+        { params_json: '', validator_pubkey: new Uint8Array(0), validator_power: 0 },
+        { chainId: g.chainId, nonce: nonce++, fee: 1000n },
+      ),
+    );
     const h1 = await n.engine.produceBlock();
     expect(h1.block.txs.length).toBe(1);
     expect(toHex(h1.header.validators_hash)).toBe(toHex(oldSet));
     expect(toHex(h1.header.next_validators_hash)).toBe(toHex(newSet));
     expect(n.app.params.minFee).toBe(5000n);
     // From H + 2 on: the minimum fee is 5000 and the new power signs.
-    expect(await codeOf(n.mempool.add(buildTx(alice, changeTx, { params_json: '', validator_pubkey: new Uint8Array(0), validator_power: 0 }, { chainId: g.chainId, nonce, fee: 1000n })))).toBe('tx/fee_too_low');
+    expect(
+      await codeOf(
+        n.mempool.add(
+          buildTx(
+            alice,
+            changeTx,
+            { params_json: '', validator_pubkey: new Uint8Array(0), validator_power: 0 },
+            { chainId: g.chainId, nonce, fee: 1000n },
+          ),
+        ),
+      ),
+    ).toBe('tx/fee_too_low');
     const h2 = await n.engine.produceBlock();
     expect(h2.header.height).toBe(H + UPDATE_DELAY);
     expect(toHex(h2.header.validators_hash)).toBe(toHex(newSet));
@@ -92,7 +117,10 @@ describe('validators and parameters in state, changed through the typed path', (
     const replica = (await openChain({ db: new MemoryKvStore(), genesis: g, registry: registry() })).chain;
     for (let h = 1; h <= n.chain.latestHeight; h++) {
       const stored = (await n.chain.blocks.getBlock(h))!;
-      await replica.importBlock(BlockCodec.decode(BlockCodec.encode(stored.block)), CommitCodec.decode(CommitCodec.encode((await n.chain.blocks.getCommit(h))!)));
+      await replica.importBlock(
+        BlockCodec.decode(BlockCodec.encode(stored.block)),
+        CommitCodec.decode(CommitCodec.encode((await n.chain.blocks.getCommit(h))!)),
+      );
       expect(toHex(replica.app.stateRoot)).toBe(toHex(stored.header.state_root));
     }
     expect(replica.app.params.minFee).toBe(5000n);
@@ -100,7 +128,11 @@ describe('validators and parameters in state, changed through the typed path', (
   });
 
   it('an invalid parameter value fails at execution with a coded error and changes nothing', async () => {
-    const chain = await TestChain.create({ funded: [{ key: alice, balance: 1_000_000n }], registry: registry(), validator });
+    const chain = await TestChain.create({
+      funded: [{ key: alice, balance: 1_000_000n }],
+      registry: registry(),
+      validator,
+    });
     const configKey = new TextEncoder().encode('chainconfig/params');
     const before = await chain.app.queryContext(chain.reader).state.get(configKey);
     const refused: [unknown, string][] = [
@@ -109,12 +141,20 @@ describe('validators and parameters in state, changed through the typed path', (
       [{ modules: { inference: { validatorBps: 9000, treasuryBps: 9000 } } }, 'params/invalid'],
     ];
     for (const [bad, code] of refused) {
-      const receipt = await chain.run(chain.sign(alice, changeTx, { params_json: JSON.stringify(bad), validator_pubkey: new Uint8Array(0), validator_power: 0 }));
+      const receipt = await chain.run(
+        chain.sign(alice, changeTx, {
+          params_json: JSON.stringify(bad),
+          validator_pubkey: new Uint8Array(0),
+          validator_power: 0,
+        }),
+      );
       expect(receipt.failed).toBe(true);
       expect(receipt.error_code).toBe(code);
     }
     // Removing the only validator is refused by the same path.
-    const remove = await chain.run(chain.sign(alice, changeTx, { params_json: '', validator_pubkey: validator.publicKey, validator_power: 0 }));
+    const remove = await chain.run(
+      chain.sign(alice, changeTx, { params_json: '', validator_pubkey: validator.publicKey, validator_power: 0 }),
+    );
     expect(remove.error_code).toBe('chainconfig/empty_validator_set');
     const after = await chain.app.queryContext(chain.reader).state.get(configKey);
     expect(toHex(after!)).toBe(toHex(before!));
@@ -163,8 +203,8 @@ describe('the engine and its persisted signer', () => {
     expect(n.signer.lastSigned).toEqual({ height: 2, round: 1, step: 'precommit' });
     // A replica accepts a block decided in round 1.
     const replica = (await openChain({ db: new MemoryKvStore(), genesis: g, registry: registry() })).chain;
-    for (let h = 1; h <= 2; h++) await replica.importBlock((await n.chain.blocks.getBlock(h))!.block, (await n.chain.blocks.getCommit(h))!);
+    for (let h = 1; h <= 2; h++)
+      await replica.importBlock((await n.chain.blocks.getBlock(h))!.block, (await n.chain.blocks.getCommit(h))!);
     expect(replica.latestHeight).toBe(2);
   });
 });
-

@@ -12,7 +12,6 @@ import { openChain as openNodeChain } from '../../src/node.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { parseGenesis, type Genesis } from '../../src/genesis.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
@@ -47,14 +46,22 @@ async function produce(genesis: Genesis): Promise<{ block: Block; commit: Commit
   const mempool = new Mempool(chain.app);
   chain.useCheckStateOwner(mempool);
   let t = 10_000;
-  const engine = new SoloEngine({ chain, mempool, signer: await freshSigner(validator), intervalMs: 1000, now: () => (t += 1000) });
+  const engine = new SoloEngine({
+    chain,
+    mempool,
+    signer: await freshSigner(validator),
+    intervalMs: 1000,
+    now: () => (t += 1000),
+  });
   await engine.start();
   await engine.stop();
   const out: { block: Block; commit: Commit }[] = [];
   for (let h = 0; h < 3; h++) {
     if (h === 1) {
       for (let n = 0; n < 5; n++) {
-        await mempool.add(buildTx(alice, transferTx, { to: bob, amount: 10n }, { chainId: genesis.chainId, nonce: n, fee: 1000n }));
+        await mempool.add(
+          buildTx(alice, transferTx, { to: bob, amount: 10n }, { chainId: genesis.chainId, nonce: n, fee: 1000n }),
+        );
       }
     }
     const stored = await engine.produceBlock();
@@ -63,7 +70,8 @@ async function produce(genesis: Genesis): Promise<{ block: Block; commit: Commit
   return out;
 }
 
-const clone = <T>(codec: { encode(v: T): Uint8Array; decode(b: Uint8Array): T }, v: T): T => codec.decode(codec.encode(v));
+const clone = <T>(codec: { encode(v: T): Uint8Array; decode(b: Uint8Array): T }, v: T): T =>
+  codec.decode(codec.encode(v));
 
 describe('importing blocks made elsewhere', () => {
   const genesis = genesisFor([{ key: validator, power: 10 }]);
@@ -83,18 +91,57 @@ describe('importing blocks made elsewhere', () => {
     b.proposer_signature = validator.sign(headerSignBytes(hash));
     c.block_hash = hash;
     c.signatures[0]!.signature = validator.sign(
-      voteSignBytes({ chainId: genesis.chainId, type: VoteType.precommit, height: c.height, round: c.round, blockHash: hash }),
+      voteSignBytes({
+        chainId: genesis.chainId,
+        type: VoteType.precommit,
+        height: c.height,
+        round: c.round,
+        blockHash: hash,
+      }),
     );
   };
   const tamperings: [string, (b: Block, c: Commit) => void, string][] = [
-    ['a wrong state root, validly signed', (b, c) => { b.header!.state_root = new Uint8Array(32).fill(1); resign(b, c); }, 'consensus/bad_header'],
-    ['a wrong results root, validly signed', (b, c) => { b.header!.results_root = new Uint8Array(32).fill(1); resign(b, c); }, 'consensus/bad_header'],
-    ['a time that does not increase, validly signed', (b, c) => { b.header!.time_ms = 1; resign(b, c); }, 'consensus/bad_header'],
-    ['a changed state root', (b) => void (b.header!.state_root = new Uint8Array(32).fill(1)), 'consensus/bad_proposer_signature'],
-    ['a forged proposer signature', (b) => void (b.proposer_signature = new Uint8Array(64)), 'consensus/bad_proposer_signature'],
+    [
+      'a wrong state root, validly signed',
+      (b, c) => {
+        b.header!.state_root = new Uint8Array(32).fill(1);
+        resign(b, c);
+      },
+      'consensus/bad_header',
+    ],
+    [
+      'a wrong results root, validly signed',
+      (b, c) => {
+        b.header!.results_root = new Uint8Array(32).fill(1);
+        resign(b, c);
+      },
+      'consensus/bad_header',
+    ],
+    [
+      'a time that does not increase, validly signed',
+      (b, c) => {
+        b.header!.time_ms = 1;
+        resign(b, c);
+      },
+      'consensus/bad_header',
+    ],
+    [
+      'a changed state root',
+      (b) => void (b.header!.state_root = new Uint8Array(32).fill(1)),
+      'consensus/bad_proposer_signature',
+    ],
+    [
+      'a forged proposer signature',
+      (b) => void (b.proposer_signature = new Uint8Array(64)),
+      'consensus/bad_proposer_signature',
+    ],
     ['a commit for another block', (_b, c) => void (c.block_hash = new Uint8Array(32).fill(2)), 'consensus/bad_commit'],
     ['a commit with no signatures', (_b, c) => void (c.signatures = []), 'consensus/insufficient_power'],
-    ['a bad vote signature', (_b, c) => void (c.signatures[0]!.signature = new Uint8Array(64).fill(3)), 'consensus/bad_commit'],
+    [
+      'a bad vote signature',
+      (_b, c) => void (c.signatures[0]!.signature = new Uint8Array(64).fill(3)),
+      'consensus/bad_commit',
+    ],
     ['a vote by a stranger', (_b, c) => void (c.signatures[0]!.validator = bob), 'consensus/unknown_validator'],
     ['another chain id', (b) => void (b.header!.chain_id = 'other'), 'consensus/bad_header'],
     ['a dropped transaction', (b) => void b.txs.pop(), 'consensus/bad_header'],
@@ -129,11 +176,26 @@ describe('validator set', () => {
   });
 
   it('the single-validator engine refuses a multi-validator genesis or a foreign key', async () => {
-    const two = await openChain(genesisFor([{ key: validator, power: 1 }, { key: alice, power: 1 }]));
-    const engineTwo = new SoloEngine({ chain: two, mempool: new Mempool(two.app), signer: await freshSigner(validator), intervalMs: 1000 });
+    const two = await openChain(
+      genesisFor([
+        { key: validator, power: 1 },
+        { key: alice, power: 1 },
+      ]),
+    );
+    const engineTwo = new SoloEngine({
+      chain: two,
+      mempool: new Mempool(two.app),
+      signer: await freshSigner(validator),
+      intervalMs: 1000,
+    });
     expect(await codeOf(engineTwo.start())).toBe('consensus/multi_validator_unsupported');
     const one = await openChain(genesisFor([{ key: validator, power: 1 }]));
-    const engineOne = new SoloEngine({ chain: one, mempool: new Mempool(one.app), signer: await freshSigner(alice), intervalMs: 1000 });
+    const engineOne = new SoloEngine({
+      chain: one,
+      mempool: new Mempool(one.app),
+      signer: await freshSigner(alice),
+      intervalMs: 1000,
+    });
     expect(await codeOf(engineOne.start())).toBe('consensus/not_a_validator');
   });
 });

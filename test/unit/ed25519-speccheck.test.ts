@@ -33,7 +33,10 @@ const EXPECTED: { accept: boolean; refusal: Ed25519Refusal | 'equation' }[] = [
   { accept: false, refusal: 'ed25519/a_not_canonical' }, // 11: same A, accepted by OpenSSL 3.0
 ];
 
-const syncPaths = { 'node:crypto (OpenSSL, hot path)': verifyEd25519, '@noble/curves cofactorless (portable)': verifyEd25519Portable };
+const syncPaths = {
+  'node:crypto (OpenSSL, hot path)': verifyEd25519,
+  '@noble/curves cofactorless (portable)': verifyEd25519Portable,
+};
 
 describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () => {
   const cases = present ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as Case[]) : [];
@@ -70,7 +73,10 @@ describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () =>
     expect(decidedByEquation).toEqual([3, 4, 5]);
     for (const i of decidedByEquation) {
       const v = inputs[i]!;
-      expect({ vector: i, openssl: openSslVerdictUnchecked(v.pk, v.msg, v.sig) }).toEqual({ vector: i, openssl: EXPECTED[i]!.accept });
+      expect({ vector: i, openssl: openSslVerdictUnchecked(v.pk, v.msg, v.sig) }).toEqual({
+        vector: i,
+        openssl: EXPECTED[i]!.accept,
+      });
     }
   });
 });
@@ -103,7 +109,7 @@ describe('Ed25519 rule checks', () => {
     // [L]P of any curve point P lies in the torsion subgroup; take the first y whose point has order 8.
     let torsion: InstanceType<typeof ed25519.Point> | undefined;
     for (let y = 2n; torsion === undefined; y++) {
-      let point;
+      let point: InstanceType<typeof ed25519.Point>;
       try {
         point = ed25519.Point.fromBytes(encoding(y, false));
       } catch {

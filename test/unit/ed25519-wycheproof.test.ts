@@ -21,10 +21,15 @@ interface Group {
   tests: Vector[];
 }
 
-const verifiers = { 'node:crypto (OpenSSL, hot path)': verifyEd25519, '@noble/curves cofactorless (portable)': verifyEd25519Portable };
+const verifiers = {
+  'node:crypto (OpenSSL, hot path)': verifyEd25519,
+  '@noble/curves cofactorless (portable)': verifyEd25519Portable,
+};
 
 describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector', () => {
-  const file = present ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { numberOfTests: number; testGroups: Group[] }) : undefined;
+  const file = present
+    ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { numberOfTests: number; testGroups: Group[] })
+    : undefined;
   const cases = file ? file.testGroups.flatMap((g) => g.tests.map((t) => ({ pk: g.publicKey.pk, ...t }))) : [];
 
   it('has all 151 vectors', () => {
@@ -59,7 +64,9 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
   it("the runtime's OpenSSL alone agrees with Wycheproof on every vector the rule leaves to the equation", () => {
     // The hot path trusts OpenSSL for the equation only; if an upgrade changes one of these verdicts, fail here.
     const decidedByEquation = cases.filter((c) => ed25519Refusal(fromHex(c.pk), fromHex(c.sig)) === undefined);
-    expect(decidedByEquation.filter((c) => c.result === 'valid').length).toBe(cases.filter((c) => c.result === 'valid').length);
+    expect(decidedByEquation.filter((c) => c.result === 'valid').length).toBe(
+      cases.filter((c) => c.result === 'valid').length,
+    );
     const disagreements = decidedByEquation
       .filter((c) => openSslVerdictUnchecked(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig)) !== (c.result === 'valid'))
       .map((c) => c.tcId);
@@ -69,7 +76,8 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
   it('both verifiers reject vector 151, which ZIP-215 verification accepts', () => {
     const v = cases.find((c) => c.tcId === 151)!;
     expect(v.result).toBe('invalid');
-    for (const verify of Object.values(verifiers)) expect(verify(fromHex(v.pk), fromHex(v.msg), fromHex(v.sig))).toBe(false);
+    for (const verify of Object.values(verifiers))
+      expect(verify(fromHex(v.pk), fromHex(v.msg), fromHex(v.sig))).toBe(false);
   });
 });
 
@@ -96,7 +104,9 @@ describe('SigningKey', () => {
 
   it('derives the RFC 8032 public key from the seed (test 1 of section 7.1)', () => {
     const key = new SigningKey(fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'));
-    expect(Buffer.from(key.publicKey).toString('hex')).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    expect(Buffer.from(key.publicKey).toString('hex')).toBe(
+      'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    );
     expect(Buffer.from(key.sign(new Uint8Array(0))).toString('hex')).toBe(
       'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
     );

@@ -27,7 +27,8 @@ describe('error codes', () => {
     const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
     const declared = new Set<string>();
     for (const f of files) {
-      for (const m of readFileSync(join(src, f), 'utf8').matchAll(/^export type (\w+ErrorCode)\b/gm)) declared.add(m[1]!);
+      for (const m of readFileSync(join(src, f), 'utf8').matchAll(/^export type (\w+ErrorCode)\b/gm))
+        declared.add(m[1]!);
     }
     const union = readFileSync(join(src, 'error-codes.ts'), 'utf8');
     const missing = [...declared].filter((name) => !new RegExp(`\\| ${name}\\b`).test(union)).sort();

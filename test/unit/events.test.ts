@@ -3,9 +3,15 @@ import type { Event } from '../../src/codec/core.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { sha256, toHex, utf8 } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
+import type { TributaryError } from '../../src/errors.ts';
 import { MODULES } from '../../src/modules.ts';
-import { attributeValue, defineEvent, eventProblem, moduleEvents, undeclaredEventProblem } from '../../src/state/events.ts';
+import {
+  attributeValue,
+  defineEvent,
+  eventProblem,
+  moduleEvents,
+  undeclaredEventProblem,
+} from '../../src/state/events.ts';
 import type { Module } from '../../src/state/module.ts';
 
 const someone = addressFromPublicKey(new SigningKey(sha256(utf8.encode('events test'))).publicKey);
@@ -20,12 +26,25 @@ const sample = defineEvent('sample_happened', 'a test event with one field of ea
 
 function emitted(values: Parameters<typeof sample.emit>[1]): Event {
   const out: Event[] = [];
-  sample.emit({ emit: (type, attrs) => out.push({ type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) }) }, values);
+  sample.emit(
+    {
+      emit: (type, attrs) =>
+        out.push({ type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) }),
+    },
+    values,
+  );
   return out[0]!;
 }
 
 describe('typed events', () => {
-  const values = { who: someone, amount: 10n ** 30n, count: 7, digest: sha256(utf8.encode('x')), note: 'a, b', ok: true };
+  const values = {
+    who: someone,
+    amount: 10n ** 30n,
+    count: 7,
+    digest: sha256(utf8.encode('x')),
+    note: 'a, b',
+    ok: true,
+  };
 
   it('writes the declared fields in declaration order, one string format per kind', () => {
     const ev = emitted(values);
@@ -45,7 +64,10 @@ describe('typed events', () => {
 
   it('reads an event back into typed values', () => {
     expect(sample.read(emitted(values))).toEqual(values);
-    expect(sample.read(emitted({ ...values, digest: new Uint8Array(0), ok: false }))).toMatchObject({ digest: new Uint8Array(0), ok: false });
+    expect(sample.read(emitted({ ...values, digest: new Uint8Array(0), ok: false }))).toMatchObject({
+      digest: new Uint8Array(0),
+      ok: false,
+    });
   });
 
   it('refuses an event that does not match its declaration', () => {
@@ -54,11 +76,29 @@ describe('typed events', () => {
       ['other type', { ...ev, type: 'other' }],
       ['missing field', { ...ev, attributes: ev.attributes.slice(1) }],
       ['fields out of order', { ...ev, attributes: [ev.attributes[1]!, ev.attributes[0]!, ...ev.attributes.slice(2)] }],
-      ['bad address', { ...ev, attributes: ev.attributes.map((a) => (a.key === 'who' ? { ...a, value: 'trib1nope' } : a)) }],
-      ['amount with a sign', { ...ev, attributes: ev.attributes.map((a) => (a.key === 'amount' ? { ...a, value: '-1' } : a)) }],
-      ['integer with a leading zero', { ...ev, attributes: ev.attributes.map((a) => (a.key === 'count' ? { ...a, value: '07' } : a)) }],
-      ['upper-case hex', { ...ev, attributes: ev.attributes.map((a) => (a.key === 'digest' ? { ...a, value: a.value.toUpperCase() } : a)) }],
-      ['boolean spelled otherwise', { ...ev, attributes: ev.attributes.map((a) => (a.key === 'ok' ? { ...a, value: 'yes' } : a)) }],
+      [
+        'bad address',
+        { ...ev, attributes: ev.attributes.map((a) => (a.key === 'who' ? { ...a, value: 'trib1nope' } : a)) },
+      ],
+      [
+        'amount with a sign',
+        { ...ev, attributes: ev.attributes.map((a) => (a.key === 'amount' ? { ...a, value: '-1' } : a)) },
+      ],
+      [
+        'integer with a leading zero',
+        { ...ev, attributes: ev.attributes.map((a) => (a.key === 'count' ? { ...a, value: '07' } : a)) },
+      ],
+      [
+        'upper-case hex',
+        {
+          ...ev,
+          attributes: ev.attributes.map((a) => (a.key === 'digest' ? { ...a, value: a.value.toUpperCase() } : a)),
+        },
+      ],
+      [
+        'boolean spelled otherwise',
+        { ...ev, attributes: ev.attributes.map((a) => (a.key === 'ok' ? { ...a, value: 'yes' } : a)) },
+      ],
     ];
     for (const [what, bad] of cases) {
       expect(eventProblem(sample, bad), what).toBeTypeOf('string');
@@ -76,8 +116,12 @@ describe('typed events', () => {
   it('knows which event types the modules declare, each once', () => {
     const declared = moduleEvents(MODULES);
     expect(undeclaredEventProblem(declared, emitted(values))).toMatch(/not declared/);
-    for (const type of ['transfer', 'fees_distributed', 'inference_paid', 'agent_acted', 'contribution_submitted']) expect(declared.has(type), type).toBe(true);
-    const twice: Module[] = [{ name: 'a', txs: [], events: [sample] }, { name: 'b', txs: [], events: [sample] }];
+    for (const type of ['transfer', 'fees_distributed', 'inference_paid', 'agent_acted', 'contribution_submitted'])
+      expect(declared.has(type), type).toBe(true);
+    const twice: Module[] = [
+      { name: 'a', txs: [], events: [sample] },
+      { name: 'b', txs: [], events: [sample] },
+    ];
     expect(() => moduleEvents(twice)).toThrow(/declared twice/);
   });
 
@@ -88,7 +132,10 @@ describe('typed events', () => {
       names: { kind: 'string', list: true },
     });
     const out: Event[] = [];
-    const sink = { emit: (type: string, attrs: Record<string, unknown>) => void out.push({ type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) }) };
+    const sink = {
+      emit: (type: string, attrs: Record<string, unknown>) =>
+        void out.push({ type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) }),
+    };
     listed.emit(sink, { who: [someone, someone], amounts: [1n, 20n, 300n], names: [] });
     expect(out[0]!.attributes).toEqual([
       { key: 'who', value: `${formatAddress(someone)},${formatAddress(someone)}` },
@@ -96,7 +143,10 @@ describe('typed events', () => {
       { key: 'names', value: '' },
     ]);
     expect(listed.read(out[0]!)).toEqual({ who: [someone, someone], amounts: [1n, 20n, 300n], names: [] });
-    const withValue = (key: string, value: string): Event => ({ ...out[0]!, attributes: out[0]!.attributes.map((a) => (a.key === key ? { key, value } : a)) });
+    const withValue = (key: string, value: string): Event => ({
+      ...out[0]!,
+      attributes: out[0]!.attributes.map((a) => (a.key === key ? { key, value } : a)),
+    });
     expect(eventProblem(listed, withValue('amounts', '1,,3'))).toMatch(/empty element/);
     expect(eventProblem(listed, withValue('amounts', '1,x'))).toMatch(/decimal/);
     expect(eventProblem(listed, withValue('names', 'a,b'))).toBeUndefined();

@@ -1,7 +1,7 @@
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { homePaths, loadConfig, parseHostPort } from '../../src/config.ts';
-import { TributaryError } from '../../src/errors.ts';
+import type { TributaryError } from '../../src/errors.ts';
 import { loadGenesis } from '../../src/genesis.ts';
 import { initHome } from '../../src/home.ts';
 import { createKey, listKeys, loadKey } from '../../src/keys.ts';

@@ -10,9 +10,13 @@ import { ValidatorSet } from '../../src/consensus/validator-set.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { compareBytes, toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { parseGenesis, type Genesis } from '../../src/genesis.ts';
-import { verifyProofInHeader, verifyStateProof, type StateProofClaim, type TrustedValidators } from '../../src/light/verify.ts';
+import {
+  verifyProofInHeader,
+  verifyStateProof,
+  type StateProofClaim,
+  type TrustedValidators,
+} from '../../src/light/verify.ts';
 import { AccountCodec, accountKey } from '../../src/state/bank/keeper.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
@@ -68,7 +72,10 @@ describe('light client: a state value against canonical header bytes and a commi
     await engine.start();
     await engine.stop();
     for (let h = 1; h <= 3; h++) {
-      if (h === 2) await mempool.add(buildTx(alice, transferTx, { to: bob, amount: 700n }, { chainId: genesis.chainId, nonce: 0, fee: 1000n }));
+      if (h === 2)
+        await mempool.add(
+          buildTx(alice, transferTx, { to: bob, amount: 700n }, { chainId: genesis.chainId, nonce: 0, fee: 1000n }),
+        );
       const stored = await engine.produceBlock();
       heights[h] = {
         header: stored.header,
@@ -96,7 +103,9 @@ describe('light client: a state value against canonical header bytes and a commi
       expect(verified.header.height).toBe(h);
     }
     // Before block 2, bob had no account: that is provable too.
-    expect(verifyStateProof(await claim(bob, 1), heights[1]!.headerBytes, heights[1]!.commit, trusted).exists).toBe(false);
+    expect(verifyStateProof(await claim(bob, 1), heights[1]!.headerBytes, heights[1]!.commit, trusted).exists).toBe(
+      false,
+    );
   });
 
   it('refuses tampered header bytes', async () => {
@@ -109,8 +118,12 @@ describe('light client: a state value against canonical header bytes and a commi
     expect(BlockHeaderCodec.decode(flipped).height).toBe(2);
     expect(codeOf(() => verifyStateProof(good, flipped, at2.commit, trusted))).toBe('light/commit_mismatch');
     // Bytes that are not a canonical header at all.
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes.slice(0, -3), at2.commit, trusted))).toBe('light/bad_header');
-    expect(codeOf(() => verifyStateProof(good, Uint8Array.of(...at2.headerBytes, 0x50, 0x01), at2.commit, trusted))).toBe('light/bad_header');
+    expect(codeOf(() => verifyStateProof(good, at2.headerBytes.slice(0, -3), at2.commit, trusted))).toBe(
+      'light/bad_header',
+    );
+    expect(
+      codeOf(() => verifyStateProof(good, Uint8Array.of(...at2.headerBytes, 0x50, 0x01), at2.commit, trusted)),
+    ).toBe('light/bad_header');
     // A header whose fields were re-assembled with another time: re-encoded, but not what was signed.
     const retimed = BlockHeaderCodec.encode({ ...at2.header, time_ms: at2.header.time_ms + 1 });
     expect(codeOf(() => verifyStateProof(good, retimed, at2.commit, trusted))).toBe('light/commit_mismatch');
@@ -119,19 +132,28 @@ describe('light client: a state value against canonical header bytes and a commi
   it('refuses a commit certificate for another block', async () => {
     const at2 = heights[2]!;
     const good = await claim(bob, 2);
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, heights[1]!.commit, trusted))).toBe('light/commit_mismatch');
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, heights[3]!.commit, trusted))).toBe('light/commit_mismatch');
+    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, heights[1]!.commit, trusted))).toBe(
+      'light/commit_mismatch',
+    );
+    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, heights[3]!.commit, trusted))).toBe(
+      'light/commit_mismatch',
+    );
     // Same height, another block hash.
     const forked: Commit = { ...at2.commit, block_hash: heights[3]!.hash };
     expect(codeOf(() => verifyStateProof(good, at2.headerBytes, forked, trusted))).toBe('light/commit_mismatch');
   });
 
-  it('refuses a commit with too little power, a forged vote or a stranger\'s vote', async () => {
+  it("refuses a commit with too little power, a forged vote or a stranger's vote", async () => {
     const at2 = heights[2]!;
     const good = await claim(bob, 2);
     const unsigned: Commit = { ...at2.commit, signatures: [] };
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, unsigned, trusted))).toBe('consensus/insufficient_power');
-    const forged: Commit = { ...at2.commit, signatures: [{ ...at2.commit.signatures[0]!, signature: new Uint8Array(64).fill(7) }] };
+    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, unsigned, trusted))).toBe(
+      'consensus/insufficient_power',
+    );
+    const forged: Commit = {
+      ...at2.commit,
+      signatures: [{ ...at2.commit.signatures[0]!, signature: new Uint8Array(64).fill(7) }],
+    };
     expect(codeOf(() => verifyStateProof(good, at2.headerBytes, forged, trusted))).toBe('consensus/bad_commit');
     const foreign: Commit = { ...at2.commit, signatures: [{ ...at2.commit.signatures[0]!, validator: stranger }] };
     expect(codeOf(() => verifyStateProof(good, at2.headerBytes, foreign, trusted))).toBe('consensus/unknown_validator');
@@ -150,14 +172,18 @@ describe('light client: a state value against canonical header bytes and a commi
       signatures: signers
         .map((key) => ({
           validator: addressFromPublicKey(key.publicKey),
-          signature: key.sign(voteSignBytes({ chainId: genesis.chainId, type: VoteType.precommit, height: 2, round: 0, blockHash: hash })),
+          signature: key.sign(
+            voteSignBytes({ chainId: genesis.chainId, type: VoteType.precommit, height: 2, round: 0, blockHash: hash }),
+          ),
         }))
         .sort((a, b) => compareBytes(a.validator, b.validator)),
     });
     const fourTrusted = { chainId: genesis.chainId, validators: four };
     const good = await claim(bob, 2);
     const bytes = BlockHeaderCodec.encode(header);
-    expect(codeOf(() => verifyStateProof(good, bytes, signedBy(keys.slice(0, 2)), fourTrusted))).toBe('consensus/insufficient_power');
+    expect(codeOf(() => verifyStateProof(good, bytes, signedBy(keys.slice(0, 2)), fourTrusted))).toBe(
+      'consensus/insufficient_power',
+    );
     expect(verifyStateProof(good, bytes, signedBy(keys.slice(0, 3)), fourTrusted).exists).toBe(true);
   });
 
@@ -165,20 +191,30 @@ describe('light client: a state value against canonical header bytes and a commi
     const at2 = heights[2]!;
     const good = await claim(bob, 2);
     const richer = AccountCodec.encode({ ...AccountCodec.decode(good.value!), balance: 7_000_000n });
-    expect(codeOf(() => verifyStateProof({ ...good, value: richer }, at2.headerBytes, at2.commit, trusted))).toBe('light/bad_proof');
-    expect(codeOf(() => verifyStateProof({ ...good, value: undefined }, at2.headerBytes, at2.commit, trusted))).toBe('light/bad_proof');
+    expect(codeOf(() => verifyStateProof({ ...good, value: richer }, at2.headerBytes, at2.commit, trusted))).toBe(
+      'light/bad_proof',
+    );
+    expect(codeOf(() => verifyStateProof({ ...good, value: undefined }, at2.headerBytes, at2.commit, trusted))).toBe(
+      'light/bad_proof',
+    );
     // Bob's absence at height 1 is no proof of anything under block 2's root.
     const before = await claim(bob, 1);
     expect(codeOf(() => verifyStateProof(before, at2.headerBytes, at2.commit, trusted))).toBe('light/bad_proof');
-    expect(codeOf(() => verifyStateProof({ ...good, proof: good.proof.slice(0, -1) }, at2.headerBytes, at2.commit, trusted))).toBe('light/bad_proof');
+    expect(
+      codeOf(() => verifyStateProof({ ...good, proof: good.proof.slice(0, -1) }, at2.headerBytes, at2.commit, trusted)),
+    ).toBe('light/bad_proof');
   });
 
   it('refuses a header of another chain or validator set than the trusted one', async () => {
     const at2 = heights[2]!;
     const good = await claim(bob, 2);
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, at2.commit, { ...trusted, chainId: 'other-chain' }))).toBe('light/wrong_chain');
+    expect(
+      codeOf(() => verifyStateProof(good, at2.headerBytes, at2.commit, { ...trusted, chainId: 'other-chain' })),
+    ).toBe('light/wrong_chain');
     const otherSet = new ValidatorSet(genesisFor([{ key: alice, power: 10 }]).validators);
-    expect(codeOf(() => verifyStateProof(good, at2.headerBytes, at2.commit, { ...trusted, validators: otherSet }))).toBe('light/validators_mismatch');
+    expect(
+      codeOf(() => verifyStateProof(good, at2.headerBytes, at2.commit, { ...trusted, validators: otherSet })),
+    ).toBe('light/validators_mismatch');
   });
 
   it('verifyProofInHeader checks the proof against the header root only', async () => {

@@ -7,7 +7,9 @@ describe('splitLargestRemainder', () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
-        fc.array(fc.bigInt({ min: 0n, max: 10_000n }), { minLength: 1, maxLength: 20 }).filter((w) => w.some((x) => x > 0n)),
+        fc
+          .array(fc.bigInt({ min: 0n, max: 10_000n }), { minLength: 1, maxLength: 20 })
+          .filter((w) => w.some((x) => x > 0n)),
         (total, weights) => {
           const parts = splitLargestRemainder(total, weights);
           expect(parts.reduce((a, b) => a + b, 0n)).toBe(total);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { parseGenesis } from '../../src/genesis.ts';
 import { Mempool, type MempoolLimits } from '../../src/consensus/mempool.ts';
 import { openChain } from '../../src/node.ts';
@@ -19,7 +18,10 @@ const genesis = parseGenesis({
   chainId: 'fair-test',
   genesisTimeMs: 1_000,
   validators: [{ publicKey: toHex(validator.publicKey), power: 1 }],
-  accounts: [alice, carol].map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: '1000000000' })),
+  accounts: [alice, carol].map((k) => ({
+    address: formatAddress(addressFromPublicKey(k.publicKey)),
+    balance: '1000000000',
+  })),
 });
 
 const transfer = (key: SigningKey, nonce: number) =>

@@ -22,7 +22,10 @@ describe('the mempool owns the check state; its recheck after a commit yields', 
       chainId: 'recheck-test',
       genesisTimeMs: 1_000,
       validators: [{ publicKey: toHex(validator.publicKey), power: 1 }],
-      accounts: senders.map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: '100000000' })),
+      accounts: senders.map((k) => ({
+        address: formatAddress(addressFromPublicKey(k.publicKey)),
+        balance: '100000000',
+      })),
       params: { maxBlockTxs: 200 },
     });
     const opened = await openChain({ db: new MemoryKvStore(), genesis });
@@ -36,7 +39,9 @@ describe('the mempool owns the check state; its recheck after a commit yields', 
     });
     const perSender = 40;
     const txs = senders.flatMap((k) =>
-      Array.from({ length: perSender }, (_, nonce) => buildTx(k, transferTx, { to: bob, amount: 1n }, { chainId: genesis.chainId, nonce, fee: 1000n })),
+      Array.from({ length: perSender }, (_, nonce) =>
+        buildTx(k, transferTx, { to: bob, amount: 1n }, { chainId: genesis.chainId, nonce, fee: 1000n }),
+      ),
     );
     await Promise.all(txs.map((t) => mempool.add(t)));
     expect(mempool.size).toBe(2000);
@@ -57,12 +62,18 @@ describe('the mempool owns the check state; its recheck after a commit yields', 
     const second = await engine.produceBlock();
     expect(second.block.txs.length).toBe(200);
     // A sender's next transaction, admitted while rechecks run, lands after its pending ones.
-    const late = buildTx(senders[0]!, transferTx, { to: bob, amount: 1n }, { chainId: genesis.chainId, nonce: perSender, fee: 1000n });
+    const late = buildTx(
+      senders[0]!,
+      transferTx,
+      { to: bob, amount: 1n },
+      { chainId: genesis.chainId, nonce: perSender, fee: 1000n },
+    );
     await mempool.add(late);
     while (mempool.size > 0) await engine.produceBlock();
     const state = opened.app.queryContext(opened.chain).state;
     expect((await readAccount(state, bob)).balance).toBe(BigInt(txs.length + 1));
     expect((await readAccount(state, addressFromPublicKey(senders[0]!.publicKey))).nonce).toBe(perSender + 1);
-    for (const k of senders.slice(1)) expect((await readAccount(state, addressFromPublicKey(k.publicKey))).nonce).toBe(perSender);
+    for (const k of senders.slice(1))
+      expect((await readAccount(state, addressFromPublicKey(k.publicKey))).nonce).toBe(perSender);
   });
 });

@@ -5,7 +5,14 @@ import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { utf8 } from '../../src/crypto/hash.ts';
 import { MODULES, MODULE_ORDER } from '../../src/modules.ts';
 import { AccountCodec, accountKey, type BankKeeper } from '../../src/state/bank/keeper.ts';
-import { bindKeeper, expectKeeper, withKeepers, type KeeperSource, type Module, type TxDefinition } from '../../src/state/module.ts';
+import {
+  bindKeeper,
+  expectKeeper,
+  withKeepers,
+  type KeeperSource,
+  type Module,
+  type TxDefinition,
+} from '../../src/state/module.ts';
 import { TxRegistry } from '../../src/state/registry.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
@@ -50,14 +57,21 @@ const tryTx: TxDefinition<MsgTry> = {
     if (m.what === 'other-prefix') ctx.store.set(noteKey, utf8.encode('forged'));
     if (m.what === 'bank-key') ctx.store.set(accountKey(ctx.sender), rich);
     if (m.what === 'bank-delete') ctx.store.delete(accountKey(ctx.sender));
-    if (m.what === 'set-account') (ctx.bank as unknown as BankKeeper).setAccount(ctx.sender, { balance: 10n ** 30n, nonce: 1 });
+    if (m.what === 'set-account')
+      (ctx.bank as unknown as BankKeeper).setAccount(ctx.sender, { balance: 10n ** 30n, nonce: 1 });
     if (m.what === 'mint') await (ctx.bank as unknown as BankKeeper).mintAtGenesis(ctx.sender, 10n ** 30n);
-    if (m.what === 'reach-state') (ctx.store as unknown as { state: { set(k: Uint8Array, v: Uint8Array): void } }).state.set(accountKey(ctx.sender), rich);
+    if (m.what === 'reach-state')
+      (ctx.store as unknown as { state: { set(k: Uint8Array, v: Uint8Array): void } }).state.set(
+        accountKey(ctx.sender),
+        rich,
+      );
     if (m.what === 'keeper') ctx.keeper(NOTES).write('through the keeper');
   },
   view: (m) => ({ what: m.what }),
 };
-const guardModule: Module = withKeepers({ name: 'guard', txs: [tryTx], expects: [NOTES] }, [bindKeeper(NOTES, notesKeeper)]);
+const guardModule: Module = withKeepers({ name: 'guard', txs: [tryTx], expects: [NOTES] }, [
+  bindKeeper(NOTES, notesKeeper),
+]);
 
 async function chain(): Promise<TestChain> {
   return TestChain.create({
@@ -67,7 +81,7 @@ async function chain(): Promise<TestChain> {
 }
 
 describe('module isolation', () => {
-  it('a write outside the module\'s prefix fails with state/write_outside_prefix and leaves no trace', async () => {
+  it("a write outside the module's prefix fails with state/write_outside_prefix and leaves no trace", async () => {
     const c = await chain();
     const before = await c.balance(aliceAddress);
     for (const what of ['other-prefix', 'bank-key', 'bank-delete']) {
@@ -90,7 +104,7 @@ describe('module isolation', () => {
     expect(await c.balance(aliceAddress)).toBe(before - 3n * c.genesis.params.minFee);
   });
 
-  it('what a module may do works: its own prefix, and another module\'s record through the bound keeper', async () => {
+  it("what a module may do works: its own prefix, and another module's record through the bound keeper", async () => {
     const c = await chain();
     expect((await c.run(c.sign(alice, tryTx, { what: 'own-prefix' }))).error_code).toBe('');
     expect((await c.run(c.sign(alice, tryTx, { what: 'keeper' }))).error_code).toBe('');
@@ -105,7 +119,10 @@ describe('module isolation', () => {
     const unbound: Module = { name: 'needy', txs: [], expects: [NOTES] };
     expect(() => new TxRegistry([...MODULES, notesModule, unbound], MODULE_ORDER)).toThrow(/does not bind/);
     // A "keeper" for the bank's store that the bank never offered: refused, so it never gets that store.
-    const forged: KeeperSource<{ write(text: string): void }> = { module: 'bank', create: ({ store }) => ({ write: (t) => store.set(accountKey(aliceAddress), utf8.encode(t)) }) };
+    const forged: KeeperSource<{ write(text: string): void }> = {
+      module: 'bank',
+      create: ({ store }) => ({ write: (t) => store.set(accountKey(aliceAddress), utf8.encode(t)) }),
+    };
     const thief = withKeepers({ name: 'thief', txs: [], expects: [NOTES] }, [bindKeeper(NOTES, forged)]);
     expect(() => new TxRegistry([...MODULES, thief], MODULE_ORDER)).toThrow(/does not offer/);
   });

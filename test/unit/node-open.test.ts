@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { TributaryError } from '../../src/errors.ts';
+import type { TributaryError } from '../../src/errors.ts';
 import { parseGenesis } from '../../src/genesis.ts';
 import { openChain, startProducer } from '../../src/node.ts';
 import { Bucket, bucketEnd, bucketKey } from '../../src/storage/buckets.ts';
@@ -35,7 +35,8 @@ describe('openChain', () => {
     await engine.produceBlock();
     // Lose the index's record of the blocks, as a database from before the index would be.
     const batch = db.writeBatch();
-    for await (const [key] of db.range({ gte: Uint8Array.of(Bucket.indexBlock), lt: bucketEnd(Bucket.indexBlock) })) batch.del(key);
+    for await (const [key] of db.range({ gte: Uint8Array.of(Bucket.indexBlock), lt: bucketEnd(Bucket.indexBlock) }))
+      batch.del(key);
     await batch.write();
     const error = await openChain({ db, genesis }).then(
       () => undefined,

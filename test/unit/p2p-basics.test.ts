@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TributaryError, type ErrorCode } from '../../src/errors.ts';
-import { encodeFrame, encodeResponseChunk, encodeResponseError, encodeVarint, FrameDecoder, parseResponseFrame } from '../../src/p2p/frames.ts';
+import {
+  encodeFrame,
+  encodeResponseChunk,
+  encodeResponseError,
+  encodeVarint,
+  FrameDecoder,
+  parseResponseFrame,
+} from '../../src/p2p/frames.ts';
 import { loadOrCreateP2pKey, P2P_KEY_FILE } from '../../src/p2p/keys.ts';
 import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
 import { gossipTopicName, protocolName, validateWith, verdictFor } from '../../src/p2p/network.ts';
@@ -28,7 +35,12 @@ async function asyncCodeOf(p: Promise<unknown>): Promise<string> {
 
 describe('p2p frames', () => {
   it('round-trips frames fed one byte at a time', () => {
-    const payloads = [new Uint8Array(0), new Uint8Array([1, 2, 3]), new Uint8Array(300).fill(9), new Uint8Array(20_000).fill(4)];
+    const payloads = [
+      new Uint8Array(0),
+      new Uint8Array([1, 2, 3]),
+      new Uint8Array(300).fill(9),
+      new Uint8Array(20_000).fill(4),
+    ];
     const wire = Buffer.concat(payloads.map(encodeFrame));
     const decoder = new FrameDecoder(1 << 20);
     const out: Uint8Array[] = [];
@@ -71,10 +83,30 @@ describe('p2p frames', () => {
 describe('p2p verdicts from coded errors', () => {
   it('rejects what is invalid whatever the state, ignores what depends on it or is our own failure', () => {
     const coded = (code: ErrorCode) => new TributaryError(code, 'x');
-    for (const code of ['codec/malformed', 'codec/non_canonical', 'tx/bad_signature', 'tx/wrong_chain_id', 'tx/too_large', 'tx/malformed', 'protocol/bad_vote_type', 'consensus/bad_proposer_signature'] as ErrorCode[]) {
+    for (const code of [
+      'codec/malformed',
+      'codec/non_canonical',
+      'tx/bad_signature',
+      'tx/wrong_chain_id',
+      'tx/too_large',
+      'tx/malformed',
+      'protocol/bad_vote_type',
+      'consensus/bad_proposer_signature',
+    ] as ErrorCode[]) {
       expect(verdictFor(coded(code)), code).toBe('reject');
     }
-    for (const code of ['tx/nonce_too_low', 'tx/nonce_too_high', 'tx/fee_too_low', 'tx/insufficient_fee_balance', 'mempool/full', 'mempool/duplicate', 'bank/insufficient_funds', 'consensus/bad_header', 'consensus/bad_commit', 'tx/internal_error'] as ErrorCode[]) {
+    for (const code of [
+      'tx/nonce_too_low',
+      'tx/nonce_too_high',
+      'tx/fee_too_low',
+      'tx/insufficient_fee_balance',
+      'mempool/full',
+      'mempool/duplicate',
+      'bank/insufficient_funds',
+      'consensus/bad_header',
+      'consensus/bad_commit',
+      'tx/internal_error',
+    ] as ErrorCode[]) {
       expect(verdictFor(coded(code)), code).toBe('ignore');
     }
     expect(verdictFor(new Error('a bug'))).toBe('ignore');
@@ -109,7 +141,11 @@ describe('p2p key', () => {
     expect(JSON.parse(readFileSync(path, 'utf8')).peerId).toBe(peerId);
     await first.stop();
 
-    const second = await createP2pHost({ chainId: 'key-test', privateKey: await loadOrCreateP2pKey(path), listen: ['/ip4/127.0.0.1/tcp/0'] });
+    const second = await createP2pHost({
+      chainId: 'key-test',
+      privateKey: await loadOrCreateP2pKey(path),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+    });
     await second.start();
     expect(second.peerId).toBe(peerId);
     expect(second.listenAddresses()[0]).toMatch(new RegExp(`/p2p/${peerId}$`));
@@ -136,7 +172,9 @@ describe('p2p host configuration', () => {
     const privateKey = await loadOrCreateP2pKey(join(mkdtempSync(join(tmpdir(), 'tributary-p2p-cfg-')), P2P_KEY_FILE));
     const base = { chainId: 'cfg', privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] };
     expect(await asyncCodeOf(createP2pHost({ ...base, bootstrap: ['not a multiaddr'] }))).toBe('p2p/invalid_config');
-    expect(await asyncCodeOf(createP2pHost({ ...base, bootstrap: ['/ip4/127.0.0.1/tcp/26656'] }))).toBe('p2p/invalid_config');
+    expect(await asyncCodeOf(createP2pHost({ ...base, bootstrap: ['/ip4/127.0.0.1/tcp/26656'] }))).toBe(
+      'p2p/invalid_config',
+    );
     expect(await asyncCodeOf(createP2pHost({ ...base, allow: ['/dns4/example.com'] }))).toBe('p2p/invalid_config');
     expect(await asyncCodeOf(createP2pHost({ ...base, listen: ['127.0.0.1:26656'] }))).toBe('p2p/invalid_config');
     expect(await asyncCodeOf(createP2pHost({ ...base, maxGossipBytes: 4 * 1024 * 1024 }))).toBe('p2p/invalid_config');
@@ -149,19 +187,28 @@ describe('p2p connection limits on loopback', () => {
   it('all loopback peers are one host to libp2p: past 5 inbound connections a second only the allow list gets in', async () => {
     const host = (extra: Record<string, unknown>) =>
       loadOrCreateP2pKey(join(mkdtempSync(join(tmpdir(), 'tributary-p2p-limit-')), P2P_KEY_FILE)).then((privateKey) =>
-        createP2pHost({ chainId: 'limits', privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], redialInitialMs: 60_000, ...extra }),
+        createP2pHost({
+          chainId: 'limits',
+          privateKey,
+          listen: ['/ip4/127.0.0.1/tcp/0'],
+          redialInitialMs: 60_000,
+          ...extra,
+        }),
       );
     const strict = await host({});
     const allowing = await host({ allow: ['/ip4/127.0.0.1/ipcidr/8'] });
     await strict.start();
     await allowing.start();
     const clients = await Promise.all(
-      Array.from({ length: 10 }, () => host({ bootstrap: [strict.listenAddresses()[0]!, allowing.listenAddresses()[0]!] })),
+      Array.from({ length: 10 }, () =>
+        host({ bootstrap: [strict.listenAddresses()[0]!, allowing.listenAddresses()[0]!] }),
+      ),
     );
     try {
       await Promise.all(clients.map((c) => c.start()));
       const until = Date.now() + 10_000;
-      while (allowing.peers().length < clients.length && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      while (allowing.peers().length < clients.length && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 25));
       expect(allowing.peers()).toHaveLength(clients.length);
       expect(strict.peers().length).toBeLessThan(clients.length);
     } finally {

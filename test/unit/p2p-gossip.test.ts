@@ -96,13 +96,22 @@ describe('p2p gossip over real libp2p hosts', () => {
     C = await startNode('C', [A, B]);
     D = await startNode('D', [C]);
     nodes.push(A, B, C, D);
-    await waitFor('the bootstrap links', () =>
-      A.net.peers().length === 2 && B.net.peers().length === 2 && C.net.peers().length === 3 && D.net.peers().length === 1,
+    await waitFor(
+      'the bootstrap links',
+      () =>
+        A.net.peers().length === 2 &&
+        B.net.peers().length === 2 &&
+        C.net.peers().length === 3 &&
+        D.net.peers().length === 1,
     );
     // Meshes form on heartbeats after subscriptions are exchanged: send until D hears A on every topic.
     for (const topic of GOSSIP_TOPICS) {
       let n = 0;
-      await waitFor(`the ${topic} mesh`, () => received(D, `warmup-${topic}`).length > 0 || (void A.net.publish(topic, bytes(`warmup-${topic}-${n++}`)), false));
+      await waitFor(`the ${topic} mesh`, () => {
+        if (received(D, `warmup-${topic}`).length > 0) return true;
+        void A.net.publish(topic, bytes(`warmup-${topic}-${n++}`));
+        return false;
+      });
     }
     await sleep(300);
     for (const node of nodes) node.deliveries.length = 0;
@@ -127,7 +136,9 @@ describe('p2p gossip over real libp2p hosts', () => {
       await D.net.publish(topic, bytes(`hello-from-D-${topic}`));
     }
     const sendersOtherThan = (node: TestNode): string[] => ['A', 'D'].filter((s) => s !== node.name);
-    await waitFor('every delivery', () => nodes.every((n) => received(n, 'hello-').length === sendersOtherThan(n).length * GOSSIP_TOPICS.length));
+    await waitFor('every delivery', () =>
+      nodes.every((n) => received(n, 'hello-').length === sendersOtherThan(n).length * GOSSIP_TOPICS.length),
+    );
     // Several heartbeats more: gossip (IHAVE/IWANT) and second paths must not deliver again.
     await sleep(600);
     for (const node of nodes) {
@@ -177,7 +188,10 @@ describe('p2p gossip over real libp2p hosts', () => {
   it('a peer that keeps sending rejected messages is graylisted, disconnected and refused', async () => {
     const validatedBefore = C.validated;
     for (let i = 0; i < 3; i++) await D.net.publish('tx', bytes(`reject-spam-${i}`));
-    await waitFor("D's score at C to pass the graylist threshold", () => C.net.peerScore(D.net.peerId) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold);
+    await waitFor(
+      "D's score at C to pass the graylist threshold",
+      () => C.net.peerScore(D.net.peerId) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold,
+    );
     expect(C.validated - validatedBefore).toBe(3);
     await waitFor('C to drop D', () => !C.net.peers().includes(D.net.peerId) && D.net.peers().length === 0);
     // D's bootstrap loop keeps redialling C (every 100-400 ms here); C's gater refuses it after the
@@ -192,13 +206,19 @@ describe('p2p gossip over real libp2p hosts', () => {
 
   it('oversized messages are refused on publish and dropped on receipt', async () => {
     const tooBig = new Uint8Array(MAX_GOSSIP + 1).fill(0x61);
-    await expect(A.net.publish('tx', tooBig)).rejects.toSatisfy((e: unknown) => e instanceof TributaryError && e.code === 'p2p/too_large');
+    await expect(A.net.publish('tx', tooBig)).rejects.toSatisfy(
+      (e: unknown) => e instanceof TributaryError && e.code === 'p2p/too_large',
+    );
 
     // E allows itself bigger messages than everyone else: its peers must drop them.
     const E = await startNode('E', [B], { maxGossipBytes: 512 * 1024 });
     nodes.push(E);
     await waitFor('E to join', () => B.net.peers().includes(E.net.peerId));
-    await waitFor('E to reach A through B', () => received(A, 'from-E-probe').length > 0 || (void E.net.publish('tx', bytes(`from-E-probe-${Date.now()}`)), false));
+    await waitFor('E to reach A through B', () => {
+      if (received(A, 'from-E-probe').length > 0) return true;
+      void E.net.publish('tx', bytes(`from-E-probe-${Date.now()}`));
+      return false;
+    });
     const scoreBefore = B.net.peerScore(E.net.peerId);
     // Just over the limit: decoded, rejected by size, scored.
     const over = bytes('big-over-limit-'.padEnd(MAX_GOSSIP + 100, 'x'));

@@ -20,7 +20,14 @@ import { openChain, startProducer, type OpenedChain } from '../../src/node.ts';
 import { parseResponseFrame, FrameDecoder } from '../../src/p2p/frames.ts';
 import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
 import type { HandlerLimits, P2pNetwork } from '../../src/p2p/network.ts';
-import { BlocksByRangeRequestCodec, serveSync, SyncClient, syncProtocols, type Status, type SyncSource } from '../../src/p2p/sync.ts';
+import {
+  BlocksByRangeRequestCodec,
+  serveSync,
+  SyncClient,
+  syncProtocols,
+  type Status,
+  type SyncSource,
+} from '../../src/p2p/sync.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { LevelKvStore } from '../../src/storage/db.ts';
@@ -48,7 +55,12 @@ function genesisFor(chainId: string): Genesis {
 
 function statusOf(chain: Chain, genesis: Genesis): Status {
   const head = chain.blocks.latestBlock;
-  return { chain_id: genesis.chainId, genesis_hash: genesisHash(genesis), height: chain.latestHeight, head_hash: head ? head.hash : new Uint8Array(0) };
+  return {
+    chain_id: genesis.chainId,
+    genesis_hash: genesisHash(genesis),
+    height: chain.latestHeight,
+    head_hash: head ? head.hash : new Uint8Array(0),
+  };
 }
 
 function sourceOf(chain: Chain, genesis: Genesis): SyncSource {
@@ -71,7 +83,13 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOOPBACK = { listen: ['/ip4/127.0.0.1/tcp/0'], allow: ['/ip4/127.0.0.1/ipcidr/8'] };
-const TEST_LIMITS: HandlerLimits = { maxRequestBytes: 1024, maxResponses: 3, maxResponseBytes: 4096, timeoutMs: 400, maxConcurrent: 4 };
+const TEST_LIMITS: HandlerLimits = {
+  maxRequestBytes: 1024,
+  maxResponses: 3,
+  maxResponseBytes: 4096,
+  timeoutMs: 400,
+  maxConcurrent: 4,
+};
 
 describe('p2p request/response and block sync', () => {
   const genesis = genesisFor('p2p-sync-test');
@@ -96,36 +114,74 @@ describe('p2p request/response and block sync', () => {
       now: () => (t += 1000),
     });
     for (let h = 1; h <= HEIGHTS; h++) {
-      if (h === 2) await mempool.add(buildTx(alice, transferTx, { to: bob, amount: 700n }, { chainId: genesis.chainId, nonce: 0, fee: 1000n }));
+      if (h === 2)
+        await mempool.add(
+          buildTx(alice, transferTx, { to: bob, amount: 700n }, { chainId: genesis.chainId, nonce: 0, fee: 1000n }),
+        );
       await engine.produceBlock();
     }
     expect(server.chain.latestHeight).toBe(HEIGHTS);
 
-    serverNet = await createP2pHost({ chainId: genesis.chainId, privateKey: await generateKeyPair('Ed25519'), ...LOOPBACK });
-    await serveSync(serverNet, sourceOf(server.chain, genesis), { maxBlocksPerRequest: SERVER_MAX_BLOCKS }, { onStatus: (peer, status) => statuses.push({ peer, status }) });
-    await serverNet.handle('/test/slow/1', async () => {
-      await sleep(2_000);
-      return [new Uint8Array([1])];
-    }, { ...TEST_LIMITS, timeoutMs: 5_000 });
-    await serverNet.handle('/test/stuck-server/1', async () => {
-      await sleep(2_000);
-      return [new Uint8Array([1])];
-    }, TEST_LIMITS);
-    await serverNet.handle('/test/many/1', async () => Array.from({ length: 10 }, (_, i) => new Uint8Array([i])), TEST_LIMITS);
+    serverNet = await createP2pHost({
+      chainId: genesis.chainId,
+      privateKey: await generateKeyPair('Ed25519'),
+      ...LOOPBACK,
+    });
+    await serveSync(
+      serverNet,
+      sourceOf(server.chain, genesis),
+      { maxBlocksPerRequest: SERVER_MAX_BLOCKS },
+      { onStatus: (peer, status) => statuses.push({ peer, status }) },
+    );
+    await serverNet.handle(
+      '/test/slow/1',
+      async () => {
+        await sleep(2_000);
+        return [new Uint8Array([1])];
+      },
+      { ...TEST_LIMITS, timeoutMs: 5_000 },
+    );
+    await serverNet.handle(
+      '/test/stuck-server/1',
+      async () => {
+        await sleep(2_000);
+        return [new Uint8Array([1])];
+      },
+      TEST_LIMITS,
+    );
+    await serverNet.handle(
+      '/test/many/1',
+      async () => Array.from({ length: 10 }, (_, i) => new Uint8Array([i])),
+      TEST_LIMITS,
+    );
     await serverNet.handle('/test/echo/1', async (req) => [req, req], { ...TEST_LIMITS, maxResponseBytes: 1 << 20 });
-    await serverNet.handle('/test/throws/1', async () => {
-      throw new Error('a bug in the handler');
-    }, TEST_LIMITS);
+    await serverNet.handle(
+      '/test/throws/1',
+      async () => {
+        throw new Error('a bug in the handler');
+      },
+      TEST_LIMITS,
+    );
     await serverNet.start();
 
-    clientNet = await createP2pHost({ chainId: genesis.chainId, privateKey: await generateKeyPair('Ed25519'), ...LOOPBACK, bootstrap: [serverNet.listenAddresses()[0]!] });
+    clientNet = await createP2pHost({
+      chainId: genesis.chainId,
+      privateKey: await generateKeyPair('Ed25519'),
+      ...LOOPBACK,
+      bootstrap: [serverNet.listenAddresses()[0]!],
+    });
     await clientNet.start();
     const until = Date.now() + 10_000;
     while (!clientNet.peers().includes(serverNet.peerId)) {
       if (Date.now() > until) throw new Error('client did not connect');
       await sleep(25);
     }
-    raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } });
+    raw = await createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    });
   });
 
   afterAll(async () => {
@@ -133,7 +189,8 @@ describe('p2p request/response and block sync', () => {
     for (const o of opened) await o.db.close();
   });
 
-  const syncClient = (limits = {}) => new SyncClient(clientNet, { status: () => statusOf(client.chain, genesis) }, limits);
+  const syncClient = (limits = {}) =>
+    new SyncClient(clientNet, { status: () => statusOf(client.chain, genesis) }, limits);
 
   it('status handshake: each side learns the other chain, genesis and height', async () => {
     const theirs = await syncClient().requestStatus(serverNet.peerId);
@@ -182,16 +239,18 @@ describe('p2p request/response and block sync', () => {
       const e = await clientNet.request(serverNet.peerId, protocol, body, opts).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(TributaryError);
       expect((e as TributaryError).code).toBe('p2p/remote_error');
-      return (e as TributaryError).data?.['remoteCode'];
+      return (e as TributaryError).data?.remoteCode;
     };
     for (let i = 0; i < 20; i++) {
-      const junk = randomBytes(1 + (i * 37) % 200);
+      const junk = randomBytes(1 + ((i * 37) % 200));
       expect(await remoteCode(blocksByRange, junk)).toMatch(/^p2p\/(bad_request|limit_exceeded)$/);
       expect(await remoteCode(status, junk)).toMatch(/^p2p\/(bad_request|wrong_chain)$/);
     }
     // Well-formed protobuf but not canonical (a default-valued field written out), and a zero count.
     expect(await remoteCode(blocksByRange, new Uint8Array([0x08, 0x01, 0x10, 0x00]))).toBe('p2p/bad_request');
-    expect(await remoteCode(blocksByRange, BlocksByRangeRequestCodec.encode({ start_height: 1, count: 0 }))).toBe('p2p/bad_request');
+    expect(await remoteCode(blocksByRange, BlocksByRangeRequestCodec.encode({ start_height: 1, count: 0 }))).toBe(
+      'p2p/bad_request',
+    );
     // A request over the server's size limit.
     expect(await remoteCode(status, new Uint8Array(4096))).toBe('p2p/too_large');
     expect((await syncClient().requestStatus(serverNet.peerId)).height).toBe(HEIGHTS);
@@ -201,7 +260,11 @@ describe('p2p request/response and block sync', () => {
     const { blocksByRange } = syncProtocols(genesis.chainId);
     const target = serverNet.listenAddresses()[0]!;
     const { multiaddr } = await import('@multiformats/multiaddr');
-    for (const payload of [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80]), randomBytes(300)]) {
+    for (const payload of [
+      new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]),
+      new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80]),
+      randomBytes(300),
+    ]) {
       const stream = await raw.dialProtocol(multiaddr(target), blocksByRange);
       const decoder = new FrameDecoder(1024);
       const done = new Promise<void>((resolve) => stream.addEventListener('close', () => resolve()));
@@ -224,28 +287,88 @@ describe('p2p request/response and block sync', () => {
 
   it('timeouts: a slow server is p2p/timeout at the client; a server past its own limit resets the stream; both stay up', async () => {
     const started = Date.now();
-    expect(await codeOf(clientNet.request(serverNet.peerId, '/test/slow/1', new Uint8Array([1]), { timeoutMs: 300, maxResponses: 1, maxBytes: 16 }))).toBe('p2p/timeout');
+    expect(
+      await codeOf(
+        clientNet.request(serverNet.peerId, '/test/slow/1', new Uint8Array([1]), {
+          timeoutMs: 300,
+          maxResponses: 1,
+          maxBytes: 16,
+        }),
+      ),
+    ).toBe('p2p/timeout');
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(await codeOf(clientNet.request(serverNet.peerId, '/test/stuck-server/1', new Uint8Array([1]), { timeoutMs: 5_000, maxResponses: 1, maxBytes: 16 }))).toBe('p2p/stream_reset');
+    expect(
+      await codeOf(
+        clientNet.request(serverNet.peerId, '/test/stuck-server/1', new Uint8Array([1]), {
+          timeoutMs: 5_000,
+          maxResponses: 1,
+          maxBytes: 16,
+        }),
+      ),
+    ).toBe('p2p/stream_reset');
     expect((await syncClient().requestStatus(serverNet.peerId)).height).toBe(HEIGHTS);
   });
 
   it('response limits: the server cuts at its own, the client refuses more than it allows', async () => {
-    const many = await clientNet.request(serverNet.peerId, '/test/many/1', new Uint8Array([1]), { timeoutMs: 2_000, maxResponses: 10, maxBytes: 1024 });
+    const many = await clientNet.request(serverNet.peerId, '/test/many/1', new Uint8Array([1]), {
+      timeoutMs: 2_000,
+      maxResponses: 10,
+      maxBytes: 1024,
+    });
     expect(many.map((r) => r[0])).toEqual([0, 1, 2]);
-    expect(await codeOf(clientNet.request(serverNet.peerId, '/test/many/1', new Uint8Array([1]), { timeoutMs: 2_000, maxResponses: 2, maxBytes: 1024 }))).toBe('p2p/too_many_responses');
+    expect(
+      await codeOf(
+        clientNet.request(serverNet.peerId, '/test/many/1', new Uint8Array([1]), {
+          timeoutMs: 2_000,
+          maxResponses: 2,
+          maxBytes: 1024,
+        }),
+      ),
+    ).toBe('p2p/too_many_responses');
     const body = randomBytes(600);
-    const echoed = await clientNet.request(serverNet.peerId, '/test/echo/1', body, { timeoutMs: 2_000, maxResponses: 2, maxBytes: 1200 });
+    const echoed = await clientNet.request(serverNet.peerId, '/test/echo/1', body, {
+      timeoutMs: 2_000,
+      maxResponses: 2,
+      maxBytes: 1200,
+    });
     expect(echoed.map(toHex)).toEqual([toHex(body), toHex(body)]);
-    expect(await codeOf(clientNet.request(serverNet.peerId, '/test/echo/1', body, { timeoutMs: 2_000, maxResponses: 2, maxBytes: 1199 }))).toBe('p2p/too_large');
-    const thrown = await clientNet.request(serverNet.peerId, '/test/throws/1', body, { timeoutMs: 2_000, maxResponses: 2, maxBytes: 1200 }).catch((x: unknown) => x);
+    expect(
+      await codeOf(
+        clientNet.request(serverNet.peerId, '/test/echo/1', body, {
+          timeoutMs: 2_000,
+          maxResponses: 2,
+          maxBytes: 1199,
+        }),
+      ),
+    ).toBe('p2p/too_large');
+    const thrown = await clientNet
+      .request(serverNet.peerId, '/test/throws/1', body, { timeoutMs: 2_000, maxResponses: 2, maxBytes: 1200 })
+      .catch((x: unknown) => x);
     expect((thrown as TributaryError).data).toEqual({ remoteCode: 'p2p/server_error' });
     expect((await syncClient().requestStatus(serverNet.peerId)).height).toBe(HEIGHTS);
   });
 
   it('requests to a peer nobody can reach, or with a bad peer id, are coded', async () => {
-    const nowhere = peerIdFromString((await createP2pHost({ chainId: 'x', privateKey: await generateKeyPair('Ed25519'), ...LOOPBACK })).peerId).toString();
-    expect(await codeOf(clientNet.request(nowhere, '/test/echo/1', new Uint8Array([1]), { timeoutMs: 2_000, maxResponses: 1, maxBytes: 16 }))).toBe('p2p/unreachable');
-    expect(await codeOf(clientNet.request('not-a-peer', '/test/echo/1', new Uint8Array([1]), { timeoutMs: 2_000, maxResponses: 1, maxBytes: 16 }))).toBe('p2p/invalid_peer');
+    const nowhere = peerIdFromString(
+      (await createP2pHost({ chainId: 'x', privateKey: await generateKeyPair('Ed25519'), ...LOOPBACK })).peerId,
+    ).toString();
+    expect(
+      await codeOf(
+        clientNet.request(nowhere, '/test/echo/1', new Uint8Array([1]), {
+          timeoutMs: 2_000,
+          maxResponses: 1,
+          maxBytes: 16,
+        }),
+      ),
+    ).toBe('p2p/unreachable');
+    expect(
+      await codeOf(
+        clientNet.request('not-a-peer', '/test/echo/1', new Uint8Array([1]), {
+          timeoutMs: 2_000,
+          maxResponses: 1,
+          maxBytes: 16,
+        }),
+      ),
+    ).toBe('p2p/invalid_peer');
   });
 });

@@ -17,18 +17,21 @@ function generatedFilesOnDisk(dir: string): string[] {
 }
 
 describe('generated .pb.ts files', () => {
-  it.each(findProtoFiles().map((path) => [relative(SRC_DIR, path)]))('%s: the committed .pb.ts is what npm run proto writes', (rel) => {
-    const proto = join(SRC_DIR, rel);
-    const [file] = generateAll().filter((f) => f.path === generatedPath(proto));
-    expect(file, `${rel} produced no file`).toBeDefined();
-    let committed: string | undefined;
-    try {
-      committed = readFileSync(file!.path, 'utf8');
-    } catch {
-      committed = undefined;
-    }
-    expect(committed, `${relative(SRC_DIR, file!.path)} is stale or missing: run npm run proto`).toBe(file!.text);
-  });
+  it.each(findProtoFiles().map((path) => [relative(SRC_DIR, path)]))(
+    '%s: the committed .pb.ts is what npm run proto writes',
+    (rel) => {
+      const proto = join(SRC_DIR, rel);
+      const [file] = generateAll().filter((f) => f.path === generatedPath(proto));
+      expect(file, `${rel} produced no file`).toBeDefined();
+      let committed: string | undefined;
+      try {
+        committed = readFileSync(file!.path, 'utf8');
+      } catch {
+        committed = undefined;
+      }
+      expect(committed, `${relative(SRC_DIR, file!.path)} is stale or missing: run npm run proto`).toBe(file!.text);
+    },
+  );
 
   it('every .pb.ts under src/ has its .proto beside it', () => {
     const expected = findProtoFiles().map(generatedPath).sort();
@@ -136,8 +139,15 @@ describe('the message name selects the codec type', () => {
     const body = TxBodyCodec.empty();
     // @ts-expect-error: the field is chain_id, as in core.proto
     expect(body.chainId).toBeUndefined();
-    // @ts-expect-error: a literal with a misspelled field (`typ`) is not a TxBody
-    const bytes = TxBodyCodec.encode({ chain_id: 'c', sender_pubkey: new Uint8Array(32), nonce: 1, fee: 0n, typ: 'bank/transfer', payload: new Uint8Array() });
+    const bytes = TxBodyCodec.encode({
+      chain_id: 'c',
+      sender_pubkey: new Uint8Array(32),
+      nonce: 1,
+      fee: 0n,
+      // @ts-expect-error: a literal with a misspelled field (`typ`) is not a TxBody
+      typ: 'bank/transfer',
+      payload: new Uint8Array(),
+    });
     expect(TxBodyCodec.decode(bytes).type).toBe('');
   });
 

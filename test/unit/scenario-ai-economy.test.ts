@@ -4,7 +4,14 @@ import { contributeTx, createDatanetTx, reviewTx } from '../../src/attribution/d
 import { publishModelTx, registerModelTx } from '../../src/attribution/model.ts';
 import { recordAttributionTx } from '../../src/attribution/record.ts';
 import { claimTx } from '../../src/attribution/rewards.ts';
-import { AttributionMethod, EdgeKind, Relation, TREASURY, TargetKind, agentAccount } from '../../src/attribution/store.ts';
+import {
+  AttributionMethod,
+  EdgeKind,
+  Relation,
+  TREASURY,
+  TargetKind,
+  agentAccount,
+} from '../../src/attribution/store.ts';
 import type { Receipt } from '../../src/codec/core.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
@@ -51,27 +58,63 @@ function attr(r: Receipt, type: string, key: string): string {
 
 describe('scenario: data to models to an agent, and the money flowing back', () => {
   it('pays every contributor, refiner and executor exactly what the hand computation says', async () => {
-    const [dora, dino, ada, ben, cyd, sam, pia, quinn, ria] = Array.from({ length: 9 }, () => SigningKey.generate()) as [
-      SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey,
-    ];
+    const [dora, dino, ada, ben, cyd, sam, pia, quinn, ria] = Array.from({ length: 9 }, () =>
+      SigningKey.generate(),
+    ) as [SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey, SigningKey];
     const chain = await TestChain.create({
       funded: [dora, dino, ada, ben, cyd, sam, pia, quinn, ria].map((key) => ({ key, balance: 10_000_000n })),
-      params: { modules: { inference: { validatorBps: 500, treasuryBps: 500 }, agent: { maxFeeBps: 2000, epochBlocks: 1_000_000 } } },
+      params: {
+        modules: {
+          inference: { validatorBps: 500, treasuryBps: 500 },
+          agent: { maxFeeBps: 2000, epochBlocks: 1_000_000 },
+        },
+      },
     });
     let txCount = 0;
-    const run = async <M,>(key: SigningKey, def: TxDefinition<M>, m: M): Promise<Receipt> => {
+    const run = async <M>(key: SigningKey, def: TxDefinition<M>, m: M): Promise<Receipt> => {
       txCount++;
       return chain.run(chain.sign(key, def, m, FEE));
     };
 
     // --- Data. D1 has a 150-block challenge window: its contributors' rewards stay locked meanwhile.
-    const d1 = Number(attr(await run(dora, createDatanetTx, { name: 'D1 open prose', metadata_hash: h('D1'), licence: 'CC-BY-4.0', curators: [], min_stake: 1_000n, challenge_window: 150 }), 'datanet_created', 'datanet_id'));
-    const d2 = Number(attr(await run(dino, createDatanetTx, { name: 'D2 medical QA', metadata_hash: h('D2'), licence: 'CC-BY-SA-4.0', curators: [], min_stake: 0n, challenge_window: 0 }), 'datanet_created', 'datanet_id'));
+    const d1 = Number(
+      attr(
+        await run(dora, createDatanetTx, {
+          name: 'D1 open prose',
+          metadata_hash: h('D1'),
+          licence: 'CC-BY-4.0',
+          curators: [],
+          min_stake: 1_000n,
+          challenge_window: 150,
+        }),
+        'datanet_created',
+        'datanet_id',
+      ),
+    );
+    const d2 = Number(
+      attr(
+        await run(dino, createDatanetTx, {
+          name: 'D2 medical QA',
+          metadata_hash: h('D2'),
+          licence: 'CC-BY-SA-4.0',
+          curators: [],
+          min_stake: 0n,
+          challenge_window: 0,
+        }),
+        'datanet_created',
+        'datanet_id',
+      ),
+    );
     const contribute = async (who: SigningKey, datanet: number, data: string, size: number, stake: bigint) =>
       run(who, contributeTx, { datanet_id: datanet, content_hash: h(data), size, uri: `ipfs://${data}`, stake });
-    const adaC = Number(attr(await contribute(ada, d1, 'ada essays', 300, 1_000n), 'contribution_submitted', 'contribution_id'));
-    const benC = Number(attr(await contribute(ben, d1, 'ben letters', 100, 1_000n), 'contribution_submitted', 'contribution_id'));
-    for (const c of [adaC, benC]) attr(await run(dora, reviewTx, { contribution_id: c, accept: true }), 'contribution_accepted', 'version');
+    const adaC = Number(
+      attr(await contribute(ada, d1, 'ada essays', 300, 1_000n), 'contribution_submitted', 'contribution_id'),
+    );
+    const benC = Number(
+      attr(await contribute(ben, d1, 'ben letters', 100, 1_000n), 'contribution_submitted', 'contribution_id'),
+    );
+    for (const c of [adaC, benC])
+      attr(await run(dora, reviewTx, { contribution_id: c, accept: true }), 'contribution_accepted', 'version');
 
     // Sam's copy of Ben's letters is refused, naming Ben's contribution; Sam keeps the stake.
     const samBefore = await chain.balance(addr(sam));
@@ -80,15 +123,35 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
     expect(copy.error_message).toContain(`contribution ${benC}`);
     expect(await chain.balance(addr(sam))).toBe(samBefore - FEE);
 
-    const cydC = Number(attr(await contribute(cyd, d2, 'cyd clinical answers', 50, 0n), 'contribution_submitted', 'contribution_id'));
+    const cydC = Number(
+      attr(await contribute(cyd, d2, 'cyd clinical answers', 50, 0n), 'contribution_submitted', 'contribution_id'),
+    );
     attr(await run(dino, reviewTx, { contribution_id: cydC, accept: true }), 'contribution_accepted', 'version');
     const d1View = (await chain.query('datanet_get', { id: d1 })) as { version: number; contributionsRoot: string };
     expect(d1View.version).toBe(2);
 
     // --- Models.
-    const publish = async (who: SigningKey, name: string, relation: number, parents: { kind: number; id: number; share_bps: number }[]) => {
-      const family = Number(attr(await run(who, registerModelTx, { name, metadata_hash: new Uint8Array(0) }), 'model_registered', 'family_id'));
-      const r = await run(who, publishModelTx, { family_id: family, weights_hash: h(`${name} weights`), config_hash: h(`${name} config`), recipe_hash: h(`${name} recipe`), relation, parents });
+    const publish = async (
+      who: SigningKey,
+      name: string,
+      relation: number,
+      parents: { kind: number; id: number; share_bps: number }[],
+    ) => {
+      const family = Number(
+        attr(
+          await run(who, registerModelTx, { name, metadata_hash: new Uint8Array(0) }),
+          'model_registered',
+          'family_id',
+        ),
+      );
+      const r = await run(who, publishModelTx, {
+        family_id: family,
+        weights_hash: h(`${name} weights`),
+        config_hash: h(`${name} config`),
+        recipe_hash: h(`${name} recipe`),
+        relation,
+        parents,
+      });
       return Number(attr(r, 'model_published', 'version_id'));
     };
     const m1 = await publish(pia, 'M1', Relation.base, [{ kind: EdgeKind.datanet, id: d1, share_bps: 4_000 }]);
@@ -103,16 +166,38 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
     const declared = Number(
       attr(
         await run(quinn, recordAttributionTx, {
-          model_version_id: m2, request_hash: new Uint8Array(0), method: AttributionMethod.declared, weights_hash: new Uint8Array(0),
-          index_root: new Uint8Array(0), output_hash: new Uint8Array(0), seed: new Uint8Array(0),
-          weights: [{ kind: TargetKind.contribution, id: adaC, bps: 5_000 }, { kind: TargetKind.contribution, id: cydC, bps: 5_000 }],
+          model_version_id: m2,
+          request_hash: new Uint8Array(0),
+          method: AttributionMethod.declared,
+          weights_hash: new Uint8Array(0),
+          index_root: new Uint8Array(0),
+          output_hash: new Uint8Array(0),
+          seed: new Uint8Array(0),
+          weights: [
+            { kind: TargetKind.contribution, id: adaC, bps: 5_000 },
+            { kind: TargetKind.contribution, id: cydC, bps: 5_000 },
+          ],
         }),
-        'attribution_recorded', 'attribution_id',
+        'attribution_recorded',
+        'attribution_id',
       ),
     );
 
     // --- The agent: Ria registers it on M2 with a 10 % fee and funds its account.
-    const agent = Number(attr(await run(ria, registerAgentTx, { name: 'ria-assistant', controllers: [], model_version_id: m2, fee_bps: 1_000, spend_limit: 1_000_000n, stake: 5_000n }), 'agent_registered', 'agent_id'));
+    const agent = Number(
+      attr(
+        await run(ria, registerAgentTx, {
+          name: 'ria-assistant',
+          controllers: [],
+          model_version_id: m2,
+          fee_bps: 1_000,
+          spend_limit: 1_000_000n,
+          stake: 5_000n,
+        }),
+        'agent_registered',
+        'agent_id',
+      ),
+    );
     await run(ria, transferTx, { to: agentAccount(agent), amount: 1_000_000n });
 
     let prev: Uint8Array = new Uint8Array(0);
@@ -125,21 +210,42 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
       if (kind === 'trak') {
         // A per-request record: TRAK finds Ben's letters behind 75 % of this answer, D2 behind the rest.
         const r = await run(quinn, recordAttributionTx, {
-          model_version_id: m2, request_hash: request, method: AttributionMethod.trak, weights_hash: h('trak projector'),
-          index_root: new Uint8Array(0), output_hash: h(`response ${i}`), seed: h(`seed ${i}`),
-          weights: [{ kind: TargetKind.contribution, id: benC, bps: 7_500 }, { kind: TargetKind.datanet, id: d2, bps: 2_500 }],
+          model_version_id: m2,
+          request_hash: request,
+          method: AttributionMethod.trak,
+          weights_hash: h('trak projector'),
+          index_root: new Uint8Array(0),
+          output_hash: h(`response ${i}`),
+          seed: h(`seed ${i}`),
+          weights: [
+            { kind: TargetKind.contribution, id: benC, bps: 7_500 },
+            { kind: TargetKind.datanet, id: d2, bps: 2_500 },
+          ],
         });
         attribution = Number(attr(r, 'attribution_recorded', 'attribution_id'));
       }
       const r = await run(ria, actTx, {
-        agent_id: agent, kind: 'inference', model_version_id: m2, input_hash: request, output_hash: h(`response ${i}`), prev_action_hash: prev,
-        payment: { amount: PRICE, request_hash: request, response_hash: h(`response ${i}`), attribution_id: attribution },
+        agent_id: agent,
+        kind: 'inference',
+        model_version_id: m2,
+        input_hash: request,
+        output_hash: h(`response ${i}`),
+        prev_action_hash: prev,
+        payment: {
+          amount: PRICE,
+          request_hash: request,
+          response_hash: h(`response ${i}`),
+          attribution_id: attribution,
+        },
       });
       prev = fromHex(attr(r, 'agent_acted', 'action_hash'));
       payments.push({ kind, id: Number(attr(r, 'agent_acted', 'payment_id')) });
       if (i === 50) {
         // Mid-way, Ada's D1 rewards are still inside the challenge window: earned but locked.
-        const e = (await chain.query('account_getEarnings', { address: formatAddress(addr(ada)) })) as { locked: string; claimable: string };
+        const e = (await chain.query('account_getEarnings', { address: formatAddress(addr(ada)) })) as {
+          locked: string;
+          claimable: string;
+        };
         expect(BigInt(e.locked)).toBe(720n * 51n);
         expect(e.claimable).toBe('0');
       }
@@ -160,21 +266,32 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
     ];
     for (const [who, bySource] of expected) {
       const address = who instanceof SigningKey ? addr(who) : who;
-      const e = (await chain.query('account_getEarnings', { address: formatAddress(address) })) as { bySource: Record<string, string>; total: string };
+      const e = (await chain.query('account_getEarnings', { address: formatAddress(address) })) as {
+        bySource: Record<string, string>;
+        total: string;
+      };
       const want = { contributed: 0n, refined: 0n, executed: 0n, curated: 0n, ...bySource };
       expect(Object.fromEntries(Object.entries(e.bySource).map(([k, v]) => [k, BigInt(v)]))).toEqual(want);
     }
     expect(await chain.balance(TREASURY)).toBe(500n * 100n);
     // The validator earned every transaction fee plus 5 % of every payment.
-    expect(await chain.balance(addressFromPublicKey(chain.validator.publicKey))).toBe(FEE * BigInt(txCount) + 500n * 100n);
+    expect(await chain.balance(addressFromPublicKey(chain.validator.publicKey))).toBe(
+      FEE * BigInt(txCount) + 500n * 100n,
+    );
     const usage = (await chain.query('model_getUsage', { id: m2 })) as { paidCount: number; paidAmount: string };
     expect(usage).toMatchObject({ paidCount: 100, paidAmount: (PRICE * 100n).toString() });
-    const agentView = (await chain.query('agent_get', { id: agent })) as { actions: number; balance: string; spentInEpoch: string };
+    const agentView = (await chain.query('agent_get', { id: agent })) as {
+      actions: number;
+      balance: string;
+      spentInEpoch: string;
+    };
     expect(agentView).toMatchObject({ actions: 100, balance: '0', spentInEpoch: '1000000' });
 
     // --- The traces explain each kind of payment, leg by leg.
     const legsOf = async (paymentId: number) => {
-      const t = (await chain.query('attribution_trace', { paymentId })) as { legs: { role: string; recipient: string; amount: string }[] };
+      const t = (await chain.query('attribution_trace', { paymentId })) as {
+        legs: { role: string; recipient: string; amount: string }[];
+      };
       return t.legs.map((l) => [l.role, l.recipient, l.amount]);
     };
     const A = (k: SigningKey) => formatAddress(addr(k));
@@ -185,9 +302,22 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
       ['refined', A(quinn), '4000'],
       ['refined', A(pia), '1440'],
     ];
-    expect(await legsOf(payments.find((p) => p.kind === 'plain')!.id)).toEqual([...common, ['contributed', A(ada), '720'], ['contributed', A(ben), '240'], ['contributed', A(cyd), '1600']]);
-    expect(await legsOf(payments.find((p) => p.kind === 'declared')!.id)).toEqual([...common, ['contributed', A(ada), '1280'], ['contributed', A(cyd), '1280']]);
-    expect(await legsOf(payments.find((p) => p.kind === 'trak')!.id)).toEqual([...common, ['contributed', A(ben), '1920'], ['contributed', A(cyd), '640']]);
+    expect(await legsOf(payments.find((p) => p.kind === 'plain')!.id)).toEqual([
+      ...common,
+      ['contributed', A(ada), '720'],
+      ['contributed', A(ben), '240'],
+      ['contributed', A(cyd), '1600'],
+    ]);
+    expect(await legsOf(payments.find((p) => p.kind === 'declared')!.id)).toEqual([
+      ...common,
+      ['contributed', A(ada), '1280'],
+      ['contributed', A(cyd), '1280'],
+    ]);
+    expect(await legsOf(payments.find((p) => p.kind === 'trak')!.id)).toEqual([
+      ...common,
+      ['contributed', A(ben), '1920'],
+      ['contributed', A(cyd), '640'],
+    ]);
 
     // --- Vesting and claims. Cyd's D2 has no window: claimable at once.
     const claim = async (who: SigningKey, agentId = 0) => {
@@ -204,12 +334,14 @@ describe('scenario: data to models to an agent, and the money flowing back', () 
     expect((await claim(ada)).gained).toBe(68_800n);
     expect((await claim(ben)).gained).toBe(52_800n);
     expect((await claim(ria, agent)).gained).toBe(100_000n);
-    expect((await chain.query('agent_get', { id: agent }) as { balance: string }).balance).toBe('100000');
+    expect(((await chain.query('agent_get', { id: agent })) as { balance: string }).balance).toBe('100000');
     const adaE = (await chain.query('account_getEarnings', { address: A(ada) })) as { claimed: string; locked: string };
     expect(adaE).toMatchObject({ claimed: '68800', locked: '0' });
 
     // The agent's history is a hash chain ending at its last action.
-    const actions = (await chain.query('agent_getActions', { id: agent, offset: 98, limit: 10 })) as { actions: { actionHash: string; prevActionHash: string }[] };
+    const actions = (await chain.query('agent_getActions', { id: agent, offset: 98, limit: 10 })) as {
+      actions: { actionHash: string; prevActionHash: string }[];
+    };
     expect(actions.actions).toHaveLength(2);
     expect(actions.actions[1]!.prevActionHash).toBe(actions.actions[0]!.actionHash);
     expect(actions.actions[1]!.actionHash).toBe('0x' + Buffer.from(prev).toString('hex'));

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Signer, type SignRequest, type SignStep } from '../../src/consensus/signer.ts';
 import { SigningKey, verifyEd25519 } from '../../src/crypto/ed25519.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { tempHome } from '../helpers/process.ts';
 import { codeOf } from '../helpers/codes.ts';
 
@@ -38,7 +37,10 @@ describe('Signer', () => {
     const signer = await Signer.open(path, key);
     expect(signer.lastSigned).toBeUndefined();
     expect(Buffer.from(signer.publicKey).equals(Buffer.from(key.publicKey))).toBe(true);
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 1, publicKey: Buffer.from(key.publicKey).toString('hex') });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
+      version: 1,
+      publicKey: Buffer.from(key.publicKey).toString('hex'),
+    });
     expect(statSync(path).mode & 0o777).toBe(0o600);
     // The fresh empty file belongs to this key: another key is refused even before any signature.
     expect(await codeOf(Signer.open(path, otherKey))).toBe('signer/corrupt_state');
@@ -47,7 +49,14 @@ describe('Signer', () => {
   it('signs forward through step, round and height; each signature verifies and is saved', async () => {
     const path = stateFile();
     const signer = await Signer.open(path, key);
-    const sequence = [req(1, 0, 'proposal'), req(1, 0, 'prevote'), req(1, 0, 'precommit'), req(1, 2, 'prevote'), req(3, 0, 'prevote'), req(3, 1, 'proposal')];
+    const sequence = [
+      req(1, 0, 'proposal'),
+      req(1, 0, 'prevote'),
+      req(1, 0, 'precommit'),
+      req(1, 2, 'prevote'),
+      req(3, 0, 'prevote'),
+      req(3, 1, 'proposal'),
+    ];
     for (const r of sequence) {
       const signature = await signer.sign(r);
       expect(verifyEd25519(key.publicKey, r.signBytes, signature)).toBe(true);
@@ -103,7 +112,9 @@ describe('Signer', () => {
     expect(await codeOf(reopened.sign(req(10, 3, 'proposal', 'block-A')))).toBe('signer/step_regression');
     expect(await codeOf(reopened.sign(req(10, 2, 'precommit', 'block-A')))).toBe('signer/round_regression');
     expect(await codeOf(reopened.sign(req(9, 3, 'precommit', 'block-A')))).toBe('signer/height_regression');
-    expect(Buffer.from(await reopened.sign(req(10, 3, 'prevote', 'block-A'))).equals(Buffer.from(signature))).toBe(true);
+    expect(Buffer.from(await reopened.sign(req(10, 3, 'prevote', 'block-A'))).equals(Buffer.from(signature))).toBe(
+      true,
+    );
     expect(snapshot(path)).toEqual(before);
     await reopened.sign(req(10, 3, 'precommit', 'block-A'));
     expect(reopened.lastSigned).toEqual({ height: 10, round: 3, step: 'precommit' });

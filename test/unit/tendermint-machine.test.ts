@@ -40,15 +40,37 @@ function start(m: TendermintMachine, set = SET): Output[] {
 }
 
 function proposal(m: TendermintMachine, round: number, value: Value, polRound = -1, valid = true, set = SET): Output[] {
-  return m.step({ kind: 'proposal', height: H, round, polRound, valueId: value, valid, proposer: set.proposer(H, round).address });
+  return m.step({
+    kind: 'proposal',
+    height: H,
+    round,
+    polRound,
+    valueId: value,
+    valid,
+    proposer: set.proposer(H, round).address,
+  });
 }
 
-function vote(m: TendermintMachine, type: VoteType, from: number, round: number, value: Value | null, set = SET): Output[] {
+function vote(
+  m: TendermintMachine,
+  type: VoteType,
+  from: number,
+  round: number,
+  value: Value | null,
+  set = SET,
+): Output[] {
   return m.step({ kind: 'vote', type, height: H, round, valueId: value, validator: set.validators[from]!.address });
 }
 
 /** Several votes, returning all outputs. */
-function votes(m: TendermintMachine, type: VoteType, from: number[], round: number, value: Value | null, set = SET): Output[] {
+function votes(
+  m: TendermintMachine,
+  type: VoteType,
+  from: number[],
+  round: number,
+  value: Value | null,
+  set = SET,
+): Output[] {
   return from.flatMap((i) => vote(m, type, i, round, value, set));
 }
 
@@ -56,8 +78,20 @@ function timeout(m: TendermintMachine, step: 'propose' | 'prevote' | 'precommit'
   return m.step({ kind: 'timeout', step, height: H, round });
 }
 
-const prevoteOut = (round: number, value: Value | null): Output => ({ kind: 'broadcast_vote', type: 'prevote', height: H, round, valueId: value });
-const precommitOut = (round: number, value: Value | null): Output => ({ kind: 'broadcast_vote', type: 'precommit', height: H, round, valueId: value });
+const prevoteOut = (round: number, value: Value | null): Output => ({
+  kind: 'broadcast_vote',
+  type: 'prevote',
+  height: H,
+  round,
+  valueId: value,
+});
+const precommitOut = (round: number, value: Value | null): Output => ({
+  kind: 'broadcast_vote',
+  type: 'precommit',
+  height: H,
+  round,
+  valueId: value,
+});
 const timeoutOut = (step: 'propose' | 'prevote' | 'precommit', round: number, durationMs: number): Output => ({
   kind: 'schedule_timeout',
   step,
@@ -78,7 +112,14 @@ function lockedInRound0(): TendermintMachine {
   expect(votes(m, 'prevote', [1, 2], 0, VAL_V)).toEqual([precommitOut(0, VAL_V)]);
   expect(votes(m, 'precommit', [1, 2], 0, null)).toEqual([timeoutOut('precommit', 0, 500)]);
   expect(timeout(m, 'precommit', 0)).toEqual([timeoutOut('propose', 1, 1250)]);
-  expect(m.snapshot()).toMatchObject({ round: 1, step: 'propose', lockedValue: VAL_V, lockedRound: 0, validValue: VAL_V, validRound: 0 });
+  expect(m.snapshot()).toMatchObject({
+    round: 1,
+    step: 'propose',
+    lockedValue: VAL_V,
+    lockedRound: 0,
+    validValue: VAL_V,
+    validRound: 0,
+  });
   return m;
 }
 
@@ -154,7 +195,10 @@ describe('tendermint vote keeper', () => {
       [{ address: addr, power: 0 }],
       [{ address: addr, power: 1.5 }],
       [{ address: new Uint8Array(19), power: 1 }],
-      [{ address: addr, power: 1 }, { address: addr, power: 2 }],
+      [
+        { address: addr, power: 1 },
+        { address: addr, power: 2 },
+      ],
       [{ address: addr, power: Number.MAX_SAFE_INTEGER }],
     ];
     for (const validators of bad) {
@@ -176,7 +220,9 @@ describe('tendermint state machine', () => {
     expect(vote(m, 'prevote', 1, 0, VAL_V)).toEqual([]);
     expect(vote(m, 'prevote', 2, 0, VAL_V)).toEqual([precommitOut(0, VAL_V)]);
     expect(vote(m, 'precommit', 1, 0, VAL_V)).toEqual([]);
-    expect(vote(m, 'precommit', 3, 0, VAL_V)).toEqual([{ kind: 'decide', height: H, round: 0, valueId: VAL_V, commit: sorted([0, 1, 3]) }]);
+    expect(vote(m, 'precommit', 3, 0, VAL_V)).toEqual([
+      { kind: 'decide', height: H, round: 0, valueId: VAL_V, commit: sorted([0, 1, 3]) },
+    ]);
     expect(m.snapshot()).toMatchObject({ step: 'decided', decision: VAL_V });
     // Nothing more happens at a decided height.
     expect(vote(m, 'precommit', 2, 0, VAL_V)).toEqual([]);
@@ -225,7 +271,9 @@ describe('tendermint state machine', () => {
   it('prevotes nil for an invalid proposal and ignores proposals from anyone but the round proposer', () => {
     const m = node(0);
     start(m);
-    expect(m.step({ kind: 'proposal', height: H, round: 0, polRound: -1, valueId: VAL_W, valid: true, proposer: V[2]! })).toEqual([]);
+    expect(
+      m.step({ kind: 'proposal', height: H, round: 0, polRound: -1, valueId: VAL_W, valid: true, proposer: V[2]! }),
+    ).toEqual([]);
     expect(proposal(m, 0, VAL_V, -1, false)).toEqual([prevoteOut(0, null)]);
     // 2f+1 prevotes for the invalid value do not lock (line 36 needs valid(v)).
     expect(votes(m, 'prevote', [1, 2, 3], 0, VAL_V)).toEqual([timeoutOut('prevote', 0, 500)]);
@@ -235,9 +283,21 @@ describe('tendermint state machine', () => {
   it('ignores messages of another height', () => {
     const m = node(0);
     start(m);
-    expect(m.step({ kind: 'proposal', height: 2, round: 0, polRound: -1, valueId: VAL_V, valid: true, proposer: SET.proposer(2, 0).address })).toEqual([]);
+    expect(
+      m.step({
+        kind: 'proposal',
+        height: 2,
+        round: 0,
+        polRound: -1,
+        valueId: VAL_V,
+        valid: true,
+        proposer: SET.proposer(2, 0).address,
+      }),
+    ).toEqual([]);
     for (const i of [1, 2, 3]) {
-      expect(m.step({ kind: 'vote', type: 'prevote', height: 2, round: 5, valueId: VAL_V, validator: V[i]! })).toEqual([]);
+      expect(m.step({ kind: 'vote', type: 'prevote', height: 2, round: 5, valueId: VAL_V, validator: V[i]! })).toEqual(
+        [],
+      );
     }
     expect(m.step({ kind: 'timeout', step: 'propose', height: 2, round: 0 })).toEqual([]);
     expect(m.snapshot()).toMatchObject({ height: H, round: 0, step: 'propose' });
@@ -384,7 +444,13 @@ describe('tendermint state machine', () => {
       // Now the proposal and the third prevote for v: a polka while in precommit step.
       expect(proposal(m, 0, VAL_V)).toEqual([]);
       expect(vote(m, 'prevote', 3, 0, VAL_V)).toEqual([]);
-      expect(m.snapshot()).toMatchObject({ step: 'precommit', lockedValue: null, lockedRound: -1, validValue: VAL_V, validRound: 0 });
+      expect(m.snapshot()).toMatchObject({
+        step: 'precommit',
+        lockedValue: null,
+        lockedRound: -1,
+        validValue: VAL_V,
+        validRound: 0,
+      });
     });
 
     it('a proposer holding a valid value re-proposes it with its POL round (lines 15-16, 19)', () => {
@@ -415,7 +481,9 @@ describe('tendermint state machine', () => {
     expect(m.snapshot()).toMatchObject({ round: 1, step: 'propose' });
     // Late precommits for v in round 0: a quorum, but we lack the proposal of v.
     expect(votes(m, 'precommit', [1, 2, 3], 0, VAL_V)).toEqual([]);
-    expect(proposal(m, 0, VAL_V)).toEqual([{ kind: 'decide', height: H, round: 0, valueId: VAL_V, commit: sorted([1, 2, 3]) }]);
+    expect(proposal(m, 0, VAL_V)).toEqual([
+      { kind: 'decide', height: H, round: 0, valueId: VAL_V, commit: sorted([1, 2, 3]) },
+    ]);
   });
 
   it('skips to a higher round on f+1 of the power voting there, not on f (line 55)', () => {
@@ -424,7 +492,10 @@ describe('tendermint state machine', () => {
     expect(vote(m, 'prevote', 1, 3, null)).toEqual([]);
     expect(vote(m, 'prevote', 1, 3, null)).toEqual([]); // the same validator again counts once
     // Round 3's proposer is V[0]: we get to propose.
-    expect(vote(m, 'precommit', 2, 3, VAL_W)).toEqual([{ kind: 'get_value', height: H, round: 3 }, timeoutOut('propose', 3, 1750)]);
+    expect(vote(m, 'precommit', 2, 3, VAL_W)).toEqual([
+      { kind: 'get_value', height: H, round: 3 },
+      timeoutOut('propose', 3, 1750),
+    ]);
     expect(m.snapshot().round).toBe(3);
   });
 

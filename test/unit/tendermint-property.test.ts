@@ -95,8 +95,10 @@ interface Timer {
 }
 
 function messageKey(input: Input): string {
-  if (input.kind === 'proposal') return `p|${input.round}|${input.polRound}|${toHex(input.proposer)}|${toHex(input.valueId)}`;
-  if (input.kind === 'vote') return `v|${input.type}|${input.round}|${toHex(input.validator)}|${input.valueId ? toHex(input.valueId) : 'nil'}`;
+  if (input.kind === 'proposal')
+    return `p|${input.round}|${input.polRound}|${toHex(input.proposer)}|${toHex(input.valueId)}`;
+  if (input.kind === 'vote')
+    return `v|${input.type}|${input.round}|${toHex(input.validator)}|${input.valueId ? toHex(input.valueId) : 'nil'}`;
   return input.kind;
 }
 
@@ -130,7 +132,9 @@ class Simulation {
     this.scenario = scenario;
     this.set = validatorSet(scenario.powers);
     this.addresses = this.set.validators.map((v) => v.address);
-    this.addresses.forEach((a, i) => this.indexOf.set(toHex(a), i));
+    this.addresses.forEach((a, i) => {
+      this.indexOf.set(toHex(a), i);
+    });
     // Scenario indices are into `powers`; nodes here are numbered in the set's address order.
     this.byzantine = scenario.byzantine.map((i) => this.set.validators.findIndex((v) => v.name === `v${i}`));
     this.honest = this.addresses.map((_, i) => i).filter((i) => !this.byzantine.includes(i));
@@ -150,7 +154,8 @@ class Simulation {
   }
 
   run(): RunResult {
-    for (const i of this.honest) this.deliver(i, { kind: 'start_height', height: HEIGHT, validators: this.set.validators });
+    for (const i of this.honest)
+      this.deliver(i, { kind: 'start_height', height: HEIGHT, validators: this.set.validators });
     const { preGstSteps, dropPercent, partitioned } = this.scenario;
     // With partitions on, honest nodes are split in two sides, redrawn every 30 steps; messages
     // between sides are held until GST. Byzantine nodes reach both sides.
@@ -161,13 +166,18 @@ class Simulation {
       if (step % 30 === 0) {
         if (partitioned) for (const i of this.honest) side.set(i, this.random(2));
         slowLinks.clear();
-        for (const i of this.honest) for (const j of this.honest) if (i !== j && this.random(3) === 0) slowLinks.add(`${i}|${j}`);
+        for (const i of this.honest)
+          for (const j of this.honest) if (i !== j && this.random(3) === 0) slowLinks.add(`${i}|${j}`);
       }
       const choice = this.random(100);
       if (choice < 60 && this.queue.length > 0) {
         // Slow links: a message on one is usually passed over for another in flight.
         let index = this.random(this.queue.length);
-        for (let tries = 0; tries < 8 && slowLinks.has(`${this.queue[index]!.from}|${this.queue[index]!.to}`); tries++) {
+        for (
+          let tries = 0;
+          tries < 8 && slowLinks.has(`${this.queue[index]!.from}|${this.queue[index]!.to}`);
+          tries++
+        ) {
           index = this.random(this.queue.length);
         }
         const envelope = this.take(index);
@@ -195,7 +205,8 @@ class Simulation {
     let byzantineBudget = POST_GST_BYZANTINE_SENDS;
     let steps = 0;
     while (!this.allDecided() && this.violation === null) {
-      if (++steps > POST_GST_STEP_LIMIT) return { ...this.result(steps), violation: 'termination: no decision within the step limit' };
+      if (++steps > POST_GST_STEP_LIMIT)
+        return { ...this.result(steps), violation: 'termination: no decision within the step limit' };
       if (byzantineBudget > 0 && this.byzantine.length > 0 && this.random(8) === 0) {
         byzantineBudget--;
         this.byzantineSend();
@@ -204,7 +215,8 @@ class Simulation {
         this.deliver(envelope.to, envelope.input);
       } else if (this.timers.length > 0) {
         let earliest = 0;
-        for (let i = 1; i < this.timers.length; i++) if (this.timers[i]!.fireAt < this.timers[earliest]!.fireAt) earliest = i;
+        for (let i = 1; i < this.timers.length; i++)
+          if (this.timers[i]!.fireAt < this.timers[earliest]!.fireAt) earliest = i;
         const timer = this.timers[earliest]!;
         this.timers.splice(earliest, 1);
         this.now = Math.max(this.now, timer.fireAt);
@@ -237,7 +249,8 @@ class Simulation {
   }
 
   private deliver(node: number, input: Input): void {
-    if (input.kind === 'proposal' && !this.firstProposal.has(`${node}|${input.round}`)) this.firstProposal.set(`${node}|${input.round}`, input.valueId);
+    if (input.kind === 'proposal' && !this.firstProposal.has(`${node}|${input.round}`))
+      this.firstProposal.set(`${node}|${input.round}`, input.valueId);
     this.handle(node, this.machines.get(node)!.step(input));
     if (input.kind === 'proposal' || input.kind === 'vote') this.sendToHonest(node, input);
   }
@@ -261,13 +274,27 @@ class Simulation {
         case 'broadcast_proposal':
           this.noteProposed(o.valueId);
           if (!this.firstProposal.has(`${node}|${o.round}`)) this.firstProposal.set(`${node}|${o.round}`, o.valueId);
-          this.sendToHonest(node, { ...o, kind: 'proposal', valid: isValid(o.valueId), proposer: this.addresses[node]! });
+          this.sendToHonest(node, {
+            ...o,
+            kind: 'proposal',
+            valid: isValid(o.valueId),
+            proposer: this.addresses[node]!,
+          });
           break;
         case 'schedule_timeout':
-          this.timers.push({ to: node, input: { kind: 'timeout', step: o.step, height: o.height, round: o.round }, fireAt: this.now + o.durationMs });
+          this.timers.push({
+            to: node,
+            input: { kind: 'timeout', step: o.step, height: o.height, round: o.round },
+            fireAt: this.now + o.durationMs,
+          });
           break;
         case 'get_value':
-          this.queue.push({ from: -1, to: node, input: { kind: 'proposal_value', height: o.height, round: o.round, valueId: honestValue(node, o.round) }, local: true });
+          this.queue.push({
+            from: -1,
+            to: node,
+            input: { kind: 'proposal_value', height: o.height, round: o.round, valueId: honestValue(node, o.round) },
+            local: true,
+          });
           break;
         case 'decide': {
           const value = toHex(o.valueId);
@@ -275,8 +302,10 @@ class Simulation {
           if (o.round < this.machines.get(node)!.snapshot().round) this.seen.add('decision in a past round');
           if (o.valueId[0] !== 0x01) this.seen.add('decision on a Byzantine proposal');
           if (this.decisions.has(node)) this.fail(`node ${node} decided twice`);
-          for (const [other, v] of this.decisions) if (v !== value) this.fail(`agreement: node ${node} decided ${value}, node ${other} ${v}`);
-          if (!this.proposed.has(value) || !isValid(o.valueId)) this.fail(`validity: ${value} was never validly proposed`);
+          for (const [other, v] of this.decisions)
+            if (v !== value) this.fail(`agreement: node ${node} decided ${value}, node ${other} ${v}`);
+          if (!this.proposed.has(value) || !isValid(o.valueId))
+            this.fail(`validity: ${value} was never validly proposed`);
           if (o.commit.length === 0) this.fail('decision without commit voters');
           this.decisions.set(node, value);
           break;
@@ -287,7 +316,8 @@ class Simulation {
           break;
         case 'equivocation':
           this.seen.add('equivocation evidence');
-          if (!this.byzantine.includes(this.indexOf.get(toHex(o.validator))!)) this.fail('equivocation evidence against an honest validator');
+          if (!this.byzantine.includes(this.indexOf.get(toHex(o.validator))!))
+            this.fail('equivocation evidence against an honest validator');
           break;
       }
     }
@@ -351,7 +381,15 @@ class Simulation {
         if (this.byzantine.includes(proposer) && this.random(2) === 0) {
           const value = this.random(2) === 0 ? BYZ_X : BYZ_Y;
           this.noteProposed(value);
-          this.send(from, j, { kind: 'proposal', height: HEIGHT, round, polRound: -1, valueId: value, valid: true, proposer: this.addresses[proposer]! });
+          this.send(from, j, {
+            kind: 'proposal',
+            height: HEIGHT,
+            round,
+            polRound: -1,
+            valueId: value,
+            valid: true,
+            proposer: this.addresses[proposer]!,
+          });
         }
         const valueId = this.firstProposal.get(`${j}|${round}`) ?? null;
         for (const type of ['prevote', 'precommit'] as const) {
@@ -370,7 +408,15 @@ class Simulation {
         if (!split && this.random(10) < 3) continue;
         const value = split ? splitValue(j) : (this.randomValue() ?? BYZ_X);
         this.noteProposed(value);
-        const input: Input = { kind: 'proposal', height: HEIGHT, round, polRound, valueId: value, valid: isValid(value), proposer: this.addresses[proposer]! };
+        const input: Input = {
+          kind: 'proposal',
+          height: HEIGHT,
+          round,
+          polRound,
+          valueId: value,
+          valid: isValid(value),
+          proposer: this.addresses[proposer]!,
+        };
         this.send(from, j, input);
       }
       return;
@@ -499,7 +545,13 @@ describe('the attack the lock rule exists for (scripted, four real machines minu
     const V = set.validators.map((v) => v.address);
     const [a, z, c, b] = [0, 1, 2, 3]; // A, B, C honest; Z Byzantine and proposer of round 0
     const machine = (i: number) =>
-      new TendermintMachine({ height: HEIGHT, validators: set.validators, self: V[i]!, timeouts: TIMEOUTS, proposer: (h, r) => set.proposer(h, r).address });
+      new TendermintMachine({
+        height: HEIGHT,
+        validators: set.validators,
+        self: V[i]!,
+        timeouts: TIMEOUTS,
+        proposer: (h, r) => set.proposer(h, r).address,
+      });
     const nodes = new Map([a, b, c].map((i) => [i, machine(i)]));
     const decisions = new Map<number, string>();
     const sent: { from: number; input: Input }[] = [];
@@ -508,13 +560,16 @@ describe('the attack the lock rule exists for (scripted, four real machines minu
       for (const o of out) {
         if (o.kind === 'decide') decisions.set(i, toHex(o.valueId));
         if (o.kind === 'broadcast_vote') sent.push({ from: i, input: { ...o, kind: 'vote', validator: V[i]! } });
-        if (o.kind === 'broadcast_proposal') sent.push({ from: i, input: { ...o, kind: 'proposal', valid: true, proposer: V[i]! } });
+        if (o.kind === 'broadcast_proposal')
+          sent.push({ from: i, input: { ...o, kind: 'proposal', valid: true, proposer: V[i]! } });
       }
       return out;
     };
     /** Delivers to `to` what `from` has broadcast so far of this type and round. */
     const forward = (from: number, to: number, type: VoteType, round: number) => {
-      for (const m of sent) if (m.from === from && m.input.kind === 'vote' && m.input.type === type && m.input.round === round) step(to, m.input);
+      for (const m of sent)
+        if (m.from === from && m.input.kind === 'vote' && m.input.type === type && m.input.round === round)
+          step(to, m.input);
     };
     const byz = (to: number, type: VoteType, round: number, valueId: Value | null) =>
       step(to, { kind: 'vote', type, height: HEIGHT, round, valueId, validator: V[z]! });
@@ -523,7 +578,8 @@ describe('the attack the lock rule exists for (scripted, four real machines minu
 
     for (const i of [a, b, c]) step(i, { kind: 'start_height', height: HEIGHT, validators: set.validators });
     // Round 0: Z proposes v to A and B only; both prevote v and get Z's prevote for v.
-    for (const i of [a, b]) step(i, { kind: 'proposal', height: HEIGHT, round: 0, polRound: -1, valueId: v, valid: true, proposer: V[z]! });
+    for (const i of [a, b])
+      step(i, { kind: 'proposal', height: HEIGHT, round: 0, polRound: -1, valueId: v, valid: true, proposer: V[z]! });
     byz(a, 'prevote', 0, v);
     byz(b, 'prevote', 0, v);
     forward(b, a, 'prevote', 0);
@@ -550,7 +606,9 @@ describe('the attack the lock rule exists for (scripted, four real machines minu
     const proposalW = sent.find((m) => m.from === c && m.input.kind === 'proposal')!.input;
     // The lock: B, locked on v in round 0, prevotes nil on w (line 23). Without it, B's prevote for w
     // would give w a polka {B, C, Z} and then, with Z's precommit, a second decision.
-    expect(step(b, proposalW)).toEqual([{ kind: 'broadcast_vote', type: 'prevote', height: HEIGHT, round: 1, valueId: null }]);
+    expect(step(b, proposalW)).toEqual([
+      { kind: 'broadcast_vote', type: 'prevote', height: HEIGHT, round: 1, valueId: null },
+    ]);
     forward(c, b, 'prevote', 1);
     forward(b, c, 'prevote', 1);
     byz(b, 'prevote', 1, w);
@@ -562,7 +620,15 @@ describe('the attack the lock rule exists for (scripted, four real machines minu
     forward(b, c, 'precommit', 1);
     expect(decisions.has(b) || decisions.has(c)).toBe(false);
     // GST: A's held messages arrive, with the proposal and Z's precommit A relays; both decide v (round 0).
-    const proposalV: Input = { kind: 'proposal', height: HEIGHT, round: 0, polRound: -1, valueId: v, valid: true, proposer: V[z]! };
+    const proposalV: Input = {
+      kind: 'proposal',
+      height: HEIGHT,
+      round: 0,
+      polRound: -1,
+      valueId: v,
+      valid: true,
+      proposer: V[z]!,
+    };
     for (const i of [b, c]) {
       step(i, proposalV);
       forward(a, i, 'prevote', 0);

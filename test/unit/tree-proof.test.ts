@@ -107,13 +107,23 @@ describe('proof encoding', () => {
     // The on-path slot listed as a sibling as well.
     const top = decoded.levels[0]!;
     const withPath = { ...top, siblingMask: top.siblingMask | (1 << nib) };
-    expect(verifyProof(root, key, value, encodeProof({ ...decoded, levels: [withPath, ...decoded.levels.slice(1)] }))).toBe(false);
+    expect(
+      verifyProof(root, key, value, encodeProof({ ...decoded, levels: [withPath, ...decoded.levels.slice(1)] })),
+    ).toBe(false);
     // A node whose only child is a leaf (never stored: the leaf would sit in the parent).
-    const lone = encodeProof({ terminal: { kind: 'leaf' }, levels: [{ siblingMask: 0, leafMask: 0, entries: new Uint8Array(0) }] });
-    const loneRoot = sha256(Uint8Array.of(1, ...[1 << nib, 1 << nib].flatMap((m) => [m >> 8, m & 255]), ...sha256(key), ...sha256(value!)));
+    const lone = encodeProof({
+      terminal: { kind: 'leaf' },
+      levels: [{ siblingMask: 0, leafMask: 0, entries: new Uint8Array(0) }],
+    });
+    const loneRoot = sha256(
+      Uint8Array.of(1, ...[1 << nib, 1 << nib].flatMap((m) => [m >> 8, m & 255]), ...sha256(key), ...sha256(value!)),
+    );
     expect(verifyProof(loneRoot, key, value, lone)).toBe(false);
     // An "other leaf" proof that names the key itself.
-    const self = encodeProof({ terminal: { kind: 'other', keyHash: sha256(key), valueHash: sha256(value!) }, levels: [] });
+    const self = encodeProof({
+      terminal: { kind: 'other', keyHash: sha256(key), valueHash: sha256(value!) },
+      levels: [],
+    });
     expect(verifyProof(leafHash(sha256(key), sha256(value!)), key, undefined, self)).toBe(false);
   });
 

@@ -139,10 +139,14 @@ describe('state tree against a Map model', () => {
             for (const [i, key] of universe.entries()) {
               const { value, proof } = await tree.prove(key, v);
               const expected = snapshots[v]!.get(hex(key));
-              expect(value === undefined ? undefined : hex(value)).toBe(expected === undefined ? undefined : hex(expected));
+              expect(value === undefined ? undefined : hex(value)).toBe(
+                expected === undefined ? undefined : hex(expected),
+              );
               expect(verifyProof(roots[v]!, key, value, proof)).toBe(true);
               // The same proof never vouches for another value, or for presence/absence flipped.
-              expect(verifyProof(roots[v]!, key, value === undefined ? Uint8Array.of(1) : undefined, proof)).toBe(false);
+              expect(verifyProof(roots[v]!, key, value === undefined ? Uint8Array.of(1) : undefined, proof)).toBe(
+                false,
+              );
               if (value !== undefined) {
                 expect(verifyProof(roots[v]!, key, Uint8Array.of(...value, 0), proof)).toBe(false);
               }
@@ -164,7 +168,10 @@ describe('state tree against a Map model', () => {
 
   it('every single-byte change of a proof is rejected', async () => {
     const tree = await StateTree.open(new MemoryKvStore());
-    const writes = Array.from({ length: 300 }, (_, i) => ({ key: new TextEncoder().encode(`k${i}`), value: Uint8Array.of(i & 255) }));
+    const writes = Array.from({ length: 300 }, (_, i) => ({
+      key: new TextEncoder().encode(`k${i}`),
+      value: Uint8Array.of(i & 255),
+    }));
     await tree.commit(writes);
     const root = tree.latestRoot;
     for (const key of [writes[5]!.key, new TextEncoder().encode('absent-1'), new TextEncoder().encode('absent-2')]) {

@@ -69,7 +69,10 @@ describe('pruning on LevelDB', () => {
     const pruned = await StateTree.open(prunedDb, { keepVersions: keep });
 
     // Genesis: 2,000 keys.
-    const genesis: TreeWrite[] = Array.from({ length: 2000 }, (_, k) => ({ key: enc(`acct/${k}`), value: enc('genesis') }));
+    const genesis: TreeWrite[] = Array.from({ length: 2000 }, (_, k) => ({
+      key: enc(`acct/${k}`),
+      value: enc('genesis'),
+    }));
     await archive.commit(genesis);
     await pruned.commit(genesis);
     const countsAfterGenesis = await countKeys(prunedDb);

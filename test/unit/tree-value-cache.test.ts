@@ -22,7 +22,10 @@ describe('latest-value cache of the state tree', () => {
     await tree.commit([{ key: enc('a'), value: enc('1') }]);
     expect(dec(await tree.get(enc('a')))).toBe('1');
     expect(await tree.get(enc('b'))).toBeUndefined(); // cached as absent
-    await tree.commit([{ key: enc('b'), value: enc('2') }, { key: enc('a'), value: null }]);
+    await tree.commit([
+      { key: enc('b'), value: enc('2') },
+      { key: enc('a'), value: null },
+    ]);
     expect(dec(await tree.get(enc('b')))).toBe('2');
     expect(await tree.get(enc('a'))).toBeUndefined();
     expect(dec(await tree.get(enc('a'), 0))).toBe('1');

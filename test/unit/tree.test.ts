@@ -160,7 +160,12 @@ describe('StateTree API', () => {
 
     // Prefixes ending in 0xff bytes.
     const t2 = await StateTree.open(new MemoryKvStore());
-    const raw = [Uint8Array.of(0xff), Uint8Array.of(0xff, 0xff), Uint8Array.of(0xff, 0xff, 0), Uint8Array.of(0xfe, 0xff)];
+    const raw = [
+      Uint8Array.of(0xff),
+      Uint8Array.of(0xff, 0xff),
+      Uint8Array.of(0xff, 0xff, 0),
+      Uint8Array.of(0xfe, 0xff),
+    ];
     await t2.commit(raw.map((key) => ({ key, value: Uint8Array.of(1) })));
     const ff: number[][] = [];
     for await (const [k] of t2.iterate(Uint8Array.of(0xff))) ff.push([...k]);
@@ -193,9 +198,16 @@ describe('StateTree API', () => {
     it(`reads stay whole between a batch landing and markCommitted (keepVersions ${keepVersions})`, async () => {
       const db = new MemoryKvStore();
       const tree = await StateTree.open(db, { keepVersions });
-      for (let v = 0; v < 4; v++) await tree.commit([{ key: enc('a'), value: enc(`a${v}`) }, { key: enc(`new${v}`), value: enc('x') }]);
+      for (let v = 0; v < 4; v++)
+        await tree.commit([
+          { key: enc('a'), value: enc(`a${v}`) },
+          { key: enc(`new${v}`), value: enc('x') },
+        ]);
       const earliest = tree.earliestVersion();
-      const next = await tree.prepare([{ key: enc('a'), value: enc('a4') }, { key: enc('new0'), value: null }]);
+      const next = await tree.prepare([
+        { key: enc('a'), value: enc('a4') },
+        { key: enc('new0'), value: null },
+      ]);
       await writePrepared(db, next); // on disk, prunes included; the tree still serves version 3
       expect(dec(await tree.get(enc('a')))).toBe('a3');
       expect(dec(await tree.get(enc('a'), earliest))).toBe(`a${earliest}`);
@@ -246,7 +258,9 @@ describe('StateTree API', () => {
 
   it('a small node cache (evicting, reloading from the DB) gives the same roots, reads and proofs', async () => {
     const key = (n: number) => enc(`cache/${n}`);
-    const trees = await Promise.all([0, 1, 7, 100].map((cacheSize) => StateTree.open(new MemoryKvStore(), { cacheSize })));
+    const trees = await Promise.all(
+      [0, 1, 7, 100].map((cacheSize) => StateTree.open(new MemoryKvStore(), { cacheSize })),
+    );
     const reference = await StateTree.open(new MemoryKvStore());
     trees.push(reference);
     for (let v = 0; v < 8; v++) {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { SignedTxCodec, TxBodyCodec } from '../../src/codec/core.ts';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { defaultRegistry } from '../../src/modules.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx, decodeTx, signTx } from '../../src/state/tx.ts';
@@ -36,12 +35,14 @@ describe('decodeTx: one check for every path', () => {
     const signed = SignedTxCodec.decode(good);
     const sig = signed.signature.slice();
     sig[0]! ^= 0xff;
-    expect(codeOf(() => decodeTx(SignedTxCodec.encode({ ...signed, signature: sig }), registry, opts))).toBe('tx/bad_signature');
-    // a signature by another key over the same body
-    const other = SigningKey.generate();
-    expect(codeOf(() => decodeTx(SignedTxCodec.encode({ ...signed, signature: other.sign(signed.body) }), registry, opts))).toBe(
+    expect(codeOf(() => decodeTx(SignedTxCodec.encode({ ...signed, signature: sig }), registry, opts))).toBe(
       'tx/bad_signature',
     );
+    // a signature by another key over the same body
+    const other = SigningKey.generate();
+    expect(
+      codeOf(() => decodeTx(SignedTxCodec.encode({ ...signed, signature: other.sign(signed.body) }), registry, opts)),
+    ).toBe('tx/bad_signature');
   });
 
   it('rejects another chain id', () => {
@@ -50,9 +51,21 @@ describe('decodeTx: one check for every path', () => {
   });
 
   it('rejects an unknown type and a malformed payload', () => {
-    const unknown = signTx(key, { chainId: 'test-chain', nonce: 0, fee: 1n, type: 'nope/nothing', payload: new Uint8Array(0) });
+    const unknown = signTx(key, {
+      chainId: 'test-chain',
+      nonce: 0,
+      fee: 1n,
+      type: 'nope/nothing',
+      payload: new Uint8Array(0),
+    });
     expect(codeOf(() => decodeTx(unknown, registry, opts))).toBe('tx/unknown_type');
-    const badPayload = signTx(key, { chainId: 'test-chain', nonce: 0, fee: 1n, type: 'bank/transfer', payload: Uint8Array.of(0xff) });
+    const badPayload = signTx(key, {
+      chainId: 'test-chain',
+      nonce: 0,
+      fee: 1n,
+      type: 'bank/transfer',
+      payload: Uint8Array.of(0xff),
+    });
     expect(codeOf(() => decodeTx(badPayload, registry, opts))).toBe('tx/malformed');
   });
 
@@ -68,7 +81,16 @@ describe('decodeTx: one check for every path', () => {
   });
 
   it('rejects a sender key of the wrong length', () => {
-    const body = TxBodyCodec.encode({ chain_id: 'test-chain', sender_pubkey: new Uint8Array(31), nonce: 0, fee: 1n, type: 'bank/transfer', payload: new Uint8Array(0) });
-    expect(codeOf(() => decodeTx(SignedTxCodec.encode({ body, signature: new Uint8Array(64) }), registry, opts))).toBe('tx/malformed');
+    const body = TxBodyCodec.encode({
+      chain_id: 'test-chain',
+      sender_pubkey: new Uint8Array(31),
+      nonce: 0,
+      fee: 1n,
+      type: 'bank/transfer',
+      payload: new Uint8Array(0),
+    });
+    expect(codeOf(() => decodeTx(SignedTxCodec.encode({ body, signature: new Uint8Array(64) }), registry, opts))).toBe(
+      'tx/malformed',
+    );
   });
 });

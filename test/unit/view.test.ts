@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { messageCodec, parseSchema } from '../../src/codec/canonical.ts';
-import { BlockCodec, BlockHeaderCodec, CommitCodec, ReceiptCodec, type BlockHeader, type Commit, type CoreMessages, type Receipt } from '../../src/codec/core.ts';
+import {
+  BlockCodec,
+  BlockHeaderCodec,
+  CommitCodec,
+  ReceiptCodec,
+  type BlockHeader,
+  type Commit,
+  type CoreMessages,
+  type Receipt,
+} from '../../src/codec/core.ts';
 import { viewOf } from '../../src/codec/view.ts';
 import { commitView } from '../../src/rpc/views.ts';
 import { TributaryError } from '../../src/errors.ts';
@@ -60,7 +69,13 @@ describe('derived JSON views', () => {
       error_message: 'not enough',
       fee: 2n ** 70n + 5n,
       events: [
-        { type: 'transfer', attributes: [{ key: 'amount', value: '10' }, { key: 'to', value: VALIDATOR_TEXT }] },
+        {
+          type: 'transfer',
+          attributes: [
+            { key: 'amount', value: '10' },
+            { key: 'to', value: VALIDATOR_TEXT },
+          ],
+        },
         { type: 'empty', attributes: [] },
       ],
     };
@@ -72,7 +87,13 @@ describe('derived JSON views', () => {
       errorMessage: 'not enough',
       fee: '1180591620717411303429',
       events: [
-        { type: 'transfer', attributes: [{ key: 'amount', value: '10' }, { key: 'to', value: VALIDATOR_TEXT }] },
+        {
+          type: 'transfer',
+          attributes: [
+            { key: 'amount', value: '10' },
+            { key: 'to', value: VALIDATOR_TEXT },
+          ],
+        },
         { type: 'empty', attributes: [] },
       ],
     });
@@ -95,12 +116,19 @@ describe('derived JSON views', () => {
   });
 
   it('a Block: nested messages recursively, an absent one null, repeated bytes as hex', () => {
-    const view = viewOf(BlockCodec, { header, proposer_signature: fill(64, 0x07), txs: [fill(2, 0x08), new Uint8Array(0)], last_commit: undefined });
+    const view = viewOf(BlockCodec, {
+      header,
+      proposer_signature: fill(64, 0x07),
+      txs: [fill(2, 0x08), new Uint8Array(0)],
+      last_commit: undefined,
+    });
     expect(view.header).toStrictEqual(viewOf(BlockHeaderCodec, header));
     expect(view.proposerSignature).toBe(hex(64, 0x07));
     expect(view.txs).toStrictEqual(['0x0808', null]);
     expect(view.lastCommit).toBeNull();
-    expect(viewOf(BlockCodec, { ...BlockCodec.empty(), last_commit: commit }).lastCommit?.signatures[0]?.validator).toBe(VALIDATOR_TEXT);
+    expect(
+      viewOf(BlockCodec, { ...BlockCodec.empty(), last_commit: commit }).lastCommit?.signatures[0]?.validator,
+    ).toBe(VALIDATOR_TEXT);
   });
 
   it('a Commit derives exactly the hand-written commitView', () => {
@@ -120,7 +148,9 @@ describe('derived JSON views', () => {
 
   it('refuses a message whose fields would collide in camelCase', () => {
     const root = parseSchema('syntax = "proto3"; package v; message M { uint32 a_b = 1; uint32 aB = 2; }');
-    expect(() => viewOf(messageCodec<{ a_b: number; aB: number }>(root, 'v.M'), { a_b: 1, aB: 2 })).toThrow(/both view as aB/);
+    expect(() => viewOf(messageCodec<{ a_b: number; aB: number }>(root, 'v.M'), { a_b: 1, aB: 2 })).toThrow(
+      /both view as aB/,
+    );
   });
 });
 

@@ -6,7 +6,7 @@ import { AGENT_STAKE, AgentCodec, PREFIX } from '../store.ts';
 
 export const agentInvariants: Invariant[] = [
   {
-    name: 'agent stake account holds exactly the agents\' stakes',
+    name: "agent stake account holds exactly the agents' stakes",
     async check(q) {
       let staked = 0n;
       for await (const [, v] of q.iterate(PREFIX.agent)) staked += AgentCodec.decode(v).stake;

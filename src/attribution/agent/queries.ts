@@ -64,7 +64,8 @@ export const agentStateKeys: StateKeyDefinition[] = [
 export const agentQueries: QueryDefinition[] = [
   {
     method: 'agent_get',
-    description: 'an agent: owner, controllers, fee, spend limit and this epoch\'s spending, balance, earnings and counters',
+    description:
+      "an agent: owner, controllers, fee, spend limit and this epoch's spending, balance, earnings and counters",
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'agent',
     async handler(q, p) {
@@ -95,7 +96,7 @@ export const agentQueries: QueryDefinition[] = [
   },
   {
     method: 'agent_getActions',
-    description: 'an agent\'s actions in order (a hash chain: each names the previous action\'s hash), paginated',
+    description: "an agent's actions in order (a hash chain: each names the previous action's hash), paginated",
     params: [{ name: 'id', kind: 'integer' }, ...PAGE_PARAMS],
     cli: 'agent-actions',
     async handler(q, p) {

@@ -11,7 +11,17 @@ import { PAYMENTS } from '../expected.ts';
 import { validatePaymentFields } from '../inference/txs.ts';
 import { readVersion } from '../model/keys.ts';
 import { aiParams } from '../params.ts';
-import { AGENT_STAKE, type Agent, type AgentAction, AgentCodec, PREFIX, agentAccount, codec, nextId, save } from '../store.ts';
+import {
+  AGENT_STAKE,
+  type Agent,
+  type AgentAction,
+  AgentCodec,
+  PREFIX,
+  agentAccount,
+  codec,
+  nextId,
+  save,
+} from '../store.ts';
 import { MAX_CONTROLLERS, actionHash, agentKey, readAgent } from './keys.ts';
 
 /* The agent module: its transactions and the events they emit (the rules). */
@@ -58,21 +68,28 @@ export const registerAgentTx: TxDefinition<MsgRegisterAgent> = {
   codec: codec('MsgRegisterAgent'),
   validateBasic(m) {
     requireText('agent/invalid', m.name, 'name', 128, true);
-    if (m.controllers.length > MAX_CONTROLLERS) throw new TributaryError('agent/invalid', `at most ${MAX_CONTROLLERS} controllers`);
+    if (m.controllers.length > MAX_CONTROLLERS)
+      throw new TributaryError('agent/invalid', `at most ${MAX_CONTROLLERS} controllers`);
     for (const k of m.controllers) {
-      if (k.length !== PUBLIC_KEY_LENGTH) throw new TributaryError('agent/invalid', 'controller keys are 32-byte Ed25519 public keys');
+      if (k.length !== PUBLIC_KEY_LENGTH)
+        throw new TributaryError('agent/invalid', 'controller keys are 32-byte Ed25519 public keys');
     }
     sortedUniqueBytes('agent/invalid', m.controllers, 'controllers');
     requireId('agent/invalid', m.model_version_id, 'model_version_id');
-    if (!Number.isSafeInteger(m.fee_bps) || m.fee_bps < 0 || m.fee_bps > 10_000) throw new TributaryError('agent/invalid', 'fee_bps is 0..10000');
+    if (!Number.isSafeInteger(m.fee_bps) || m.fee_bps < 0 || m.fee_bps > 10_000)
+      throw new TributaryError('agent/invalid', 'fee_bps is 0..10000');
   },
   async execute(ctx, m) {
     const params = aiParams(ctx.params).agent;
     if (m.fee_bps > params.maxFeeBps) {
-      throw new TributaryError('agent/fee_over_cap', `fee ${m.fee_bps} bps is above the cap ${params.maxFeeBps}`, { cap: params.maxFeeBps });
+      throw new TributaryError('agent/fee_over_cap', `fee ${m.fee_bps} bps is above the cap ${params.maxFeeBps}`, {
+        cap: params.maxFeeBps,
+      });
     }
     if (m.stake < params.minStake) {
-      throw new TributaryError('agent/stake_too_low', `stake ${m.stake} is below the minimum ${params.minStake}`, { minStake: params.minStake.toString() });
+      throw new TributaryError('agent/stake_too_low', `stake ${m.stake} is below the minimum ${params.minStake}`, {
+        minStake: params.minStake.toString(),
+      });
     }
     if (!(await readVersion(ctx.store, m.model_version_id))) {
       throw new TributaryError('agent/model_not_found', `model version ${m.model_version_id} does not exist`);
@@ -125,7 +142,7 @@ export const actTx: TxDefinition<MsgAct> = {
       throw new TributaryError('agent/unauthorized', 'only the agent owner or a controller acts for it');
     }
     if (!bytesEqual(agent.last_action_hash, m.prev_action_hash)) {
-      throw new TributaryError('agent/broken_chain', 'prev_action_hash is not the agent\'s last action', {
+      throw new TributaryError('agent/broken_chain', "prev_action_hash is not the agent's last action", {
         expected: agent.last_action_hash.length ? '0x' + toHex(agent.last_action_hash) : null,
       });
     }
@@ -138,10 +155,14 @@ export const actTx: TxDefinition<MsgAct> = {
         agent.spent_in_epoch = 0n;
       }
       if (agent.spent_in_epoch + m.payment.amount > agent.spend_limit) {
-        throw new TributaryError('agent/spend_limit', `spending ${m.payment.amount} would exceed the limit ${agent.spend_limit} of epoch ${epoch}`, {
-          spent: agent.spent_in_epoch.toString(),
-          limit: agent.spend_limit.toString(),
-        });
+        throw new TributaryError(
+          'agent/spend_limit',
+          `spending ${m.payment.amount} would exceed the limit ${agent.spend_limit} of epoch ${epoch}`,
+          {
+            spent: agent.spent_in_epoch.toString(),
+            limit: agent.spend_limit.toString(),
+          },
+        );
       }
       agent.spent_in_epoch += m.payment.amount;
       const outcome = await ctx.keeper(PAYMENTS).pay(ctx, {

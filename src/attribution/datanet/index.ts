@@ -39,7 +39,13 @@ export const datanetModule: Module = {
   stateKeys: datanetStateKeys,
   queries: datanetQueries,
   invariants: datanetInvariants,
-  events: [datanetCreatedEvent, contributionSubmittedEvent, contributionRejectedEvent, contributionAcceptedEvent, contributionVestedEvent],
+  events: [
+    datanetCreatedEvent,
+    contributionSubmittedEvent,
+    contributionRejectedEvent,
+    contributionAcceptedEvent,
+    contributionVestedEvent,
+  ],
   async initGenesis(ctx) {
     aiParams(ctx.params); // a bad parameter section fails genesis, not the first payment
   },

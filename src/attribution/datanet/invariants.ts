@@ -11,7 +11,8 @@ export const datanetInvariants: Invariant[] = [
       let staked = 0n;
       for await (const [, v] of q.iterate(PREFIX.contribution)) {
         const c = ContributionCodec.decode(v);
-        if (c.status === ContributionStatus.pending || (c.status === ContributionStatus.accepted && !c.vested)) staked += c.stake;
+        if (c.status === ContributionStatus.pending || (c.status === ContributionStatus.accepted && !c.vested))
+          staked += c.stake;
       }
       const escrow = (await readAccount(q.state, DATANET_ESCROW)).balance;
       return escrow === staked ? undefined : `escrow ${escrow} != staked ${staked}`;

@@ -1,6 +1,15 @@
 import type { ModuleStore } from '../../state/module-store.ts';
 import type { StateReader } from '../../state/working-state.ts';
-import { type Contribution, ContributionCodec, type Datanet, DatanetCodec, PREFIX, idKey, load, save } from '../store.ts';
+import {
+  type Contribution,
+  ContributionCodec,
+  type Datanet,
+  DatanetCodec,
+  PREFIX,
+  idKey,
+  load,
+  save,
+} from '../store.ts';
 
 /* The datanet module: state keys and record access. */
 

@@ -58,33 +58,49 @@ export const datanetCreatedEvent = defineEvent('datanet_created', 'a datanet was
   name: { kind: 'string' },
 });
 
-export const contributionSubmittedEvent = defineEvent('contribution_submitted', 'a contribution was submitted with its stake, pending review', {
-  contribution_id: { kind: 'integer' },
-  datanet_id: { kind: 'integer', indexed: true },
-  contributor: { kind: 'address', indexed: true },
-  content_hash: { kind: 'hash' },
-  stake: { kind: 'amount' },
-});
+export const contributionSubmittedEvent = defineEvent(
+  'contribution_submitted',
+  'a contribution was submitted with its stake, pending review',
+  {
+    contribution_id: { kind: 'integer' },
+    datanet_id: { kind: 'integer', indexed: true },
+    contributor: { kind: 'address', indexed: true },
+    content_hash: { kind: 'hash' },
+    stake: { kind: 'amount' },
+  },
+);
 
-export const contributionRejectedEvent = defineEvent('contribution_rejected', 'a contribution was rejected and its stake returned', {
-  contribution_id: { kind: 'integer' },
-  datanet_id: { kind: 'integer' },
-  stake_returned: { kind: 'amount' },
-});
+export const contributionRejectedEvent = defineEvent(
+  'contribution_rejected',
+  'a contribution was rejected and its stake returned',
+  {
+    contribution_id: { kind: 'integer' },
+    datanet_id: { kind: 'integer' },
+    stake_returned: { kind: 'amount' },
+  },
+);
 
-export const contributionAcceptedEvent = defineEvent('contribution_accepted', 'a contribution entered its datanet\'s Merkle root', {
-  contribution_id: { kind: 'integer' },
-  datanet_id: { kind: 'integer' },
-  leaf_index: { kind: 'integer' },
-  version: { kind: 'integer' },
-  root: { kind: 'hash' },
-  vest_height: { kind: 'integer' },
-});
+export const contributionAcceptedEvent = defineEvent(
+  'contribution_accepted',
+  "a contribution entered its datanet's Merkle root",
+  {
+    contribution_id: { kind: 'integer' },
+    datanet_id: { kind: 'integer' },
+    leaf_index: { kind: 'integer' },
+    version: { kind: 'integer' },
+    root: { kind: 'hash' },
+    vest_height: { kind: 'integer' },
+  },
+);
 
-export const contributionVestedEvent = defineEvent('contribution_vested', 'end of block: a contribution\'s challenge window ended, its stake returned and its locked rewards released', {
-  contribution_id: { kind: 'integer' },
-  stake_returned: { kind: 'amount' },
-});
+export const contributionVestedEvent = defineEvent(
+  'contribution_vested',
+  "end of block: a contribution's challenge window ended, its stake returned and its locked rewards released",
+  {
+    contribution_id: { kind: 'integer' },
+    stake_returned: { kind: 'amount' },
+  },
+);
 
 export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
   type: 'datanet/create',
@@ -95,12 +111,15 @@ export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
     requireText('datanet/invalid', m.licence, 'licence', 128, true);
     for (const c of m.curators) requireAddress('datanet/invalid', c, 'curators');
     sortedUniqueBytes('datanet/invalid', m.curators, 'curators');
-    if (!Number.isSafeInteger(m.challenge_window) || m.challenge_window < 0) throw new TributaryError('datanet/invalid', 'challenge_window');
+    if (!Number.isSafeInteger(m.challenge_window) || m.challenge_window < 0)
+      throw new TributaryError('datanet/invalid', 'challenge_window');
   },
   async execute(ctx, m) {
     const params = aiParams(ctx.params).datanet;
     if (m.curators.length > params.maxCurators) {
-      throw new TributaryError('datanet/too_many_curators', `at most ${params.maxCurators} curators`, { max: params.maxCurators });
+      throw new TributaryError('datanet/too_many_curators', `at most ${params.maxCurators} curators`, {
+        max: params.maxCurators,
+      });
     }
     if (m.challenge_window > params.maxChallengeWindow) {
       throw new TributaryError('datanet/window_too_long', `challenge window above ${params.maxChallengeWindow} blocks`);
@@ -135,9 +154,13 @@ export async function acceptedOriginal(state: StateReader, contentHash: Uint8Arr
 }
 
 export function duplicate(contentHash: Uint8Array, originalId: number): never {
-  throw new TributaryError('datanet/duplicate_content', `content ${toHex(contentHash)} was already accepted as contribution ${originalId}`, {
-    originalContributionId: originalId,
-  });
+  throw new TributaryError(
+    'datanet/duplicate_content',
+    `content ${toHex(contentHash)} was already accepted as contribution ${originalId}`,
+    {
+      originalContributionId: originalId,
+    },
+  );
 }
 
 export const contributeTx: TxDefinition<MsgContribute> = {
@@ -146,12 +169,16 @@ export const contributeTx: TxDefinition<MsgContribute> = {
   validateBasic(m) {
     requireId('datanet/invalid', m.datanet_id, 'datanet_id');
     requireHash('datanet/invalid', m.content_hash, 'content_hash');
-    if (!Number.isSafeInteger(m.size) || m.size < 1) throw new TributaryError('datanet/invalid', 'size must be at least 1 byte');
+    if (!Number.isSafeInteger(m.size) || m.size < 1)
+      throw new TributaryError('datanet/invalid', 'size must be at least 1 byte');
     requireText('datanet/invalid', m.uri, 'uri', 512);
   },
   async execute(ctx, m) {
     const datanet = await readDatanet(ctx.store, m.datanet_id);
-    if (!datanet) throw new TributaryError('datanet/not_found', `datanet ${m.datanet_id} does not exist`, { datanetId: m.datanet_id });
+    if (!datanet)
+      throw new TributaryError('datanet/not_found', `datanet ${m.datanet_id} does not exist`, {
+        datanetId: m.datanet_id,
+      });
     const original = await acceptedOriginal(ctx.store, m.content_hash);
     if (original !== undefined) duplicate(m.content_hash, original);
     if (m.stake < datanet.min_stake) {
@@ -197,7 +224,12 @@ export const contributeTx: TxDefinition<MsgContribute> = {
 };
 
 /** Returns the stake and releases locked rewards; the contribution's challenge window is over. */
-export async function vest(state: ModuleStore, bank: BankTransfers, c: Contribution, earnings: EarningsLedger): Promise<void> {
+export async function vest(
+  state: ModuleStore,
+  bank: BankTransfers,
+  c: Contribution,
+  earnings: EarningsLedger,
+): Promise<void> {
   await bank.transfer(DATANET_ESCROW, c.contributor, c.stake);
   if (c.locked > 0n) await earnings.release(c.contributor, c.locked);
   c.locked = 0n;
@@ -213,7 +245,8 @@ export const reviewTx: TxDefinition<MsgReview> = {
   },
   async execute(ctx, m) {
     const c = await readContribution(ctx.store, m.contribution_id);
-    if (!c) throw new TributaryError('datanet/contribution_not_found', `contribution ${m.contribution_id} does not exist`);
+    if (!c)
+      throw new TributaryError('datanet/contribution_not_found', `contribution ${m.contribution_id} does not exist`);
     const datanet = (await readDatanet(ctx.store, c.datanet_id))!;
     if (!isCuratorOrOwner(datanet, ctx.sender)) {
       throw new TributaryError('datanet/unauthorized', 'only the datanet owner or a curator reviews contributions');

@@ -1,5 +1,12 @@
 import type { Module } from '../../state/module.ts';
-import { ATTRIBUTION_USE, CONTRIBUTION_CREDITS, EARNINGS, LINEAGE_DATANETS, MODEL_USAGE, PAYMENT_AGENTS } from '../expected.ts';
+import {
+  ATTRIBUTION_USE,
+  CONTRIBUTION_CREDITS,
+  EARNINGS,
+  LINEAGE_DATANETS,
+  MODEL_USAGE,
+  PAYMENT_AGENTS,
+} from '../expected.ts';
 import { aiParams, parseAiParams } from '../params.ts';
 import { flushPaymentCredits } from './credits.ts';
 import { paymentsKeeper } from './keepers.ts';

@@ -31,7 +31,10 @@ export function paymentAt(at: ChainEvent): IndexedPayment {
 }
 
 export async function findPayment(index: IndexReader, id: number): Promise<IndexedPayment | undefined> {
-  for await (const at of index.events({ type: inferencePaidEvent.type, attribute: { key: 'payment_id', value: String(id) } })) {
+  for await (const at of index.events({
+    type: inferencePaidEvent.type,
+    attribute: { key: 'payment_id', value: String(id) },
+  })) {
     return paymentAt(at);
   }
   return undefined;
@@ -48,7 +51,8 @@ export async function requirePayment(index: IndexReader, id: number): Promise<In
  * time. An earner's page lists each payment once, with what the earner received in it.
  */
 export async function listPayments(index: IndexReader, p: Record<string, unknown>): Promise<JsonValue> {
-  if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner') throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
+  if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner')
+    throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
   const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
   const range = {
     fromHeight: p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight'),
@@ -84,7 +88,8 @@ export async function listPayments(index: IndexReader, p: Record<string, unknown
 export const inferenceQueries: QueryDefinition[] = [
   {
     method: 'attribution_trace',
-    description: 'every leg of an inference payment: who received what and why (contributed, refined, executed, validated, ...)',
+    description:
+      'every leg of an inference payment: who received what and why (contributed, refined, executed, validated, ...)',
     params: [{ name: 'paymentId', kind: 'integer' }],
     cli: 'trace',
     async handler(q, p) {
@@ -105,10 +110,11 @@ export const inferenceQueries: QueryDefinition[] = [
   },
   {
     method: 'inference_listPayments',
-    description: 'payments by payer, by model version or by earner (a leg\'s recipient), in chain order, paginated by cursor',
+    description:
+      "payments by payer, by model version or by earner (a leg's recipient), in chain order, paginated by cursor",
     params: [
       { name: 'by', kind: 'string', description: '"payer", "model" or "earner"' },
-      { name: 'id', kind: 'json', description: 'the payer\'s or earner\'s address (trib1...), or the model version id' },
+      { name: 'id', kind: 'json', description: "the payer's or earner's address (trib1...), or the model version id" },
       { name: 'fromHeight', kind: 'integer', optional: true },
       { name: 'toHeight', kind: 'integer', optional: true, description: 'inclusive' },
       { name: 'cursor', kind: 'string', optional: true, description: '`next` of the previous page' },
@@ -139,15 +145,25 @@ export const inferenceQueries: QueryDefinition[] = [
   },
   {
     method: 'usage_feesDistributed',
-    description: 'fees paid to validators at the end of each block in a height range (from the bank\'s fees_distributed events)',
+    description:
+      "fees paid to validators at the end of each block in a height range (from the bank's fees_distributed events)",
     params: [
       { name: 'fromHeight', kind: 'integer' },
-      { name: 'toHeight', kind: 'integer', optional: true, description: 'inclusive; default fromHeight; at most 1000 blocks' },
+      {
+        name: 'toHeight',
+        kind: 'integer',
+        optional: true,
+        description: 'inclusive; default fromHeight; at most 1000 blocks',
+      },
     ],
     cli: 'fees-distributed',
     async handler(q, p) {
       const from = paramId(p.fromHeight, 'fromHeight');
-      const to = Math.min(p.toHeight === undefined || p.toHeight === null ? from : paramId(p.toHeight, 'toHeight'), from + 999, q.chain.latestHeight);
+      const to = Math.min(
+        p.toHeight === undefined || p.toHeight === null ? from : paramId(p.toHeight, 'toHeight'),
+        from + 999,
+        q.chain.latestHeight,
+      );
       const byHeight = new Map<number, bigint>();
       for await (const e of q.chain.index.events({ type: feesDistributedEvent.type, fromHeight: from, toHeight: to })) {
         byHeight.set(e.height, (byHeight.get(e.height) ?? 0n) + feesDistributedEvent.read(e.event).amount);

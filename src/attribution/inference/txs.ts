@@ -18,6 +18,7 @@ import {
   AgentCodec,
   type AncestorSet,
   AncestorSetCodec,
+  type AttributionRecord,
   AttributionRecordCodec,
   type Contribution,
   ContributionCodec,
@@ -68,23 +69,27 @@ export function validatePaymentFields(amount: bigint, requestHash: Uint8Array, r
  * root, block store, index) of thousands of payments a block. A leg's node kind follows from its
  * role (ROLE_NODE_KIND); its node id is 0 for the validators' and the treasury's legs.
  */
-export const inferencePaidEvent = defineEvent('inference_paid', 'an inference payment and its `legs` legs: who received what, as which role, through which lineage node', {
-  payment_id: { kind: 'integer', indexed: true },
-  version_id: { kind: 'integer', indexed: true },
-  amount: { kind: 'amount' },
-  legs: { kind: 'integer' },
-  payer: { kind: 'address', indexed: true },
-  request_hash: { kind: 'hash' },
-  response_hash: { kind: 'hash' },
-  agent_id: { kind: 'integer' },
-  attribution_id: { kind: 'integer' },
-  nodes_visited: { kind: 'integer' },
-  /** validated, treasury, executed, refined, curated or contributed */
-  leg_roles: { kind: 'string', list: true },
-  leg_recipients: { kind: 'address', list: true, indexed: true },
-  leg_amounts: { kind: 'amount', list: true },
-  leg_node_ids: { kind: 'integer', list: true },
-});
+export const inferencePaidEvent = defineEvent(
+  'inference_paid',
+  'an inference payment and its `legs` legs: who received what, as which role, through which lineage node',
+  {
+    payment_id: { kind: 'integer', indexed: true },
+    version_id: { kind: 'integer', indexed: true },
+    amount: { kind: 'amount' },
+    legs: { kind: 'integer' },
+    payer: { kind: 'address', indexed: true },
+    request_hash: { kind: 'hash' },
+    response_hash: { kind: 'hash' },
+    agent_id: { kind: 'integer' },
+    attribution_id: { kind: 'integer' },
+    nodes_visited: { kind: 'integer' },
+    /** validated, treasury, executed, refined, curated or contributed */
+    leg_roles: { kind: 'string', list: true },
+    leg_recipients: { kind: 'address', list: true, indexed: true },
+    leg_amounts: { kind: 'amount', list: true },
+    leg_node_ids: { kind: 'integer', list: true },
+  },
+);
 
 /** The lineage node a leg of each role is paid through (the split never pairs them otherwise). */
 export const ROLE_NODE_KIND: Readonly<Record<LegRole, number>> = {
@@ -122,13 +127,19 @@ export interface PaymentEnv {
  * a committed one is read it stays valid for the working state's whole life: memoised by id in
  * the inference store's scratch.
  */
-export async function lineageVersion(store: ModuleStore, id: number): Promise<{ version: ModelVersion; ancestors: AncestorSet } | undefined> {
+export async function lineageVersion(
+  store: ModuleStore,
+  id: number,
+): Promise<{ version: ModelVersion; ancestors: AncestorSet } | undefined> {
   const memo = store.scratch('versions', () => new Map<number, { version: ModelVersion; ancestors: AncestorSet }>());
   const hit = memo.get(id);
   if (hit) return hit;
   const version = await loadCached(store, versionKey(id), ModelVersionCodec.decodeStored);
   if (!version) return undefined;
-  const ancestors = (await loadCached(store, idKey(PREFIX.ancestors, id), AncestorSetCodec.decodeStored)) ?? { models: [], datanets: [] };
+  const ancestors = (await loadCached(store, idKey(PREFIX.ancestors, id), AncestorSetCodec.decodeStored)) ?? {
+    models: [],
+    datanets: [],
+  };
   const entry = { version, ancestors };
   if (!store.hasWrite(versionKey(id))) memo.set(id, entry);
   return entry;
@@ -143,20 +154,27 @@ export async function executePayment(ctx: TxContext, env: PaymentEnv, req: Payme
   if (!paid) throw new TributaryError('inference/model_not_found', `model version ${req.versionId} does not exist`);
   const version = paid.version;
 
-  let recordWeights;
-  let record;
+  let recordWeights: AttributionRecord['weights'] | undefined;
+  let record: AttributionRecord | undefined;
   if (req.attributionId !== 0) {
     record = await loadCached(store, recordKey(req.attributionId), AttributionRecordCodec.decodeStored);
-    if (!record) throw new TributaryError('attribution/not_found', `attribution record ${req.attributionId} does not exist`);
+    if (!record)
+      throw new TributaryError('attribution/not_found', `attribution record ${req.attributionId} does not exist`);
     if (record.model_version_id !== version.id) {
-      throw new TributaryError('attribution/wrong_model', `record ${record.id} attributes version ${record.model_version_id}, not ${version.id}`);
+      throw new TributaryError(
+        'attribution/wrong_model',
+        `record ${record.id} attributes version ${record.model_version_id}, not ${version.id}`,
+      );
     }
     if (record.request_hash.length > 0) {
       if (!bytesEqual(record.request_hash, req.requestHash)) {
         throw new TributaryError('attribution/request_mismatch', `record ${record.id} is for another request`);
       }
       if (record.used_by_payment !== 0) {
-        throw new TributaryError('attribution/already_used', `record ${record.id} was used by payment ${record.used_by_payment}`);
+        throw new TributaryError(
+          'attribution/already_used',
+          `record ${record.id} was used by payment ${record.used_by_payment}`,
+        );
       }
     }
     recordWeights = record.weights;
@@ -165,7 +183,11 @@ export async function executePayment(ctx: TxContext, env: PaymentEnv, req: Payme
   // Read-only here: contribution records change at review, vesting and the end-of-block credit.
   const contribution = async (id: number): Promise<Contribution> =>
     (await loadCached(store, contributionKey(id), ContributionCodec.decodeStored))!;
-  const asAccepted = (c: Contribution): AcceptedContribution => ({ id: c.id, contributor: c.contributor, size: c.size });
+  const asAccepted = (c: Contribution): AcceptedContribution => ({
+    id: c.id,
+    contributor: c.contributor,
+    size: c.size,
+  });
   const view: LineageView = {
     async version(id) {
       return id === version.id ? version : (await lineageVersion(store, id))!.version;
@@ -228,7 +250,8 @@ export const payTx: TxDefinition<MsgPay> = {
   type: 'inference/pay',
   codec: codec('MsgPay'),
   validateBasic(m) {
-    if (!Number.isSafeInteger(m.model_version_id) || m.model_version_id < 1) throw new TributaryError('inference/invalid', 'model_version_id');
+    if (!Number.isSafeInteger(m.model_version_id) || m.model_version_id < 1)
+      throw new TributaryError('inference/invalid', 'model_version_id');
     validatePaymentFields(m.amount, m.request_hash, m.response_hash);
   },
   async execute(ctx, m) {

@@ -9,7 +9,7 @@ import { type PaymentLeg, ROLE_NODE_KIND } from './txs.ts';
 /* The inference module: JSON views of records (where a view adds meaning to the schema). */
 
 export const ROLE_WHY: Record<string, string> = {
-  validated: 'validators\' share of the payment (paid out by the bank at the end of the block)',
+  validated: "validators' share of the payment (paid out by the bank at the end of the block)",
   treasury: 'treasury share of the payment',
   executed: 'fee of the agent that executed the inference',
   refined: 'owner share of a model version in the lineage',

@@ -33,7 +33,10 @@ export async function requireVersion(q: QueryContext, id: number): Promise<Model
 export async function childIds(q: QueryContext, parentKind: number, id: number): Promise<number[]> {
   const out: number[] = [];
   const kind = EDGE_KIND_NAMES[parentKind]!;
-  for await (const e of q.chain.index.events({ type: modelParentEvent.type, attribute: { key: 'parent_id', value: String(id) } })) {
+  for await (const e of q.chain.index.events({
+    type: modelParentEvent.type,
+    attribute: { key: 'parent_id', value: String(id) },
+  })) {
     const edge = modelParentEvent.read(e.event);
     if (edge.parent_kind === kind) out.push(edge.version_id);
   }
@@ -93,12 +96,20 @@ export const modelQueries: QueryDefinition[] = [
       const id = paramId(p.id);
       const f = await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, id));
       if (!f) throw new TributaryError('model/family_not_found', `model family ${id} does not exist`);
-      return { id: f.id, owner: formatAddress(f.owner), name: f.name, metadataHash: hexOrNull(f.metadata_hash), versions: f.versions, createdHeight: f.created_height };
+      return {
+        id: f.id,
+        owner: formatAddress(f.owner),
+        name: f.name,
+        metadataHash: hexOrNull(f.metadata_hash),
+        versions: f.versions,
+        createdHeight: f.created_height,
+      };
     },
   },
   {
     method: 'model_getLineage',
-    description: 'ancestors (versions and datanets, each with its parent edges and shares) and descendants of a model version',
+    description:
+      'ancestors (versions and datanets, each with its parent edges and shares) and descendants of a model version',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'lineage',
     async handler(q, p) {
@@ -124,8 +135,14 @@ export const modelQueries: QueryDefinition[] = [
           descendants.push(versionView(child));
         }
       }
-      descendants.sort((a, b) => ((a as { id: number }).id - (b as { id: number }).id));
-      return { version: versionView(v), ancestors, datanets, descendants, truncated: descendants.length >= MAX_DESCENDANTS };
+      descendants.sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
+      return {
+        version: versionView(v),
+        ancestors,
+        datanets,
+        descendants,
+        truncated: descendants.length >= MAX_DESCENDANTS,
+      };
     },
   },
   {
@@ -147,7 +164,8 @@ export const modelQueries: QueryDefinition[] = [
     async handler(q, p) {
       const id = paramId(p.id);
       const out: JsonValue[] = [];
-      for (const vid of await childIds(q, EdgeKind.datanet, id)) out.push(versionView((await readVersion(q.state, vid))!));
+      for (const vid of await childIds(q, EdgeKind.datanet, id))
+        out.push(versionView((await readVersion(q.state, vid))!));
       return { datanetId: id, versions: out };
     },
   },

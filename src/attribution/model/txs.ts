@@ -50,21 +50,29 @@ export const modelRegisteredEvent = defineEvent('model_registered', 'a model fam
   name: { kind: 'string' },
 });
 
-export const modelPublishedEvent = defineEvent('model_published', 'a model version was published with its parent edges ("kind:id:bps", comma-separated)', {
-  version_id: { kind: 'integer' },
-  family_id: { kind: 'integer', indexed: true },
-  relation: { kind: 'string' },
-  parents: { kind: 'string' },
-  ancestors: { kind: 'integer' },
-});
+export const modelPublishedEvent = defineEvent(
+  'model_published',
+  'a model version was published with its parent edges ("kind:id:bps", comma-separated)',
+  {
+    version_id: { kind: 'integer' },
+    family_id: { kind: 'integer', indexed: true },
+    relation: { kind: 'string' },
+    parents: { kind: 'string' },
+    ancestors: { kind: 'integer' },
+  },
+);
 
 /** One parent edge of a published version: what finds a version's or a datanet's children. */
-export const modelParentEvent = defineEvent('model_parent', 'a parent edge of a newly published model version (parent_kind model or datanet)', {
-  version_id: { kind: 'integer' },
-  parent_kind: { kind: 'string' },
-  parent_id: { kind: 'integer', indexed: true },
-  share_bps: { kind: 'integer' },
-});
+export const modelParentEvent = defineEvent(
+  'model_parent',
+  'a parent edge of a newly published model version (parent_kind model or datanet)',
+  {
+    version_id: { kind: 'integer' },
+    parent_kind: { kind: 'string' },
+    parent_id: { kind: 'integer', indexed: true },
+    share_bps: { kind: 'integer' },
+  },
+);
 
 export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   type: 'model/register',
@@ -75,7 +83,14 @@ export const registerModelTx: TxDefinition<MsgRegisterModel> = {
   },
   async execute(ctx, m) {
     const id = await nextId(ctx.store, PREFIX.familySeq);
-    const family: ModelFamily = { id, owner: ctx.sender, name: m.name, metadata_hash: m.metadata_hash, versions: 0, created_height: ctx.height };
+    const family: ModelFamily = {
+      id,
+      owner: ctx.sender,
+      name: m.name,
+      metadata_hash: m.metadata_hash,
+      versions: 0,
+      created_height: ctx.height,
+    };
     save(ctx.store, ModelFamilyCodec, idKey(PREFIX.family, id), family);
     modelRegisteredEvent.emit(ctx, { family_id: id, owner: ctx.sender, name: m.name });
   },
@@ -94,7 +109,10 @@ export function checkRelation(relation: number, parents: readonly ParentEdge[]):
     throw new TributaryError('model/bad_relation', 'a base model has no model parents (only datanets)');
   }
   if (models < need) {
-    throw new TributaryError('model/bad_relation', `a ${RELATION_NAMES[relation]} needs at least ${need} model parent(s)`);
+    throw new TributaryError(
+      'model/bad_relation',
+      `a ${RELATION_NAMES[relation]} needs at least ${need} model parent(s)`,
+    );
   }
 }
 
@@ -118,13 +136,15 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     }
     const seen = new Set<string>();
     for (const p of m.parents) {
-      if (p.kind !== EdgeKind.model && p.kind !== EdgeKind.datanet) throw new TributaryError('model/invalid', `unknown parent kind ${p.kind}`);
+      if (p.kind !== EdgeKind.model && p.kind !== EdgeKind.datanet)
+        throw new TributaryError('model/invalid', `unknown parent kind ${p.kind}`);
       requireId('model/invalid', p.id, 'parent id');
       if (!Number.isSafeInteger(p.share_bps) || p.share_bps < 1 || p.share_bps > 10_000) {
         throw new TributaryError('model/invalid', 'each parent share is 1..10000 basis points');
       }
       const k = `${p.kind}:${p.id}`;
-      if (seen.has(k)) throw new TributaryError('model/duplicate_parent', `parent ${EDGE_KIND_NAMES[p.kind]} ${p.id} is named twice`);
+      if (seen.has(k))
+        throw new TributaryError('model/duplicate_parent', `parent ${EDGE_KIND_NAMES[p.kind]} ${p.id} is named twice`);
       seen.add(k);
     }
     checkRelation(m.relation, m.parents);
@@ -133,16 +153,23 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     const params = aiParams(ctx.params).model;
     const family = await load(ctx.store, ModelFamilyCodec, idKey(PREFIX.family, m.family_id));
     if (!family) throw new TributaryError('model/family_not_found', `model family ${m.family_id} does not exist`);
-    if (!bytesEqual(family.owner, ctx.sender)) throw new TributaryError('model/unauthorized', 'only the family owner publishes versions');
+    if (!bytesEqual(family.owner, ctx.sender))
+      throw new TributaryError('model/unauthorized', 'only the family owner publishes versions');
     if (m.parents.length > params.maxParents) {
-      throw new TributaryError('model/too_many_parents', `at most ${params.maxParents} parents`, { max: params.maxParents });
+      throw new TributaryError('model/too_many_parents', `at most ${params.maxParents} parents`, {
+        max: params.maxParents,
+      });
     }
     const shareSum = m.parents.reduce((s, p) => s + p.share_bps, 0);
     if (shareSum > params.maxParentShareBps) {
-      throw new TributaryError('model/shares_over_cap', `parent shares sum to ${shareSum} bps, above the cap ${params.maxParentShareBps}`, {
-        sum: shareSum,
-        cap: params.maxParentShareBps,
-      });
+      throw new TributaryError(
+        'model/shares_over_cap',
+        `parent shares sum to ${shareSum} bps, above the cap ${params.maxParentShareBps}`,
+        {
+          sum: shareSum,
+          cap: params.maxParentShareBps,
+        },
+      );
     }
     const id = (await lastId(ctx.store, PREFIX.versionSeq)) + 1;
     const parents = [...m.parents].sort(byKindThenId);
@@ -153,13 +180,19 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
       if (p.kind === EdgeKind.model) {
         // Only an existing (hence older) version can be a parent: no edge can close a cycle.
         if (p.id >= id) {
-          throw new TributaryError('model/cycle', `version ${p.id} is not older than the version being published (${id})`, { parentId: p.id });
+          throw new TributaryError(
+            'model/cycle',
+            `version ${p.id} is not older than the version being published (${id})`,
+            { parentId: p.id },
+          );
         }
-        if (!(await readVersion(ctx.store, p.id))) throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
+        if (!(await readVersion(ctx.store, p.id)))
+          throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
         ancestorLists.push(await readAncestors(ctx.store, p.id));
         directModels.push(p.id);
       } else {
-        if (!(await readDatanet(ctx.store, p.id))) throw new TributaryError('model/unknown_parent', `datanet ${p.id} does not exist`, { datanetId: p.id });
+        if (!(await readDatanet(ctx.store, p.id)))
+          throw new TributaryError('model/unknown_parent', `datanet ${p.id} does not exist`, { datanetId: p.id });
         directDatanets.push(p.id);
       }
     }
@@ -169,10 +202,14 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     };
     const size = ancestors.models.length + ancestors.datanets.length;
     if (size > params.maxAncestors) {
-      throw new TributaryError('model/lineage_too_large', `the lineage would hold ${size} ancestors, above ${params.maxAncestors}`, {
-        size,
-        cap: params.maxAncestors,
-      });
+      throw new TributaryError(
+        'model/lineage_too_large',
+        `the lineage would hold ${size} ancestors, above ${params.maxAncestors}`,
+        {
+          size,
+          cap: params.maxAncestors,
+        },
+      );
     }
     await nextId(ctx.store, PREFIX.versionSeq);
     family.versions += 1;
@@ -198,7 +235,13 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
       parents: parents.map((p) => `${EDGE_KIND_NAMES[p.kind]}:${p.id}:${p.share_bps}`).join(','),
       ancestors: size,
     });
-    for (const p of parents) modelParentEvent.emit(ctx, { version_id: id, parent_kind: EDGE_KIND_NAMES[p.kind]!, parent_id: p.id, share_bps: p.share_bps });
+    for (const p of parents)
+      modelParentEvent.emit(ctx, {
+        version_id: id,
+        parent_kind: EDGE_KIND_NAMES[p.kind]!,
+        parent_id: p.id,
+        share_bps: p.share_bps,
+      });
   },
   view(m) {
     return {

@@ -37,13 +37,17 @@ export type AttributionErrorCode =
   | 'attribution/request_mismatch'
   | 'attribution/already_used';
 
-export const attributionRecordedEvent = defineEvent('attribution_recorded', 'an attribution record for a model version (scope "model_version") or one request ("request:<hash>")', {
-  attribution_id: { kind: 'integer' },
-  version_id: { kind: 'integer', indexed: true },
-  method: { kind: 'string' },
-  scope: { kind: 'string' },
-  targets: { kind: 'integer' },
-});
+export const attributionRecordedEvent = defineEvent(
+  'attribution_recorded',
+  'an attribution record for a model version (scope "model_version") or one request ("request:<hash>")',
+  {
+    attribution_id: { kind: 'integer' },
+    version_id: { kind: 'integer', indexed: true },
+    method: { kind: 'string' },
+    scope: { kind: 'string' },
+    targets: { kind: 'integer' },
+  },
+);
 
 export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
   type: 'attribution/record',
@@ -57,7 +61,8 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
     requireHash('attribution/invalid', m.output_hash, 'output_hash', true);
     requireHash('attribution/invalid', m.seed, 'seed', true);
     if (m.weights.length === 0) throw new TributaryError('attribution/weights_sum', 'weights are required');
-    if (m.weights.length > MAX_WEIGHTS) throw new TributaryError('attribution/too_many_weights', `at most ${MAX_WEIGHTS} weights`);
+    if (m.weights.length > MAX_WEIGHTS)
+      throw new TributaryError('attribution/too_many_weights', `at most ${MAX_WEIGHTS} weights`);
     const seen = new Set<string>();
     let sum = 0;
     for (const w of m.weights) {
@@ -69,19 +74,27 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
         throw new TributaryError('attribution/invalid', 'each weight is 1..10000 basis points');
       }
       const k = `${w.kind}:${w.id}`;
-      if (seen.has(k)) throw new TributaryError('attribution/duplicate_target', `${TARGET_KIND_NAMES[w.kind]} ${w.id} is weighted twice`);
+      if (seen.has(k))
+        throw new TributaryError(
+          'attribution/duplicate_target',
+          `${TARGET_KIND_NAMES[w.kind]} ${w.id} is weighted twice`,
+        );
       seen.add(k);
       sum += w.bps;
     }
-    if (sum !== 10_000) throw new TributaryError('attribution/weights_sum', `weights sum to ${sum}, not 10000`, { sum });
+    if (sum !== 10_000)
+      throw new TributaryError('attribution/weights_sum', `weights sum to ${sum}, not 10000`, { sum });
   },
   async execute(ctx, m) {
     const params = aiParams(ctx.params).attribution;
     if (m.weights.length > params.maxWeights) {
-      throw new TributaryError('attribution/too_many_weights', `at most ${params.maxWeights} weights`, { max: params.maxWeights });
+      throw new TributaryError('attribution/too_many_weights', `at most ${params.maxWeights} weights`, {
+        max: params.maxWeights,
+      });
     }
     const version = await readVersion(ctx.store, m.model_version_id);
-    if (!version) throw new TributaryError('attribution/not_found', `model version ${m.model_version_id} does not exist`);
+    if (!version)
+      throw new TributaryError('attribution/not_found', `model version ${m.model_version_id} does not exist`);
     if (!bytesEqual(version.owner, ctx.sender)) {
       throw new TributaryError('attribution/unauthorized', 'only the model version owner records attributions for it');
     }
@@ -92,15 +105,23 @@ export const recordAttributionTx: TxDefinition<MsgRecordAttribution> = {
       if (w.kind === TargetKind.contribution) {
         const c = await readContribution(ctx.store, w.id);
         if (!c || c.status !== ContributionStatus.accepted) {
-          throw new TributaryError('attribution/outside_lineage', `contribution ${w.id} is not an accepted contribution`, { contributionId: w.id });
+          throw new TributaryError(
+            'attribution/outside_lineage',
+            `contribution ${w.id} is not an accepted contribution`,
+            { contributionId: w.id },
+          );
         }
         datanetId = c.datanet_id;
       }
       if (!closure.has(datanetId)) {
-        throw new TributaryError('attribution/outside_lineage', `${TARGET_KIND_NAMES[w.kind]} ${w.id} is outside the lineage of version ${version.id}`, {
-          kind: TARGET_KIND_NAMES[w.kind],
-          id: w.id,
-        });
+        throw new TributaryError(
+          'attribution/outside_lineage',
+          `${TARGET_KIND_NAMES[w.kind]} ${w.id} is outside the lineage of version ${version.id}`,
+          {
+            kind: TARGET_KIND_NAMES[w.kind],
+            id: w.id,
+          },
+        );
       }
     }
     const id = await nextId(ctx.store, PREFIX.recordSeq);

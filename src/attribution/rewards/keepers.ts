@@ -31,7 +31,12 @@ export class EarningsBook implements EarningsLedger {
   }
 
   /** Records an earning by source; `claimable` says whether it is spendable now or locked on a contribution. */
-  async credit(address: Address, role: Exclude<LegRole, 'validated' | 'treasury'>, amount: bigint, claimable: boolean): Promise<void> {
+  async credit(
+    address: Address,
+    role: Exclude<LegRole, 'validated' | 'treasury'>,
+    amount: bigint,
+    claimable: boolean,
+  ): Promise<void> {
     const e = await this.entry(address);
     e[role] += amount;
     if (claimable) e.claimable += amount;

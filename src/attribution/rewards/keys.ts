@@ -6,7 +6,16 @@ import { type Earnings, EarningsCodec, PREFIX, bytesKey, load, save } from '../s
 /* The rewards module: state keys and record access. */
 
 export function emptyEarnings(): Earnings {
-  return { claimable: 0n, contributed: 0n, refined: 0n, executed: 0n, curated: 0n, claimed: 0n, payments: 0, contributor_payments: 0 };
+  return {
+    claimable: 0n,
+    contributed: 0n,
+    refined: 0n,
+    executed: 0n,
+    curated: 0n,
+    claimed: 0n,
+    payments: 0,
+    contributor_payments: 0,
+  };
 }
 
 export function earningsKey(address: Address): Uint8Array {

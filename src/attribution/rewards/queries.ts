@@ -21,7 +21,8 @@ export const rewardsStateKeys: StateKeyDefinition[] = [
 export const rewardsQueries: QueryDefinition[] = [
   {
     method: 'account_getEarnings',
-    description: 'earnings of an address by source (contributed, refined, executed, curated), claimable, locked and claimed',
+    description:
+      'earnings of an address by source (contributed, refined, executed, curated), claimable, locked and claimed',
     params: [{ name: 'address', kind: 'address' }],
     cli: 'earnings',
     async handler(q, p) {

@@ -9,25 +9,35 @@ import { readEarnings, writeEarnings } from './keys.ts';
 
 /* The rewards module: its transactions and the events they emit (the rules). */
 
-export type RewardsErrorCode = 'rewards/nothing_to_claim' | 'rewards/unauthorized' | 'rewards/invalid' | 'rewards/not_found';
+export type RewardsErrorCode =
+  | 'rewards/nothing_to_claim'
+  | 'rewards/unauthorized'
+  | 'rewards/invalid'
+  | 'rewards/not_found';
 
-export const rewardsClaimedEvent = defineEvent('rewards_claimed', 'claimable rewards moved from the pool to the earner\'s balance', {
-  account: { kind: 'address', indexed: true },
-  amount: { kind: 'amount' },
-  agent_id: { kind: 'integer' },
-});
+export const rewardsClaimedEvent = defineEvent(
+  'rewards_claimed',
+  "claimable rewards moved from the pool to the earner's balance",
+  {
+    account: { kind: 'address', indexed: true },
+    amount: { kind: 'amount' },
+    agent_id: { kind: 'integer' },
+  },
+);
 
 export const claimTx: TxDefinition<MsgClaim> = {
   type: 'rewards/claim',
   codec: codec('MsgClaim'),
   validateBasic(m) {
-    if (!Number.isSafeInteger(m.agent_id) || m.agent_id < 0) throw new TributaryError('rewards/invalid', 'agent_id must be an id or 0');
+    if (!Number.isSafeInteger(m.agent_id) || m.agent_id < 0)
+      throw new TributaryError('rewards/invalid', 'agent_id must be an id or 0');
   },
   async execute(ctx, m) {
     let earner = ctx.sender;
     if (m.agent_id !== 0) {
       const agent = await load(ctx.store, AgentCodec, idKey(PREFIX.agent, m.agent_id));
-      if (!agent) throw new TributaryError('rewards/not_found', `agent ${m.agent_id} does not exist`, { agentId: m.agent_id });
+      if (!agent)
+        throw new TributaryError('rewards/not_found', `agent ${m.agent_id} does not exist`, { agentId: m.agent_id });
       const isController = agent.controllers.some((k) => toHex(k) === toHex(ctx.senderPublicKey));
       if (toHex(agent.owner) !== toHex(ctx.sender) && !isController) {
         throw new TributaryError('rewards/unauthorized', 'only the agent owner or a controller claims for an agent');

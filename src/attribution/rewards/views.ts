@@ -13,7 +13,10 @@ export async function earningsView(q: QueryContext, address: Address) {
   // which contributions are the address's (their `contribution_submitted` events).
   let locked = 0n;
   const lockedByContribution: { contributionId: number; locked: string; vestHeight: number }[] = [];
-  const submitted = { type: contributionSubmittedEvent.type, attribute: { key: 'contributor', value: formatAddress(address) } };
+  const submitted = {
+    type: contributionSubmittedEvent.type,
+    attribute: { key: 'contributor', value: formatAddress(address) },
+  };
   for await (const ev of q.chain.index.events(submitted)) {
     const id = contributionSubmittedEvent.read(ev.event).contribution_id;
     const c = await load(state, ContributionCodec, idKey(PREFIX.contribution, id));

@@ -29,15 +29,16 @@ export const agentCliSpecs: TxCliSpecs = {
   }),
   'agent/act': txCliSpec<MsgAct>({
     name: 'agent-act',
-    description: 'record an agent action (owner or controller), optionally paying for an inference from the agent\'s account',
+    description:
+      "record an agent action (owner or controller), optionally paying for an inference from the agent's account",
     options: [
       { flags: '--agent <id>', description: 'agent id', required: true },
       { flags: '--kind <text>', description: 'kind of action, e.g. "inference"', required: true },
       { flags: '--model <versionId>', description: 'model version used', required: true },
       { flags: '--input-hash <hex>', description: '32-byte hash of the input', required: true },
       { flags: '--output-hash <hex>', description: '32-byte hash of the output' },
-      { flags: '--prev <hex>', description: 'hash of the agent\'s previous action (omit for the first)' },
-      { flags: '--pay <baseUnits>', description: 'pay this amount for the inference from the agent\'s account' },
+      { flags: '--prev <hex>', description: "hash of the agent's previous action (omit for the first)" },
+      { flags: '--pay <baseUnits>', description: "pay this amount for the inference from the agent's account" },
       { flags: '--request-hash <hex>', description: 'request hash of the payment (default: the input hash)' },
       { flags: '--attribution <id>', description: 'attribution record for the payment' },
     ],
@@ -55,7 +56,12 @@ export const agentCliSpecs: TxCliSpecs = {
         prev_action_hash: cliHex(o.prev),
         payment:
           pay > 0n
-            ? { amount: pay, request_hash: requestHash.length ? requestHash : input, response_hash: output, attribution_id: cliInt(o.attribution, 'attribution') }
+            ? {
+                amount: pay,
+                request_hash: requestHash.length ? requestHash : input,
+                response_hash: output,
+                attribution_id: cliInt(o.attribution, 'attribution'),
+              }
             : undefined,
       };
     },

@@ -7,11 +7,15 @@ import { txCliSpec, type TxCliSpecs } from './types.ts';
 export const attributionCliSpecs: TxCliSpecs = {
   'attribution/record': txCliSpec<MsgRecordAttribution>({
     name: 'attribution-record',
-    description: 'record how a model version\'s datanet share is attributed (the version owner)',
+    description: "record how a model version's datanet share is attributed (the version owner)",
     options: [
       { flags: '--model <versionId>', description: 'model version id', required: true },
       { flags: '--method <name>', description: 'declared | infini-gram | trak | influence | shapley', required: true },
-      { flags: '--weights <targets>', description: 'comma-separated "c:<contributionId>:<bps>" or "d:<datanetId>:<bps>", summing to 10000', required: true },
+      {
+        flags: '--weights <targets>',
+        description: 'comma-separated "c:<contributionId>:<bps>" or "d:<datanetId>:<bps>", summing to 10000',
+        required: true,
+      },
       { flags: '--request-hash <hex>', description: 'bind the record to the one payment with this request hash' },
       { flags: '--weights-hash <hex>', description: 'commitment to the attribution model weights' },
       { flags: '--index-root <hex>', description: 'commitment to the span index (infini-gram)' },

@@ -14,7 +14,11 @@ export const datanetCliSpecs: TxCliSpecs = {
       { flags: '--licence <spdx>', description: 'licence of the data, e.g. CC-BY-4.0', required: true },
       { flags: '--curators <addresses>', description: 'comma-separated curator addresses' },
       { flags: '--min-stake <baseUnits>', description: 'minimum stake per contribution', defaultValue: '0' },
-      { flags: '--challenge-window <blocks>', description: 'blocks before an accepted contribution vests', defaultValue: '0' },
+      {
+        flags: '--challenge-window <blocks>',
+        description: 'blocks before an accepted contribution vests',
+        defaultValue: '0',
+      },
     ],
     build(o) {
       return {
@@ -35,7 +39,11 @@ export const datanetCliSpecs: TxCliSpecs = {
       { flags: '--content-hash <hex>', description: '32-byte hash of the canonical data', required: true },
       { flags: '--size <bytes>', description: 'size of the data in bytes', required: true },
       { flags: '--uri <uri>', description: 'where the data can be fetched', defaultValue: '' },
-      { flags: '--stake <baseUnits>', description: 'stake escrowed until the challenge window ends', defaultValue: '0' },
+      {
+        flags: '--stake <baseUnits>',
+        description: 'stake escrowed until the challenge window ends',
+        defaultValue: '0',
+      },
     ],
     build(o) {
       return {

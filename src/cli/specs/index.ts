@@ -7,7 +7,7 @@ import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
 import type { TxCliSpecs } from './types.ts';
 
-export type { CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
+export type { AnyTxCliSpec, CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
 
 /** Every `tributary tx` command, by transaction type; a type without a spec has no command. */
 export const TX_CLI_SPECS: TxCliSpecs = {

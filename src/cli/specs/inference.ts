@@ -6,7 +6,7 @@ import { txCliSpec, type TxCliSpecs } from './types.ts';
 export const inferenceCliSpecs: TxCliSpecs = {
   'inference/pay': txCliSpec<MsgPay>({
     name: 'pay',
-    description: 'pay for an inference; the amount is split along the model\'s lineage',
+    description: "pay for an inference; the amount is split along the model's lineage",
     options: [
       { flags: '--model <versionId>', description: 'model version paid for', required: true },
       { flags: '--amount <baseUnits>', description: 'amount in base units', required: true },

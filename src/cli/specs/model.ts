@@ -24,7 +24,11 @@ export const modelCliSpecs: TxCliSpecs = {
       { flags: '--weights-hash <hex>', description: '32-byte hash of the weights', required: true },
       { flags: '--config-hash <hex>', description: '32-byte hash of the config' },
       { flags: '--recipe-hash <hex>', description: '32-byte hash of the training recipe' },
-      { flags: '--relation <name>', description: 'base | finetune | adapter | merge | quantize | distill', required: true },
+      {
+        flags: '--relation <name>',
+        description: 'base | finetune | adapter | merge | quantize | distill',
+        required: true,
+      },
       { flags: '--parents <edges>', description: 'comma-separated "m:<versionId>:<bps>" or "d:<datanetId>:<bps>"' },
     ],
     build(o) {

@@ -33,7 +33,10 @@ export function cliAmount(v: CliValue, what: string): bigint {
 export function cliList(v: CliValue): string[] {
   if (v === undefined || v === false || v === true) return [];
   const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return items
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export function cliAddresses(v: CliValue): Address[] {
@@ -41,12 +44,19 @@ export function cliAddresses(v: CliValue): Address[] {
 }
 
 /** "kind:id:bps,..." where kind is one of `kinds` (e.g. m/model, d/datanet). */
-export function cliTriples(v: CliValue, kinds: Record<string, number>, what: string): { kind: number; id: number; bps: number }[] {
+export function cliTriples(
+  v: CliValue,
+  kinds: Record<string, number>,
+  what: string,
+): { kind: number; id: number; bps: number }[] {
   return cliList(v).map((item) => {
     const m = /^([a-z]+):([0-9]+):([0-9]+)$/.exec(item);
     const kind = m ? kinds[m[1]!] : undefined;
     if (!m || kind === undefined) {
-      throw new TributaryError('cli/invalid', `${what}: expected "<${Object.keys(kinds).join('|')}>:<id>:<bps>", got "${item}"`);
+      throw new TributaryError(
+        'cli/invalid',
+        `${what}: expected "<${Object.keys(kinds).join('|')}>:<id>:<bps>", got "${item}"`,
+      );
     }
     return { kind, id: Number(m[2]), bps: Number(m[3]) };
   });

@@ -6,7 +6,7 @@ import { txCliSpec, type TxCliSpecs } from './types.ts';
 export const rewardsCliSpecs: TxCliSpecs = {
   'rewards/claim': txCliSpec<MsgClaim>({
     name: 'claim',
-    description: 'move your claimable rewards (or an agent\'s, as its owner or controller) to the spendable balance',
+    description: "move your claimable rewards (or an agent's, as its owner or controller) to the spendable balance",
     options: [{ flags: '--agent <id>', description: 'claim for this agent instead of yourself' }],
     build(o) {
       return { agent_id: cliInt(o.agent, 'agent') };

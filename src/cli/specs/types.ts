@@ -23,8 +23,10 @@ export interface TxCliSpec<M> {
 }
 
 /** Specs by transaction type ("<module>/<action>"). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type TxCliSpecs = Readonly<Record<string, TxCliSpec<any>>>;
+/** A spec in the table of many message types; each is used only with its own type (see AnyTxDefinition). */
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous table
+export type AnyTxCliSpec = TxCliSpec<any>;
+export type TxCliSpecs = Readonly<Record<string, AnyTxCliSpec>>;
 
 /** Types a spec by its message (so `build` must return one). */
 export function txCliSpec<M>(spec: TxCliSpec<M>): TxCliSpec<M> {

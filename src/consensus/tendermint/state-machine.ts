@@ -113,9 +113,11 @@ export class TendermintMachine {
   constructor(options: TendermintMachineOptions) {
     const t = options.timeouts;
     for (const ms of [t.proposeMs, t.prevoteMs, t.precommitMs, t.deltaMs, t.maxMs]) {
-      if (!Number.isSafeInteger(ms) || ms < 0) throw new TributaryError('tendermint/bad_timeouts', 'timeouts are non-negative integer milliseconds');
+      if (!Number.isSafeInteger(ms) || ms < 0)
+        throw new TributaryError('tendermint/bad_timeouts', 'timeouts are non-negative integer milliseconds');
     }
-    if (!isRound(options.height)) throw new TributaryError('tendermint/bad_height', 'height must be a non-negative safe integer');
+    if (!isRound(options.height))
+      throw new TributaryError('tendermint/bad_height', 'height must be a non-negative safe integer');
     this.timeouts = t;
     this.proposerOf = options.proposer;
     this.self = options.self;
@@ -300,7 +302,9 @@ export class TendermintMachine {
   /** Lines 36-43: the proposal and 2f+1 prevotes for it in this round, first time: lock (if in prevote), record valid. */
   private tryPolka(): boolean {
     if (STEP_RANK[this.roundStep] < STEP_RANK.prevote || this.polkaRound === this.round) return false;
-    const value = this.keeper.quorumValues(this.round, 'prevote').find((v) => v !== NIL_KEY && this.hasValidProposal(this.round, v));
+    const value = this.keeper
+      .quorumValues(this.round, 'prevote')
+      .find((v) => v !== NIL_KEY && this.hasValidProposal(this.round, v));
     if (value === undefined) return false;
     this.polkaRound = this.round;
     if (this.roundStep === 'prevote') {
@@ -360,13 +364,25 @@ export class TendermintMachine {
   }
 
   private propose(value: ValueKey, polRound: number): void {
-    this.out.push({ kind: 'broadcast_proposal', height: this.height, round: this.round, polRound, valueId: valueFromKey(value)! });
+    this.out.push({
+      kind: 'broadcast_proposal',
+      height: this.height,
+      round: this.round,
+      polRound,
+      valueId: valueFromKey(value)!,
+    });
     this.storeProposal(this.round, value, polRound, true);
   }
 
   private vote(type: VoteType, value: ValueKey): void {
     if (!this.isVoter()) return;
-    this.out.push({ kind: 'broadcast_vote', type, height: this.height, round: this.round, valueId: valueFromKey(value) });
+    this.out.push({
+      kind: 'broadcast_vote',
+      type,
+      height: this.height,
+      round: this.round,
+      valueId: valueFromKey(value),
+    });
     this.keeper.add(type, this.round, this.self!, value);
   }
 
@@ -376,7 +392,12 @@ export class TendermintMachine {
   }
 
   private schedule(step: RoundStep): void {
-    const base = step === 'propose' ? this.timeouts.proposeMs : step === 'prevote' ? this.timeouts.prevoteMs : this.timeouts.precommitMs;
+    const base =
+      step === 'propose'
+        ? this.timeouts.proposeMs
+        : step === 'prevote'
+          ? this.timeouts.prevoteMs
+          : this.timeouts.precommitMs;
     const durationMs = Math.min(base + this.round * this.timeouts.deltaMs, this.timeouts.maxMs);
     this.out.push({ kind: 'schedule_timeout', step, height: this.height, round: this.round, durationMs });
   }

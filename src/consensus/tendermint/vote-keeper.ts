@@ -87,14 +87,18 @@ export class VoteKeeper {
         throw new TributaryError('tendermint/bad_validator_set', 'validator power must be a positive safe integer');
       }
       const key = toHex(v.address);
-      if (this.powerByValidator.has(key)) throw new TributaryError('tendermint/bad_validator_set', 'duplicate validator address');
+      if (this.powerByValidator.has(key))
+        throw new TributaryError('tendermint/bad_validator_set', 'duplicate validator address');
       this.powerByValidator.set(key, v.power);
       this.addressByValidator.set(key, v.address);
       total += v.power;
     }
     // 2 * total must be exact too (quorum arithmetic).
     if (total === 0 || !Number.isSafeInteger(2 * total)) {
-      throw new TributaryError('tendermint/bad_validator_set', 'total power must be positive and 2 * total a safe integer');
+      throw new TributaryError(
+        'tendermint/bad_validator_set',
+        'total power must be positive and 2 * total a safe integer',
+      );
     }
     this.totalPower = total;
     this.quorum = Math.floor((2 * total) / 3) + 1;

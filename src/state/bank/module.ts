@@ -5,7 +5,17 @@ import { TributaryError } from '../../errors.ts';
 import { splitLargestRemainder } from '../math.ts';
 import { defineEvent } from '../events.ts';
 import type { Module, TxDefinition } from '../module.ts';
-import { ACCOUNT_PREFIX, AccountCodec, FEE_COLLECTOR, SUPPLY_KEY, SupplyCodec, accountKey, bankSchema, readAccount, readSupply } from './keeper.ts';
+import {
+  ACCOUNT_PREFIX,
+  AccountCodec,
+  FEE_COLLECTOR,
+  SUPPLY_KEY,
+  SupplyCodec,
+  accountKey,
+  bankSchema,
+  readAccount,
+  readSupply,
+} from './keeper.ts';
 import type { MsgTransfer } from './bank.pb.ts';
 
 export type { MsgTransfer } from './bank.pb.ts';
@@ -16,17 +26,22 @@ export const transferEvent = defineEvent('transfer', 'a bank/transfer moved `amo
   amount: { kind: 'amount' },
 });
 
-export const feesDistributedEvent = defineEvent('fees_distributed', 'end of block: the fees collected in the block paid to the validators by power', {
-  height: { kind: 'integer' },
-  amount: { kind: 'amount' },
-  validators: { kind: 'integer' },
-});
+export const feesDistributedEvent = defineEvent(
+  'fees_distributed',
+  'end of block: the fees collected in the block paid to the validators by power',
+  {
+    height: { kind: 'integer' },
+    amount: { kind: 'amount' },
+    validators: { kind: 'integer' },
+  },
+);
 
 export const transferTx: TxDefinition<MsgTransfer> = {
   type: 'bank/transfer',
   codec: messageCodec(bankSchema, 'tributary.bank.MsgTransfer'),
   validateBasic(m) {
-    if (m.to.length !== ADDRESS_LENGTH) throw new TributaryError('bank/invalid_address', 'recipient must be a 20-byte address');
+    if (m.to.length !== ADDRESS_LENGTH)
+      throw new TributaryError('bank/invalid_address', 'recipient must be a 20-byte address');
     if (m.amount <= 0n) throw new TributaryError('bank/invalid_amount', 'amount must be positive');
   },
   async execute(ctx, m) {

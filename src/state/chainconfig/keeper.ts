@@ -78,15 +78,22 @@ export async function paramsAt(state: StateReader, height: number): Promise<Chai
 }
 
 export function checkValidatorSet(validators: readonly Validator[]): void {
-  if (validators.length === 0) throw new TributaryError('chainconfig/empty_validator_set', 'the validator set would be empty');
+  if (validators.length === 0)
+    throw new TributaryError('chainconfig/empty_validator_set', 'the validator set would be empty');
   let total = 0;
   for (let i = 0; i < validators.length; i++) {
     const v = validators[i]!;
     if (v.publicKey.length !== PUBLIC_KEY_LENGTH || !Number.isSafeInteger(v.power) || v.power <= 0) {
-      throw new TributaryError('chainconfig/invalid_validator_update', `validator ${formatAddress(v.address)} is malformed`);
+      throw new TributaryError(
+        'chainconfig/invalid_validator_update',
+        `validator ${formatAddress(v.address)} is malformed`,
+      );
     }
     if (i > 0 && bytesEqual(validators[i - 1]!.address, v.address)) {
-      throw new TributaryError('chainconfig/invalid_validator_update', `validator ${formatAddress(v.address)} is listed twice`);
+      throw new TributaryError(
+        'chainconfig/invalid_validator_update',
+        `validator ${formatAddress(v.address)} is listed twice`,
+      );
     }
     total += v.power;
   }
@@ -129,21 +136,32 @@ export class ChainConfigKeeper {
     const byKey = new Map(base.map((v) => [toHex(v.publicKey), v]));
     for (const u of updates) {
       if (u.publicKey.length !== PUBLIC_KEY_LENGTH || !Number.isSafeInteger(u.power) || u.power < 0) {
-        throw new TributaryError('chainconfig/invalid_validator_update', 'an update needs a 32-byte public key and a power >= 0');
+        throw new TributaryError(
+          'chainconfig/invalid_validator_update',
+          'an update needs a 32-byte public key and a power >= 0',
+        );
       }
       const id = toHex(u.publicKey);
       const known = byKey.get(id);
       if (u.power === 0) {
-        if (!known) throw new TributaryError('chainconfig/unknown_validator', `no validator with public key ${id} to remove`);
+        if (!known)
+          throw new TributaryError('chainconfig/unknown_validator', `no validator with public key ${id} to remove`);
         byKey.delete(id);
         continue;
       }
       const address = addressFromPublicKey(u.publicKey);
-      byKey.set(id, { name: u.name ?? known?.name ?? formatAddress(address), publicKey: u.publicKey, address, power: u.power });
+      byKey.set(id, {
+        name: u.name ?? known?.name ?? formatAddress(address),
+        publicKey: u.publicKey,
+        address,
+        power: u.power,
+      });
     }
     const next = sortValidators([...byKey.values()]);
     checkValidatorSet(next);
-    this.writeValidators({ entries: upsert(schedule.entries, effective, { from_height: effective, set: validatorSetToRecord(next) }) });
+    this.writeValidators({
+      entries: upsert(schedule.entries, effective, { from_height: effective, set: validatorSetToRecord(next) }),
+    });
     return effective;
   }
 
@@ -158,7 +176,9 @@ export class ChainConfigKeeper {
     const base = paramsToJson(paramsFromRecord(schedule.entries[schedule.entries.length - 1]!.params));
     const merged = parseParams({ ...base, ...change, modules: { ...base.modules, ...change.modules } });
     this.validateModuleParams(merged);
-    this.writeParams({ entries: upsert(schedule.entries, effective, { from_height: effective, params: paramsToRecord(merged) }) });
+    this.writeParams({
+      entries: upsert(schedule.entries, effective, { from_height: effective, params: paramsToRecord(merged) }),
+    });
     return effective;
   }
 
@@ -191,4 +211,3 @@ function dropReplaced<E extends { from_height: number }>(entries: readonly E[], 
   for (let i = 0; i < entries.length; i++) if (entries[i]!.from_height <= height) first = i;
   return entries.slice(first);
 }
-

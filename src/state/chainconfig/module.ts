@@ -28,7 +28,10 @@ function validatorScheduleView(s: ValidatorSchedule) {
 }
 
 function paramsScheduleView(s: ParamsSchedule) {
-  return s.entries.map((e) => ({ fromHeight: e.from_height, params: toJson(paramsToJson(paramsFromRecord(e.params))) }));
+  return s.entries.map((e) => ({
+    fromHeight: e.from_height,
+    params: toJson(paramsToJson(paramsFromRecord(e.params))),
+  }));
 }
 
 /**

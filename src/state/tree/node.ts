@@ -103,7 +103,14 @@ export class TreeNode implements NodeRef {
   children: (TreeNode | undefined)[] | undefined;
   private hashed = false;
 
-  private constructor(raw: Buffer, recordLength: number, existMask: number, leafMask: number, entriesEnd: number, version: number) {
+  private constructor(
+    raw: Buffer,
+    recordLength: number,
+    existMask: number,
+    leafMask: number,
+    entriesEnd: number,
+    version: number,
+  ) {
     this.raw = raw;
     this.recordLength = recordLength;
     this.existMask = existMask;
@@ -164,7 +171,7 @@ export class TreeNode implements NodeRef {
 
   /** Occupied slot holding a child node. */
   isNode(slot: number): boolean {
-    return ((this.existMask & ~this.leafMask) & (1 << slot)) !== 0;
+    return (this.existMask & ~this.leafMask & (1 << slot)) !== 0;
   }
 
   entryOffset(slot: number): number {

@@ -145,7 +145,11 @@ export function verifyProof(
  * The root a decoded proof commits to for (key, value), or undefined if the proof cannot show that
  * claim at all (wrong terminal kind, on-path slot listed as a sibling, non-canonical node shape).
  */
-export function rootFromProof(key: Uint8Array, value: Uint8Array | undefined, proof: TreeProof): Uint8Array | undefined {
+export function rootFromProof(
+  key: Uint8Array,
+  value: Uint8Array | undefined,
+  proof: TreeProof,
+): Uint8Array | undefined {
   const keyHash = sha256(key);
   const t = proof.terminal;
   if ((value === undefined) === (t.kind === 'leaf')) return undefined;

@@ -19,7 +19,16 @@ import { keyId } from '../working-state.ts';
 import { TributaryError } from '../../errors.ts';
 import { Bucket, bucketEnd, RETIRED_TREE_BUCKETS } from '../../storage/buckets.ts';
 import type { BatchOp, KvStore, WriteBatch } from '../../storage/db.ts';
-import { EMPTY_ROOT, equalBytes, HASH_LEN, hashEqualAt, nibbleAt, PATH_NIBBLES, popcount16, sha256 } from './hashing.ts';
+import {
+  EMPTY_ROOT,
+  equalBytes,
+  HASH_LEN,
+  hashEqualAt,
+  nibbleAt,
+  PATH_NIBBLES,
+  popcount16,
+  sha256,
+} from './hashing.ts';
 import { Lru } from './lru.ts';
 import {
   ByteArena,
@@ -172,7 +181,11 @@ interface PendingCommit {
  */
 const DEFAULT_VALUE_CACHE = 65_536;
 
-function treeError(code: TreeErrorCode, message: string, data?: Record<string, unknown>): TributaryError<TreeErrorCode> {
+function treeError(
+  code: TreeErrorCode,
+  message: string,
+  data?: Record<string, unknown>,
+): TributaryError<TreeErrorCode> {
   return new TributaryError<TreeErrorCode>(code, message, data);
 }
 
@@ -190,7 +203,10 @@ function binaryId(b: Uint8Array): string {
 }
 
 /** Splits items by the nibble at `depth` of their key hash. */
-function partition<T extends { readonly keyHash: Uint8Array }>(items: readonly T[], depth: number): (T[] | undefined)[] {
+function partition<T extends { readonly keyHash: Uint8Array }>(
+  items: readonly T[],
+  depth: number,
+): (T[] | undefined)[] {
   const groups: (T[] | undefined)[] = new Array(16);
   for (const item of items) {
     const n = nibbleAt(item.keyHash, depth);
@@ -248,18 +264,32 @@ export class StateTree {
     const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_NODES;
     const valueCacheSize = opts.valueCacheSize ?? DEFAULT_VALUE_CACHE;
     if (!Number.isSafeInteger(keep) || keep < 0) throw treeError('state/bad_option', `bad keepVersions: ${keep}`);
-    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw treeError('state/bad_option', `bad cacheSize: ${cacheSize}`);
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
+      throw treeError('state/bad_option', `bad cacheSize: ${cacheSize}`);
     if (!Number.isSafeInteger(valueCacheSize) || valueCacheSize < 0) {
       throw treeError('state/bad_option', `bad valueCacheSize: ${valueCacheSize}`);
     }
     const [retiredFirst, retiredLast] = RETIRED_TREE_BUCKETS;
-    for await (const _ of db.range({ gte: Uint8Array.of(retiredFirst), lt: Uint8Array.of(retiredLast + 1), limit: 1 })) {
-      throw treeError('state/old_layout', 'this database holds a state tree in a retired layout (buckets 0x10-0x14) that this version cannot read', {
-        bucket: retiredFirst,
-      });
+    for await (const _ of db.range({
+      gte: Uint8Array.of(retiredFirst),
+      lt: Uint8Array.of(retiredLast + 1),
+      limit: 1,
+    })) {
+      throw treeError(
+        'state/old_layout',
+        'this database holds a state tree in a retired layout (buckets 0x10-0x14) that this version cannot read',
+        {
+          bucket: retiredFirst,
+        },
+      );
     }
     const tree = new StateTree(db, keep, cacheSize, valueCacheSize);
-    const range = { gte: Uint8Array.of(Bucket.treeVersion), lt: bucketEnd(Bucket.treeVersion), limit: 1, reverse: true };
+    const range = {
+      gte: Uint8Array.of(Bucket.treeVersion),
+      lt: bucketEnd(Bucket.treeVersion),
+      limit: 1,
+      reverse: true,
+    };
     for await (const [key, value] of db.range(range)) {
       const version = rootKeyVersion(key);
       if (version === undefined) throw treeError('state/corrupt', 'the last tree record is not a root record');
@@ -748,7 +778,19 @@ class VersionBuilder {
       if (!node.has(slot)) after = this.fresh(depth + 1, i, end);
       else if (node.isLeaf(slot)) {
         const off = node.entryOffset(slot);
-        after = this.mergeLeaf(node.raw, off, node.raw, off + HASH_LEN, node.slotVersion(slot), null, node, slot, depth + 1, i, end);
+        after = this.mergeLeaf(
+          node.raw,
+          off,
+          node.raw,
+          off + HASH_LEN,
+          node.slotVersion(slot),
+          null,
+          node,
+          slot,
+          depth + 1,
+          i,
+          end,
+        );
       } else {
         const child = node.children?.[slot];
         if (child === undefined) throw treeError('state/corrupt', 'node not loaded');
@@ -864,7 +906,11 @@ class VersionBuilder {
 
   opCount(): number {
     return (
-      this.newNodes.length + this.putValues.length + this.createdKeys.length + this.deletedKeys.length + this.otherOps.length
+      this.newNodes.length +
+      this.putValues.length +
+      this.createdKeys.length +
+      this.deletedKeys.length +
+      this.otherOps.length
     );
   }
 
