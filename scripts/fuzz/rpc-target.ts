@@ -87,7 +87,8 @@ function goodValue(rng: Rng, spec: ParamSpec, fx: Fixture, tx: () => Uint8Array)
     case 'integer':
       return rng.chance(0.7) ? rng.int(fx.height + 3) : rng.pick([String(rng.int(10)), rng.safeInt()]);
     case 'string':
-      return rng.pick(['payer', 'model', 'earner', 'datanet', 'model', '1', '', 'abc', 'contributor']);
+      // Enumerations the modules take, and cursors ("<height>.<txIndex|end>.<eventIndex>") good and bad.
+      return rng.pick(['payer', 'model', 'earner', 'datanet', '1', '', 'abc', 'contributor', '1.0.0', '2.end.1', '0.0.0', `${rng.int(5)}.${rng.int(5)}.${rng.int(5)}`, '99999999999999999999.0.0', '1.2', '1..2', '-1.0.0', '1.end.end']);
     case 'address':
       return rng.pick(fx.addresses);
     case 'hash':
