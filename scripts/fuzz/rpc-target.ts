@@ -54,7 +54,8 @@ function junk(rng: Rng, depth = 0): unknown {
     case 5:
       return '0x' + toHex(rng.bytes(rng.pick([0, 1, 20, 31, 32, 33, 64])));
     case 6:
-      return 'x'.repeat(rng.pick([1000, 70_000]));
+      // Long strings; the hex one is a transaction-sized blob above maxTxBytes.
+      return rng.bool() ? 'x'.repeat(rng.pick([1000, 70_000])) : '0x' + '01'.repeat(rng.pick([70_000, 1 << 16]));
     case 7:
       return '\ud800' + rng.pick(['', 'a', '\udc00']);
     case 8:
