@@ -63,7 +63,9 @@ async function main(): Promise<number> {
   }
   const index = values.index === undefined ? undefined : Number(values.index);
   const counts = index === undefined ? splitInputs(targets, total) : targets.map(() => 1);
-  console.log(`fuzz seed ${seed} (replay: npm run fuzz -- --seed ${seed} --inputs ${total}${values.target ? values.target.map((t) => ` --target ${t}`).join('') : ''})`);
+  console.log(
+    `fuzz seed ${seed} (replay: npm run fuzz -- --seed ${seed} --inputs ${total}${values.target ? values.target.map((t) => ` --target ${t}`).join('') : ''})`,
+  );
   const reports: TargetReport[] = [];
   for (const [i, target] of targets.entries()) {
     const report = await runTarget(target, {
@@ -84,9 +86,13 @@ async function main(): Promise<number> {
   const sum = (k: 'inputs' | 'crashes' | 'uncoded' | 'otherFindings') => reports.reduce((n, r) => n + r[k], 0);
   const ms = reports.reduce((n, r) => n + r.ms, 0);
   console.log(
-    `total     ${String(sum('inputs')).padStart(8)} inputs  ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(sum('inputs') / (ms / 1000))
+    `total     ${String(sum('inputs')).padStart(8)} inputs  ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(
+      sum('inputs') / (ms / 1000),
+    )
       .toString()
-      .padStart(6)}/s  crashes ${sum('crashes')}  non-coded ${sum('uncoded')}  other findings ${sum('otherFindings')}  seed ${seed}`,
+      .padStart(
+        6,
+      )}/s  crashes ${sum('crashes')}  non-coded ${sum('uncoded')}  other findings ${sum('otherFindings')}  seed ${seed}`,
   );
   return sum('crashes') + sum('uncoded') + sum('otherFindings') === 0 ? 0 : 1;
 }

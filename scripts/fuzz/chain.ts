@@ -34,7 +34,10 @@ export async function fixtureChain(blocks = 4): Promise<FixtureChain> {
     chainId: FUZZ_CHAIN_ID,
     genesisTimeMs: 1_700_000_000_000,
     validators: [{ name: 'v0', publicKey: toHex(validator.publicKey), power: 1 }],
-    accounts: keys.map((k) => ({ address: formatAddress(addressFromPublicKey(k.publicKey)), balance: '1000000000000000' })),
+    accounts: keys.map((k) => ({
+      address: formatAddress(addressFromPublicKey(k.publicKey)),
+      balance: '1000000000000000',
+    })),
   });
   const opened = await openChain({ db: new MemoryKvStore(), genesis });
   const { app, chain } = opened;
@@ -48,7 +51,14 @@ export async function fixtureChain(blocks = 4): Promise<FixtureChain> {
     const txs: Uint8Array[] = [];
     for (const [i, key] of keys.entries()) {
       const to = addressFromPublicKey(keys[(i + 1) % keys.length]!.publicKey);
-      txs.push(buildTx(key, transferTx, { to, amount: 1000n + BigInt(height) }, { chainId: FUZZ_CHAIN_ID, nonce: nonces[i]!++, fee: genesis.params.minFee }));
+      txs.push(
+        buildTx(
+          key,
+          transferTx,
+          { to, amount: 1000n + BigInt(height) },
+          { chainId: FUZZ_CHAIN_ID, nonce: nonces[i]!++, fee: genesis.params.minFee },
+        ),
+      );
       // A generated transaction of some type, when its message passes validateBasic: most fail in execution.
       for (let tries = 0; tries < 20; tries++) {
         const g = generateTx(rng, app.registry, [key], FUZZ_CHAIN_ID, allowed, nonces[i]);
@@ -60,14 +70,26 @@ export async function fixtureChain(blocks = 4): Promise<FixtureChain> {
     }
     const decoded = txs.map((b) => app.decodeTx(b));
     const finalized = await app.finalizeBlock(
-      { chainId: FUZZ_CHAIN_ID, height, timeMs: genesis.genesisTimeMs + height * 1000, proposer: addressFromPublicKey(validator.publicKey) },
+      {
+        chainId: FUZZ_CHAIN_ID,
+        height,
+        timeMs: genesis.genesisTimeMs + height * 1000,
+        proposer: addressFromPublicKey(validator.publicKey),
+      },
       decoded,
       'validate',
     );
     const header = await headerFor(chain, finalized, lastCommit);
     const hash = headerHash(header);
-    const block = { header, proposer_signature: validator.sign(headerSignBytes(hash)), txs: finalized.txs.map((t) => t.bytes), last_commit: lastCommit };
-    const precommit = validator.sign(voteSignBytes({ chainId: FUZZ_CHAIN_ID, type: VoteType.precommit, height, round: 0, blockHash: hash }));
+    const block = {
+      header,
+      proposer_signature: validator.sign(headerSignBytes(hash)),
+      txs: finalized.txs.map((t) => t.bytes),
+      last_commit: lastCommit,
+    };
+    const precommit = validator.sign(
+      voteSignBytes({ chainId: FUZZ_CHAIN_ID, type: VoteType.precommit, height, round: 0, blockHash: hash }),
+    );
     const commit = makeCommit(height, 0, hash, [{ validator: finalized.info.proposer, signature: precommit }]);
     await chain.commitBlock(block, commit, finalized);
     lastCommit = commit;

@@ -12,7 +12,9 @@ const SRC_DIR = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function protoFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? protoFiles(join(dir, e.name)) : e.name.endsWith('.proto') ? [join(dir, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory() ? protoFiles(join(dir, e.name)) : e.name.endsWith('.proto') ? [join(dir, e.name)] : [],
+    )
     .sort();
 }
 
@@ -31,7 +33,8 @@ export function allCodecs(): MessageCodec<Record<string, unknown>>[] {
   const codecs: MessageCodec<Record<string, unknown>>[] = [];
   for (const file of protoFiles(SRC_DIR)) {
     const root = parseSchema(readFileSync(file, 'utf8'));
-    for (const type of typesOf(root)) codecs.push(messageCodec<Record<string, unknown>>(root, type.fullName.replace(/^\./, '')));
+    for (const type of typesOf(root))
+      codecs.push(messageCodec<Record<string, unknown>>(root, type.fullName.replace(/^\./, '')));
   }
   return codecs;
 }
@@ -44,7 +47,11 @@ function hasIllFormedString(v: unknown): boolean {
   return false;
 }
 
-function withLoneSurrogate(rng: Rng, value: Record<string, unknown>, codec: MessageCodec<Record<string, unknown>>): boolean {
+function withLoneSurrogate(
+  rng: Rng,
+  value: Record<string, unknown>,
+  codec: MessageCodec<Record<string, unknown>>,
+): boolean {
   const strings = codec.plan.fields.filter((f) => f.kind === 'string' && !f.repeated);
   if (strings.length === 0) return false;
   const f = rng.pick(strings);
@@ -76,16 +83,27 @@ export function codecTarget(): FuzzTarget {
             const encoded = guard(CODEC_ERRORS, `${codec.typeName} encode`, () => codec.encode(value));
             if (!encoded.ok) {
               if (illFormed || hasIllFormedString(value)) return `refused_encode:${encoded.code}`;
-              throw new Finding('rejected_valid', `${codec.typeName} encode refused ${show(value)} with ${encoded.code}`);
+              throw new Finding(
+                'rejected_valid',
+                `${codec.typeName} encode refused ${show(value)} with ${encoded.code}`,
+              );
             }
             const bytes = encoded.value;
             slot.input = bytes;
             const problem = canonicalProblem(codec.plan, bytes);
-            if (problem) throw new Finding('non_canonical_accept', `${codec.typeName} encode wrote non-canonical bytes: ${problem} (value ${show(value)})`);
+            if (problem)
+              throw new Finding(
+                'non_canonical_accept',
+                `${codec.typeName} encode wrote non-canonical bytes: ${problem} (value ${show(value)})`,
+              );
             const decoded = guard(CODEC_ERRORS, `${codec.typeName} decode`, () => codec.decode(bytes));
-            if (!decoded.ok) throw new Finding('rejected_valid', `${codec.typeName} refused its own encoding with ${decoded.code}`);
+            if (!decoded.ok)
+              throw new Finding('rejected_valid', `${codec.typeName} refused its own encoding with ${decoded.code}`);
             if (!sameValue(decoded.value, value)) {
-              throw new Finding('round_trip', `${codec.typeName}: decode(encode(v)) != v: ${show(value)} -> ${show(decoded.value)}`);
+              throw new Finding(
+                'round_trip',
+                `${codec.typeName}: decode(encode(v)) != v: ${show(value)} -> ${show(decoded.value)}`,
+              );
             }
             return 'round_trip';
           }
@@ -104,7 +122,8 @@ export function codecTarget(): FuzzTarget {
           const decoded = guard(CODEC_ERRORS, `${codec.typeName} decode`, () => codec.decode(input));
           const problem = canonicalProblem(codec.plan, input);
           if (decoded.ok && problem) throw new Finding('non_canonical_accept', `${codec.typeName} accepted ${problem}`);
-          if (!decoded.ok && !problem) throw new Finding('rejected_valid', `${codec.typeName} refused canonical bytes with ${decoded.code}`);
+          if (!decoded.ok && !problem)
+            throw new Finding('rejected_valid', `${codec.typeName} refused canonical bytes with ${decoded.code}`);
           return decoded.ok ? 'accepted' : decoded.code;
         },
       };

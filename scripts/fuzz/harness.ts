@@ -44,8 +44,15 @@ function classify(e: unknown, allowed: Allowed, what: string): { ok: false; code
   if (e instanceof Finding) throw e;
   if (!isTributaryError(e)) {
     const err = e as Error;
-    const where = (err?.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ');
-    throw new Finding('uncoded_error', `${what} threw ${err?.name ?? typeof e}: ${err?.message ?? String(e)} (${where})`);
+    const where = (err?.stack ?? '')
+      .split('\n')
+      .slice(1, 4)
+      .map((l) => l.trim())
+      .join(' < ');
+    throw new Finding(
+      'uncoded_error',
+      `${what} threw ${err?.name ?? typeof e}: ${err?.message ?? String(e)} (${where})`,
+    );
   }
   if (!allowed.some((a) => (a.endsWith('/') ? e.code.startsWith(a) : e.code === a))) {
     throw new Finding('unexpected_code', `${what} threw ${e.code}: ${e.message}`);
@@ -103,16 +110,34 @@ export interface TargetReport {
 
 function hexOf(input: Uint8Array | string | undefined): string {
   if (input === undefined) return '';
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const bytes =
+    typeof input === 'string'
+      ? Buffer.from(input, 'utf8')
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   return bytes.toString('hex');
 }
 
 export async function runTarget(
   target: FuzzTarget,
-  opts: { seed: string; inputs: number; firstIndex?: number; keepFindings?: number; onProgress?: (done: number) => void },
+  opts: {
+    seed: string;
+    inputs: number;
+    firstIndex?: number;
+    keepFindings?: number;
+    onProgress?: (done: number) => void;
+  },
 ): Promise<TargetReport> {
   const run = await target.open();
-  const report: TargetReport = { target: target.name, inputs: 0, ms: 0, outcomes: {}, crashes: 0, uncoded: 0, otherFindings: 0, findings: [] };
+  const report: TargetReport = {
+    target: target.name,
+    inputs: 0,
+    ms: 0,
+    outcomes: {},
+    crashes: 0,
+    uncoded: 0,
+    otherFindings: 0,
+    findings: [],
+  };
   const started = performance.now();
   const first = opts.firstIndex ?? 0;
   try {
@@ -127,7 +152,13 @@ export async function runTarget(
         else if (finding.kind === 'uncoded_error') report.uncoded++;
         else report.otherFindings++;
         if (report.findings.length < (opts.keepFindings ?? 20)) {
-          report.findings.push({ target: target.name, index: i, kind: finding.kind, detail: finding.message, inputHex: hexOf(slot.input) });
+          report.findings.push({
+            target: target.name,
+            index: i,
+            kind: finding.kind,
+            detail: finding.message,
+            inputHex: hexOf(slot.input),
+          });
         }
         outcome = `finding:${finding.kind}`;
       }

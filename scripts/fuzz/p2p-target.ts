@@ -2,7 +2,14 @@ import { BlockCodec, CommitCodec } from '../../src/codec/core.ts';
 import { bytesEqual } from '../../src/crypto/hash.ts';
 import { TributaryError } from '../../src/errors.ts';
 import { genesisHash } from '../../src/genesis.ts';
-import { FrameDecoder, encodeFrame, encodeResponseChunk, encodeResponseError, encodeVarint, parseResponseFrame } from '../../src/p2p/frames.ts';
+import {
+  FrameDecoder,
+  encodeFrame,
+  encodeResponseChunk,
+  encodeResponseError,
+  encodeVarint,
+  parseResponseFrame,
+} from '../../src/p2p/frames.ts';
 import type { HandlerLimits, P2pNetwork, RequestHandler } from '../../src/p2p/network.ts';
 import {
   BlockWithCommitCodec,
@@ -21,7 +28,16 @@ import { canonicalProblem, mutateN } from './wire.ts';
 // ------------------------------------------------------------------ frames
 
 const FRAME_ERRORS = ['p2p/malformed', 'p2p/too_large'];
-const WIRE_CODES = ['p2p/limit_exceeded', 'p2p/bad_request', 'p2p/server_error', 'x/y', 'P2P/Upper', 'p2p/', '', 'a'.repeat(30) + '/b'];
+const WIRE_CODES = [
+  'p2p/limit_exceeded',
+  'p2p/bad_request',
+  'p2p/server_error',
+  'x/y',
+  'P2P/Upper',
+  'p2p/',
+  '',
+  'a'.repeat(30) + '/b',
+];
 
 function concatAll(parts: Uint8Array[]): Uint8Array {
   return Uint8Array.from(parts.flatMap((p) => [...p]));
@@ -48,11 +64,19 @@ export function framesTarget(): FuzzTarget {
           }
           const payloads = Array.from({ length: rng.range(1, 4) }, () => {
             const k = rng.int(3);
-            return k === 0 ? encodeResponseChunk(rng.bytes(rng.length(300))) : k === 1 ? encodeResponseError(rng.pick(WIRE_CODES)) : encodeFrame(rng.bytes(rng.length(40)));
+            return k === 0
+              ? encodeResponseChunk(rng.bytes(rng.length(300)))
+              : k === 1
+                ? encodeResponseError(rng.pick(WIRE_CODES))
+                : encodeFrame(rng.bytes(rng.length(40)));
           });
           const clean = concatAll(payloads);
           const mutated = rng.chance(0.7);
-          const stream = mutated ? (rng.chance(0.85) ? mutateN(rng, clean, rng.bytes(8)).bytes : rng.bytes(rng.length(64))) : clean;
+          const stream = mutated
+            ? rng.chance(0.85)
+              ? mutateN(rng, clean, rng.bytes(8)).bytes
+              : rng.bytes(rng.length(64))
+            : clean;
           slot.input = stream;
           const max = rng.pick([0, 16, 300, 1 << 20, 1 << 20, 1 << 20]);
           const decoder = new FrameDecoder(max);
@@ -78,17 +102,26 @@ export function framesTarget(): FuzzTarget {
             throw new Finding('non_canonical_accept', 'frames taken out do not re-encode to the bytes consumed');
           }
           if (!mutated && failure === undefined) {
-            if (frames.length !== payloads.length) throw new Finding('round_trip', `${payloads.length} frames written, ${frames.length} read`);
+            if (frames.length !== payloads.length)
+              throw new Finding('round_trip', `${payloads.length} frames written, ${frames.length} read`);
             for (const [i, f] of frames.entries()) {
               const written = payloads[i]!;
-              if (!bytesEqual(encodeFrame(f), written)) throw new Finding('round_trip', `frame ${i} read back differently`);
+              if (!bytesEqual(encodeFrame(f), written))
+                throw new Finding('round_trip', `frame ${i} read back differently`);
             }
           }
           for (const f of frames) {
             const parsed = guard(FRAME_ERRORS, 'parseResponseFrame', () => parseResponseFrame(f));
             if (!parsed.ok) continue;
-            const again = parsed.value.kind === 'chunk' ? encodeResponseChunk(parsed.value.payload) : encodeResponseError(parsed.value.code);
-            if (!bytesEqual(again, encodeFrame(f))) throw new Finding('non_canonical_accept', `response frame ${parsed.value.kind} does not re-encode to itself`);
+            const again =
+              parsed.value.kind === 'chunk'
+                ? encodeResponseChunk(parsed.value.payload)
+                : encodeResponseError(parsed.value.code);
+            if (!bytesEqual(again, encodeFrame(f)))
+              throw new Finding(
+                'non_canonical_accept',
+                `response frame ${parsed.value.kind} does not re-encode to itself`,
+              );
           }
           return failure ?? (mutated ? 'mutated:accepted' : 'accepted');
         },
@@ -133,7 +166,16 @@ class ScriptedNetwork implements P2pNetwork {
 
 const SERVER_ERRORS = ['p2p/bad_request', 'p2p/limit_exceeded', 'p2p/wrong_chain'];
 const CLIENT_ERRORS = ['p2p/'];
-const REMOTE_CODES = ['p2p/bad_request', 'p2p/limit_exceeded', 'p2p/wrong_chain', 'p2p/too_large', 'p2p/malformed', 'p2p/server_error', 'tx/malformed', 'x'];
+const REMOTE_CODES = [
+  'p2p/bad_request',
+  'p2p/limit_exceeded',
+  'p2p/wrong_chain',
+  'p2p/too_large',
+  'p2p/malformed',
+  'p2p/server_error',
+  'tx/malformed',
+  'x',
+];
 
 async function drain(out: AsyncIterable<Uint8Array> | Promise<Uint8Array[]>, max: number): Promise<Uint8Array[]> {
   if (out instanceof Promise) return out;
@@ -176,7 +218,12 @@ export function syncTarget(): FuzzTarget {
       const client = new SyncClient(net, { status }, limits);
       const pairs: Uint8Array[] = [];
       for (let h = 1; h <= fx.chain.latestHeight; h++) {
-        pairs.push(BlockWithCommitCodec.encode({ block: BlockCodec.encode((await source.getBlock(h))!), commit: CommitCodec.encode((await source.getCommit(h))!) }));
+        pairs.push(
+          BlockWithCommitCodec.encode({
+            block: BlockCodec.encode((await source.getBlock(h))!),
+            commit: CommitCodec.encode((await source.getCommit(h))!),
+          }),
+        );
       }
       const ours = StatusCodec.encode(status());
 
@@ -186,11 +233,20 @@ export function syncTarget(): FuzzTarget {
         const base = asStatus
           ? rng.chance(0.7)
             ? ours
-            : StatusCodec.encode({ ...status(), chain_id: rng.pick(['', 'other', fx.genesis.chainId]), height: rng.safeInt() })
-          : BlocksByRangeRequestCodec.encode({ start_height: rng.pick([0, 1, 2, rng.int(10), rng.safeInt()]), count: rng.pick([0, 1, 4, 8, 9, rng.safeInt()]) });
+            : StatusCodec.encode({
+                ...status(),
+                chain_id: rng.pick(['', 'other', fx.genesis.chainId]),
+                height: rng.safeInt(),
+              })
+          : BlocksByRangeRequestCodec.encode({
+              start_height: rng.pick([0, 1, 2, rng.int(10), rng.safeInt()]),
+              count: rng.pick([0, 1, 4, 8, 9, rng.safeInt()]),
+            });
         const request = rng.chance(0.6) ? mutateN(rng, base, rng.chance(0.5) ? ours : rng.bytes(8)).bytes : base;
         slot.input = request;
-        const r = await guardAsync(SERVER_ERRORS, asStatus ? 'status handler' : 'blocks handler', () => drain(handler(request, 'fuzz-peer'), hl.maxResponses));
+        const r = await guardAsync(SERVER_ERRORS, asStatus ? 'status handler' : 'blocks handler', () =>
+          drain(handler(request, 'fuzz-peer'), hl.maxResponses),
+        );
         if (!r.ok) return `serve:${r.code}`;
         const problem = canonicalProblem((asStatus ? StatusCodec : BlocksByRangeRequestCodec).plan, request);
         if (problem) throw new Finding('non_canonical_accept', `sync server accepted a request with ${problem}`);
@@ -207,13 +263,18 @@ export function syncTarget(): FuzzTarget {
           net.answer = () => {
             throw new TributaryError('p2p/remote_error', 'refused', { remoteCode });
           };
-          const r = await guardAsync(CLIENT_ERRORS, 'SyncClient', (): Promise<unknown> =>
-            rng.bool() ? client.requestStatus('fuzz-peer') : client.requestBlocks('fuzz-peer', 1, 2),
+          const r = await guardAsync(
+            CLIENT_ERRORS,
+            'SyncClient',
+            (): Promise<unknown> =>
+              rng.bool() ? client.requestStatus('fuzz-peer') : client.requestBlocks('fuzz-peer', 1, 2),
           );
           return r.ok ? 'ask:remote_accepted' : `ask:remote:${r.code}`;
         }
         if (rng.chance(0.3)) {
-          const responses = Array.from({ length: rng.pick([1, 1, 1, 0, 2]) }, () => (rng.chance(0.7) ? mutateN(rng, ours, pairs[0]!).bytes : ours));
+          const responses = Array.from({ length: rng.pick([1, 1, 1, 0, 2]) }, () =>
+            rng.chance(0.7) ? mutateN(rng, ours, pairs[0]!).bytes : ours,
+          );
           slot.input = concatAll(responses);
           net.answer = () => responses;
           const r = await guardAsync(CLIENT_ERRORS, 'requestStatus', () => client.requestStatus('fuzz-peer'));
@@ -225,7 +286,10 @@ export function syncTarget(): FuzzTarget {
         }
         const start = rng.chance(0.9) ? rng.range(1, pairs.length) : rng.pick([0, -1, 1.5, 2 ** 60]);
         const count = rng.chance(0.9) ? rng.range(1, 8) : rng.pick([0, 9, 100]);
-        const responses = pairs.slice(Math.max(0, start - 1), Math.max(0, start - 1) + (Number.isSafeInteger(count) ? count : 1));
+        const responses = pairs.slice(
+          Math.max(0, start - 1),
+          Math.max(0, start - 1) + (Number.isSafeInteger(count) ? count : 1),
+        );
         if (rng.chance(0.8) && responses.length > 0) {
           const i = rng.int(responses.length);
           const pair = BlockWithCommitCodec.decode(responses[i]!);
@@ -234,19 +298,28 @@ export function syncTarget(): FuzzTarget {
           responses[i] =
             level === 0
               ? mutateN(rng, responses[i]!, other).bytes
-              : BlockWithCommitCodec.encode(level === 1 ? { ...pair, block: mutateN(rng, pair.block, other).bytes } : { ...pair, commit: mutateN(rng, pair.commit, other).bytes });
+              : BlockWithCommitCodec.encode(
+                  level === 1
+                    ? { ...pair, block: mutateN(rng, pair.block, other).bytes }
+                    : { ...pair, commit: mutateN(rng, pair.commit, other).bytes },
+                );
           if (rng.chance(0.1)) responses.reverse();
         }
         slot.input = concatAll(responses);
         net.answer = () => responses;
-        const r = await guardAsync(CLIENT_ERRORS, 'requestBlocks', () => client.requestBlocks('fuzz-peer', start, count));
+        const r = await guardAsync(CLIENT_ERRORS, 'requestBlocks', () =>
+          client.requestBlocks('fuzz-peer', start, count),
+        );
         if (!r.ok) return `ask:blocks:${r.code}`;
         for (const [i, bytes] of responses.entries()) {
           const pair = BlockWithCommitCodec.decode(bytes);
           const problem =
-            canonicalProblem(BlockWithCommitCodec.plan, bytes) ?? canonicalProblem(BlockCodec.plan, pair.block) ?? canonicalProblem(CommitCodec.plan, pair.commit);
+            canonicalProblem(BlockWithCommitCodec.plan, bytes) ??
+            canonicalProblem(BlockCodec.plan, pair.block) ??
+            canonicalProblem(CommitCodec.plan, pair.commit);
           if (problem) throw new Finding('non_canonical_accept', `requestBlocks accepted ${problem}`);
-          if (r.value[i]!.block.header!.height !== start + i) throw new Finding('accepted_malformed', 'requestBlocks handed on a block at the wrong height');
+          if (r.value[i]!.block.header!.height !== start + i)
+            throw new Finding('accepted_malformed', 'requestBlocks handed on a block at the wrong height');
         }
         return 'ask:blocks';
       };

@@ -20,14 +20,24 @@ import { fuzzTx } from './txs.ts';
 
 /** The error numbers README.md documents (and src/rpc/errors.ts gives out); -32603 is not among them on purpose. */
 const DOCUMENTED_NUMBERS = new Set([
-  -32700, -32600, -32601, -32602, -32001, -32002, -32003, -32005, -32010, -32011, -32012, -32013, -32014, -32015, -32016,
-  -32017, -32018, -32019, -32020, -32021, -32022, -32023, -32030, -32040, -32050, -32051, -32052, -32053, -32054, -32055,
-  -32056,
+  -32700, -32600, -32601, -32602, -32001, -32002, -32003, -32005, -32010, -32011, -32012, -32013, -32014, -32015,
+  -32016, -32017, -32018, -32019, -32020, -32021, -32022, -32023, -32030, -32040, -32050, -32051, -32052, -32053,
+  -32054, -32055, -32056,
 ]);
 const CODE = /^[a-z0-9_]+\/[a-z0-9_]+$/;
 
 /** Raw JSON number tokens JSON.stringify cannot write: each stands in the value tree as a marker string. */
-const RAW_NUMBERS = ['1e400', '-1e400', '-0', '123456789012345678901234567890', '9007199254740993', '0.5', '1E2', '-1', '4.0'];
+const RAW_NUMBERS = [
+  '1e400',
+  '-1e400',
+  '-0',
+  '123456789012345678901234567890',
+  '9007199254740993',
+  '0.5',
+  '1E2',
+  '-1',
+  '4.0',
+];
 const rawMarker = (i: number) => `\u0001raw${i}\u0001`;
 
 interface Fixture {
@@ -50,7 +60,21 @@ function junk(rng: Rng, depth = 0): unknown {
     case 3:
       return rawMarker(rng.int(RAW_NUMBERS.length));
     case 4:
-      return rng.pick(['', 'latest', 'earliest', 'finalized', 'pending', '0x', '0x0', '00', 'trib1', 'null', '1e3', ' 1', '01']);
+      return rng.pick([
+        '',
+        'latest',
+        'earliest',
+        'finalized',
+        'pending',
+        '0x',
+        '0x0',
+        '00',
+        'trib1',
+        'null',
+        '1e3',
+        ' 1',
+        '01',
+      ]);
     case 5:
       return '0x' + toHex(rng.bytes(rng.pick([0, 1, 20, 31, 32, 33, 64])));
     case 6:
@@ -61,7 +85,14 @@ function junk(rng: Rng, depth = 0): unknown {
     case 8:
       return depth > 3 ? [] : Array.from({ length: rng.int(4) }, () => junk(rng, depth + 1));
     case 9:
-      return depth > 3 ? {} : Object.fromEntries(Array.from({ length: rng.int(4) }, () => [rng.pick(['kind', 'id', 'a', '__proto__', 'constructor', '']), junk(rng, depth + 1)]));
+      return depth > 3
+        ? {}
+        : Object.fromEntries(
+            Array.from({ length: rng.int(4) }, () => [
+              rng.pick(['kind', 'id', 'a', '__proto__', 'constructor', '']),
+              junk(rng, depth + 1),
+            ]),
+          );
     case 10:
       return nested(rng.pick([10, 1000, 20_000]), rng.bool());
     case 11:
@@ -89,7 +120,25 @@ function goodValue(rng: Rng, spec: ParamSpec, fx: Fixture, tx: () => Uint8Array)
       return rng.chance(0.7) ? rng.int(fx.height + 3) : rng.pick([String(rng.int(10)), rng.safeInt()]);
     case 'string':
       // Enumerations the modules take, and cursors ("<height>.<txIndex|end>.<eventIndex>") good and bad.
-      return rng.pick(['payer', 'model', 'earner', 'datanet', '1', '', 'abc', 'contributor', '1.0.0', '2.end.1', '0.0.0', `${rng.int(5)}.${rng.int(5)}.${rng.int(5)}`, '99999999999999999999.0.0', '1.2', '1..2', '-1.0.0', '1.end.end']);
+      return rng.pick([
+        'payer',
+        'model',
+        'earner',
+        'datanet',
+        '1',
+        '',
+        'abc',
+        'contributor',
+        '1.0.0',
+        '2.end.1',
+        '0.0.0',
+        `${rng.int(5)}.${rng.int(5)}.${rng.int(5)}`,
+        '99999999999999999999.0.0',
+        '1.2',
+        '1..2',
+        '-1.0.0',
+        '1.end.end',
+      ]);
     case 'address':
       return rng.pick(fx.addresses);
     case 'hash':
@@ -97,7 +146,14 @@ function goodValue(rng: Rng, spec: ParamSpec, fx: Fixture, tx: () => Uint8Array)
     case 'hex':
       return '0x' + toHex(tx());
     case 'blockTag':
-      return rng.pick(['latest', 'finalized', 'earliest', rng.int(fx.height + 3), String(rng.int(fx.height + 1)), rng.pick(fx.blockHashes)]);
+      return rng.pick([
+        'latest',
+        'finalized',
+        'earliest',
+        rng.int(fx.height + 3),
+        String(rng.int(fx.height + 1)),
+        rng.pick(fx.blockHashes),
+      ]);
     case 'boolean':
       return rng.bool();
     case 'json': {
@@ -128,7 +184,20 @@ function paramsFor(rng: Rng, specs: readonly ParamSpec[], fx: Fixture, tx: () =>
 function call(rng: Rng, fx: Fixture, tx: () => Uint8Array): Record<string, unknown> {
   const m = rng.chance(0.92)
     ? rng.pick(fx.methods)
-    : { name: rng.pick(['', 'chain', 'chain_', '__proto__', 'constructor', 'toString', 'rpc_Methods', 'CHAIN_STATUS', 'chain_status\0']), params: [] };
+    : {
+        name: rng.pick([
+          '',
+          'chain',
+          'chain_',
+          '__proto__',
+          'constructor',
+          'toString',
+          'rpc_Methods',
+          'CHAIN_STATUS',
+          'chain_status\0',
+        ]),
+        params: [],
+      };
   const out: Record<string, unknown> = {};
   const r = rng.int(20);
   out['jsonrpc'] = r === 0 ? rng.pick(['1.0', 2, null, '2.00']) : '2.0';
@@ -149,8 +218,12 @@ function requestText(rng: Rng, fx: Fixture, tx: () => Uint8Array, maxBatch: numb
   const r = rng.int(100);
   let value: unknown;
   if (r < 72) value = call(rng, fx, tx);
-  else if (r < 90) value = Array.from({ length: rng.range(1, 6) }, () => (rng.chance(0.9) ? call(rng, fx, tx) : junk(rng)));
-  else if (r < 92) value = rng.chance(0.5) ? [] : Array.from({ length: maxBatch + 1 }, () => ({ jsonrpc: '2.0', method: 'chain_status', id: 1 }));
+  else if (r < 90)
+    value = Array.from({ length: rng.range(1, 6) }, () => (rng.chance(0.9) ? call(rng, fx, tx) : junk(rng)));
+  else if (r < 92)
+    value = rng.chance(0.5)
+      ? []
+      : Array.from({ length: maxBatch + 1 }, () => ({ jsonrpc: '2.0', method: 'chain_status', id: 1 }));
   else if (r < 95) value = junk(rng);
   else {
     // Text that is not (quite) JSON.
@@ -185,7 +258,15 @@ function expectsAnswer(text: string): boolean {
   }
   const calls = Array.isArray(parsed) ? parsed : [parsed];
   if (calls.length === 0) return true;
-  return calls.some((c) => typeof c !== 'object' || c === null || Array.isArray(c) || 'id' in c || typeof (c as { method?: unknown }).method !== 'string' || (c as { jsonrpc?: unknown }).jsonrpc !== '2.0');
+  return calls.some(
+    (c) =>
+      typeof c !== 'object' ||
+      c === null ||
+      Array.isArray(c) ||
+      'id' in c ||
+      typeof (c as { method?: unknown }).method !== 'string' ||
+      (c as { jsonrpc?: unknown }).jsonrpc !== '2.0',
+  );
 }
 
 function checkAnswer(item: unknown, where: string): string {
@@ -195,15 +276,18 @@ function checkAnswer(item: unknown, where: string): string {
   if (!('id' in a) || !(a['id'] === null || typeof a['id'] === 'string' || typeof a['id'] === 'number')) {
     throw new Finding('bad_response', `${where}: bad id ${JSON.stringify(a['id'])}`);
   }
-  if ('result' in a === 'error' in a) throw new Finding('bad_response', `${where}: needs exactly one of result and error`);
+  if ('result' in a === 'error' in a)
+    throw new Finding('bad_response', `${where}: needs exactly one of result and error`);
   if ('result' in a) return 'result';
   const e = a['error'] as { code?: unknown; message?: unknown; data?: { code?: unknown } } | undefined;
   const code = e?.data?.code;
   if (typeof e?.code !== 'number' || typeof e.message !== 'string' || typeof code !== 'string' || !CODE.test(code)) {
     throw new Finding('bad_response', `${where}: malformed error ${JSON.stringify(e)}`);
   }
-  if (code === 'rpc/internal_error' || e.code === -32603) throw new Finding('uncoded_error', `${where}: internal error (an uncoded throw in the handler)`);
-  if (!DOCUMENTED_NUMBERS.has(e.code)) throw new Finding('bad_response', `${where}: error number ${e.code} (${code}) is not documented`);
+  if (code === 'rpc/internal_error' || e.code === -32603)
+    throw new Finding('uncoded_error', `${where}: internal error (an uncoded throw in the handler)`);
+  if (!DOCUMENTED_NUMBERS.has(e.code))
+    throw new Finding('bad_response', `${where}: error number ${e.code} (${code}) is not documented`);
   return code;
 }
 
@@ -219,7 +303,10 @@ export function rpcTarget(): FuzzTarget {
       const allowed = txErrorPrefixes(registry);
       const fixture: Fixture = {
         methods: [...server.methods.values()].map((m) => ({ name: m.name, params: m.params })),
-        addresses: [...fx.keys.map((k) => formatAddress(addressFromPublicKey(k.publicKey))), 'trib1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq'],
+        addresses: [
+          ...fx.keys.map((k) => formatAddress(addressFromPublicKey(k.publicKey))),
+          'trib1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq',
+        ],
         blockHashes: fx.blockHashes.map((h) => '0x' + toHex(h)),
         txHashes: fx.txHashes.map((h) => toHex(h)),
         stateKinds: registry.stateKeys.map((k) => ({ kind: k.kind, id: k.id ? k.id.kind : null })),

@@ -37,10 +37,12 @@ export function txTarget(): FuzzTarget {
           const result = guard(allowed, 'decodeTx', () => decodeTx(bytes, registry, opts));
           const unchanged = bytesEqual(bytes, base.bytes);
           if (!result.ok) {
-            if (unchanged && base.valid) throw new Finding('rejected_valid', `a valid ${base.def.type} was refused with ${result.code}`);
+            if (unchanged && base.valid)
+              throw new Finding('rejected_valid', `a valid ${base.def.type} was refused with ${result.code}`);
             return `${shape}:${result.code}`;
           }
-          if (shape === 'outer_mutation' && !unchanged) throw new Finding('accepted_malformed', 'decodeTx accepted signed bytes that were changed after signing');
+          if (shape === 'outer_mutation' && !unchanged)
+            throw new Finding('accepted_malformed', 'decodeTx accepted signed bytes that were changed after signing');
           const tx = result.value;
           const problem =
             canonicalProblem(SignedTxCodec.plan, bytes) ??

@@ -84,7 +84,15 @@ export function fuzzTx(
     const payload = mutateN(rng, base.body.payload, other.body.payload).bytes;
     // The type sometimes swapped for another registered one: a payload read by the wrong schema.
     const type = rng.chance(0.2) ? rng.pick(registry.txDefinitions).type : base.body.type;
-    return { base, bytes: signBodyBytes(base.key, TxBodyCodec.encode({ ...base.body, type, payload })), shape: 'payload_mutation' };
+    return {
+      base,
+      bytes: signBodyBytes(base.key, TxBodyCodec.encode({ ...base.body, type, payload })),
+      shape: 'payload_mutation',
+    };
   }
-  return { base, bytes: rng.chance(0.5) ? rng.bytes(rng.length(300)) : signBodyBytes(base.key, rng.bytes(rng.length(200))), shape: 'random' };
+  return {
+    base,
+    bytes: rng.chance(0.5) ? rng.bytes(rng.length(300)) : signBodyBytes(base.key, rng.bytes(rng.length(200))),
+    shape: 'random',
+  };
 }

@@ -8,7 +8,20 @@ import { protoType } from './wire.ts';
  * (20-byte addresses, 32-byte hashes), so many generated messages pass `validateBasic`.
  */
 
-const WORDS = ['', 'a', 'alpha', 'model-7', 'ipfs://bafy', 'tributary', 'x'.repeat(129), 'Ωmega', '数据', '🦊🦊', 'tab\there', 'nul\0byte'];
+const WORDS = [
+  '',
+  'a',
+  'alpha',
+  'model-7',
+  'ipfs://bafy',
+  'tributary',
+  'x'.repeat(129),
+  'Ωmega',
+  '数据',
+  '🦊🦊',
+  'tab\there',
+  'nul\0byte',
+];
 const MAX_AMOUNT = (1n << 256n) - 1n;
 
 function genString(rng: Rng): string {
@@ -18,7 +31,14 @@ function genString(rng: Rng): string {
   for (let i = 0; i < n; i++) {
     const r = rng.int(10);
     // Code points, not code units: the string is well-formed (lone surrogates are tried on purpose elsewhere).
-    const cp = r < 6 ? rng.range(0x20, 0x7e) : r < 8 ? rng.range(0x80, 0xd7ff) : r < 9 ? rng.range(0xe000, 0xffff) : rng.range(0x10000, 0x10ffff);
+    const cp =
+      r < 6
+        ? rng.range(0x20, 0x7e)
+        : r < 8
+          ? rng.range(0x80, 0xd7ff)
+          : r < 9
+            ? rng.range(0xe000, 0xffff)
+            : rng.range(0x10000, 0x10ffff);
     s += String.fromCodePoint(cp);
   }
   return s;
@@ -51,9 +71,10 @@ function genAmount(rng: Rng): bigint {
 
 function genNumber(rng: Rng, type: string): number {
   const small = rng.chance(0.5);
-  if (type === 'uint32' || type === 'fixed32') return small ? rng.int(8) : rng.pick([0xffffffff, 0x80000000, rng.next()]);
+  if (type === 'uint32' || type === 'fixed32')
+    return small ? rng.int(8) : rng.pick([0xffffffff, 0x80000000, rng.next()]);
   if (type === 'int32' || type === 'sint32' || type === 'sfixed32') {
-    return small ? rng.range(-3, 8) : rng.pick([-0x80000000, 0x7fffffff, (rng.next() | 0)]);
+    return small ? rng.range(-3, 8) : rng.pick([-0x80000000, 0x7fffffff, rng.next() | 0]);
   }
   const magnitude = small ? rng.int(8) : rng.pick([Number.MAX_SAFE_INTEGER, 2 ** 32, rng.safeInt()]);
   const signed = !(type.startsWith('u') || type === 'fixed64');
@@ -124,7 +145,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   }
   if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    for (const k of keys)
+      if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
     return true;
   }
   return Object.is(a, b);
@@ -132,5 +154,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /** Printable form of a value for a finding (bytes as hex, bigints as decimal). */
 export function show(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? `0x${Buffer.from(x).toString('hex')}` : typeof x === 'bigint' ? `${x}n` : x));
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x instanceof Uint8Array ? `0x${Buffer.from(x).toString('hex')}` : typeof x === 'bigint' ? `${x}n` : x,
+  );
 }

@@ -128,7 +128,15 @@ export function canonicalProblem(plan: MessagePlan, bytes: Uint8Array, path = pl
     lastNumber = w.number;
     const tag = readVarint(bytes, w.start)!;
     if (!tag.minimal) return `${where}: tag varint not minimal`;
-    const expectedWire = packed ? 2 : f.kind === 'number' || f.kind === 'bool' ? (FIXED64_TYPES.has(type) ? 1 : FIXED32_TYPES.has(type) ? 5 : 0) : 2;
+    const expectedWire = packed
+      ? 2
+      : f.kind === 'number' || f.kind === 'bool'
+        ? FIXED64_TYPES.has(type)
+          ? 1
+          : FIXED32_TYPES.has(type)
+            ? 5
+            : 0
+        : 2;
     if (w.wireType !== expectedWire) return `${where}: wire type ${w.wireType}, expected ${expectedWire}`;
     if (w.wireType === 2 && !readVarint(bytes, w.tagEnd)!.minimal) return `${where}: length varint not minimal`;
     const value = bytes.subarray(w.valueStart, w.end);
@@ -149,7 +157,10 @@ export function canonicalProblem(plan: MessagePlan, bytes: Uint8Array, path = pl
         } else raw = littleEndian(value);
         if (f.kind === 'bool' && raw !== 1n) return `${where}: bool ${raw} (false is omitted)`;
         if (f.kind === 'number' && raw === 0n && !f.repeated) return `${where}: default value present`;
-        if (f.kind === 'number' && !numberInRange(type, raw, w.wireType === 0 ? 'varint' : w.wireType === 5 ? 32 : 64)) {
+        if (
+          f.kind === 'number' &&
+          !numberInRange(type, raw, w.wireType === 0 ? 'varint' : w.wireType === 5 ? 32 : 64)
+        ) {
           return `${where}: ${raw} out of range for ${type}`;
         }
         break;
@@ -244,7 +255,12 @@ export type MutationName =
   | 'nested';
 
 /** One structure-aware or byte-level mutation of `input`; `other` is spliced from. */
-export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0): { bytes: Uint8Array; mutation: MutationName } {
+export function mutate(
+  rng: Rng,
+  input: Uint8Array,
+  other: Uint8Array,
+  depth = 0,
+): { bytes: Uint8Array; mutation: MutationName } {
   const fields = splitFields(input);
   const structural = fields && fields.length > 0 && rng.chance(0.6);
   if (structural) {
@@ -252,7 +268,10 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0
     const choice = rng.int(8);
     switch (choice) {
       case 0:
-        return { mutation: 'field_duplicate', bytes: concat(input.subarray(0, f.end), input.subarray(f.start, f.end), input.subarray(f.end)) };
+        return {
+          mutation: 'field_duplicate',
+          bytes: concat(input.subarray(0, f.end), input.subarray(f.start, f.end), input.subarray(f.end)),
+        };
       case 1:
         return { mutation: 'field_drop', bytes: concat(input.subarray(0, f.start), input.subarray(f.end)) };
       case 2: {
@@ -261,7 +280,13 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0
         if (a === b) break;
         return {
           mutation: 'field_swap',
-          bytes: concat(input.subarray(0, a.start), input.subarray(b.start, b.end), input.subarray(a.end, b.start), input.subarray(a.start, a.end), input.subarray(b.end)),
+          bytes: concat(
+            input.subarray(0, a.start),
+            input.subarray(b.start, b.end),
+            input.subarray(a.end, b.start),
+            input.subarray(a.start, a.end),
+            input.subarray(b.end),
+          ),
         };
       }
       case 3: {
@@ -269,7 +294,10 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0
         const actual = BigInt(f.end - f.valueStart);
         const lie = rng.chance(0.5) ? rng.pick(LENGTH_LIES) : actual + BigInt(rng.range(-3, 3));
         if (lie < 0n || lie === actual) break;
-        return { mutation: 'length_lie', bytes: concat(input.subarray(0, f.tagEnd), encodeVarintBig(lie), input.subarray(f.valueStart)) };
+        return {
+          mutation: 'length_lie',
+          bytes: concat(input.subarray(0, f.tagEnd), encodeVarintBig(lie), input.subarray(f.valueStart)),
+        };
       }
       case 4: {
         // The tag (or, for varint fields, the value) padded with redundant continuation bytes.
@@ -282,14 +310,36 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0
       case 5: {
         const number = rng.pick([f.number + 1, 15, 16, 100, 536870911]);
         const wireType = rng.pick([0, 1, 2, 5]);
-        const body = wireType === 0 ? [rng.int(128)] : wireType === 1 ? [...rng.bytes(8)] : wireType === 5 ? [...rng.bytes(4)] : [2, ...rng.bytes(2)];
+        const body =
+          wireType === 0
+            ? [rng.int(128)]
+            : wireType === 1
+              ? [...rng.bytes(8)]
+              : wireType === 5
+                ? [...rng.bytes(4)]
+                : [2, ...rng.bytes(2)];
         const at = rng.bool() ? f.start : f.end;
-        return { mutation: 'unknown_field', bytes: concat(input.subarray(0, at), encodeVarintBig(BigInt(number) * 8n + BigInt(wireType)), body, input.subarray(at)) };
+        return {
+          mutation: 'unknown_field',
+          bytes: concat(
+            input.subarray(0, at),
+            encodeVarintBig(BigInt(number) * 8n + BigInt(wireType)),
+            body,
+            input.subarray(at),
+          ),
+        };
       }
       case 6: {
         const tag = readVarint(input, f.start)!;
         const wireType = rng.pick([0, 1, 2, 3, 4, 5, 6, 7].filter((t) => t !== f.wireType));
-        return { mutation: 'wire_type', bytes: concat(input.subarray(0, f.start), encodeVarintBig((tag.value & ~7n) | BigInt(wireType)), input.subarray(f.tagEnd)) };
+        return {
+          mutation: 'wire_type',
+          bytes: concat(
+            input.subarray(0, f.start),
+            encodeVarintBig((tag.value & ~7n) | BigInt(wireType)),
+            input.subarray(f.tagEnd),
+          ),
+        };
       }
       default: {
         if (f.wireType !== 2 || depth > 3 || f.end === f.valueStart) break;
@@ -297,7 +347,12 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, depth = 0
         const inner = mutate(rng, input.subarray(f.valueStart, f.end), other, depth + 1).bytes;
         return {
           mutation: 'nested',
-          bytes: concat(input.subarray(0, f.tagEnd), encodeVarintBig(BigInt(inner.length)), inner, input.subarray(f.end)),
+          bytes: concat(
+            input.subarray(0, f.tagEnd),
+            encodeVarintBig(BigInt(inner.length)),
+            inner,
+            input.subarray(f.end),
+          ),
         };
       }
     }
@@ -327,21 +382,35 @@ function byteMutation(rng: Rng, input: Uint8Array, other: Uint8Array): { bytes: 
     case 3:
       return { mutation: 'append', bytes: concat(input, rng.bytes(rng.range(1, 8))) };
     case 4:
-      return { mutation: 'insert', bytes: concat(input.subarray(0, at), rng.bytes(rng.range(1, 8)), input.subarray(at)) };
+      return {
+        mutation: 'insert',
+        bytes: concat(input.subarray(0, at), rng.bytes(rng.range(1, 8)), input.subarray(at)),
+      };
     case 5:
-      return { mutation: 'delete', bytes: concat(input.subarray(0, at), input.subarray(Math.min(input.length, at + rng.range(1, 8)))) };
+      return {
+        mutation: 'delete',
+        bytes: concat(input.subarray(0, at), input.subarray(Math.min(input.length, at + rng.range(1, 8)))),
+      };
     default:
       break;
   }
   const from = rng.int(other.length + 1);
   return {
     mutation: 'splice',
-    bytes: concat(input.subarray(0, at), other.subarray(from, from + rng.int(other.length - from + 1)), input.subarray(rng.range(at, input.length))),
+    bytes: concat(
+      input.subarray(0, at),
+      other.subarray(from, from + rng.int(other.length - from + 1)),
+      input.subarray(rng.range(at, input.length)),
+    ),
   };
 }
 
 /** Several mutations in a row (most inputs get one; a few get up to four). */
-export function mutateN(rng: Rng, input: Uint8Array, other: Uint8Array): { bytes: Uint8Array; mutations: MutationName[] } {
+export function mutateN(
+  rng: Rng,
+  input: Uint8Array,
+  other: Uint8Array,
+): { bytes: Uint8Array; mutations: MutationName[] } {
   let bytes = input;
   const mutations: MutationName[] = [];
   const n = rng.chance(0.75) ? 1 : rng.range(2, 4);

@@ -99,11 +99,21 @@ describe('fuzz findings (regressions)', () => {
 
   it('decodeTx refuses a transaction whose body holds an encoded surrogate, with tx/malformed', () => {
     const key = new SigningKey(new Uint8Array(32).fill(7));
-    const good = signTx(key, { chainId: 'fuzz-chain', nonce: 0, fee: 1n, type: 'bank/transfer', payload: new Uint8Array(0) });
+    const good = signTx(key, {
+      chainId: 'fuzz-chain',
+      nonce: 0,
+      fee: 1n,
+      type: 'bank/transfer',
+      payload: new Uint8Array(0),
+    });
     const body = SignedTxCodec.decode(good).body;
     // chain_id "fuzz-chain" becomes "fuzz-chai" + ED A0 80: same length prefix + 2, re-signed.
     const bad = Uint8Array.from([0x0a, 12, ...Buffer.from('fuzz-chai'), 0xed, 0xa0, 0x80, ...body.subarray(12)]);
     const signed = SignedTxCodec.encode({ body: bad, signature: new Uint8Array(64) });
-    expect(codeOf(() => decodeTx(signed, defaultRegistry(), { chainId: 'fuzz-chain', maxTxBytes: DEFAULT_PARAMS.maxTxBytes }))).toBe('tx/malformed');
+    expect(
+      codeOf(() =>
+        decodeTx(signed, defaultRegistry(), { chainId: 'fuzz-chain', maxTxBytes: DEFAULT_PARAMS.maxTxBytes }),
+      ),
+    ).toBe('tx/malformed');
   });
 });
