@@ -194,6 +194,12 @@ function scalarToWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
     case 'number':
       if (!Number.isSafeInteger(v)) throw new TributaryError('codec/out_of_range', `${where}: not a safe integer`);
       return v;
+    case 'string':
+      // A lone surrogate has no UTF-8 form: protobufjs would write invalid UTF-8 or U+FFFD.
+      if (typeof v === 'string' && !v.isWellFormed()) {
+        throw new TributaryError('codec/out_of_range', `${where}: string is not well-formed Unicode (lone surrogate)`);
+      }
+      return v;
     default:
       return v;
   }
@@ -245,6 +251,11 @@ function scalarFromWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
     }
     case 'number':
       if (!Number.isSafeInteger(v)) throw new TributaryError('codec/out_of_range', `${where}: integer above 2^53`);
+      return v;
+    case 'string':
+      // protobufjs reads an encoded surrogate (ED A0 80, invalid UTF-8) back as a lone surrogate and would write it again.
+      if (!(v as string).isWellFormed())
+        throw new TributaryError('codec/malformed', `${where}: string is not valid UTF-8`);
       return v;
     default:
       return v;
