@@ -19,6 +19,7 @@ import type { EngineErrorCode } from './consensus/solo-engine.ts';
 import type { TendermintErrorCode } from './consensus/tendermint/state-machine.ts';
 import type { VoteKeeperErrorCode } from './consensus/tendermint/vote-keeper.ts';
 import type { ConsensusErrorCode } from './consensus/validator-set.ts';
+import type { BftErrorCode } from './consensus/bft-engine.ts';
 import type { WalErrorCode } from './consensus/wal.ts';
 import type { AddressErrorCode } from './crypto/address.ts';
 import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
@@ -53,6 +54,7 @@ export type ErrorCode =
   | AppErrorCode
   | AttributionErrorCode
   | BankErrorCode
+  | BftErrorCode
   | ChainConfigErrorCode
   | CliErrorCode
   | CodecErrorCode

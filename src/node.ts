@@ -19,6 +19,7 @@ import { StateTree } from './state/tree/index.ts';
 import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
 import type { SigningKey } from './crypto/ed25519.ts';
+import type { SyncSource } from './p2p/sync.ts';
 
 export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch';
 
@@ -205,5 +206,18 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       })();
       return stopping;
     },
+  };
+}
+
+/** What block sync serves from a chain, and the status it sends in handshakes. */
+export function chainSyncSource(chain: Chain): SyncSource {
+  const genesis = genesisHash(chain.app.genesis);
+  return {
+    status: () => {
+      const head = chain.blocks.latestBlock;
+      return { chain_id: chain.app.chainId, genesis_hash: genesis, height: chain.latestHeight, head_hash: head ? head.hash : new Uint8Array(0) };
+    },
+    getBlock: async (h) => (await chain.blocks.getBlock(h))?.block,
+    getCommit: (h) => chain.blocks.getCommit(h),
   };
 }
