@@ -244,10 +244,13 @@ export class BftEngine {
       (data) => this.onVoteMessage(this.parseVoteUnchecked(data)),
     );
     this.network.onPeer((_peer, event) => {
-      if (event === 'connect') this.later(1000, () => this.rebroadcast());
+      if (event !== 'connect') return;
+      this.later(1000, () => this.rebroadcast());
+      this.requestCatchUpSoon();
     });
     await this.enqueue(() => this.enterHeight(this.chain.latestHeight + 1));
     this.rebroadcastTimer = setInterval(() => this.onProgressTick(), this.rebroadcastMs);
+    this.requestCatchUp();
   }
 
   /** Stops timers and waits for the task in progress (a commit finishes; nothing new starts). */
@@ -826,6 +829,21 @@ export class BftEngine {
    * transaction and root verified by Chain.importBlock) and restarts consensus at the new tip.
    */
   async catchUp(): Promise<number> {
+    const before = this.chain.latestHeight;
+    try {
+      // Blocks keep coming while we import: ask again until no peer is ahead.
+      while (!this.stopped && (await this.catchUpOnce()) > 0);
+    } finally {
+      // Also after a failed request part-way: the machine of an imported height must not stay.
+      if (this.chain.latestHeight > before) {
+        this.logger?.info({ height: this.chain.latestHeight, imported: this.chain.latestHeight - before }, 'caught up; back to consensus');
+        await this.enqueue(() => this.enterHeight(this.chain.latestHeight + 1));
+      }
+    }
+    return this.chain.latestHeight - before;
+  }
+
+  private async catchUpOnce(): Promise<number> {
     let best: { peer: string; height: number } | undefined;
     for (const peer of this.network.peers()) {
       try {
@@ -847,12 +865,12 @@ export class BftEngine {
       const got = await this.syncClient.requestBlocks(best.peer, from, count);
       if (got.length === 0) break;
       const n = await this.enqueue(async () => {
-        // The machine of the height being imported must not act any more (its height is decided elsewhere).
-        this.decided = true;
         let done = 0;
         for (const { block, commit } of got) {
           if (block.header!.height !== this.chain.latestHeight + 1) continue;
           await this.chain.importBlock(block, commit);
+          // The machine of the imported height must not act any more (it was decided elsewhere).
+          this.decided = true;
           done += 1;
         }
         if (done > 0) {
@@ -873,10 +891,6 @@ export class BftEngine {
           'syncing',
         );
       }
-    }
-    if (imported > 0) {
-      this.logger?.info({ height: this.chain.latestHeight, imported }, 'caught up; back to consensus');
-      await this.enqueue(() => this.enterHeight(this.chain.latestHeight + 1));
     }
     return imported;
   }

@@ -108,4 +108,20 @@ describe('BFT engine over libp2p (in-process)', () => {
     const reference = await headerHashes(nodes[0]!, 9);
     for (const n of nodes.slice(1)) expect(await headerHashes(n, 9)).toEqual(reference);
   }, 90_000);
+
+  it('a full node started late from an empty folder syncs from genesis by block sync, then follows without signing', async () => {
+    nodes = await startNetwork('bft-unit-sync', 4);
+    await waitFor(() => nodes.every((n) => n.opened.chain.latestHeight >= 12), 60_000, '12 heights');
+    const full = await startInProcessNode({
+      index: 4,
+      genesis: nodes[0]!.opened.app.genesis,
+      bootstrap: nodes.map((n) => n.network.listenAddresses()[0]!),
+    });
+    nodes.push(full);
+    const target = Math.max(...nodes.slice(0, 4).map((n) => n.opened.chain.latestHeight)) + 5;
+    await waitFor(() => full.opened.chain.latestHeight >= target, 60_000, 'the full node to sync and follow');
+    const top = full.opened.chain.latestHeight;
+    expect(await headerHashes(full, top)).toEqual(await headerHashes(nodes[0]!, top));
+    expect(full.signer).toBeUndefined();
+  }, 90_000);
 });
