@@ -171,6 +171,11 @@ export class BftEngine {
   private own = new Map<string, { message: Uint8Array; signature: Uint8Array }>();
   private ownGossip: { topic: 'proposal' | 'vote'; round: number; build: (resend: number) => Uint8Array }[] = [];
   private pendingGetValue: { height: number; round: number } | undefined;
+  /**
+   * The block whose execution the state tree holds: it keeps one prepared version only, and
+   * commitBlock needs the one it was handed, so any other cached execution is stale.
+   */
+  private lastPrepared: string | undefined;
   private future: FutureMessage[] = [];
   private walTail: Promise<void> = Promise.resolve();
   private resend = 0;
@@ -307,6 +312,7 @@ export class BftEngine {
     this.own = new Map();
     this.ownGossip = [];
     this.pendingGetValue = undefined;
+    this.lastPrepared = undefined;
     this.heightStartedAt = this.now();
     const latest = this.chain.blocks.latestBlock;
     this.lastCommit = latest ? await this.chain.blocks.getCommit(latest.header.height) : undefined;
@@ -401,7 +407,7 @@ export class BftEngine {
     if (!cached) {
       cached = { block, bytes, finalized };
       this.blocks.set(hex, cached);
-    } else if (finalized && !cached.finalized) {
+    } else if (finalized) {
       cached.finalized = finalized;
     }
     return cached;
@@ -470,12 +476,14 @@ export class BftEngine {
     // The header signature goes straight to the key, not through the Signer: a signed header
     // alone finalizes nothing (only a signed Proposal and votes count in consensus, and those go
     // through the Signer), so signing two headers at one height cannot cause a fork.
+    this.lastPrepared = undefined;
     const built = await buildProposal(
       this.chain,
       { proposer: this.self!, nowMs: this.now(), candidates, lastCommit: this.lastCommit },
       async (signBytes) => key.sign(signBytes),
     );
     const bytes = BlockCodec.encode(built.block);
+    this.lastPrepared = toHex(built.hash);
     this.cacheBlock(built.block, bytes, built.finalized);
     this.log({ ...emptyRecord(), kind: WalKind.ownBlock, block: bytes, round });
     await this.apply({ kind: 'proposal_value', height: this.height, round, valueId: built.hash });
@@ -587,7 +595,9 @@ export class BftEngine {
       if (signature) sigs.push({ validator, signature });
     }
     const commit = makeCommit(this.height, round, valueId, sigs);
-    const finalized = cached.finalized ?? (await this.chain.verifyProposal(cached.block, { maxRound: round }));
+    const finalized =
+      cached.finalized && this.lastPrepared === hex ? cached.finalized : await this.chain.verifyProposal(cached.block, { maxRound: round });
+    this.lastPrepared = undefined;
     this.decided = true;
     const height = this.height;
     const stored = await this.chain.commitBlock(cached.block, commit, finalized);
@@ -781,13 +791,18 @@ export class BftEngine {
     const { block, bytes } = fetched;
     const round = p.proposal.round;
     let valid = false;
-    let finalized: FinalizedBlock | undefined = this.blocks.get(toHex(p.proposal.block_hash))?.finalized;
+    const hex = toHex(p.proposal.block_hash);
+    let finalized: FinalizedBlock | undefined = this.lastPrepared === hex ? this.blocks.get(hex)?.finalized : undefined;
     try {
       const drift = this.chain.app.params.maxClockDriftMs;
       if (block.header!.time_ms > this.now() + drift) {
         throw new TributaryError('consensus/clock_drift', `header time ${block.header!.time_ms} is more than ${drift} ms ahead of our clock`);
       }
-      finalized ??= await this.chain.verifyProposal(block, { maxRound: round });
+      if (!finalized) {
+        this.lastPrepared = undefined;
+        finalized = await this.chain.verifyProposal(block, { maxRound: round });
+        this.lastPrepared = hex;
+      }
       valid = true;
     } catch (e) {
       this.logger?.info({ code: isTributaryError(e) ? e.code : undefined, err: isTributaryError(e) ? undefined : e, height: this.height, round }, 'invalid proposal: prevoting nil');
@@ -868,6 +883,7 @@ export class BftEngine {
         let done = 0;
         for (const { block, commit } of got) {
           if (block.header!.height !== this.chain.latestHeight + 1) continue;
+          this.lastPrepared = undefined;
           await this.chain.importBlock(block, commit);
           // The machine of the imported height must not act any more (it was decided elsewhere).
           this.decided = true;
