@@ -145,7 +145,8 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   for (const node of nodes) {
     const log = createWriteStream(join(root, `${node.name}.log`));
-    const child = spawn(CLI, ['--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: Ctrl-C reaches this script only, which then stops each node once.
+    const child = spawn(CLI, ['--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     child.once('exit', (code, signal) => console.log(`${node.name} exited (${signal ?? code})`));

@@ -165,6 +165,8 @@ export class BftEngine {
   private blocks = new Map<string, CachedBlock>();
   /** Precommit signatures of this height: `${round}/${valueHex}/${validatorHex}`. */
   private precommitSigs = new Map<string, Uint8Array>();
+  /** Signed prevotes for a value, by `${round}/${valueHex}`: the proof of lock we re-send for our valid value. */
+  private prevotes = new Map<string, SignedVote[]>();
   /** Messages of this height already logged (re-sent envelopes carry the same signed message). */
   private seen = new Set<string>();
   /** Our own signed messages of this height (encoded for the WAL pre-scan and re-broadcast): `${round}/${step}`. */
@@ -308,6 +310,7 @@ export class BftEngine {
     this.decided = false;
     this.blocks = new Map();
     this.precommitSigs = new Map();
+    this.prevotes = new Map();
     this.seen = new Set();
     this.own = new Map();
     this.ownGossip = [];
@@ -384,7 +387,7 @@ export class BftEngine {
         const v = VoteCodec.decode(r.vote!.vote);
         const parsed: ParsedVote = { signed: r.vote!, type: machineVoteType(v.type), height: v.height, round: v.round, blockHash: v.block_hash };
         this.seen.add(this.voteKey(parsed));
-        if (parsed.type === 'precommit') this.notePrecommit(parsed);
+        this.noteVote(parsed);
         await this.apply(this.voteInput(parsed));
         break;
       }
@@ -427,7 +430,10 @@ export class BftEngine {
   // ---- The machine ----
 
   private async apply(input: Input): Promise<void> {
+    const roundBefore = this.machine.snapshot().round;
     const outputs = this.machine.step(input);
+    const snap = this.machine.snapshot();
+    if (snap.round !== roundBefore) this.logger?.debug({ height: this.height, round: snap.round, input: input.kind }, 'new round');
     for (const out of outputs) {
       if (this.stopped) return;
       await this.carryOut(out);
@@ -460,6 +466,12 @@ export class BftEngine {
         await this.decide(out.round, out.valueId, out.commit);
         break;
       case 'equivocation':
+        if (this.self !== null && bytesEqual(out.validator, this.self)) {
+          // Our own vote from before a restart that lost the WAL, against the one the fresh machine
+          // counted for itself but the signer refused to sign: nothing conflicting was signed.
+          this.logger?.info({ height: out.height, round: out.round, type: out.type }, 'our vote from before the restart differs from the unsigned one');
+          break;
+        }
         this.logger?.warn(
           { validator: toHex(out.validator), type: out.type, height: out.height, round: out.round },
           'validator signed two different votes',
@@ -555,7 +567,7 @@ export class BftEngine {
       this.own.set(`${round}/${type}`, { message: voteBytes, signature });
     }
     this.seen.add(this.voteKey(parsed));
-    if (type === 'precommit') this.notePrecommit(parsed);
+    this.noteVote(parsed);
     await this.durable();
     this.ownGossip.push({ topic: 'vote', round, build: (resend) => VoteMessageCodec.encode({ vote: signed, resend }) });
     this.publish('vote', VoteMessageCodec.encode({ vote: signed, resend: 0 }));
@@ -570,7 +582,15 @@ export class BftEngine {
     if (this.decided || this.ownGossip.length === 0) return;
     const round = this.machine.snapshot().round;
     this.resend += 1;
-    for (const m of this.ownGossip) if (m.round >= round - 1) this.publish(m.topic, m.build(this.resend));
+    const again = this.ownGossip.filter((m) => m.round >= round - 1);
+    // The proof of lock of our valid value (anyone's prevotes): a node that missed that round
+    // (restarted, partitioned) cannot accept the value's re-proposal without it, and validators
+    // locked on it prevote nothing else, so without these the height could stall for ever.
+    const snap = this.machine.snapshot();
+    const pol = snap.validRound >= 0 && snap.validValue ? (this.prevotes.get(`${snap.validRound}/${toHex(snap.validValue)}`) ?? []) : [];
+    this.logger?.debug({ height: this.height, round, messages: again.length, pol: pol.length, peers: this.network.peers().length }, 're-broadcasting');
+    for (const m of again) this.publish(m.topic, m.build(this.resend));
+    for (const vote of pol) this.publish('vote', VoteMessageCodec.encode({ vote, resend: this.resend }));
   }
 
   private onProgressTick(): void {
@@ -705,8 +725,15 @@ export class BftEngine {
     };
   }
 
-  private notePrecommit(v: ParsedVote): void {
+  private noteVote(v: ParsedVote): void {
     if (v.blockHash.length === 0) return;
+    if (v.type === 'prevote') {
+      const key = `${v.round}/${toHex(v.blockHash)}`;
+      const list = this.prevotes.get(key) ?? [];
+      list.push(v.signed);
+      this.prevotes.set(key, list);
+      return;
+    }
     this.precommitSigs.set(`${v.round}/${toHex(v.blockHash)}/${toHex(v.signed.validator)}`, v.signed.signature);
   }
 
@@ -728,7 +755,7 @@ export class BftEngine {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.log({ ...emptyRecord(), kind: WalKind.vote, vote: v.signed });
-    if (v.type === 'precommit') this.notePrecommit(v);
+    this.noteVote(v);
     await this.apply(this.voteInput(v));
   }
 
