@@ -12,6 +12,7 @@ import { buildProposal, makeCommit } from './block-builder.ts';
 import type { Chain } from './chain.ts';
 import {
   BlockByHashRequestCodec,
+  EvidenceCodec,
   polRoundFromWire,
   polRoundToWire,
   ProposalCodec,
@@ -21,6 +22,7 @@ import {
   VoteMessageCodec,
   WalKind,
   WalRecordCodec,
+  type Evidence,
   type Proposal,
   type SignedProposal,
   type SignedVote,
@@ -167,6 +169,11 @@ export class BftEngine {
   private precommitSigs = new Map<string, Uint8Array>();
   /** Signed prevotes for a value, by `${round}/${valueHex}`: the proof of lock we re-send for our valid value. */
   private prevotes = new Map<string, SignedVote[]>();
+  /** Signed votes by `${round}/${type}/${validatorHex}` (at most two: the evidence of an equivocation). */
+  private votesByPosition = new Map<string, SignedVote[]>();
+  /** Evidence seen (detected here or gossiped), by `${validatorHex}/${height}/${round}/${type}`. */
+  private readonly evidenceSeen = new Map<string, Evidence>();
+  private readonly evidenceListeners: ((e: Evidence) => void)[] = [];
   /** Messages of this height already logged (re-sent envelopes carry the same signed message). */
   private seen = new Set<string>();
   /** Our own signed messages of this height (encoded for the WAL pre-scan and re-broadcast): `${round}/${step}`. */
@@ -246,6 +253,11 @@ export class BftEngine {
       (data, from) => this.onProposalMessage(this.parseProposalUnchecked(data), from),
     );
     this.network.onGossip(
+      'evidence',
+      (data) => this.validateGossip(() => this.checkEvidence(data)),
+      (data) => this.recordEvidence(EvidenceCodec.decode(data), false),
+    );
+    this.network.onGossip(
       'vote',
       (data) => this.validateGossip(() => this.parseVote(data)),
       (data) => this.onVoteMessage(this.parseVoteUnchecked(data)),
@@ -311,6 +323,7 @@ export class BftEngine {
     this.blocks = new Map();
     this.precommitSigs = new Map();
     this.prevotes = new Map();
+    this.votesByPosition = new Map();
     this.seen = new Set();
     this.own = new Map();
     this.ownGossip = [];
@@ -344,7 +357,7 @@ export class BftEngine {
     }
     // Messages of this height that came while we were on the previous one.
     const future = this.future;
-    this.future = [];
+    this.future = future.filter((m) => (m.kind === 'vote' ? m.v.height : m.p.proposal.height) > height);
     for (const m of future) {
       if (m.kind === 'vote' && m.v.height === height) await this.handleVote(m.v);
       if (m.kind === 'proposal' && m.p.proposal.height === height) this.onProposalMessage(m.p, m.from);
@@ -476,6 +489,7 @@ export class BftEngine {
           { validator: toHex(out.validator), type: out.type, height: out.height, round: out.round },
           'validator signed two different votes',
         );
+        this.reportEquivocation(out.validator, out.type, out.round);
         break;
     }
   }
@@ -726,6 +740,10 @@ export class BftEngine {
   }
 
   private noteVote(v: ParsedVote): void {
+    const position = `${v.round}/${v.type}/${toHex(v.signed.validator)}`;
+    const atPosition = this.votesByPosition.get(position) ?? [];
+    if (atPosition.length < 2) atPosition.push(v.signed); // two different ones are all evidence needs
+    this.votesByPosition.set(position, atPosition);
     if (v.blockHash.length === 0) return;
     if (v.type === 'prevote') {
       const key = `${v.round}/${toHex(v.blockHash)}`;
@@ -746,8 +764,9 @@ export class BftEngine {
   }
 
   private async handleVote(v: ParsedVote): Promise<void> {
-    if (v.height === this.height + 1 || (v.height === this.height && this.decided)) {
-      if (v.height > this.height) this.keepForLater({ kind: 'vote', v });
+    // Heights ahead (checkHeight let through at most the tip + 2) wait; a decided height takes nothing more.
+    if (v.height > this.height) {
+      this.keepForLater({ kind: 'vote', v });
       return;
     }
     if (v.height !== this.height || this.decided) return;
@@ -762,10 +781,11 @@ export class BftEngine {
   private onProposalMessage(p: ParsedProposal, from: string): void {
     const h = p.proposal.height;
     void this.enqueue(async () => {
-      if (h === this.height + 1 || (h === this.height && this.decided)) {
-        if (h > this.height) this.keepForLater({ kind: 'proposal', p, from });
+      if (h > this.height) {
+        this.keepForLater({ kind: 'proposal', p, from });
         return;
       }
+      if (this.decided) return;
       if (h !== this.height) return;
       const key = `p/${p.proposal.round}/${toHex(p.proposal.block_hash)}`;
       if (this.seen.has(key)) return;
@@ -845,6 +865,66 @@ export class BftEngine {
       valid,
       proposer: this.set.proposer(this.height, round).address,
     });
+  }
+
+  // ---- Evidence ----
+
+  /** Evidence of double signing seen so far (detected here or received), oldest first. */
+  evidence(): Evidence[] {
+    return [...this.evidenceSeen.values()];
+  }
+
+  /** Called once per new piece of evidence (the node hands it on: RPC, a future slashing module). */
+  onEvidence(listener: (e: Evidence) => void): void {
+    this.evidenceListeners.push(listener);
+  }
+
+  private reportEquivocation(validator: Uint8Array, type: MachineVoteType, round: number): void {
+    const votes = this.votesByPosition.get(`${round}/${type}/${toHex(validator)}`) ?? [];
+    if (votes.length < 2) return;
+    this.recordEvidence({ first: votes[0]!, second: votes[1]! }, true);
+  }
+
+  private recordEvidence(e: Evidence, publish: boolean): void {
+    const v = VoteCodec.decode(e.first!.vote);
+    const key = `${toHex(e.first!.validator)}/${v.height}/${v.round}/${v.type}`;
+    if (this.evidenceSeen.has(key)) return;
+    this.evidenceSeen.set(key, e);
+    this.logger?.warn({ validator: toHex(e.first!.validator), height: v.height, round: v.round, type: v.type }, 'double-sign evidence');
+    for (const l of this.evidenceListeners) l(e);
+    if (publish) {
+      const bytes = EvidenceCodec.encode(e);
+      this.network.publish('evidence', bytes).catch((err) => this.logger?.warn({ err }, 'evidence gossip failed'));
+    }
+  }
+
+  /** Two votes of one known validator, same chain, height, round and type, different blocks, both signatures valid. */
+  private async checkEvidence(data: Uint8Array): Promise<Evidence> {
+    const e = EvidenceCodec.decode(data);
+    if (!e.first || !e.second) throw new TributaryError('consensus/malformed_message', 'evidence needs two votes');
+    const a = VoteCodec.decode(e.first.vote);
+    const b = VoteCodec.decode(e.second.vote);
+    const same = a.chain_id === b.chain_id && a.height === b.height && a.round === b.round && a.type === b.type;
+    if (!same || !bytesEqual(e.first.validator, e.second.validator) || bytesEqual(a.block_hash, b.block_hash) || !isVoteType(a.type)) {
+      throw new TributaryError('consensus/malformed_message', 'the two votes do not conflict');
+    }
+    if (a.chain_id !== this.chainId) throw new TributaryError('consensus/wrong_chain', `evidence for chain ${a.chain_id}`);
+    // Validator sets are known around the tip only; older evidence is not ours to judge (ignored).
+    if (a.height < this.chain.latestHeight - 8 || a.height > this.chain.latestHeight + 2) {
+      throw new TributaryError('consensus/wrong_height', `evidence for height ${a.height}`);
+    }
+    const validator = (await this.chain.validatorSet(a.height)).get(e.first.validator);
+    if (!validator) throw new TributaryError('consensus/unknown_validator', 'evidence against a validator not in the set');
+    for (const [signed, vote] of [
+      [e.first, a],
+      [e.second, b],
+    ] as const) {
+      const signBytes = voteSignBytes({ chainId: vote.chain_id, type: vote.type as VoteType, height: vote.height, round: vote.round, blockHash: vote.block_hash });
+      if (!verifyEd25519(validator.publicKey, signBytes, signed.signature)) {
+        throw new TributaryError('consensus/bad_vote_signature', 'a vote of the evidence is not signed by its validator');
+      }
+    }
+    return e;
   }
 
   // ---- Catching up ----

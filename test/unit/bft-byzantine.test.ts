@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { headerHash } from '../../src/codec/protocol.ts';
+import { VoteCodec } from '../../src/codec/core.ts';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { bytesEqual, toHex } from '../../src/crypto/hash.ts';
+import { bftGenesis, sleep, startInProcessNode, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
+import { ByzantineValidator } from '../helpers/byzantine.ts';
+
+/*
+ * Three honest BFT engines and one Byzantine validator (test/helpers/byzantine.ts) holding the
+ * fourth key of the set, over real libp2p on 127.0.0.1. f = 1: the honest three finalize alone.
+ */
+describe('a Byzantine validator among three honest ones', () => {
+  const keys = Array.from({ length: 4 }, () => SigningKey.generate());
+  const genesis = bftGenesis('bft-byzantine', keys);
+  const honest: InProcessNode[] = [];
+  let byzantine: ByzantineValidator;
+  afterAll(async () => {
+    await Promise.all(honest.map((n) => n.stop()));
+    await byzantine?.stop();
+  });
+
+  it('its equivocation becomes evidence at every honest node; its garbage, oversized and wrongly signed messages are rejected and cost it its score; nobody crashes or forks', async () => {
+    for (let i = 0; i < 3; i++) {
+      honest.push(await startInProcessNode({ index: i, genesis, key: keys[i], bootstrap: honest.map((n) => n.network.listenAddresses()[0]!) }));
+    }
+    byzantine = await ByzantineValidator.start({ chainId: genesis.chainId, key: keys[3]!, bootstrap: honest.map((n) => n.network.listenAddresses()[0]!) });
+    await waitFor(() => honest.every((n) => n.opened.chain.latestHeight >= 3), 60_000, '3 heights');
+    await waitFor(() => honest.every((n) => n.network.peers().includes(byzantine.network.peerId)), 10_000, 'the Byzantine peer connected');
+    await sleep(1_000); // gossipsub meshes form on heartbeats
+
+    // 1. Two signed prevotes for different blocks at a height ahead (kept until the honest get there).
+    const target = Math.max(...honest.map((n) => n.opened.chain.latestHeight)) + 2;
+    await byzantine.equivocate(target, 0);
+    await waitFor(() => honest.every((n) => n.engine.evidence().length >= 1), 30_000, 'evidence at every honest node');
+    for (const n of honest) {
+      const e = n.engine.evidence()[0]!;
+      expect(bytesEqual(e.first!.validator, byzantine.address)).toBe(true);
+      const [a, b] = [VoteCodec.decode(e.first!.vote), VoteCodec.decode(e.second!.vote)];
+      expect([a.height, a.round, b.height, b.round]).toEqual([target, 0, target, 0]);
+      expect(toHex(a.block_hash)).not.toBe(toHex(b.block_hash));
+    }
+    const scoresBefore = honest.map((n) => n.network.peerScore(byzantine.network.peerId));
+
+    // 2. Malformed, oversized and wrongly signed messages.
+    const tip = Math.max(...honest.map((n) => n.opened.chain.latestHeight)) + 1;
+    await byzantine.sendGarbage();
+    await byzantine.sendOversized();
+    await byzantine.sendWronglySigned(tip, 0);
+    await waitFor(
+      () => honest.every((n, i) => n.network.peerScore(byzantine.network.peerId) < Math.min(0, scoresBefore[i]!) || !n.network.peers().includes(byzantine.network.peerId)),
+      20_000,
+      'every honest node to penalise (or drop) the Byzantine peer',
+    );
+
+    // 3. The honest keep finalizing the same blocks.
+    const now = Math.max(...honest.map((n) => n.opened.chain.latestHeight));
+    await waitFor(() => honest.every((n) => n.opened.chain.latestHeight >= now + 5), 30_000, '5 more heights');
+    const top = Math.min(...honest.map((n) => n.opened.chain.latestHeight));
+    for (let h = 1; h <= top; h++) {
+      const hashes = await Promise.all(honest.map(async (n) => toHex(headerHash((await n.opened.chain.blocks.getBlock(h))!.block.header!))));
+      expect(new Set(hashes).size).toBe(1);
+    }
+  }, 120_000);
+});
