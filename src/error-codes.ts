@@ -40,6 +40,7 @@ import type { AppErrorCode } from './state/app.ts';
 import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
+import type { EvidenceErrorCode } from './state/evidence/module.ts';
 import type { MathErrorCode } from './state/math.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
@@ -64,6 +65,7 @@ export type ErrorCode =
   | Ed25519ErrorCode
   | EngineErrorCode
   | EventErrorCode
+  | EvidenceErrorCode
   | FrameErrorCode
   | GenesisErrorCode
   | HexErrorCode

@@ -1,11 +1,12 @@
 import { AI_MODULES } from './attribution/index.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
+import { evidenceModule } from './state/evidence/module.ts';
 import type { Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
 
 /** The module list: the one place a module is switched on. */
-export const MODULES: readonly Module[] = [chainConfigModule, ...AI_MODULES, bankModule];
+export const MODULES: readonly Module[] = [chainConfigModule, ...AI_MODULES, evidenceModule, bankModule];
 
 /**
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook

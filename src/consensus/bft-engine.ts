@@ -8,6 +8,9 @@ import { isTributaryError, TributaryError } from '../errors.ts';
 import { protocolName, verdictFor, type GossipVerdict, type P2pNetwork } from '../p2p/network.ts';
 import { SyncClient, type SyncSource } from '../p2p/sync.ts';
 import type { FinalizedBlock } from '../state/app.ts';
+import { readAccount } from '../state/bank/keeper.ts';
+import { submitEvidenceTx } from '../state/evidence/module.ts';
+import { buildTx } from '../state/tx.ts';
 import { buildProposal, makeCommit } from './block-builder.ts';
 import type { Chain } from './chain.ts';
 import {
@@ -892,9 +895,37 @@ export class BftEngine {
     this.evidenceSeen.set(key, e);
     this.logger?.warn({ validator: toHex(e.first!.validator), height: v.height, round: v.round, type: v.type }, 'double-sign evidence');
     for (const l of this.evidenceListeners) l(e);
+    if (this.key) void this.submitEvidence(e);
     if (publish) {
       const bytes = EvidenceCodec.encode(e);
       this.network.publish('evidence', bytes).catch((err) => this.logger?.warn({ err }, 'evidence gossip failed'));
+    }
+  }
+
+  /**
+   * Puts the evidence in a block: an evidence/submit transaction from this validator's account
+   * through the mempool (gossiped, so whichever validator proposes next includes it). Every
+   * validator that saw it submits; the first recorded wins, later ones fail as duplicates.
+   */
+  private async submitEvidence(e: Evidence): Promise<void> {
+    try {
+      const self = this.self!;
+      const account = await readAccount(this.chain.app.queryContext(this.chain).state, self);
+      const bytes = buildTx(
+        this.key!,
+        submitEvidenceTx,
+        {
+          validator: e.first!.validator,
+          first_vote: e.first!.vote,
+          first_signature: e.first!.signature,
+          second_vote: e.second!.vote,
+          second_signature: e.second!.signature,
+        },
+        { chainId: this.chainId, nonce: account.nonce + this.mempool.pendingCount(self), fee: this.chain.app.params.minFee },
+      );
+      await this.mempool.add(bytes);
+    } catch (err) {
+      this.logger?.info({ code: isTributaryError(err) ? err.code : undefined, err: isTributaryError(err) ? undefined : err }, 'evidence not submitted');
     }
   }
 

@@ -5,6 +5,10 @@ import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../../src/crypto/hash.ts';
 import { bftGenesis, sleep, startInProcessNode, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
 import { ByzantineValidator } from '../helpers/byzantine.ts';
+import { DEFAULT_CONFIG } from '../../src/config.ts';
+import { formatAddress } from '../../src/crypto/address.ts';
+import { RpcClient } from '../../src/rpc/client.ts';
+import { RpcServer } from '../../src/rpc/server.ts';
 
 /*
  * Three honest BFT engines and one Byzantine validator (test/helpers/byzantine.ts) holding the
@@ -12,15 +16,17 @@ import { ByzantineValidator } from '../helpers/byzantine.ts';
  */
 describe('a Byzantine validator among three honest ones', () => {
   const keys = Array.from({ length: 4 }, () => SigningKey.generate());
-  const genesis = bftGenesis('bft-byzantine', keys);
+  const genesis = bftGenesis('bft-byzantine', keys, keys); // validators funded: they pay the evidence transaction's fee
   const honest: InProcessNode[] = [];
   let byzantine: ByzantineValidator;
+  let rpc: RpcServer | undefined;
   afterAll(async () => {
+    await rpc?.close();
     await Promise.all(honest.map((n) => n.stop()));
     await byzantine?.stop();
   });
 
-  it('its equivocation becomes evidence at every honest node; its garbage, oversized and wrongly signed messages are rejected and cost it its score; nobody crashes or forks', async () => {
+  it('its equivocation becomes evidence at every honest node and in a block (evidence_list over RPC); its garbage, oversized and wrongly signed messages are rejected and cost it its score; nobody crashes or forks', async () => {
     for (let i = 0; i < 3; i++) {
       honest.push(await startInProcessNode({ index: i, genesis, key: keys[i], bootstrap: honest.map((n) => n.network.listenAddresses()[0]!) }));
     }
@@ -40,6 +46,22 @@ describe('a Byzantine validator among three honest ones', () => {
       expect([a.height, a.round, b.height, b.round]).toEqual([target, 0, target, 0]);
       expect(toHex(a.block_hash)).not.toBe(toHex(b.block_hash));
     }
+
+    // ... and goes into a block through an evidence/submit transaction, visible over JSON-RPC.
+    rpc = new RpcServer({ chain: honest[0]!.opened.chain, mempool: honest[0]!.mempool, config: DEFAULT_CONFIG.rpc });
+    const address = await rpc.listen('127.0.0.1', 0);
+    const client = new RpcClient(`http://127.0.0.1:${address.port}`);
+    let recorded: { validator: string; height: number; round: number; includedAt: number }[] = [];
+    const deadline = Date.now() + 30_000;
+    while (recorded.length === 0 && Date.now() < deadline) {
+      recorded = await client.call('evidence_list', [formatAddress(byzantine.address)]);
+      if (recorded.length === 0) await sleep(100);
+    }
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!).toMatchObject({ validator: formatAddress(byzantine.address), height: target, round: 0 });
+    const includedIn = (await honest[1]!.opened.chain.blocks.getBlock(recorded[0]!.includedAt))!;
+    expect(includedIn.block.txs.length).toBeGreaterThan(0);
+
     const scoresBefore = honest.map((n) => n.network.peerScore(byzantine.network.peerId));
 
     // 2. Malformed, oversized and wrongly signed messages.
