@@ -37,6 +37,10 @@ export interface DevnetOptions {
   fullNodes: number;
   blockIntervalMs: number;
   chainId?: string;
+  /** More funded accounts (benchmarks' senders). */
+  accounts?: { address: string; balance: string }[];
+  /** Chain parameter overrides. */
+  params?: GenesisJson['params'];
 }
 
 /** A port nobody listens on right now (the OS's pick for port 0). */
@@ -91,7 +95,12 @@ export async function prepareDevnet(root: string, opts: DevnetOptions): Promise<
     chainId: opts.chainId ?? template.chainId,
     genesisTimeMs: Date.now(),
     validators: validatorKeys.map((v) => ({ name: v.name, publicKey: v.publicKey, power: devnet?.validatorPower ?? 1 })),
-    accounts: [...(template.accounts ?? []), ...validatorKeys.map((v) => ({ address: v.address, balance: devnet?.validatorBalance ?? '0' }))],
+    accounts: [
+      ...(template.accounts ?? []),
+      ...validatorKeys.map((v) => ({ address: v.address, balance: devnet?.validatorBalance ?? '0' })),
+      ...(opts.accounts ?? []),
+    ],
+    params: { ...template.params, ...opts.params },
   };
   parseGenesis(genesis);
   const genesisText = JSON.stringify(genesis, null, 2) + '\n';
