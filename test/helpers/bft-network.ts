@@ -15,6 +15,7 @@ import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
 import type { P2pNetwork } from '../../src/p2p/network.ts';
 import { serveSync } from '../../src/p2p/sync.ts';
 import { LevelKvStore } from '../../src/storage/db.ts';
+import type { TxRegistry } from '../../src/state/registry.ts';
 
 /*
  * BFT nodes in this process, each with its own LevelDB, WAL, signer file and libp2p host on
@@ -56,10 +57,12 @@ export async function startInProcessNode(opts: {
   dir?: string;
   /** This node's clock (a fast or slow clock). */
   now?: () => number;
+  /** Modules beyond src/modules.ts (a test's config-change module). */
+  registry?: TxRegistry;
 }): Promise<InProcessNode> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `tributary-bft-${opts.index}-`));
   const db = await LevelKvStore.open(join(dir, 'data'));
-  const opened = await openChain({ db, genesis: opts.genesis });
+  const opened = await openChain({ db, genesis: opts.genesis, registry: opts.registry });
   const mempool = new Mempool(opened.app);
   opened.chain.useCheckStateOwner(mempool);
   const signer = opts.key ? await Signer.open(join(dir, 'signer-state.json'), opts.key) : undefined;
