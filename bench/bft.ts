@@ -155,7 +155,8 @@ export async function benchBft(): Promise<BenchRow[]> {
     ];
     return rows;
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) c.kill(process.env.BENCH_BFT_KEEP ? 'SIGTERM' : 'SIGKILL');
+    if (process.env.BENCH_BFT_KEEP) await new Promise((r) => setTimeout(r, 3000));
     if (process.env.BENCH_BFT_KEEP) console.log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }
