@@ -81,6 +81,15 @@ export interface WalRecord {
   round: number;
 }
 
+/**
+ * The tx topic's payload: transactions admitted by the sender's mempool, batched for up to a few
+ * milliseconds (one gossip message per transaction costs more than verifying it).
+ */
+export interface TxBatch {
+  /** canonical SignedTx bytes */
+  txs: Uint8Array[];
+}
+
 export interface ConsensusMessages {
   'tributary.consensus.Proposal': Proposal;
   'tributary.consensus.SignedProposal': SignedProposal;
@@ -90,4 +99,5 @@ export interface ConsensusMessages {
   'tributary.consensus.Evidence': Evidence;
   'tributary.consensus.BlockByHashRequest': BlockByHashRequest;
   'tributary.consensus.WalRecord': WalRecord;
+  'tributary.consensus.TxBatch': TxBatch;
 }

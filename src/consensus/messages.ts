@@ -10,6 +10,7 @@ export type {
   ProposalMessage,
   SignedProposal,
   SignedVote,
+  TxBatch,
   VoteMessage,
   WalRecord,
 } from './consensus.pb.ts';
@@ -26,6 +27,7 @@ export const VoteMessageCodec = messageCodec(schema, 'tributary.consensus.VoteMe
 export const EvidenceCodec = messageCodec(schema, 'tributary.consensus.Evidence');
 export const BlockByHashRequestCodec = messageCodec(schema, 'tributary.consensus.BlockByHashRequest');
 export const WalRecordCodec = messageCodec(schema, 'tributary.consensus.WalRecord');
+export const TxBatchCodec = messageCodec(schema, 'tributary.consensus.TxBatch');
 
 /** WalRecord.kind values. */
 export const WalKind = { proposal: 1, vote: 2, timeout: 3, ownBlock: 4 } as const;
