@@ -179,6 +179,9 @@ export class BftEngine {
   private readonly evidenceListeners: ((e: Evidence) => void)[] = [];
   /** Messages of this height already logged (re-sent envelopes carry the same signed message). */
   private seen = new Set<string>();
+  private proposalsPerRound = new Map<string, number>();
+  /** Set after a failed commit: enterHeight runs the same height again. */
+  private reenter = false;
   /** Our own signed messages of this height (encoded for the WAL pre-scan and re-broadcast): `${round}/${step}`. */
   private own = new Map<string, { message: Uint8Array; signature: Uint8Array }>();
   private ownGossip: { topic: 'proposal' | 'vote'; round: number; build: (resend: number) => Uint8Array }[] = [];
@@ -311,7 +314,8 @@ export class BftEngine {
 
   private async enterHeight(height: number): Promise<void> {
     if (height !== this.chain.latestHeight + 1) return;
-    if (height === this.height && this.machine && !this.decided) return; // already there
+    if (height === this.height && this.machine && !this.decided && !this.reenter) return; // already there
+    this.reenter = false;
     this.height = height;
     this.set = await this.chain.validatorSet(height);
     const set = this.set;
@@ -327,6 +331,7 @@ export class BftEngine {
     this.precommitSigs = new Map();
     this.prevotes = new Map();
     this.votesByPosition = new Map();
+    this.proposalsPerRound = new Map();
     this.seen = new Set();
     this.own = new Map();
     this.ownGossip = [];
@@ -637,7 +642,17 @@ export class BftEngine {
     this.lastPrepared = undefined;
     this.decided = true;
     const height = this.height;
-    const stored = await this.chain.commitBlock(cached.block, commit, finalized);
+    let stored;
+    try {
+      stored = await this.chain.commitBlock(cached.block, commit, finalized);
+    } catch (e) {
+      // The decision stands (the WAL still holds it): start the height again from the log, which
+      // decides again and retries the commit with a fresh execution.
+      this.logger?.error({ err: e, code: isTributaryError(e) ? e.code : undefined, height }, 'commit failed; replaying the height');
+      this.reenter = true;
+      this.later(500, () => this.enterHeight(height));
+      return;
+    }
     this.commits += 1;
     this.lastCommit = commit;
     await this.walTail.catch(() => undefined);
@@ -792,6 +807,11 @@ export class BftEngine {
       if (h !== this.height) return;
       const key = `p/${p.proposal.round}/${toHex(p.proposal.block_hash)}`;
       if (this.seen.has(key)) return;
+      // An equivocating proposer could make us fetch and execute any number of blocks: two per round is plenty.
+      const perRound = `pr/${p.proposal.round}`;
+      const count = this.proposalsPerRound.get(perRound) ?? 0;
+      if (count >= 2) return;
+      this.proposalsPerRound.set(perRound, count + 1);
       this.seen.add(key);
       // Fetch outside the queue; verify and act inside it.
       void this.fetchBlock(h, p.proposal.block_hash, from).then(
@@ -801,7 +821,9 @@ export class BftEngine {
             await this.handleProposal(p, fetched);
           }),
         (e) => {
-          this.seen.delete(key); // a later copy may come from a peer that has the block
+          // A later copy may come from a peer that has the block.
+          this.seen.delete(key);
+          if (this.height === h) this.proposalsPerRound.set(perRound, Math.max(0, (this.proposalsPerRound.get(perRound) ?? 1) - 1));
           this.logger?.debug({ code: isTributaryError(e) ? e.code : undefined, height: h }, 'could not fetch proposed block');
         },
       );
