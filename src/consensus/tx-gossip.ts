@@ -8,6 +8,11 @@ import { TxBatchCodec } from './messages.ts';
 const BATCH_MAX_TXS = 512;
 const BATCH_MAX_BYTES = 512 * 1024;
 const BATCH_MAX_DELAY_MS = 10;
+/**
+ * Admissions waiting for the mempool lock at once. Commits take the same lock in arrival order, so
+ * an unbounded flood of admissions (RPC and gossip) would hold every commit behind all of them.
+ */
+const MAX_ADMISSIONS_IN_FLIGHT = 128;
 
 /**
  * A mempool whose admissions (from RPC) are gossiped on the `tx` topic in small batches
@@ -22,6 +27,8 @@ export class GossipMempool extends Mempool {
   private batch: Uint8Array[] = [];
   private batchBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   /** Subscribes to the tx topic; from now on admissions are published. */
   attach(network: P2pNetwork, logger?: Logger): void {
@@ -35,9 +42,20 @@ export class GossipMempool extends Mempool {
   }
 
   override async add(bytes: Uint8Array): Promise<DecodedTx> {
-    const tx = await super.add(bytes);
+    const tx = await this.admit(bytes);
     if (this.network) this.queueForGossip(bytes);
     return tx;
+  }
+
+  private async admit(bytes: Uint8Array): Promise<DecodedTx> {
+    if (this.inFlight >= MAX_ADMISSIONS_IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight += 1;
+    try {
+      return await super.add(bytes);
+    } finally {
+      this.inFlight -= 1;
+      this.waiting.shift()?.();
+    }
   }
 
   private async admitBatch(data: Uint8Array): Promise<GossipVerdict> {
@@ -48,7 +66,7 @@ export class GossipMempool extends Mempool {
       return verdictFor(e);
     }
     // All at once: signatures are checked in parallel, admission keeps this order.
-    const verdicts = await Promise.all(txs.map((tx) => super.add(tx).then(() => 'accept' as const, (e: unknown) => verdictFor(e))));
+    const verdicts = await Promise.all(txs.map((tx) => this.admit(tx).then(() => 'accept' as const, (e: unknown) => verdictFor(e))));
     if (verdicts.includes('reject')) return 'reject';
     return verdicts.includes('accept') ? 'accept' : 'ignore';
   }
