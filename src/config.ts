@@ -45,6 +45,28 @@ export interface NodeConfig {
   validatorKey: string;
   /** Overrides genesis blockIntervalMs for this node (devnet convenience); 0 = use genesis. */
   blockIntervalMs: number;
+  p2p: P2pConfig;
+}
+
+/**
+ * The libp2p host and the engine choice (src/p2p/README.md). A node runs the BFT engine over
+ * libp2p when the validator set has more than one validator, when its validator key is not the
+ * only validator (a full node), or when `enabled` is set; otherwise the single-validator engine
+ * without networking (the `npm start` devnet).
+ */
+export interface P2pConfig {
+  /** Run BFT over libp2p even with a one-validator set. */
+  enabled: boolean;
+  /** Multiaddrs to listen on; port 0 picks a free one. Env TRIBUTARY_P2P_LISTEN (comma-separated). */
+  listen: string[];
+  /** Addresses to advertise instead (behind NAT). */
+  announce: string[];
+  /** Peers to keep connected to, each ending in /p2p/<peerId>. Env TRIBUTARY_P2P_BOOTSTRAP (comma-separated). */
+  bootstrap: string[];
+  /** Multiaddrs (with /ipcidr/N) exempt from inbound connection limits: "/ip4/127.0.0.1/ipcidr/8" for a loopback devnet. */
+  allow: string[];
+  maxConnections: number;
+  maxGossipBytes: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -68,6 +90,15 @@ export const DEFAULT_CONFIG: NodeConfig = {
   state: { keepVersions: 0 },
   validatorKey: 'validator',
   blockIntervalMs: 0,
+  p2p: {
+    enabled: false,
+    listen: ['/ip4/0.0.0.0/tcp/26656'],
+    announce: [],
+    bootstrap: [],
+    allow: [],
+    maxConnections: 64,
+    maxGossipBytes: 1024 * 1024,
+  },
 };
 
 export function defaultHome(): string {
@@ -109,8 +140,15 @@ type DeepPartial<T> = {
 /**
  * Precedence: flags > environment > config file > defaults. The caller applies flags on the
  * result; this function merges the file and the environment (TRIBUTARY_RPC, TRIBUTARY_LOG_LEVEL,
- * TRIBUTARY_LOG_FORMAT).
+ * TRIBUTARY_LOG_FORMAT, TRIBUTARY_P2P_LISTEN, TRIBUTARY_P2P_BOOTSTRAP).
  */
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 export function loadConfig(home: string): NodeConfig {
   const path = homePaths(home).config;
   let file: DeepPartial<NodeConfig> = {};
@@ -128,7 +166,16 @@ export function loadConfig(home: string): NodeConfig {
     state: { ...DEFAULT_CONFIG.state, ...file.state },
     validatorKey: file.validatorKey ?? DEFAULT_CONFIG.validatorKey,
     blockIntervalMs: file.blockIntervalMs ?? DEFAULT_CONFIG.blockIntervalMs,
+    p2p: { ...DEFAULT_CONFIG.p2p, ...(file.p2p as Partial<P2pConfig> | undefined) },
   };
+  for (const key of ['listen', 'announce', 'bootstrap', 'allow'] as const) {
+    const list = config.p2p[key] as unknown;
+    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) {
+      throw new TributaryError('config/invalid', `p2p.${key} must be a list of multiaddr strings`);
+    }
+  }
+  if (process.env.TRIBUTARY_P2P_LISTEN) config.p2p.listen = splitList(process.env.TRIBUTARY_P2P_LISTEN);
+  if (process.env.TRIBUTARY_P2P_BOOTSTRAP) config.p2p.bootstrap = splitList(process.env.TRIBUTARY_P2P_BOOTSTRAP);
   if (process.env.TRIBUTARY_RPC) Object.assign(config.rpc, parseHostPort(process.env.TRIBUTARY_RPC));
   if (process.env.TRIBUTARY_LOG_LEVEL) config.log.level = process.env.TRIBUTARY_LOG_LEVEL;
   if (process.env.TRIBUTARY_LOG_FORMAT === 'pretty' || process.env.TRIBUTARY_LOG_FORMAT === 'json') {

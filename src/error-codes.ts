@@ -19,6 +19,7 @@ import type { EngineErrorCode } from './consensus/solo-engine.ts';
 import type { TendermintErrorCode } from './consensus/tendermint/state-machine.ts';
 import type { VoteKeeperErrorCode } from './consensus/tendermint/vote-keeper.ts';
 import type { ConsensusErrorCode } from './consensus/validator-set.ts';
+import type { BftErrorCode } from './consensus/bft-engine.ts';
 import type { WalErrorCode } from './consensus/wal.ts';
 import type { AddressErrorCode } from './crypto/address.ts';
 import type { Ed25519ErrorCode } from './crypto/ed25519.ts';
@@ -39,6 +40,7 @@ import type { AppErrorCode } from './state/app.ts';
 import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
+import type { EvidenceErrorCode } from './state/evidence/module.ts';
 import type { MathErrorCode } from './state/math.ts';
 import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
@@ -54,6 +56,7 @@ export type ErrorCode =
   | AppErrorCode
   | AttributionErrorCode
   | BankErrorCode
+  | BftErrorCode
   | ChainConfigErrorCode
   | CliErrorCode
   | CodecErrorCode
@@ -63,6 +66,7 @@ export type ErrorCode =
   | Ed25519ErrorCode
   | EngineErrorCode
   | EventErrorCode
+  | EvidenceErrorCode
   | FrameErrorCode
   | GenesisErrorCode
   | HexErrorCode

@@ -21,6 +21,7 @@ import { rewardsModule } from './attribution/rewards/index.ts';
 import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
+import { evidenceModule } from './state/evidence/module.ts';
 import { bindKeeper, withKeepers, type Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
 
@@ -44,6 +45,7 @@ export const MODULES: readonly Module[] = [
   ]),
   rewardsModule,
   withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
+  evidenceModule,
   bankModule,
 ];
 

@@ -19,6 +19,13 @@ import { StateTree } from './state/tree/index.ts';
 import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
 import type { SigningKey } from './crypto/ed25519.ts';
+import { serveSync, type SyncSource } from './p2p/sync.ts';
+import { BftEngine, timeoutsForInterval } from './consensus/bft-engine.ts';
+import { GossipMempool } from './consensus/tx-gossip.ts';
+import { ConsensusWal } from './consensus/wal.ts';
+import { createP2pHost } from './p2p/libp2p-host.ts';
+import { loadOrCreateP2pKey, P2P_KEY_FILE } from './p2p/keys.ts';
+import type { P2pNetwork } from './p2p/network.ts';
 
 export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch' | 'node/index_behind';
 
@@ -164,6 +171,15 @@ export function signerStatePath(home: string): string {
   return join(homePaths(home).data, 'signer-state.json');
 }
 
+/** Not ready while anything a block needs cannot be written: the database, or the signer's file. */
+export function readiness(chain: Chain, signer: Signer | undefined): () => string | undefined {
+  return () => {
+    const fault = chain.storageFault();
+    if (fault !== undefined) return `storage refuses writes: ${fault}`;
+    return signer?.failed ? 'the signer cannot save its last signed state' : undefined;
+  };
+}
+
 /** The block-producing part of a node: mempool (owner of the check state), signer and engine. */
 export async function startProducer(
   opened: OpenedChain,
@@ -179,11 +195,7 @@ export async function startProducer(
 ): Promise<{ mempool: Mempool; engine: SoloEngine; signer: Signer; notReady: () => string | undefined }> {
   const signer = await Signer.open(opts.signerPath, opts.key);
   // Not ready while anything a block needs cannot be written: the database, or the signer's file.
-  const notReady = (): string | undefined => {
-    const fault = opened.chain.storageFault();
-    if (fault !== undefined) return `storage refuses writes: ${fault}`;
-    return signer.failed ? 'the signer cannot save its last signed state' : undefined;
-  };
+  const notReady = readiness(opened.chain, signer);
   const mempool = new Mempool(
     opened.app,
     opts.mempool,
@@ -207,31 +219,105 @@ export async function startProducer(
 export interface RunningNode {
   chain: Chain;
   mempool: Mempool;
-  engine: SoloEngine;
+  /** SoloEngine for a one-validator chain without p2p; BftEngine otherwise. */
+  engine: SoloEngine | BftEngine;
   rpc: RpcServer;
   rpcAddress: { host: string; port: number };
+  /** The libp2p host, when the node runs BFT. */
+  network?: P2pNetwork;
   stop(): Promise<void>;
 }
 
-/** The composition root of a running node: chain, producer and RPC, started in that order. */
+/** Where a home folder's consensus write-ahead log lives (beside the chain data it belongs to, like the signer state). */
+export function consensusWalPath(home: string): string {
+  return join(homePaths(home).data, 'consensus-wal');
+}
+
+/**
+ * BFT over libp2p unless this node's key is the whole validator set of the next height and the
+ * config does not ask for p2p (then the single-validator engine, as `npm start` runs).
+ */
+async function wantsBft(chain: Chain, key: SigningKey | undefined, config: NodeConfig): Promise<boolean> {
+  if (config.p2p.enabled || !key) return true;
+  const set = await chain.validatorSet(chain.latestHeight + 1);
+  return set.validators.length !== 1 || !bytesEqual(set.validators[0]!.publicKey, key.publicKey);
+}
+
+/** The composition root of a running node: chain, producer (or BFT engine and p2p) and RPC, started in that order. */
 export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const opened = await openHome(home, {
     keepVersions: config.state.keepVersions,
     logger: logger.child({ module: 'state' }),
   });
   const { db, chain, app } = opened;
-  const { key } = loadKey(homePaths(home).keys, config.validatorKey);
+  let key: SigningKey | undefined;
+  try {
+    key = loadKey(homePaths(home).keys, config.validatorKey).key;
+  } catch (e) {
+    // A full node has no validator key; any other problem with the key file is the operator's to fix.
+    if (!(isTributaryError(e) && e.code === 'keys/not_found')) throw e;
+  }
   const verifier = SignatureVerifier.create();
-  const { mempool, engine, signer, notReady } = await startProducer(opened, {
-    key,
-    signerPath: signerStatePath(home),
-    mempool: config.mempool,
-    intervalMs: config.blockIntervalMs || app.params.blockIntervalMs,
-    logger,
-    verifier,
-  });
+  const intervalMs = config.blockIntervalMs || app.params.blockIntervalMs;
+  let mempool: Mempool;
+  let engine: SoloEngine | BftEngine;
+  let signer: Signer | undefined;
+  let network: P2pNetwork | undefined;
+  let wal: ConsensusWal | undefined;
+  let notReady: () => string | undefined;
+  if (!(await wantsBft(chain, key, config))) {
+    ({ mempool, engine, signer, notReady } = await startProducer(opened, {
+      key: key!,
+      signerPath: signerStatePath(home),
+      mempool: config.mempool,
+      intervalMs,
+      logger,
+      verifier,
+    }));
+  } else {
+    signer = key ? await Signer.open(signerStatePath(home), key) : undefined;
+    notReady = readiness(chain, signer);
+    const gossipMempool = new GossipMempool(
+      app,
+      config.mempool,
+      logger.child({ module: 'mempool' }),
+      verifier,
+      Date.now,
+      notReady,
+    );
+    mempool = gossipMempool;
+    chain.useCheckStateOwner(mempool);
+    wal = await ConsensusWal.open(consensusWalPath(home));
+    const p2pLogger = logger.child({ module: 'p2p' });
+    network = await createP2pHost({
+      chainId: app.chainId,
+      privateKey: await loadOrCreateP2pKey(join(homePaths(home).home, P2P_KEY_FILE)),
+      listen: config.p2p.listen,
+      announce: config.p2p.announce,
+      bootstrap: config.p2p.bootstrap,
+      allow: config.p2p.allow,
+      maxConnections: config.p2p.maxConnections,
+      maxGossipBytes: config.p2p.maxGossipBytes,
+      logger: p2pLogger,
+    });
+    const source = chainSyncSource(chain);
+    await serveSync(network, source);
+    gossipMempool.attach(network, p2pLogger);
+    engine = new BftEngine({
+      chain,
+      mempool,
+      network,
+      wal,
+      signer,
+      key: signer ? key : undefined,
+      timeouts: timeoutsForInterval(intervalMs),
+      syncSource: source,
+      logger: logger.child({ module: 'consensus' }),
+    });
+  }
   const rpc = new RpcServer({ chain, mempool, notReady, config: config.rpc, logger: logger.child({ module: 'rpc' }) });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
+  if (network) await network.start();
   await engine.start();
   logger.info(
     {
@@ -239,6 +325,9 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       height: chain.latestHeight,
       stateRoot: toHex(app.stateRoot),
       rpc: `http://${rpcAddress.host}:${rpcAddress.port}`,
+      engine: engine instanceof BftEngine ? 'bft' : 'solo',
+      validator: signer !== undefined,
+      ...(network ? { peerId: network.peerId, p2p: network.listenAddresses() } : {}),
     },
     'node started',
   );
@@ -249,16 +338,37 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
     engine,
     rpc,
     rpcAddress,
+    network,
     stop() {
       stopping ??= (async () => {
         await rpc.close();
         await engine.stop();
-        await signer.close();
+        await network?.stop();
+        await signer?.close();
+        await wal?.close();
         await verifier.close();
         await db.close();
         logger.info({ height: chain.latestHeight }, 'node stopped');
       })();
       return stopping;
     },
+  };
+}
+
+/** What block sync serves from a chain, and the status it sends in handshakes. */
+export function chainSyncSource(chain: Chain): SyncSource {
+  const genesis = genesisHash(chain.app.genesis);
+  return {
+    status: () => {
+      const head = chain.blocks.latestBlock;
+      return {
+        chain_id: chain.app.chainId,
+        genesis_hash: genesis,
+        height: chain.latestHeight,
+        head_hash: head ? head.hash : new Uint8Array(0),
+      };
+    },
+    getBlock: async (h) => (await chain.blocks.getBlock(h))?.block,
+    getCommit: (h) => chain.blocks.getCommit(h),
   };
 }

@@ -20,6 +20,7 @@ export function isVoteType(n: number): n is VoteType {
 // Domain separation between the kinds of signed bytes in the protocol.
 const VOTE_DOMAIN = utf8.encode('tributary/vote/v2\0');
 const HEADER_DOMAIN = utf8.encode('tributary/header/v1\0');
+const PROPOSAL_DOMAIN = utf8.encode('tributary/proposal/v1\0');
 const VALIDATORS_DOMAIN = utf8.encode('tributary/validators/v1');
 
 export interface VoteFields {
@@ -45,6 +46,15 @@ export function headerHash(header: BlockHeader): Uint8Array {
 
 export function headerSignBytes(hash: Uint8Array): Uint8Array {
   return concatBytes(HEADER_DOMAIN, hash);
+}
+
+/**
+ * What a BFT proposer signs: the canonical `tributary.consensus.Proposal` bytes (height, round,
+ * proof-of-lock round, block hash; src/consensus/consensus.proto), domain-separated from votes
+ * and headers. The caller encodes, so this file needs no consensus types.
+ */
+export function proposalSignBytes(proposalBytes: Uint8Array): Uint8Array {
+  return concatBytes(PROPOSAL_DOMAIN, proposalBytes);
 }
 
 export function commitHash(commit: Commit | undefined): Uint8Array {

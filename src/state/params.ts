@@ -16,6 +16,12 @@ export interface ChainParams {
   readonly maxBlockBytes: number;
   /** Target time between blocks. Not consensus-critical; kept here so all validators agree. */
   readonly blockIntervalMs: number;
+  /**
+   * How far ahead of a validator's own clock a proposed header's time may be for it to prevote the
+   * block (BFT engine): a proposer with a fast clock cannot push header time, which is the only
+   * time state sees, into the future.
+   */
+  readonly maxClockDriftMs: number;
   /** Per-module sections, each parsed and validated by its module. */
   readonly modules: Readonly<Record<string, unknown>>;
 }
@@ -26,6 +32,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxBlockTxs: 20_000,
   maxBlockBytes: 16 * 1024 * 1024,
   blockIntervalMs: 1000,
+  maxClockDriftMs: 10_000,
   modules: {},
 };
 
@@ -35,6 +42,7 @@ export interface ChainParamsJson {
   maxBlockTxs?: number;
   maxBlockBytes?: number;
   blockIntervalMs?: number;
+  maxClockDriftMs?: number;
   modules?: Record<string, unknown>;
 }
 
@@ -54,6 +62,7 @@ export function parseParams(json: ChainParamsJson | undefined): ChainParams {
     maxBlockTxs: positiveInt(j.maxBlockTxs, 'maxBlockTxs', DEFAULT_PARAMS.maxBlockTxs),
     maxBlockBytes: positiveInt(j.maxBlockBytes, 'maxBlockBytes', DEFAULT_PARAMS.maxBlockBytes),
     blockIntervalMs: positiveInt(j.blockIntervalMs, 'blockIntervalMs', DEFAULT_PARAMS.blockIntervalMs),
+    maxClockDriftMs: positiveInt(j.maxClockDriftMs, 'maxClockDriftMs', DEFAULT_PARAMS.maxClockDriftMs),
     modules: j.modules ?? {},
   };
 }
@@ -65,6 +74,7 @@ export function paramsToJson(p: ChainParams): ChainParamsJson {
     maxBlockTxs: p.maxBlockTxs,
     maxBlockBytes: p.maxBlockBytes,
     blockIntervalMs: p.blockIntervalMs,
+    maxClockDriftMs: p.maxClockDriftMs,
     modules: { ...p.modules },
   };
 }

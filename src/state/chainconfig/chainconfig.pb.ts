@@ -36,6 +36,8 @@ export interface ParamsRecord {
    * validates its own section (src/state/params.ts).
    */
   modules_json: string;
+  /** How far a proposed header's time may be ahead of a validator's clock for it to prevote. */
+  max_clock_drift_ms: number;
 }
 
 export interface ScheduledParams {

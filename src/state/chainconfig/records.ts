@@ -48,6 +48,7 @@ export function paramsToRecord(p: ChainParams): ParamsRecord {
     max_block_txs: p.maxBlockTxs,
     max_block_bytes: p.maxBlockBytes,
     block_interval_ms: p.blockIntervalMs,
+    max_clock_drift_ms: p.maxClockDriftMs,
     modules_json: canonicalJson(p.modules),
   };
 }
@@ -60,6 +61,7 @@ export function paramsFromRecord(r: ParamsRecord | undefined): ChainParams {
     maxBlockTxs: r.max_block_txs,
     maxBlockBytes: r.max_block_bytes,
     blockIntervalMs: r.block_interval_ms,
+    maxClockDriftMs: r.max_clock_drift_ms,
     modules: JSON.parse(r.modules_json) as Record<string, unknown>,
   };
 }

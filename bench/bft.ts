@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { CLI, prepareDevnet } from '../scripts/devnet.ts';
+import { addressFromPublicKey, formatAddress } from '../src/crypto/address.ts';
+import { SigningKey } from '../src/crypto/ed25519.ts';
+import { toHex } from '../src/crypto/hash.ts';
+import { transferTx } from '../src/state/bank/module.ts';
+import { buildTx, txHash } from '../src/state/tx.ts';
+import { tempHome } from '../test/helpers/process.ts';
+import { mib, printTable, type BenchRow } from './table.ts';
+
+/**
+ * The BFT bar: 4 validators and 1 full node as OS processes on loopback (`prepareDevnet`, the
+ * devnet script's homes), a load generator in this process submitting signed transfers over
+ * JSON-RPC batches (spread over the four validators, gossip carries them on) at a fixed offered
+ * rate for a fixed time. Measured: committed transfers per second over the window, submit-to-commit
+ * latency (submit time to the moment the full node's RPC first shows the block holding it), and
+ * each node's RSS at the end. BENCH_BFT_SECONDS (default 60) and BENCH_BFT_RATE (default 2500).
+ */
+
+const SECONDS = Number(process.env.BENCH_BFT_SECONDS ?? 60);
+const OFFERED_RATE = Number(process.env.BENCH_BFT_RATE ?? 2500);
+const SENDERS = 2000;
+const BATCH = 100;
+const INTERVAL_MS = 500;
+
+interface RpcResponse {
+  result?: unknown;
+  error?: { message: string };
+}
+
+async function rpcCall<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as RpcResponse;
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+async function submitBatch(url: string, txs: Uint8Array[]): Promise<number> {
+  const body = txs.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'tx_submit', params: ['0x' + toHex(tx)] }));
+  const post = () =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // A kept-alive connection the server closed meanwhile fails once; the retry opens a new one.
+  const res = await post().catch(post);
+  const out = (await res.json()) as RpcResponse[];
+  return out.filter((r) => r.error).length;
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function benchBft(): Promise<BenchRow[]> {
+  const senders = Array.from({ length: SENDERS }, () => SigningKey.generate());
+  const root = tempHome('tributary-bench-bft-');
+  const specs = await prepareDevnet(root, {
+    validators: 4,
+    fullNodes: 1,
+    blockIntervalMs: INTERVAL_MS,
+    chainId: 'bench-bft',
+    accounts: senders.map((k) => ({
+      address: formatAddress(addressFromPublicKey(k.publicKey)),
+      balance: (10n ** 24n).toString(),
+    })),
+    params: { maxBlockTxs: 20_000 },
+  });
+  // Clients sign before the nodes start: signing is not the network's work, and it would sit
+  // beside five nodes on two cores.
+  const genesisJson = JSON.parse(readFileSync(join(specs[0]!.home, 'genesis.json'), 'utf8')) as {
+    chainId: string;
+    params: { minFee: string };
+  };
+  const recipients = Array.from({ length: 64 }, () => addressFromPublicKey(SigningKey.generate().publicKey));
+  const total = Math.ceil(OFFERED_RATE * SECONDS);
+  const signed: Uint8Array[] = [];
+  for (let i = 0; i < total; i++) {
+    signed.push(
+      buildTx(
+        senders[i % SENDERS]!,
+        transferTx,
+        { to: recipients[i % 64]!, amount: 1n },
+        { chainId: genesisJson.chainId, nonce: Math.floor(i / SENDERS), fee: BigInt(genesisJson.params.minFee) },
+      ),
+    );
+  }
+  const children: ChildProcess[] = [];
+  try {
+    for (const s of specs) {
+      const log = openSync(join(root, `${s.name}.log`), 'w');
+      children.push(
+        spawn(CLI, ['--home', s.home, 'start', '--log-level', process.env.BENCH_BFT_LOG_LEVEL ?? 'warn'], {
+          stdio: ['ignore', log, log],
+        }),
+      );
+    }
+    const urls = specs.map((s) => `http://127.0.0.1:${s.rpcPort}`);
+    const full = urls[4]!;
+    for (const url of urls) {
+      for (let i = 0; ; i++) {
+        try {
+          await rpcCall(url, 'chain_status');
+          break;
+        } catch {
+          if (i > 300) throw new Error(`${url} did not start`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
+    const submittedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let committed = 0;
+    let refused = 0;
+    let watching = true;
+    let seenHeight = (await rpcCall<{ height: number }>(full, 'chain_status')).height;
+    const start = performance.now();
+    const end = start + SECONDS * 1000;
+    // Watcher: every block on the full node, with the time it first appeared.
+    const watcher = (async () => {
+      while (watching) {
+        const { height } = await rpcCall<{ height: number }>(full, 'chain_status');
+        for (let h = seenHeight + 1; h <= height; h++) {
+          const block = await rpcCall<{ txs: string[] }>(full, 'chain_getBlock', [h]);
+          const now = performance.now();
+          for (const hash of block.txs) {
+            const at = submittedAt.get(hash);
+            if (at === undefined) continue;
+            submittedAt.delete(hash);
+            if (now <= end) committed++;
+            latencies.push(now - at);
+          }
+        }
+        seenHeight = height;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // Open loop: batches at the offered rate, round-robin over the validators.
+    let next = 0;
+    let batchNo = 0;
+    const inFlight: Promise<void>[] = [];
+    while (next < total && performance.now() < end) {
+      const due = start + (next / OFFERED_RATE) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const batch = signed.slice(next, next + BATCH);
+      const t = performance.now();
+      for (const tx of batch) submittedAt.set('0x' + toHex(txHash(tx)), t);
+      next += batch.length;
+      const url = urls[batchNo++ % 4]!;
+      inFlight.push(submitBatch(url, batch).then((n) => void (refused += n)));
+      if (inFlight.length > 64) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    const offeredSeconds = (performance.now() - start) / 1000;
+    // Let what was admitted drain (counted for latency, not for the rate window).
+    const drainUntil = performance.now() + 10_000;
+    while (submittedAt.size > refused && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 100));
+    watching = false;
+    await watcher;
+    const rss = children.map((c) => rssOf(c.pid!));
+    latencies.sort((a, b) => a - b);
+    const rows: BenchRow[] = [
+      {
+        name: 'committed transfers/s (4 validators + 1 full node)',
+        value: Math.round(committed / SECONDS).toLocaleString('en-US'),
+        unit: 'tx/s',
+        note: `offered ${OFFERED_RATE}/s for ${SECONDS} s (${next} submitted in ${offeredSeconds.toFixed(1)} s, ${refused} refused); block interval ${INTERVAL_MS} ms; ${cpus().length} cores for all 5 nodes and the load generator`,
+      },
+      {
+        name: 'submit-to-commit latency p50',
+        value: percentile(latencies, 50).toFixed(0),
+        unit: 'ms',
+        note: `${latencies.length} transactions, commit seen on the full node`,
+      },
+      { name: 'submit-to-commit latency p99', value: percentile(latencies, 99).toFixed(0), unit: 'ms' },
+      {
+        name: 'not committed by the end',
+        value: String(submittedAt.size),
+        unit: 'txs',
+        note: 'refused at admission or still pending',
+      },
+      ...specs.map((s, i) => ({ name: `RSS ${s.name}`, value: mib(rss[i]!), unit: 'MiB' })),
+    ];
+    return rows;
+  } finally {
+    for (const c of children) c.kill(process.env.BENCH_BFT_KEEP ? 'SIGTERM' : 'SIGKILL');
+    if (process.env.BENCH_BFT_KEEP) await new Promise((r) => setTimeout(r, 3000));
+    if (process.env.BENCH_BFT_KEEP) console.log(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  printTable('BFT network (npm run bench: bench/bft.ts)', await benchBft());
+}
