@@ -58,20 +58,15 @@ async function main(): Promise<void> {
   }
   const seed = positiveInt('seed', values.seed, randomSeed(), 0);
   const blockIntervalMs = positiveInt('block-interval', values['block-interval'], DEFAULT_OPTIONS.blockIntervalMs, 10);
+  const perturbations = positiveInt('perturbations', values.perturbations, DEFAULT_OPTIONS.perturbations, 0);
+  const senders = positiveInt('senders', values.senders, DEFAULT_OPTIONS.senders);
+  const window = positiveInt('window', values.window, DEFAULT_OPTIONS.window);
+  // Created after every option is checked: the target makes its temp home at once.
   const target = new SoloNodeTarget({ home: values.home, keep: values.keep, blockIntervalMs });
   const log = (line: string) => console.error(`[chaos] ${line}`);
   let exitCode = 1;
   try {
-    const report = await runChaos({
-      ...DEFAULT_OPTIONS,
-      target,
-      seed,
-      blockIntervalMs,
-      perturbations: positiveInt('perturbations', values.perturbations, DEFAULT_OPTIONS.perturbations, 0),
-      senders: positiveInt('senders', values.senders, DEFAULT_OPTIONS.senders),
-      window: positiveInt('window', values.window, DEFAULT_OPTIONS.window),
-      log,
-    });
+    const report = await runChaos({ ...DEFAULT_OPTIONS, target, seed, blockIntervalMs, perturbations, senders, window, log });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else {
       console.log(formatReport(report));
