@@ -79,7 +79,8 @@ export interface ChaosReport {
   checks: { rounds: number; txReads: number; blockReads: number; perPerturbation: Spread };
   verify: (VerifyOutcome & { rootMatchesHeader: boolean | null })[];
   unexpectedExits: UnexpectedExit[];
-  errorLogLines: number;
+  /** Error-level lines the nodes logged, by message: not findings by themselves, but worth a look. */
+  errorLogs: Record<string, number>;
   /** One line per lost transaction, mismatch, failed recovery or broken verify: what to report as a bug. */
   findings: string[];
   ok: boolean;
@@ -401,8 +402,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const minFee = BigInt(status.minFee);
   log(`${target.label}: ${target.homes().join(', ')}; seed ${opts.seed}; ${opts.perturbations} perturbations; ${opts.senders} senders`);
 
-  const streams = senders.map((s) => stream(s));
-  const follower = follow();
+  // A bug in the runner itself ends its loop as a finding (the run still ends, stops and verifies).
+  const streams = senders.map((s) => stream(s).catch((e: Error) => finding(`sender ${s.index} stopped: ${e.stack ?? e.message}`)));
+  const follower = follow().catch((e: Error) => finding(`chain follower stopped: ${e.stack ?? e.message}`));
   const history: PerturbationRecord[] = [];
 
   for (let i = 1; i <= opts.perturbations; i++) {
@@ -510,7 +512,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     checks: { rounds: checkRounds, txReads, blockReads, perPerturbation: spread(survived.map((h) => h.checkMs!)) },
     verify,
     unexpectedExits: target.unexpectedExits,
-    errorLogLines: target.errorLogLines(),
+    errorLogs: target.errorLogs(),
     findings,
     ok: false,
     history,
@@ -539,7 +541,7 @@ export function formatReport(r: ChaosReport): string {
     ['  SIGTERM+restart', `${ms(r.recovery.byKind.term.medianMs)} / ${ms(r.recovery.byKind.term.maxMs)}`],
     ['refusals while streaming', Object.entries(r.transactions.rejected).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ['unexpected exits', String(r.unexpectedExits.length)],
-    ['node error log lines', String(r.errorLogLines)],
+    ['node error log lines', Object.entries(r.errorLogs).map(([k, v]) => `${v} x ${k}`).join('; ') || 'none'],
     ['re-reads', `${r.checks.rounds} rounds: ${r.checks.blockReads.toLocaleString('en-US')} blocks, ${r.checks.txReads.toLocaleString('en-US')} txs; per perturbation ${ms(r.checks.perPerturbation.medianMs)} median, ${ms(r.checks.perPerturbation.maxMs)} max`],
     ...r.verify.map((v): [string, string] => [
       `verify${r.verify.length > 1 ? ` node ${v.node}` : ''}`,

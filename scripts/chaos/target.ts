@@ -34,8 +34,8 @@ export interface ChaosTarget {
   dispose(): Promise<void>;
   /** Exits nobody asked for, with the last log lines of the process. */
   readonly unexpectedExits: UnexpectedExit[];
-  /** Log lines at level error or above, over every process of every node. */
-  errorLogLines(): number;
+  /** Log lines at level error or above over every process of every node, counted by message. */
+  errorLogs(): Record<string, number>;
   /** Where each node's home is (printed, and kept with --keep). */
   homes(): string[];
 }
@@ -92,9 +92,11 @@ class NodeProcess {
   paused = false;
   /** Set before every signal we send, so that its exit is not counted as a crash. */
   exitExpected = false;
-  errorLines = 0;
+  /** Error-level log lines by message (with the error's code when it has one). */
+  readonly errors: Map<string, number>;
 
-  constructor(args: string[], onUnexpectedExit: (code: number | null, signal: string | null, lastLogs: string[]) => void) {
+  constructor(args: string[], errors: Map<string, number>, onUnexpectedExit: (code: number | null, signal: string | null, lastLogs: string[]) => void) {
+    this.errors = errors;
     this.child = spawn(CLI, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -119,13 +121,16 @@ class NodeProcess {
           buffer = buffer.slice(nl + 1);
           this.lastLogs.push(line);
           if (this.lastLogs.length > KEPT_LOG_LINES) this.lastLogs.shift();
-          let entry: { msg?: string; rpc?: string; level?: number };
+          let entry: { msg?: string; rpc?: string; level?: number; err?: { code?: string; message?: string } };
           try {
             entry = JSON.parse(line) as typeof entry;
           } catch {
             continue; // not a JSON log line (a stack trace, a runtime warning)
           }
-          if (typeof entry.level === 'number' && entry.level >= PINO_ERROR_LEVEL) this.errorLines++;
+          if (typeof entry.level === 'number' && entry.level >= PINO_ERROR_LEVEL) {
+            const what = `${entry.msg ?? '?'}${entry.err ? `: ${entry.err.code ?? entry.err.message ?? ''}` : ''}`;
+            this.errors.set(what, (this.errors.get(what) ?? 0) + 1);
+          }
           if (entry.msg === 'node started' && entry.rpc && this.url === undefined) {
             clearTimeout(timer);
             this.url = entry.rpc;
@@ -155,7 +160,7 @@ export class SoloNodeTarget implements ChaosTarget {
   private readonly keep: boolean;
   private readonly blockIntervalMs: number;
   private process: NodeProcess | undefined;
-  private pastErrorLines = 0;
+  private readonly errors = new Map<string, number>();
 
   constructor(opts: { home?: string; keep?: boolean; blockIntervalMs: number }) {
     this.ownsHome = opts.home === undefined;
@@ -196,9 +201,8 @@ export class SoloNodeTarget implements ChaosTarget {
   async start(index: number): Promise<void> {
     this.node(index);
     if (this.process?.running) throw new Error('node 0 is already running');
-    if (this.process) this.pastErrorLines += this.process.errorLines;
     const args = ['--home', this.home, 'start', '--rpc-listen', '127.0.0.1:0', '--block-interval', String(this.blockIntervalMs)];
-    this.process = new NodeProcess(args, (code, signal, lastLogs) => this.unexpectedExits.push({ node: 0, code, signal, lastLogs }));
+    this.process = new NodeProcess(args, this.errors, (code, signal, lastLogs) => this.unexpectedExits.push({ node: 0, code, signal, lastLogs }));
     await this.process.started();
   }
 
@@ -254,8 +258,8 @@ export class SoloNodeTarget implements ChaosTarget {
     return [await verifyHome(0, this.home)];
   }
 
-  errorLogLines(): number {
-    return this.pastErrorLines + (this.process?.errorLines ?? 0);
+  errorLogs(): Record<string, number> {
+    return Object.fromEntries([...this.errors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   async dispose(): Promise<void> {
