@@ -8,6 +8,7 @@ export type RpcErrorCode =
   | 'rpc/internal_error'
   | 'rpc/request_too_large'
   | 'rpc/not_found'
+  | 'rpc/shutting_down'
   // Limits and HTTP policy (src/rpc/limits.ts): `data.limit` names the cap, `data.max` its value.
   | 'rpc/response_too_large'
   | 'rpc/batch_too_large'
@@ -37,6 +38,7 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/forbidden_host': -32054,
   'rpc/forbidden_origin': -32055,
   'rpc/unsupported_media_type': -32056,
+  'rpc/shutting_down': -32057,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,

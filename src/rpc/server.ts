@@ -86,6 +86,9 @@ export class RpcServer {
 
   /** Why the node cannot commit blocks now, or undefined: `/health` answers 503 with it. */
   private readonly notReady: () => string | undefined;
+  /** Calls running now, and whether `close` has begun: new calls are then refused with a code. */
+  private running = 0;
+  private closing = false;
 
   constructor(opts: {
     chain: Chain;
@@ -149,13 +152,21 @@ export class RpcServer {
     });
   }
 
-  close(): Promise<void> {
+  /**
+   * Stops taking connections, waits (up to `drainMs`) for the calls already running, then cuts
+   * every connection. Waiting matters at shutdown: the node closes the database right after, and a
+   * call still reading it would fail with an uncoded error.
+   */
+  async close(drainMs = 5_000): Promise<void> {
     const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    if (!server) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + drainMs;
+    while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    server.closeAllConnections();
+    await closed;
   }
 
   /**
@@ -231,15 +242,20 @@ export class RpcServer {
     }
     const m = this.methods.get(method);
     let response: JsonRpcResponse;
-    if (!m) {
+    if (this.closing) {
+      response = failure(replyId, rpcError('rpc/shutting_down', 'the node is shutting down'));
+    } else if (!m) {
       response = failure(replyId, rpcError('rpc/method_not_found', `method "${method}" does not exist`, { method }));
     } else {
+      this.running++;
       try {
         const result = await m.handler(this.ctx, parseCallParams(m.params, params));
         response = { jsonrpc: '2.0', id: replyId, result };
       } catch (e) {
         if (!isTributaryError(e)) this.logger?.error({ err: e, method }, 'uncoded error in rpc handler');
         response = { jsonrpc: '2.0', id: replyId, error: toJsonRpcError(e, m.kind) };
+      } finally {
+        this.running--;
       }
     }
     return id === undefined ? undefined : response;
