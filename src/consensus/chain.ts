@@ -165,6 +165,18 @@ export class Chain implements ChainReader {
     (await this.validatorSet(header.height)).verifyCommit(this.app.chainId, commit, header, hash);
     await this.ensureWritable();
     const write = async (): Promise<StoredBlock> => {
+      if (!this.app.canCommit(finalized)) {
+        // Another block of this height was executed since (the tree holds one prepared version):
+        // run this one again, so that the batch and the in-memory tree agree; a stale execution
+        // would land on disk and then fail to be marked committed.
+        finalized = await this.app.finalizeBlock(finalized.info, finalized.txs, 'validate');
+        if (!bytesEqual(finalized.stateRoot, header.state_root)) {
+          throw new TributaryError(
+            'consensus/bad_header',
+            `block ${header.height}: state root differs on re-execution`,
+          );
+        }
+      }
       const batch = this.db.writeBatch();
       finalized.prepared.writeTo(batch);
       this.blocks.writeTo(

@@ -368,6 +368,14 @@ export class Application {
     };
   }
 
+  /**
+   * Whether `block` can still be committed: the tree holds one prepared version at a time, so
+   * executing another block since (a second proposal of the height) makes this one stale.
+   */
+  canCommit(block: FinalizedBlock): boolean {
+    return this.tree.isOutstanding(block.prepared);
+  }
+
   /** Commit: call once the batch holding `block.prepared` is on disk. */
   commit(block: FinalizedBlock): void {
     this.tree.markCommitted(block.prepared);

@@ -62,3 +62,31 @@ describe('openChain', () => {
     expect(error?.code).toBe('state/old_layout');
   });
 });
+
+describe('commitBlock', () => {
+  it('commits a block whose execution went stale (another block of the height executed since) by running it again', async () => {
+    const opened = await openChain({ db: new MemoryKvStore(), genesis });
+    let clock = 10_000;
+    const { engine } = await startProducer(opened, {
+      key: validator,
+      signerPath: join(mkdtempSync(join(tmpdir(), 'tributary-stale-')), 'signer-state.json'),
+      mempool: {},
+      intervalMs: 1000,
+      now: () => (clock += 1000),
+    });
+    await engine.produceBlock();
+    const stored = await engine.produceBlock();
+    // A second node replays block 2, but executes it, then executes a different block 2 before committing.
+    const replica = await openChain({ db: new MemoryKvStore(), genesis });
+    await replica.chain.importBlock(
+      (await opened.chain.blocks.getBlock(1))!.block,
+      (await opened.chain.blocks.getCommit(1))!,
+    );
+    const first = await replica.chain.verifyProposal(stored.block, { maxRound: 0 });
+    await replica.app.finalizeBlock({ ...first.info, timeMs: first.info.timeMs + 1 }, [], 'validate');
+    expect(replica.app.canCommit(first)).toBe(false);
+    await replica.chain.commitBlock(stored.block, (await opened.chain.blocks.getCommit(2))!, first);
+    expect(replica.chain.latestHeight).toBe(2);
+    expect(toHex(replica.app.stateRoot)).toBe(toHex(stored.header.state_root));
+  });
+});

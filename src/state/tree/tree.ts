@@ -488,6 +488,11 @@ export class StateTree {
     return prepared;
   }
 
+  /** Whether `prepared` is the outstanding prepare, the only one `markCommitted` accepts. */
+  isOutstanding(prepared: PreparedVersion): boolean {
+    return this.outstanding?.prepared === prepared && prepared.version === this.latest + 1;
+  }
+
   markCommitted(prepared: PreparedVersion): void {
     const o = this.outstanding;
     if (o === null || o.prepared !== prepared || prepared.version !== this.latest + 1) {
