@@ -321,7 +321,14 @@ export class RpcServer {
       req.socket.destroy();
       return;
     }
-    res.once('finish', () => this.responding.delete(req.socket));
+    // The idle timeout is for a silent connection, not for a call the node is still working on
+    // (an overloaded node answering a large batch would otherwise cut the client off mid-call).
+    const socket = req.socket;
+    socket.setTimeout(0);
+    res.once('finish', () => {
+      this.responding.delete(socket);
+      if (!socket.destroyed) socket.setTimeout(this.config.idleTimeoutMs);
+    });
     this.handleHttp(req, res).catch((e: unknown) => {
       if (req.destroyed || res.destroyed || req.socket.destroyed) {
         this.logger?.debug({ err: e }, 'rpc request aborted by the client');
