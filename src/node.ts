@@ -27,7 +27,7 @@ import { createP2pHost } from './p2p/libp2p-host.ts';
 import { loadOrCreateP2pKey, P2P_KEY_FILE } from './p2p/keys.ts';
 import type { P2pNetwork } from './p2p/network.ts';
 
-export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch' | 'node/index_behind';
+export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch';
 
 export interface OpenedChain {
   db: KvStore;
@@ -45,8 +45,6 @@ export interface OpenChainOptions {
   logger?: Logger;
   /** Defaults to a new stream; tests pass one to subscribe before the first block. */
   events?: ChainEventStream;
-  /** Only for `index rebuild`, which exists to repair exactly that. */
-  allowIndexBehind?: boolean;
 }
 
 /**
@@ -93,24 +91,17 @@ export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
   }
   if (blocks.latestBlock) app.setLastBlockTime(blocks.latestBlock.header.time_ms);
   const chain = new Chain({ db, app, blocks, events: opts.events });
-  // The index is written in each block's batch, so it can only lag behind a database that was
-  // written before it existed; queries would then silently miss history.
-  const indexed = await chain.index.indexedHeight();
-  if (!opts.allowIndexBehind && indexed !== blocks.latestHeight) {
-    throw new TributaryError(
-      'node/index_behind',
-      `the chain index is at height ${indexed} but the chain at ${blocks.latestHeight}; run \`tributary index rebuild\` with the node stopped`,
-      { indexed, height: blocks.latestHeight },
-    );
-  }
+  // The index follows the chain in batches of its own; a crash can leave it a few blocks behind,
+  // and those are rewritten from the block store here.
+  const caughtUp = await chain.index.catchUp(blocks);
+  if (caughtUp > 0) opts.logger?.info({ blocks: caughtUp, height: blocks.latestHeight }, 'chain index caught up');
+  chain.index.onWriteError = (e) =>
+    opts.logger?.error({ err: e }, 'chain index write failed; it catches up at the next start');
   return { db, chain, app };
 }
 
 /** `openChain` over a home folder's genesis and database; closes the database if opening fails. */
-export async function openHome(
-  home: string,
-  opts: { keepVersions: number; logger?: Logger; allowIndexBehind?: boolean },
-): Promise<OpenedChain> {
+export async function openHome(home: string, opts: { keepVersions: number; logger?: Logger }): Promise<OpenedChain> {
   const paths = homePaths(home);
   const genesis = loadGenesis(paths.genesis);
   const db = await LevelKvStore.open(paths.data);

@@ -27,7 +27,6 @@ export function registerIndexCommand(program: Command): void {
       }
       const opened = await openHome(home, {
         keepVersions: 0,
-        allowIndexBehind: true,
         logger: createLogger({ level: 'warn', format: 'json' }),
       });
       try {

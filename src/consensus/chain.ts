@@ -66,12 +66,13 @@ export class Chain implements ChainReader {
    * blocks it cannot store. Nothing committed is lost: a failed batch wrote nothing.
    */
   async ensureWritable(): Promise<void> {
-    if (this.db.fault() === undefined) return;
-    if (!(await this.db.recover())) {
+    if (this.db.fault() !== undefined && !(await this.db.recover())) {
       throw new TributaryError('storage/write_failed', `storage refuses writes: ${this.db.fault()}`, {
         reason: this.db.fault(),
       });
     }
+    // Index records whose batch failed meanwhile are rewritten from the blocks.
+    if (this.index.isBehind) await this.index.catchUp(this.blocks);
   }
 
   /** Set once by the composition root when a mempool runs on this chain. */
@@ -152,9 +153,9 @@ export class Chain implements ChainReader {
 
   /**
    * Checks `commit` against the block's validator set, then writes the tree version, block, commit
-   * certificate, receipts, tx index and chain index in one synced batch, with the check state's
-   * owner holding its lock, and only then moves state and the block store to the new tip and
-   * publishes the block on the event stream.
+   * certificate, receipts and tx index in one synced batch, with the check state's owner holding
+   * its lock, and only then moves state and the block store to the new tip, hands the block to the
+   * chain index and publishes it on the event stream.
    */
   async commitBlock(block: Block, commit: Commit, finalized: FinalizedBlock): Promise<StoredBlock> {
     const header = block.header!;
@@ -186,8 +187,6 @@ export class Chain implements ChainReader {
         { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
         finalized.txs.map((t) => t.hash),
       );
-      const committed = committedBlock(block, finalized);
-      this.index.writeTo(batch, committed);
       // sync: the write-ahead log reaches the disk before a block is reported committed.
       await batch.write({ sync: true });
       this.app.commit(finalized);
@@ -195,6 +194,9 @@ export class Chain implements ChainReader {
       this.checkStateOwner?.afterCommit(
         finalized.txs.map((t) => t.hash).concat(finalized.dropped.map((d) => d.tx.hash)),
       );
+      const committed = committedBlock(block, finalized);
+      // The index follows in a batch of its own (ChainIndex.follow); its reads wait for it.
+      this.index.follow(committed);
       this.events.publish(committed);
       return this.blocks.latestBlock!;
     };

@@ -1,4 +1,5 @@
 import {
+  ReceiptCodec,
   SignedTxCodec,
   TxBodyCodec,
   type Block,
@@ -31,6 +32,8 @@ export interface CommittedBlock {
   /** In block order; `receipts[i]` is the receipt of `txs[i]`. */
   readonly txs: readonly CommittedTx[];
   readonly receipts: readonly Receipt[];
+  /** `receipts[i]` in canonical bytes. */
+  readonly receiptBytes: readonly Uint8Array[];
   readonly endBlockEvents: readonly Event[];
 }
 
@@ -43,6 +46,7 @@ export function committedBlock(
   executed: {
     txs: readonly { hash: Uint8Array; sender: Address; body: { type: string } }[];
     receipts: readonly Receipt[];
+    receiptBytes: readonly Uint8Array[];
     endBlockEvents: readonly Event[];
   },
 ): CommittedBlock {
@@ -52,6 +56,7 @@ export function committedBlock(
     hash: headerHash(header),
     txs: executed.txs.map((t) => ({ hash: t.hash, sender: t.sender, type: t.body.type })),
     receipts: executed.receipts,
+    receiptBytes: executed.receiptBytes,
     endBlockEvents: executed.endBlockEvents,
   };
 }
@@ -67,6 +72,8 @@ export function storedCommittedBlock(block: Block, results: BlockReceipts): Comm
       return { hash: txHash(bytes), sender: addressFromPublicKey(body.sender_pubkey), type: body.type };
     }),
     receipts: results.receipts,
+    // The same canonical bytes the commit path had: a rebuilt index is byte-identical.
+    receiptBytes: results.receipts.map((r) => ReceiptCodec.encode(r)),
     endBlockEvents: results.end_block_events,
   };
 }

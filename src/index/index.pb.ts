@@ -7,17 +7,6 @@ export interface IndexedBlock {
   tx_count: number;
 }
 
-export interface IndexedAttribute {
-  key: string;
-  value: string;
-}
-
-/** The wire shape of tributary.core.Event. */
-export interface IndexedEvent {
-  type: string;
-  attributes: IndexedAttribute[];
-}
-
 /**
  * One per transaction (and one for a block's end-of-block events, with no hash, sender or type),
  * keyed by height and position: what the event and sender lookups point at.
@@ -27,12 +16,15 @@ export interface IndexedTxRecord {
   sender: Uint8Array;
   tx_type: string;
   failed: boolean;
-  events: IndexedEvent[];
+  /**
+   * The canonical tributary.core.Receipt bytes, as the results root hashed them (so writing the
+   * index costs no second encoding of the events); for end-of-block events, a Receipt holding
+   * only them.
+   */
+  receipt: Uint8Array;
 }
 
 export interface IndexMessages {
   'tributary.index.IndexedBlock': IndexedBlock;
-  'tributary.index.IndexedAttribute': IndexedAttribute;
-  'tributary.index.IndexedEvent': IndexedEvent;
   'tributary.index.IndexedTxRecord': IndexedTxRecord;
 }

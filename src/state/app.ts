@@ -72,6 +72,8 @@ export interface FinalizedBlock {
   /** The transactions executed, in order (a proposer drops the ones that were invalid). */
   txs: DecodedTx[];
   receipts: Receipt[];
+  /** Each receipt's canonical bytes (the results root's leaves), encoded once per block. */
+  receiptBytes: Uint8Array[];
   /** Events of the block hooks: begin-block hooks' first, then end-block hooks'. */
   endBlockEvents: Event[];
   /** The app hash: the state root after this block. */
@@ -109,11 +111,12 @@ function toEvent(type: string, attrs: EventAttrs): Event {
   return { type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) };
 }
 
-/** Leaves of the results root: every receipt, then the block hooks' events as one last leaf. */
-export function resultsRoot(receipts: Receipt[], endBlockEvents: Event[]): Uint8Array {
-  const leaves = receipts.map((r) => ReceiptCodec.encode(r));
-  leaves.push(BlockReceiptsCodec.encode({ receipts: [], end_block_events: endBlockEvents }));
-  return merkleRoot(leaves);
+/**
+ * Leaves of the results root: every receipt (its canonical bytes, which the caller keeps for the
+ * block's other records), then the block hooks' events as one last leaf.
+ */
+export function resultsRoot(receiptBytes: readonly Uint8Array[], endBlockEvents: Event[]): Uint8Array {
+  return merkleRoot([...receiptBytes, BlockReceiptsCodec.encode({ receipts: [], end_block_events: endBlockEvents })]);
 }
 
 export interface ApplicationOptions {
@@ -337,6 +340,7 @@ export class Application {
       }
     }
     for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx(mod));
+    const receiptBytes = receipts.map((r) => ReceiptCodec.encode(r));
     const writes = state.sortedWrites();
     const prepared = await this.tree.prepare(writes);
     // Changes made in this block are the schedule entries at exactly this height + UPDATE_DELAY:
@@ -352,7 +356,8 @@ export class Application {
       receipts,
       endBlockEvents: blockEvents,
       stateRoot: prepared.root,
-      resultsRoot: resultsRoot(receipts, blockEvents),
+      receiptBytes,
+      resultsRoot: resultsRoot(receiptBytes, blockEvents),
       prepared,
       stateKeysWritten: writes.length,
       dropped,
