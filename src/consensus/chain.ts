@@ -19,6 +19,8 @@ import { ValidatorSet } from './validator-set.ts';
  */
 export interface CheckStateOwner {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** The same lock, taken ahead of everyone queued for `exclusive` (commits). */
+  exclusiveFirst<T>(fn: () => Promise<T>): Promise<T>;
   /** Inside `exclusive`, right after a commit: forget `removed`, rebuild the check state. */
   afterCommit(removed: readonly Uint8Array[]): void;
 }
@@ -200,7 +202,7 @@ export class Chain implements ChainReader {
       this.events.publish(committed);
       return this.blocks.latestBlock!;
     };
-    return this.checkStateOwner ? this.checkStateOwner.exclusive(write) : write();
+    return this.checkStateOwner ? this.checkStateOwner.exclusiveFirst(write) : write();
   }
 
   /** A decided block from elsewhere (replay, block sync): full verification, then commit. */

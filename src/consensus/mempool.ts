@@ -94,7 +94,10 @@ export class Mempool implements CheckStateOwner {
   private queuedCount = 0;
   private readonly now: () => number;
   private readonly notReady: () => string | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
+  /** The lock: who holds it, and who waits (commits first, then everyone else in arrival order). */
+  private held = false;
+  private readonly lockWaiters: (() => void)[] = [];
+  private readonly lockWaitersFirst: (() => void)[] = [];
   private readonly verifier: SignatureVerifier | undefined;
 
   /** With a `verifier`, signatures are checked on worker threads; without, inline. */
@@ -134,11 +137,42 @@ export class Mempool implements CheckStateOwner {
     return this.recheckQueue.length - this.recheckAt;
   }
 
-  /** Runs `fn` with the mempool to itself. */
+  /** Runs `fn` with the mempool to itself, after everything queued before it. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.queueForLock(fn, this.lockWaiters);
+  }
+
+  /**
+   * Runs `fn` with the mempool to itself as soon as the current holder is done, ahead of queued
+   * admissions: a commit must never wait behind a flood of submissions (thousands can be queued),
+   * or the flood would stop block production. Order among admissions is unchanged.
+   */
+  exclusiveFirst<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queueForLock(fn, this.lockWaitersFirst);
+  }
+
+  private queueForLock<T>(fn: () => Promise<T>, queue: (() => void)[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        // Through a promise, so that a synchronous throw also releases the lock.
+        Promise.resolve()
+          .then(fn)
+          .then(resolve, reject)
+          .finally(() => {
+            this.held = false;
+            this.runNextHolder();
+          });
+      });
+      if (!this.held) this.runNextHolder();
+    });
+  }
+
+  private runNextHolder(): void {
+    if (this.held) return;
+    const next = this.lockWaitersFirst.shift() ?? this.lockWaiters.shift();
+    if (!next) return;
+    this.held = true;
+    next();
   }
 
   /** Decode, verify and admit; resolves to the transaction, rejects with a coded error. */

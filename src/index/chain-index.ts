@@ -15,9 +15,10 @@ import type { IndexMessages, IndexedTxRecord } from './index.pb.ts';
 /*
  * The chain index: what only queries need, in the node's LevelDB beside the state tree but never
  * in it, so it can grow without touching the state root or the tree's write load. For each block,
- * in that block's one synced batch (`writeTo`):
+ * in a batch of its own written after the block commits (`follow`, `writeTo`):
  *   - a block record (hash, time, tx count) and, per transaction, its record (hash, sender, type,
- *     failed, events); the block's end-of-block events get one more record at position 0xffffffff;
+ *     failed, the receipt's canonical bytes); the block's end-of-block events get one more record at
+ *     position 0xffffffff;
  *   - per transaction and event type, a lookup key "type ‖ height ‖ position" (events by type);
  *   - per transaction and value of an `indexed` field (each element of an indexed list field),
  *     "type ‖ field ‖ value ‖ height ‖ position" (events by attribute: payments by payer, model or

@@ -77,3 +77,39 @@ describe('the mempool owns the check state; its recheck after a commit yields', 
       expect((await readAccount(state, addressFromPublicKey(k.publicKey))).nonce).toBe(perSender);
   });
 });
+
+describe('the check-state lock', () => {
+  it('a commit takes the lock ahead of queued admissions, which keep their order', async () => {
+    const genesis = parseGenesis({
+      chainId: 'lock-test',
+      genesisTimeMs: 1_000,
+      validators: [{ publicKey: toHex(validator.publicKey), power: 1 }],
+      accounts: [],
+    });
+    const opened = await openChain({ db: new MemoryKvStore(), genesis });
+    const { mempool } = await startProducer(opened, {
+      key: validator,
+      signerPath: join(mkdtempSync(join(tmpdir(), 'tributary-lock-')), 'signer-state.json'),
+      mempool: {},
+      intervalMs: 1000,
+    });
+    const order: string[] = [];
+    const step = (name: string) => async () => {
+      order.push(name);
+      await new Promise((r) => setImmediate(r));
+    };
+    const all = [mempool.exclusive(step('holder'))];
+    for (let i = 0; i < 1000; i++) all.push(mempool.exclusive(step(`admit-${i}`)));
+    all.push(mempool.exclusiveFirst(step('commit')));
+    await Promise.all(all);
+    expect(order.slice(0, 3)).toEqual(['holder', 'commit', 'admit-0']);
+    expect(order.slice(2)).toEqual(Array.from({ length: 1000 }, (_, i) => `admit-${i}`));
+    // A holder that throws synchronously still releases the lock.
+    await expect(
+      mempool.exclusive(() => {
+        throw new Error('sync throw');
+      }),
+    ).rejects.toThrow('sync throw');
+    expect(await mempool.exclusive(async () => 'next')).toBe('next');
+  });
+});
