@@ -1,4 +1,4 @@
-import { BlockHeaderCodec, CommitCodec, VoteCodec, type BlockHeader, type Commit } from './core.ts';
+import { BlockHeaderCodec, CommitCodec, VoteCodec, type BlockHeader, type Commit, type Vote } from './core.ts';
 import { concatBytes, sha256, u64be, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 
@@ -38,6 +38,17 @@ export function voteSignBytes(v: VoteFields): Uint8Array {
     VOTE_DOMAIN,
     VoteCodec.encode({ chain_id: v.chainId, type: v.type, height: v.height, round: v.round, block_hash: v.blockHash }),
   );
+}
+
+/** Sign bytes of a decoded wire `Vote` (its type is checked here: `protocol/bad_vote_type`). */
+export function voteSignBytesOf(vote: Vote): Uint8Array {
+  return voteSignBytes({
+    chainId: vote.chain_id,
+    type: vote.type as VoteType,
+    height: vote.height,
+    round: vote.round,
+    blockHash: vote.block_hash,
+  });
 }
 
 export function headerHash(header: BlockHeader): Uint8Array {

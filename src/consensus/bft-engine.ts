@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import { BlockCodec, VoteCodec, type Block, type Commit, type CommitSig } from '../codec/core.ts';
-import { headerHash, isVoteType, proposalSignBytes, VoteType, voteSignBytes } from '../codec/protocol.ts';
+import {
+  headerHash,
+  isVoteType,
+  proposalSignBytes,
+  VoteType,
+  voteSignBytes,
+  voteSignBytesOf,
+} from '../codec/protocol.ts';
 import { addressFromPublicKey, type Address } from '../crypto/address.ts';
 import { verifyEd25519, type SigningKey } from '../crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
@@ -819,13 +826,7 @@ export class BftEngine {
     const set = await this.chain.validatorSet(v.height);
     const validator = set.get(parsed.signed.validator);
     if (!validator) throw new TributaryError('consensus/unknown_validator', 'vote from a validator not in the set');
-    const signBytes = voteSignBytes({
-      chainId: v.chain_id,
-      type: v.type as VoteType,
-      height: v.height,
-      round: v.round,
-      blockHash: v.block_hash,
-    });
+    const signBytes = voteSignBytesOf(v);
     if (!verifyEd25519(validator.publicKey, signBytes, parsed.signed.signature)) {
       throw new TributaryError('consensus/bad_vote_signature', `bad vote signature at ${v.height}/${v.round}`);
     }
@@ -1099,13 +1100,7 @@ export class BftEngine {
       [e.first, a],
       [e.second, b],
     ] as const) {
-      const signBytes = voteSignBytes({
-        chainId: vote.chain_id,
-        type: vote.type as VoteType,
-        height: vote.height,
-        round: vote.round,
-        blockHash: vote.block_hash,
-      });
+      const signBytes = voteSignBytesOf(vote);
       if (!verifyEd25519(validator.publicKey, signBytes, signed.signature)) {
         throw new TributaryError(
           'consensus/bad_vote_signature',

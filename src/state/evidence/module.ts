@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema } from '../../codec/canonical.ts';
 import { VoteCodec, type Vote } from '../../codec/core.ts';
-import { isVoteType, voteSignBytes, type VoteType } from '../../codec/protocol.ts';
+import { isVoteType, voteSignBytesOf } from '../../codec/protocol.ts';
 import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/address.ts';
 import { verifyEd25519 } from '../../crypto/ed25519.ts';
 import { bytesEqual, concatBytes, toHex, u64be, utf8 } from '../../crypto/hash.ts';
@@ -96,13 +96,7 @@ export const submitEvidenceTx: TxDefinition<MsgSubmitEvidence> = {
       [a, m.first_signature],
       [b, m.second_signature],
     ] as const) {
-      const signBytes = voteSignBytes({
-        chainId: vote.chain_id,
-        type: vote.type as VoteType,
-        height: vote.height,
-        round: vote.round,
-        blockHash: vote.block_hash,
-      });
+      const signBytes = voteSignBytesOf(vote);
       if (!verifyEd25519(validator.publicKey, signBytes, signature))
         throw new TributaryError('evidence/bad_signature', 'a vote is not signed by the validator');
     }
