@@ -1,4 +1,4 @@
-import type { FieldPlan, MessagePlan } from '../../src/codec/canonical.ts';
+import { defaultDomain, type FieldPlan, type MessagePlan } from '../../src/codec/canonical.ts';
 import type { Rng } from './rng.ts';
 import { protoType } from './wire.ts';
 
@@ -107,29 +107,12 @@ export function generateValue(rng: Rng, plan: MessagePlan, depth = 0): Record<st
     } else if (f.kind === 'message') {
       out[f.name] = depth > 2 || rng.chance(0.3) ? undefined : generateValue(rng, f.nested!, depth + 1);
     } else if (rng.chance(0.15)) {
-      out[f.name] = defaultOf(f);
+      out[f.name] = defaultDomain(f);
     } else {
       out[f.name] = genScalar(rng, plan, f, depth);
     }
   }
   return out;
-}
-
-function defaultOf(f: FieldPlan): unknown {
-  switch (f.kind) {
-    case 'number':
-      return 0;
-    case 'bool':
-      return false;
-    case 'string':
-      return '';
-    case 'bytes':
-      return new Uint8Array(0);
-    case 'amount':
-      return 0n;
-    case 'message':
-      return undefined;
-  }
 }
 
 /** Structural equality over what decoded values hold: bytes, bigints, arrays, plain objects. */

@@ -262,7 +262,8 @@ function scalarFromWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
   }
 }
 
-function defaultDomain(f: FieldPlan): unknown {
+/** A field's value when it is absent on the wire. */
+export function defaultDomain(f: FieldPlan): unknown {
   switch (f.kind) {
     case 'number':
       return 0;
