@@ -43,17 +43,32 @@ export interface DevnetOptions {
   params?: GenesisJson['params'];
 }
 
-/** A port nobody listens on right now (the OS's pick for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/*
+ * Listen ports come from below Linux's ephemeral range (32768-60999): a port picked there (the OS's
+ * choice for port 0) can be taken as the source port of a peer's outgoing dial while its node is
+ * down, and the restarted node then fails with EADDRINUSE.
+ */
+const PORT_FLOOR = 20_000;
+const PORT_CEILING = 32_000;
+const taken = new Set<number>();
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A port nobody listens on right now, outside the ephemeral range, not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (PORT_CEILING - PORT_FLOOR));
+    if (taken.has(port) || !(await tryListen(port))) continue;
+    taken.add(port);
+    return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
 }
 
 interface GenesisTemplate extends GenesisJson {
