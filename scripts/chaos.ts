@@ -6,7 +6,7 @@ import { SoloNodeTarget } from './chaos/target.ts';
 /*
  * `npm run chaos [-- options]`: SIGKILL, SIGSTOP/SIGCONT and SIGTERM a node at random while
  * transfers stream, then print what survived and what was lost. Not part of `npm test`
- * (test/e2e/chaos-short.test.ts runs a short one there). Exits 1 on any finding.
+ * (test/sim/chaos-short.test.ts runs a short one there). Exits 1 on any finding.
  */
 
 const USAGE = `usage: npm run chaos -- [options]

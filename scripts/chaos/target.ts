@@ -180,6 +180,11 @@ export class SoloNodeTarget implements ChaosTarget {
     return [this.home];
   }
 
+  /** What the node process printed last (for a failing test's report). */
+  lastLogLines(): string[] {
+    return [...(this.process?.lastLogs ?? [])];
+  }
+
   async setup(accounts: GenesisAccount[]): Promise<void> {
     const init = await runCli(['--home', this.home, 'init', '--json']);
     if (init.status !== 0) throw new Error(`tributary init failed (${init.status}): ${init.stderr}`);

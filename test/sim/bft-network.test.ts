@@ -73,9 +73,18 @@ describe('BFT network of OS processes', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await waitUntil(async () => (await n.heights()).every((h) => h >= 100), 100_000, '100 heights on every node', 250);
-    sending = false;
-    await sender;
+    try {
+      await waitUntil(
+        async () => (await n.heights()).every((h) => h >= 100),
+        100_000,
+        '100 heights on every node',
+        250,
+      );
+    } finally {
+      // Also on a failed wait: the sender must not outlive the network that afterEach stops.
+      sending = false;
+      await sender;
+    }
     const top = await expectNoFork(n);
     expect(top).toBeGreaterThanOrEqual(100);
     let txs = 0;

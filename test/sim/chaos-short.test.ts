@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { homePaths } from '../../src/config.ts';
 import { DEFAULT_OPTIONS, runChaos, type ChaosReport } from '../../scripts/chaos/runner.ts';
 import { SoloNodeTarget } from '../../scripts/chaos/target.ts';
@@ -19,7 +19,21 @@ class AmnesiacTarget extends SoloNodeTarget {
   }
 }
 
-const options = { ...DEFAULT_OPTIONS, blockIntervalMs: 200, log: () => {} };
+const options = { ...DEFAULT_OPTIONS, blockIntervalMs: 200 };
+
+/**
+ * The runner's progress lines, printed only if the test fails (a timeout included), so that a red
+ * CI run says which perturbation or phase it was in and what the node logged last.
+ */
+function progressLog(getTarget: () => SoloNodeTarget | undefined): (line: string) => void {
+  const started = Date.now();
+  const lines: string[] = [];
+  onTestFailed(() => {
+    console.error(`chaos runner progress (${lines.length} lines):\n${lines.join('\n')}`);
+    console.error(`node's last log lines:\n${getTarget()?.lastLogLines().join('\n') ?? '(no node)'}`);
+  });
+  return (line) => lines.push(`${((Date.now() - started) / 1000).toFixed(1)} s  ${line}`);
+}
 
 describe('chaos, short run', () => {
   let target: SoloNodeTarget | undefined;
@@ -30,8 +44,16 @@ describe('chaos, short run', () => {
 
   it('survives 10 random SIGKILL, SIGSTOP/SIGCONT and SIGTERM perturbations with nothing lost', async () => {
     target = new SoloNodeTarget({ blockIntervalMs: options.blockIntervalMs });
+    const log = progressLog(() => target);
     // Seed 7 draws 3 SIGKILLs, 3 pauses and 4 SIGTERMs.
-    const report: ChaosReport = await runChaos({ ...options, target, seed: 7, perturbations: 10, dwellMs: [300, 800] });
+    const report: ChaosReport = await runChaos({
+      ...options,
+      log,
+      target,
+      seed: 7,
+      perturbations: 10,
+      dwellMs: [300, 800],
+    });
     expect(report.findings).toEqual([]);
     expect(report.perturbations.survived).toBe(10);
     expect(report.perturbations.byKind).toEqual({ kill: 3, pause: 3, term: 4 });
@@ -49,8 +71,9 @@ describe('chaos, short run', () => {
 
   it('reports the transactions and headers of a node that restarts from genesis as lost and mismatched', async () => {
     target = new AmnesiacTarget({ blockIntervalMs: options.blockIntervalMs });
+    const log = progressLog(() => target);
     // Seed 3 starts with a SIGKILL, so the one perturbation is a restart.
-    const report = await runChaos({ ...options, target, seed: 3, perturbations: 1, dwellMs: [1500, 1500] });
+    const report = await runChaos({ ...options, log, target, seed: 3, perturbations: 1, dwellMs: [1500, 1500] });
     expect(report.history.map((h) => h.kind)).toEqual(['kill']);
     expect(report.transactions.tracked).toBeGreaterThan(0);
     expect(report.transactions.lost).toBeGreaterThan(0);
