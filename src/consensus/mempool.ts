@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
-import type { Application } from '../state/app.ts';
+import type { Application, Simulation } from '../state/app.ts';
 import { badSignature, type DecodedTx } from '../state/tx.ts';
 import type { WorkingState } from '../state/working-state.ts';
 import type { SignatureVerifier } from '../crypto/verify-pool.ts';
@@ -227,6 +227,23 @@ export class Mempool implements CheckStateOwner {
         return tx;
       });
       if (admitted) return admitted;
+    }
+  }
+
+  /**
+   * Simulates a transaction on the check state (so the mempool's pending transactions count: the
+   * nonce to use is `account_nextNonce`'s) and leaves it as it was. The signature is not checked:
+   * the fee it reports is what the sender then signs over. Admits nothing.
+   */
+  async simulate(bytes: Uint8Array): Promise<Simulation> {
+    const tx = this.app.decodeTx(bytes, false);
+    for (;;) {
+      await this.afterRecheck();
+      // As in `add`: a recheck started while this waited leaves the check state half rebuilt.
+      const result = await this.exclusive(async () =>
+        this.recheckQueue.length > 0 ? undefined : this.app.simulateTx(this.checkState, tx),
+      );
+      if (result) return result;
     }
   }
 

@@ -223,6 +223,26 @@ const coreMethods: RpcMethod[] = [
       return { address: formatAddress(address), nonce: account.nonce + mempool.pendingCount(address) };
     },
   },
+  {
+    name: 'tx_simulate',
+    description:
+      'runs a transaction (hex of its canonical bytes; the signature is not checked and the declared fee may be 0) ' +
+      'on the pending state without committing or admitting it: ok, the fee it needs (requiredFee: sign with at ' +
+      'least this), the fee the reported outcome paid, its events, and its error {code, message} if it would fail',
+    params: [{ name: 'tx', kind: 'hex' }],
+    kind: 'submit',
+    async handler({ mempool }, p) {
+      const sim = await mempool.simulate(p.tx as Uint8Array);
+      return {
+        ok: sim.ok,
+        requiredFee: sim.requiredFee.toString(),
+        declaredFee: sim.declaredFee.toString(),
+        chargedFee: sim.chargedFee.toString(),
+        events: sim.events.map(eventView),
+        error: sim.error ? { code: sim.error.code, message: sim.error.message } : null,
+      };
+    },
+  },
 ];
 
 /** `state_getProof` key: raw 0x-hex, or `{kind, id}` resolved through the modules' state key kinds. */

@@ -45,6 +45,27 @@ import { WorkingState, type StateReader } from './working-state.ts';
 
 export type AppErrorCode = 'app/invalid_block' | 'app/not_initialized';
 
+/** What a simulation found (`Application.simulateTx`). */
+export interface Simulation {
+  /** Whether a transaction paying `chargedFee` would be included and succeed. */
+  ok: boolean;
+  /** The fee it needs: the minimum fee plus everything its execution metered. */
+  requiredFee: bigint;
+  declaredFee: bigint;
+  /** The fee the reported outcome paid: max(declared, minimum, required). */
+  chargedFee: bigint;
+  /** Its events, had it been included (empty when it fails). */
+  events: Event[];
+  /** Why it would not be included or would fail, with its code. */
+  error: { code: ErrorCode; message: string } | undefined;
+}
+
+/** A simulation's fee accounting: what it charges in place of the declared fee, what it metered. */
+interface FeeMeter {
+  charge: bigint;
+  required: bigint;
+}
+
 export interface BlockInfo {
   chainId: string;
   height: number;
@@ -257,12 +278,7 @@ export class Application {
   async checkTx(state: WorkingState, tx: DecodedTx): Promise<void> {
     state.checkpoint();
     try {
-      const info: BlockInfo = {
-        chainId: this.chainId,
-        height: this.height + 1,
-        timeMs: this.lastBlockTimeMs,
-        proposer: FEE_COLLECTOR,
-      };
+      const info = this.checkInfo();
       const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
       const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0);
       if (receipt.failed) {
@@ -274,6 +290,53 @@ export class Application {
       state.revert();
       throw e;
     }
+  }
+
+  /**
+   * Simulate: runs the transaction against `state` as `checkTx` would, reports the fee it needs,
+   * its events and its error, and leaves `state` as it was. The signature is not required (a fee
+   * is signed over, so the fee to sign with must be known first, as Cosmos's simulate does it).
+   * The metered fee does not depend on the fee paid (modules never read it); only the sender's
+   * balance does. So a first run charges the declared fee (or the minimum), and when that is less
+   * than the fee needed a second run charges the fee needed: the outcome reported is the one a
+   * transaction paying `max(declared, required)` would have.
+   */
+  async simulateTx(state: WorkingState, tx: DecodedTx): Promise<Simulation> {
+    const info = this.checkInfo();
+    const once = async (charge: bigint) => {
+      const meter: FeeMeter = { charge, required: this.params.minFee };
+      state.checkpoint();
+      try {
+        const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
+        const receipt = await this.runTx(state, new BankKeeper(state), config, this.params, info, tx, 0, meter);
+        return { receipt, error: undefined, required: meter.required };
+      } catch (e) {
+        if (!isTributaryError(e)) throw e;
+        return { receipt: undefined, error: e, required: meter.required };
+      } finally {
+        state.revert();
+      }
+    };
+    const declared = tx.body.fee;
+    const firstCharge = declared > this.params.minFee ? declared : this.params.minFee;
+    let run = await once(firstCharge);
+    if (run.required > firstCharge) run = await once(run.required);
+    const failure = run.receipt?.failed
+      ? { code: run.receipt.error_code as ErrorCode, message: run.receipt.error_message }
+      : run.error && { code: run.error.code, message: run.error.message };
+    return {
+      ok: failure === undefined,
+      requiredFee: run.required,
+      declaredFee: declared,
+      chargedFee: run.required > firstCharge ? run.required : firstCharge,
+      events: run.receipt?.events ?? [],
+      error: failure,
+    };
+  }
+
+  /** The block a check or simulation runs in: the next height, the last block's time. */
+  private checkInfo(): BlockInfo {
+    return { chainId: this.chainId, height: this.height + 1, timeMs: this.lastBlockTimeMs, proposer: FEE_COLLECTOR };
   }
 
   /** PrepareProposal: executes the candidates in order, leaving out (and reporting) what cannot be included. */
@@ -403,8 +466,12 @@ export class Application {
     info: BlockInfo,
     tx: DecodedTx,
     index: number,
+    meter?: FeeMeter,
   ): Promise<Receipt> {
     const { body, sender } = tx;
+    // A simulation charges `meter.charge` in place of the declared fee and never refuses a fee as
+    // too low: it reports the fee the transaction needs instead.
+    const fee = meter?.charge ?? body.fee;
     const account = await bank.account(sender);
     if (body.nonce < account.nonce) {
       throw new TributaryError('tx/nonce_too_low', `nonce ${body.nonce} already used; next is ${account.nonce}`, {
@@ -416,17 +483,17 @@ export class Application {
         expected: account.nonce,
       });
     }
-    if (body.fee < params.minFee) {
+    if (!meter && body.fee < params.minFee) {
       throw new TributaryError('tx/fee_too_low', `fee ${body.fee} is below the minimum ${params.minFee}`, {
         minFee: params.minFee.toString(),
       });
     }
-    if (account.balance < body.fee) {
-      throw new TributaryError('tx/insufficient_fee_balance', `balance ${account.balance} cannot pay fee ${body.fee}`);
+    if (account.balance < fee) {
+      throw new TributaryError('tx/insufficient_fee_balance', `balance ${account.balance} cannot pay fee ${fee}`);
     }
     account.nonce += 1;
     bank.setAccount(sender, account);
-    await bank.transfer(sender, FEE_COLLECTOR, body.fee);
+    await bank.transfer(sender, FEE_COLLECTOR, fee);
 
     const events: Event[] = [];
     let requiredFee = params.minFee;
@@ -448,7 +515,8 @@ export class Application {
       emit: (type, attrs) => events.push(toEvent(type, attrs)),
       requireFee: (amount, reason) => {
         requiredFee += amount;
-        if (requiredFee > body.fee) {
+        if (meter) meter.required = requiredFee;
+        else if (requiredFee > body.fee) {
           throw new TributaryError('tx/fee_too_low', `fee ${body.fee} does not cover ${requiredFee} (${reason})`, {
             required: requiredFee.toString(),
           });
@@ -459,7 +527,7 @@ export class Application {
     try {
       await tx.definition.execute(ctx, tx.message);
       state.commitCheckpoint();
-      return { tx_hash: tx.hash, failed: false, error_code: '', error_message: '', fee: body.fee, events };
+      return { tx_hash: tx.hash, failed: false, error_code: '', error_message: '', fee, events };
     } catch (e) {
       state.revert();
       let code = 'tx/internal_error';
@@ -470,7 +538,7 @@ export class Application {
       } else {
         this.logger?.error({ err: e, tx: toHex(tx.hash) }, 'transaction raised a non-coded error');
       }
-      return { tx_hash: tx.hash, failed: true, error_code: code, error_message: message, fee: body.fee, events: [] };
+      return { tx_hash: tx.hash, failed: true, error_code: code, error_message: message, fee, events: [] };
     }
   }
 
