@@ -387,6 +387,12 @@ export class ChainIndex implements IndexReader {
 
   // ---------------------------------------------------------------- reading
 
+  /** Whether `type.field` is an indexed event field (then `list`: whether it holds a list). */
+  indexedField(type: string, field: string): { list: boolean } | undefined {
+    const list = this.indexedFields.get(type)?.get(field);
+    return list === undefined ? undefined : { list };
+  }
+
   async *events(filter: EventFilter): AsyncIterable<ChainEvent> {
     await this.idle();
     let prefix: Uint8Array | undefined;
@@ -424,7 +430,7 @@ export class ChainIndex implements IndexReader {
       filter.toHeight === undefined
         ? rangeEnd(prefix)
         : bucketKey(bucket, prefix.subarray(1), place(filter.toHeight + 1, 0));
-    const blockHashes = new BlockHashes(this.db);
+    const blocks = new BlockRefs(this.db);
     let toSkip = filter.skip ?? 0;
     for await (const [key, value] of this.db.range({ gte, lt })) {
       const height = readU64be(key, key.length - PLACE_BYTES);
@@ -437,17 +443,17 @@ export class ChainIndex implements IndexReader {
       }
       const record = await this.txRecord(height, position);
       if (!record) continue;
-      const blockHash = await blockHashes.of(height);
+      const block = await blocks.of(height);
       for (let e = 0; e < record.events.length; e++) {
         if (inAfterTx && e <= after.eventIndex) continue;
         const ev = record.events[e]!;
         if (ev.type !== filter.type) continue;
-        if (filter.attribute && !hasValue(ev, filter.attribute.key, filter.attribute.value, isList!)) continue;
+        if (filter.attribute && !eventHasValue(ev, filter.attribute.key, filter.attribute.value, isList!)) continue;
         if (toSkip > 0) {
           toSkip -= 1;
           continue;
         }
-        yield chainEvent(height, position, e, blockHash, record, ev);
+        yield chainEvent(height, position, e, block, record, ev);
       }
     }
   }
@@ -456,8 +462,8 @@ export class ChainIndex implements IndexReader {
     await this.idle();
     const record = await this.txRecord(height, txIndex);
     if (!record) return [];
-    const blockHash = await new BlockHashes(this.db).of(height);
-    return record.events.map((ev, e) => chainEvent(height, txIndex, e, blockHash, record, ev));
+    const block = await new BlockRefs(this.db).of(height);
+    return record.events.map((ev, e) => chainEvent(height, txIndex, e, block, record, ev));
   }
 
   async *txsBySender(
@@ -499,7 +505,8 @@ export class ChainIndex implements IndexReader {
   }
 }
 
-function hasValue(event: Event, key: string, value: string, list: boolean): boolean {
+/** Whether `event` holds `value` in `key` as the index matches it (for a list field: among its elements). */
+export function eventHasValue(event: Event, key: string, value: string, list: boolean): boolean {
   for (const a of event.attributes) {
     if (a.key !== key) continue;
     if (list ? listElements(a.value).includes(value) : a.value === value) return true;
@@ -511,7 +518,7 @@ function chainEvent(
   height: number,
   position: number,
   eventIndex: number,
-  blockHash: Uint8Array,
+  block: BlockRef,
   record: IndexedTxRecord,
   event: Event,
 ): ChainEvent {
@@ -520,28 +527,35 @@ function chainEvent(
     height,
     txIndex: endBlock ? null : position,
     eventIndex,
-    blockHash,
+    blockHash: block.hash,
+    blockTimeMs: block.timeMs,
     txHash: endBlock ? null : record.tx_hash,
     event,
   };
 }
 
-/** Block hashes for one read, consecutive lookups of one height costing one get. */
-class BlockHashes {
+interface BlockRef {
+  hash: Uint8Array;
+  timeMs: number;
+}
+
+/** Block hashes and times for one read, consecutive lookups of one height costing one get. */
+class BlockRefs {
   private height = -1;
-  private hash: Uint8Array = EMPTY;
+  private ref: BlockRef = { hash: EMPTY, timeMs: 0 };
   private readonly db: KvStore;
 
   constructor(db: KvStore) {
     this.db = db;
   }
 
-  async of(height: number): Promise<Uint8Array> {
+  async of(height: number): Promise<BlockRef> {
     if (height !== this.height) {
       const raw = await this.db.get(bucketKey(Bucket.indexBlock, u64be(height)));
-      this.hash = raw ? IndexedBlockCodec.decodeStored(raw).hash : EMPTY;
+      const stored = raw ? IndexedBlockCodec.decodeStored(raw) : undefined;
+      this.ref = stored ? { hash: stored.hash, timeMs: stored.time_ms } : { hash: EMPTY, timeMs: 0 };
       this.height = height;
     }
-    return this.hash;
+    return this.ref;
   }
 }

@@ -81,16 +81,26 @@ export function storedCommittedBlock(block: Block, results: BlockReceipts): Comm
 /** Every event of the block with its place: transactions' events in order, then end-of-block events. */
 export function* blockEvents(block: CommittedBlock): Generator<ChainEvent> {
   const height = block.header.height;
+  const blockTimeMs = block.header.time_ms;
   for (let i = 0; i < block.receipts.length; i++) {
     const events = block.receipts[i]!.events;
     for (let e = 0; e < events.length; e++) {
-      yield { height, blockHash: block.hash, txHash: block.txs[i]!.hash, txIndex: i, eventIndex: e, event: events[e]! };
+      yield {
+        height,
+        blockHash: block.hash,
+        blockTimeMs,
+        txHash: block.txs[i]!.hash,
+        txIndex: i,
+        eventIndex: e,
+        event: events[e]!,
+      };
     }
   }
   for (let e = 0; e < block.endBlockEvents.length; e++) {
     yield {
       height,
       blockHash: block.hash,
+      blockTimeMs,
       txHash: null,
       txIndex: null,
       eventIndex: e,

@@ -16,7 +16,10 @@ export type RpcErrorCode =
   | 'rpc/request_timeout'
   | 'rpc/forbidden_host'
   | 'rpc/forbidden_origin'
-  | 'rpc/unsupported_media_type';
+  | 'rpc/unsupported_media_type'
+  // A query range or page above its cap: `data.limit` ('heights' or 'events'), `data.max`, and for
+  // heights `data.suggestedToHeight`, the last height a query from the same start may ask for.
+  | 'rpc/range_too_large';
 
 /**
  * JSON-RPC error numbers. The standard ones for protocol errors; -32000 and below for ours. The
@@ -39,6 +42,7 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/forbidden_origin': -32055,
   'rpc/unsupported_media_type': -32056,
   'rpc/shutting_down': -32057,
+  'rpc/range_too_large': -32060,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,

@@ -7,6 +7,7 @@ import { readAccount } from '../state/bank/keeper.ts';
 import type { ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
+import { eventMethods } from './events.ts';
 import { parseCallParams, type BlockTag } from './params.ts';
 import { blockView, commitView, eventView, receiptView, txBodyView } from './views.ts';
 
@@ -282,7 +283,7 @@ function moduleQueryMethod(q: QueryDefinition): RpcMethod {
 
 export function buildMethodTable(queries: readonly QueryDefinition[], extra: RpcMethod[] = []): Map<string, RpcMethod> {
   const table = new Map<string, RpcMethod>();
-  for (const m of [...coreMethods, ...queries.map(moduleQueryMethod), ...extra]) {
+  for (const m of [...coreMethods, ...eventMethods, ...queries.map(moduleQueryMethod), ...extra]) {
     if (table.has(m.name)) throw new Error(`RPC method ${m.name} defined twice`);
     table.set(m.name, m);
   }

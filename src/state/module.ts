@@ -160,6 +160,8 @@ export interface EventPosition {
 /** An event as the stream delivers it and the index returns it. */
 export interface ChainEvent extends EventPosition {
   readonly blockHash: Uint8Array;
+  /** The block's header time, so that a reader needs no second call per block for it. */
+  readonly blockTimeMs: number;
   readonly txHash: Uint8Array | null;
   readonly event: Event;
 }

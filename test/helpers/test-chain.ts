@@ -85,6 +85,11 @@ export class TestChain {
     return this.chain;
   }
 
+  /** The chain itself, for what RPC methods read (block store, index, heights). */
+  get committed(): Chain {
+    return this.chain;
+  }
+
   /** Sign a message as `key` with the next nonce and the minimum fee (or `fee`). */
   sign<M>(key: SigningKey, def: TxDefinition<M>, message: M, fee?: bigint): Uint8Array {
     const id = Buffer.from(key.publicKey).toString('hex');

@@ -1,0 +1,145 @@
+import { rmSync } from 'node:fs';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, homePaths, type NodeConfig } from '../../src/config.ts';
+import { addressFromPublicKey, formatAddress, parseAddress } from '../../src/crypto/address.ts';
+import { SigningKey } from '../../src/crypto/ed25519.ts';
+import { toHex } from '../../src/crypto/hash.ts';
+import { initHome } from '../../src/home.ts';
+import { loadKey } from '../../src/keys.ts';
+import { startNode, type RunningNode } from '../../src/node.ts';
+import { RpcClient } from '../../src/rpc/client.ts';
+import { transferTx } from '../../src/state/bank/module.ts';
+import { buildTx } from '../../src/state/tx.ts';
+import { tempHome, until } from '../helpers/process.ts';
+
+interface EventView {
+  height: number;
+  blockHash: string;
+  blockTimeMs: number;
+  txHash: string | null;
+  txIndex: number | null;
+  eventIndex: number;
+  type: string;
+  attributes: Record<string, string>;
+}
+interface EventsPage {
+  events: EventView[];
+  cursor: string | null;
+  head: number;
+  finalized: number;
+}
+
+/** `chain_getEvents` over a real HTTP server on a running node, against the blocks' own results. */
+describe('JSON-RPC chain_getEvents', () => {
+  const home = tempHome('tributary-rpc-events-');
+  let node: RunningNode;
+  let rpc: RpcClient;
+  let url: string;
+  // Recipient 0 is a fresh address every time; 1 and 2 get ten transfers each.
+  const recipients = Array.from({ length: 3 }, () =>
+    formatAddress(addressFromPublicKey(SigningKey.generate().publicKey)),
+  );
+
+  beforeAll(async () => {
+    initHome(home);
+    const validator = loadKey(homePaths(home).keys, 'validator').key;
+    const config: NodeConfig = { ...DEFAULT_CONFIG, rpc: { ...DEFAULT_CONFIG.rpc, port: 0 }, blockIntervalMs: 50 };
+    node = await startNode(home, config, pino({ level: 'silent' }));
+    url = `http://127.0.0.1:${node.rpcAddress.port}`;
+    rpc = new RpcClient(url);
+    const { chainId, params } = node.chain.app;
+    const hashes: string[] = [];
+    // Thirty transfers over several blocks, to three recipients in turn.
+    for (let nonce = 0; nonce < 30; nonce++) {
+      const to = addressFromPublicKey(SigningKey.generate().publicKey);
+      const bytes = buildTx(
+        validator,
+        transferTx,
+        { to: nonce % 3 === 0 ? to : parseAddress(recipients[nonce % 3]!), amount: BigInt(100 + nonce) },
+        { chainId, nonce, fee: params.minFee },
+      );
+      hashes.push((await rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bytes)])).hash);
+      if (nonce % 10 === 9) await new Promise((r) => setTimeout(r, 120));
+    }
+    await until(async () => {
+      const last = await rpc.call<{ status: string } | null>('tx_get', [hashes.at(-1)]);
+      return last?.status === 'committed' || undefined;
+    });
+  });
+  afterAll(async () => {
+    await node.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('pages through every transfer of a range exactly once, in chain order, as the blocks report them', async () => {
+    const head = (await rpc.call<{ height: number }>('chain_status')).height;
+    const expected: { at: string; type: string; attributes: Record<string, string>; blockTimeMs: number }[] = [];
+    for (let h = 1; h <= head; h++) {
+      const { timeMs } = await rpc.call<{ timeMs: number }>('chain_getBlock', [h]);
+      const results = await rpc.call<{
+        receipts: { events: { type: string; attributes: Record<string, string> }[] }[];
+      }>('chain_getBlockResults', [h]);
+      results.receipts.forEach((r, i) =>
+        r.events.forEach((e, k) => {
+          if (e.type === 'transfer') expected.push({ at: `${h}.${i}.${k}`, ...e, blockTimeMs: timeMs });
+        }),
+      );
+    }
+    expect(expected.length).toBeGreaterThanOrEqual(30);
+
+    const got: typeof expected = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: EventsPage = await rpc.call<EventsPage>('chain_getEvents', [
+        { types: ['transfer'], fromHeight: 1, toHeight: head, limit: 7, ...(cursor ? { cursor } : {}) },
+      ]);
+      expect(page.head).toBeGreaterThanOrEqual(head);
+      expect(page.finalized).toBe(page.head);
+      for (const e of page.events)
+        got.push({
+          at: `${e.height}.${e.txIndex}.${e.eventIndex}`,
+          type: e.type,
+          attributes: e.attributes,
+          blockTimeMs: e.blockTimeMs,
+        });
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBeGreaterThan(4);
+    expect(got).toEqual(expected);
+
+    // OR within one attribute.
+    const wanted = recipients.slice(1);
+    const either = await rpc.call<EventsPage>('chain_getEvents', [
+      { types: 'transfer', fromHeight: 1, attributes: { to: wanted }, limit: 1000 },
+    ]);
+    expect(either.cursor).toBeNull();
+    expect(either.events.map((e) => e.attributes.to)).toEqual(
+      expected.filter((e) => wanted.includes(e.attributes.to!)).map((e) => e.attributes.to),
+    );
+    expect(either.events).toHaveLength(20);
+  });
+
+  it('answers a range above its cap with a structured error naming the cap and the height to stop at', async () => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'chain_getEvents',
+        params: [{ types: ['transfer'], fromHeight: 5, toHeight: 50_000 }],
+      }),
+    });
+    const body = (await res.json()) as { error: { code: number; data: Record<string, unknown> } };
+    expect(body.error.code).toBe(-32060);
+    expect(body.error.data).toMatchObject({
+      code: 'rpc/range_too_large',
+      limit: 'heights',
+      max: 10_000,
+      suggestedToHeight: 10_004,
+    });
+  });
+});
