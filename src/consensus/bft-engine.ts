@@ -150,6 +150,8 @@ function machineVoteType(type: number): MachineVoteType {
 export class BftEngine {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
+  /** A proposal's transactions that our mempool holds were verified on admission: not again. */
+  private readonly knownTx = (hash: Uint8Array) => this.mempool.get(hash);
   private readonly network: P2pNetwork;
   private readonly wal: ConsensusWal;
   private readonly signer: Signer | undefined;
@@ -706,7 +708,7 @@ export class BftEngine {
     const finalized =
       cached.finalized && this.lastPrepared === hex
         ? cached.finalized
-        : await this.chain.verifyProposal(cached.block, { maxRound: round });
+        : await this.chain.verifyProposal(cached.block, { maxRound: round, knownTx: this.knownTx });
     this.lastPrepared = undefined;
     this.decided = true;
     const height = this.height;
@@ -975,7 +977,7 @@ export class BftEngine {
       }
       if (!finalized) {
         this.lastPrepared = undefined;
-        finalized = await this.chain.verifyProposal(block, { maxRound: round });
+        finalized = await this.chain.verifyProposal(block, { maxRound: round, knownTx: this.knownTx });
         this.lastPrepared = hex;
       }
       valid = true;

@@ -6,6 +6,7 @@ import { merkleRoot } from '../crypto/merkle.ts';
 import { TributaryError } from '../errors.ts';
 import type { Application, FinalizedBlock } from '../state/app.ts';
 import type { ChainReader } from '../state/module.ts';
+import { txHash, type DecodedTx } from '../state/tx.ts';
 import type { BlockStore, StoredBlock } from '../storage/block-store.ts';
 import type { KvStore } from '../storage/db.ts';
 import { ChainIndex } from '../index/chain-index.ts';
@@ -23,6 +24,13 @@ export interface CheckStateOwner {
   exclusiveFirst<T>(fn: () => Promise<T>): Promise<T>;
   /** Inside `exclusive`, right after a commit: forget `removed`, rebuild the check state. */
   afterCommit(removed: readonly Uint8Array[]): void;
+}
+
+export interface VerifyProposalOptions {
+  /** The highest round whose scheduled proposer is accepted (default: one full rotation). */
+  maxRound?: number;
+  /** Transactions already decoded with their signatures verified, by hash (the mempool's). */
+  knownTx?: (hash: Uint8Array) => DecodedTx | undefined;
 }
 
 /**
@@ -100,7 +108,7 @@ export class Chain implements ChainReader {
    * signature, the parent's certificate, every transaction, then re-execution and the roots.
    * Returns the executed block, ready for `commitBlock`.
    */
-  async verifyProposal(block: Block, opts: { maxRound?: number } = {}): Promise<FinalizedBlock> {
+  async verifyProposal(block: Block, opts: VerifyProposalOptions = {}): Promise<FinalizedBlock> {
     const header = block.header;
     if (!header) throw new TributaryError('consensus/bad_header', 'block has no header');
     const app = this.app;
@@ -140,7 +148,13 @@ export class Chain implements ChainReader {
         parent.hash,
       );
     }
-    const txs = block.txs.map((bytes) => app.decodeTx(bytes));
+    const txs = block.txs.map((bytes) => {
+      // A transaction this node already decoded and verified (its mempool holds it): the hash
+      // covers the signed bytes and the signature, so the same hash means the same bytes and the
+      // same verdict under the one acceptance rule. Only the size limit can have changed since.
+      const known = opts.knownTx?.(txHash(bytes));
+      return known && known.bytes.length <= app.params.maxTxBytes ? known : app.decodeTx(bytes);
+    });
     if (!bytesEqual(merkleRoot(txs.map((t) => t.hash)), header.txs_root)) fail('transactions root does not match');
     const finalized = await app.processProposal(
       { chainId: header.chain_id, height: header.height, timeMs: header.time_ms, proposer: header.proposer },
