@@ -46,6 +46,12 @@ export interface NodeConfig {
   /** Overrides genesis blockIntervalMs for this node (devnet convenience); 0 = use genesis. */
   blockIntervalMs: number;
   p2p: P2pConfig;
+  /**
+   * Prometheus `GET /metrics` on its own address (src/metrics.ts). Off unless asked
+   * (`start --metrics HOST:PORT`, env TRIBUTARY_METRICS_LISTEN, or `enabled` here); `start --devnet`
+   * turns it on at the default address when that is free.
+   */
+  metrics: { enabled: boolean; host: string; port: number };
 }
 
 /**
@@ -99,6 +105,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxConnections: 64,
     maxGossipBytes: 1024 * 1024,
   },
+  metrics: { enabled: false, host: '127.0.0.1', port: 9464 },
 };
 
 export function defaultHome(): string {
@@ -140,7 +147,7 @@ type DeepPartial<T> = {
 /**
  * Precedence: flags > environment > config file > defaults. The caller applies flags on the
  * result; this function merges the file and the environment (TRIBUTARY_RPC, TRIBUTARY_LOG_LEVEL,
- * TRIBUTARY_LOG_FORMAT, TRIBUTARY_P2P_LISTEN, TRIBUTARY_P2P_BOOTSTRAP).
+ * TRIBUTARY_LOG_FORMAT, TRIBUTARY_P2P_LISTEN, TRIBUTARY_P2P_BOOTSTRAP, TRIBUTARY_METRICS_LISTEN).
  */
 function splitList(text: string): string[] {
   return text
@@ -167,6 +174,7 @@ export function loadConfig(home: string): NodeConfig {
     validatorKey: file.validatorKey ?? DEFAULT_CONFIG.validatorKey,
     blockIntervalMs: file.blockIntervalMs ?? DEFAULT_CONFIG.blockIntervalMs,
     p2p: { ...DEFAULT_CONFIG.p2p, ...(file.p2p as Partial<P2pConfig> | undefined) },
+    metrics: { ...DEFAULT_CONFIG.metrics, ...file.metrics },
   };
   for (const key of ['listen', 'announce', 'bootstrap', 'allow'] as const) {
     const list = config.p2p[key] as unknown;
@@ -177,6 +185,9 @@ export function loadConfig(home: string): NodeConfig {
   if (process.env.TRIBUTARY_P2P_LISTEN) config.p2p.listen = splitList(process.env.TRIBUTARY_P2P_LISTEN);
   if (process.env.TRIBUTARY_P2P_BOOTSTRAP) config.p2p.bootstrap = splitList(process.env.TRIBUTARY_P2P_BOOTSTRAP);
   if (process.env.TRIBUTARY_RPC) Object.assign(config.rpc, parseHostPort(process.env.TRIBUTARY_RPC));
+  if (process.env.TRIBUTARY_METRICS_LISTEN) {
+    Object.assign(config.metrics, parseHostPort(process.env.TRIBUTARY_METRICS_LISTEN), { enabled: true });
+  }
   if (process.env.TRIBUTARY_LOG_LEVEL) config.log.level = process.env.TRIBUTARY_LOG_LEVEL;
   if (process.env.TRIBUTARY_LOG_FORMAT === 'pretty' || process.env.TRIBUTARY_LOG_FORMAT === 'json') {
     config.log.format = process.env.TRIBUTARY_LOG_FORMAT;

@@ -9,9 +9,11 @@ import { homePaths, type NodeConfig } from './config.ts';
 import { bytesEqual, toHex } from './crypto/hash.ts';
 import { SignatureVerifier } from './crypto/verify-pool.ts';
 import { isTributaryError, TributaryError } from './errors.ts';
+import { addressFromPublicKey } from './crypto/address.ts';
 import { genesisHash, loadGenesis, type Genesis } from './genesis.ts';
 import { loadKey } from './keys.ts';
 import { defaultRegistry } from './modules.ts';
+import { NodeMetrics } from './metrics.ts';
 import { RpcServer } from './rpc/server.ts';
 import { Application } from './state/app.ts';
 import type { TxRegistry } from './state/registry.ts';
@@ -216,6 +218,8 @@ export interface RunningNode {
   rpcAddress: { host: string; port: number };
   /** The libp2p host, when the node runs BFT. */
   network?: P2pNetwork;
+  /** Where Prometheus metrics are served, when they are. */
+  metricsAddress?: { host: string; port: number };
   stop(): Promise<void>;
 }
 
@@ -235,7 +239,13 @@ async function wantsBft(chain: Chain, key: SigningKey | undefined, config: NodeC
 }
 
 /** The composition root of a running node: chain, producer (or BFT engine and p2p) and RPC, started in that order. */
-export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
+export async function startNode(
+  home: string,
+  config: NodeConfig,
+  logger: Logger,
+  /** A metrics address already in use is then a warning (the devnet), not a failed start. */
+  opts: { metricsBestEffort?: boolean } = {},
+): Promise<RunningNode> {
   const opened = await openHome(home, {
     keepVersions: config.state.keepVersions,
     logger: logger.child({ module: 'state' }),
@@ -256,6 +266,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
   let network: P2pNetwork | undefined;
   let wal: ConsensusWal | undefined;
   let notReady: () => string | undefined;
+  const soleValidator = !(await wantsBft(chain, key, { ...config, p2p: { ...config.p2p, enabled: false } }));
   if (!(await wantsBft(chain, key, config))) {
     ({ mempool, engine, signer, notReady } = await startProducer(opened, {
       key: key!,
@@ -306,8 +317,49 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       logger: logger.child({ module: 'consensus' }),
     });
   }
-  const rpc = new RpcServer({ chain, mempool, notReady, config: config.rpc, logger: logger.child({ module: 'rpc' }) });
+  const metrics = config.metrics.enabled
+    ? new NodeMetrics({
+        chain,
+        mempool,
+        dataDir: homePaths(home).data,
+        consensus: engine instanceof BftEngine ? engine : undefined,
+        peers: network ? () => network!.peers().length : undefined,
+        signer,
+        validator: signer && key ? addressFromPublicKey(key.publicKey) : undefined,
+      })
+    : undefined;
+  const rpc = new RpcServer({
+    chain,
+    mempool,
+    notReady,
+    config: config.rpc,
+    logger: logger.child({ module: 'rpc' }),
+    observe: metrics && ((method, seconds, code) => metrics.observeCall(method, seconds, code)),
+    unready: () => {
+      if (!(engine instanceof BftEngine)) return undefined;
+      if (engine.syncing) return 'catching up from peers (block sync)';
+      // A validator set of one needs nobody; any other node without a peer sees no new blocks.
+      if (network && network.peers().length === 0 && !(signer && soleValidator)) return 'no peers connected';
+      return undefined;
+    },
+  });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
+  let metricsAddress: { host: string; port: number } | undefined;
+  if (metrics) {
+    try {
+      metricsAddress = await metrics.listen(config.metrics.host, config.metrics.port);
+    } catch (e) {
+      if (!opts.metricsBestEffort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+        await rpc.close();
+        throw new TributaryError(
+          'config/invalid',
+          `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(e as Error).message}`,
+        );
+      }
+      await metrics.close();
+      logger.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
+    }
+  }
   if (network) await network.start();
   await engine.start();
   logger.info(
@@ -316,6 +368,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
       height: chain.latestHeight,
       stateRoot: toHex(app.stateRoot),
       rpc: `http://${rpcAddress.host}:${rpcAddress.port}`,
+      ...(metricsAddress ? { metrics: `http://${metricsAddress.host}:${metricsAddress.port}/metrics` } : {}),
       engine: engine instanceof BftEngine ? 'bft' : 'solo',
       validator: signer !== undefined,
       ...(network ? { peerId: network.peerId, p2p: network.listenAddresses() } : {}),
@@ -330,9 +383,11 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
     rpc,
     rpcAddress,
     network,
+    metricsAddress,
     stop() {
       stopping ??= (async () => {
         await rpc.close();
+        await metrics?.close();
         await engine.stop();
         await network?.stop();
         await signer?.close();

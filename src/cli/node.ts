@@ -42,9 +42,20 @@ export function addStartCommand(program: Command): void {
     .option('--block-interval <ms>', 'override the block interval for this node')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .option('--log-format <format>', 'json or pretty')
+    .option(
+      '--metrics <host:port>',
+      'serve Prometheus /metrics there (default: off; on at 127.0.0.1:9464 with --devnet)',
+    )
     .action(
       async (
-        opts: { rpcListen?: string; devnet?: boolean; blockInterval?: string; logLevel?: string; logFormat?: string },
+        opts: {
+          rpcListen?: string;
+          devnet?: boolean;
+          blockInterval?: string;
+          logLevel?: string;
+          logFormat?: string;
+          metrics?: string;
+        },
         cmd: Command,
       ) => {
         const g = globals(cmd);
@@ -61,6 +72,10 @@ export function addStartCommand(program: Command): void {
         const listen = opts.rpcListen ?? g.rpc;
         if (listen) Object.assign(config.rpc, parseHostPort(listen.replace(/^https?:\/\//, '')));
         if (opts.blockInterval) config.blockIntervalMs = Number(parseAmount(opts.blockInterval, 'block interval'));
+        if (opts.metrics) Object.assign(config.metrics, parseHostPort(opts.metrics), { enabled: true });
+        // The devnet's metrics are a convenience: at the default address if it is free, else none.
+        const metricsBestEffort = opts.devnet === true && !config.metrics.enabled;
+        if (metricsBestEffort) config.metrics.enabled = true;
         if (opts.logLevel) config.log.level = opts.logLevel;
         if (opts.logFormat === 'pretty' || opts.logFormat === 'json') config.log.format = opts.logFormat;
         if (!LOG_LEVELS.includes(config.log.level)) {
@@ -70,7 +85,7 @@ export function addStartCommand(program: Command): void {
           );
         }
         const logger = createLogger(config.log);
-        const node = await startNode(g.home, config, logger);
+        const node = await startNode(g.home, config, logger, { metricsBestEffort });
         const shutdown = (signal: string) => {
           logger.info({ signal }, 'shutting down');
           node.stop().then(

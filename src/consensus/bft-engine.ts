@@ -236,6 +236,11 @@ export class BftEngine {
     return this.height;
   }
 
+  /** Whether it is catching up from peers by block sync (not voting meanwhile). */
+  get syncing(): boolean {
+    return this.catchingUp;
+  }
+
   get currentRound(): number {
     return this.machine?.snapshot().round ?? 0;
   }

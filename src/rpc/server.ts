@@ -52,7 +52,8 @@ const HTTP_STATUS: Partial<Record<string, number>> = {
 };
 
 /**
- * JSON-RPC 2.0 over HTTP (POST /, single or batch). GET /health answers for load balancers.
+ * JSON-RPC 2.0 over HTTP (POST /, single or batch). GET /health answers for load balancers, as do
+ * GET /livez (the process answers) and GET /readyz (it can commit and is not catching up or alone).
  * Every failure is a JSON-RPC error with a number and a stable string code in `data.code`; a
  * handler that throws something uncoded is logged and answered as an internal error, and the
  * server keeps serving.
@@ -89,6 +90,8 @@ export class RpcServer {
   /** Calls running now, and whether `close` has begun: new calls are then refused with a code. */
   private running = 0;
   private closing = false;
+  private readonly unready: () => string | undefined;
+  private readonly observe: ((method: string, seconds: number, errorCode: string | undefined) => void) | undefined;
 
   constructor(opts: {
     chain: Chain;
@@ -97,7 +100,13 @@ export class RpcServer {
     logger?: Logger;
     extraMethods?: RpcMethod[];
     notReady?: () => string | undefined;
+    /** Called once per call that ran: its method, duration and error code if it failed (metrics). */
+    observe?: (method: string, seconds: number, errorCode: string | undefined) => void;
+    /** Why the node should not get traffic though it can commit (syncing, no peers): /readyz. */
+    unready?: () => string | undefined;
   }) {
+    this.observe = opts.observe;
+    this.unready = opts.unready ?? (() => undefined);
     this.notReady = opts.notReady ?? (() => opts.chain.storageFault());
     this.ctx = { chain: opts.chain, mempool: opts.mempool };
     this.config = opts.config;
@@ -248,15 +257,19 @@ export class RpcServer {
       response = failure(replyId, rpcError('rpc/method_not_found', `method "${method}" does not exist`, { method }));
     } else {
       this.running++;
+      const started = performance.now();
+      let errorCode: string | undefined;
       try {
         const result = await m.handler(this.ctx, parseCallParams(m.params, params));
         response = { jsonrpc: '2.0', id: replyId, result };
       } catch (e) {
         if (!isTributaryError(e)) this.logger?.error({ err: e, method }, 'uncoded error in rpc handler');
+        errorCode = isTributaryError(e) ? e.code : 'rpc/internal_error';
         response = { jsonrpc: '2.0', id: replyId, error: toJsonRpcError(e, m.kind) };
       } finally {
         this.running--;
       }
+      this.observe?.(method, (performance.now() - started) / 1000, errorCode);
     }
     return id === undefined ? undefined : response;
   }
@@ -368,6 +381,22 @@ export class RpcServer {
             }
           : {};
       return this.sendEmpty(res, 204, { ...cors, ...preflight, allow: 'GET, POST, OPTIONS' });
+    }
+    if (req.method === 'GET' && req.url === '/livez') {
+      // Alive: the process answers. Whether it should get traffic is /readyz's question.
+      return this.send(res, 200, JSON.stringify({ status: 'ok' }), cors);
+    }
+    if (req.method === 'GET' && req.url === '/readyz') {
+      const reason = this.notReady() ?? this.unready();
+      return this.send(
+        res,
+        reason === undefined ? 200 : 503,
+        JSON.stringify({
+          ...(reason === undefined ? { status: 'ok' } : { status: 'unavailable', reason }),
+          height: this.ctx.chain.latestHeight,
+        }),
+        cors,
+      );
     }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
       const chain = this.ctx.chain;
