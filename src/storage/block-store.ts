@@ -125,7 +125,9 @@ export class BlockStore {
     const header = block.header!;
     const count = block.txs.length;
     if (results.receiptBytes.length !== count || txHashes.length !== count) {
-      throw new Error(`block ${header.height}: ${count} txs, ${results.receiptBytes.length} receipts, ${txHashes.length} hashes`);
+      throw new Error(
+        `block ${header.height}: ${count} txs, ${results.receiptBytes.length} receipts, ${txHashes.length} hashes`,
+      );
     }
     const height = u64be(header.height);
     batch.put(bucketKey(Bucket.blockFrameByHeight, height), BlockCodec.encode({ ...block, txs: [] }));
@@ -136,7 +138,10 @@ export class BlockStore {
     for (let index = 0; index < count; index++) {
       batch.put(locationKey(Bucket.txByLocation, header.height, index), block.txs[index]!);
       batch.put(locationKey(Bucket.receiptByLocation, header.height, index), results.receiptBytes[index]!);
-      batch.put(bucketKey(Bucket.txLocation, txHashes[index]!), TxLocationCodec.encode({ height: header.height, index }));
+      batch.put(
+        bucketKey(Bucket.txLocation, txHashes[index]!),
+        TxLocationCodec.encode({ height: header.height, index }),
+      );
     }
   }
 
