@@ -49,7 +49,7 @@ try {
   const small = [transfer(0)];
   await node.block(small);
   const big = Array.from({ length: BIG }, (_, i) => transfer(i % SENDERS));
-  await node.block(big);
+  const { blockMs: commitMs } = await node.block(big);
   await node.block([transfer(1)]); // the tip: neither measured block is the in-memory latest block
   const methods = buildMethodTable(node.app.registry.queries);
   const ctx = { chain: node.chain, mempool: node.mempool };
@@ -71,6 +71,19 @@ try {
   const bigMs = await median(big, 40);
   const smallMs = await median(small, 40);
 
+  // Reading the whole block and its receipts (block sync, replay, chain_getBlock), for comparison.
+  const wholeMs = async (read: () => Promise<unknown>): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      await read();
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[3]!;
+  };
+  const blockMs = await wholeMs(() => node.chain.blocks.getBlock(2));
+  const receiptsMs = await wholeMs(() => node.chain.blocks.getReceipts(2));
+
   const digest = createHash('sha256');
   for (const i of [0, 1, BIG - 1]) digest.update(JSON.stringify(await call('tx_get', { hash: txHash(big[i]!) })));
   digest.update(JSON.stringify(await call('tx_get', { hash: txHash(small[0]!) })));
@@ -80,6 +93,9 @@ try {
   }
   console.log(`tx_get median, block of ${BIG} txs: ${bigMs.toFixed(3)} ms`);
   console.log(`tx_get median, block of 1 tx: ${smallMs.toFixed(3)} ms`);
+  console.log(`producing the ${BIG}-tx block (execute + one synced batch): ${commitMs.toFixed(0)} ms`);
+  console.log(`whole block read (getBlock), ${BIG} txs: ${blockMs.toFixed(1)} ms`);
+  console.log(`whole receipt list read (getReceipts), ${BIG} txs: ${receiptsMs.toFixed(1)} ms`);
   console.log(`views digest: ${digest.digest('hex')}`);
 } finally {
   await node.close();

@@ -1,10 +1,11 @@
 import {
-  BlockCodec,
+  BlockFrameCodec,
   BlockReceiptsCodec,
   CommitCodec,
   ReceiptCodec,
   TxLocationCodec,
   type Block,
+  type BlockFrame,
   type BlockHeader,
   type BlockReceipts,
   type Commit,
@@ -16,7 +17,7 @@ import { headerHash } from '../codec/protocol.ts';
 import { readU64be, u64be, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { Bucket, RETIRED_BLOCK_BUCKETS, bucketKey, type BucketId } from './buckets.ts';
-import type { KvStore, RangeOptions, WriteBatch } from './db.ts';
+import type { KvStore, WriteBatch } from './db.ts';
 
 const LATEST_HEIGHT_KEY = bucketKey(Bucket.meta, utf8.encode('latest_height'));
 const GENESIS_HASH_KEY = bucketKey(Bucket.meta, utf8.encode('genesis_hash'));
@@ -61,9 +62,9 @@ function locationKey(bucket: BucketId, height: number, index: number): Uint8Arra
   return bucketKey(bucket, u64be(height), u32be(index));
 }
 
-/** Every location record of one height in `bucket`, in index order. */
-function heightRange(bucket: BucketId, height: number): RangeOptions {
-  return { gte: bucketKey(bucket, u64be(height)), lt: bucketKey(bucket, u64be(height + 1)) };
+/** The keys of records 0 .. count-1 of one height in `bucket`. */
+function locationKeys(bucket: BucketId, height: number, count: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, index) => locationKey(bucket, height, index));
 }
 
 /**
@@ -73,8 +74,9 @@ function heightRange(bucket: BucketId, height: number): RangeOptions {
  *
  * A block is kept as records by location: its frame (the block without its transactions), each
  * transaction and each receipt under (height, index), and the end-of-block events. One transaction
- * with its receipt is then a few point reads whatever the size of its block, and a whole block or
- * its receipt list is the frame plus one ordered range read.
+ * with its receipt is then one read of three small records whatever the size of its block, and a
+ * whole block or its receipt list is the frame (which counts the transactions) plus one multi-get.
+ * Records are decoded without the canonical re-encoding check: this node encoded them itself.
  */
 export class BlockStore {
   private readonly db: KvStore;
@@ -130,7 +132,10 @@ export class BlockStore {
       );
     }
     const height = u64be(header.height);
-    batch.put(bucketKey(Bucket.blockFrameByHeight, height), BlockCodec.encode({ ...block, txs: [] }));
+    batch.put(
+      bucketKey(Bucket.blockFrameByHeight, height),
+      BlockFrameCodec.encode({ block: { ...block, txs: [] }, tx_count: count }),
+    );
     batch.put(bucketKey(Bucket.blockHeightByHash, headerHash(header)), height);
     batch.put(bucketKey(Bucket.commitByHeight, height), CommitCodec.encode(commit));
     batch.put(bucketKey(Bucket.endBlockEventsByHeight, height), results.endBlockEventsBytes);
@@ -165,12 +170,11 @@ export class BlockStore {
   async getBlock(height: number): Promise<StoredBlock | undefined> {
     if (!this.isCommitted(height)) return undefined;
     if (height === this.latestStored?.header.height) return this.latestStored;
-    const raw = await this.db.get(bucketKey(Bucket.blockFrameByHeight, u64be(height)));
-    if (!raw) return undefined;
-    const frame = BlockCodec.decode(raw);
-    const txs: Uint8Array[] = [];
-    for await (const [, tx] of this.db.range(heightRange(Bucket.txByLocation, height))) txs.push(tx);
-    const block = { ...frame, txs };
+    const frame = await this.getFrame(height);
+    if (!frame) return undefined;
+    const txs = await this.db.getMany(locationKeys(Bucket.txByLocation, height, frame.tx_count));
+    if (txs.some((tx) => tx === undefined)) return undefined;
+    const block = { ...frame.block!, txs: txs as Uint8Array[] };
     return { block, header: block.header!, hash: headerHash(block.header!) };
   }
 
@@ -187,15 +191,22 @@ export class BlockStore {
   /** Every receipt of the block, with the bytes each was stored (and hashed into the results root) as. */
   async getResults(height: number): Promise<StoredResults | undefined> {
     if (!this.isCommitted(height)) return undefined;
-    const endBlock = await this.db.get(bucketKey(Bucket.endBlockEventsByHeight, u64be(height)));
-    if (!endBlock) return undefined;
-    const receipts: Receipt[] = [];
-    const receiptBytes: Uint8Array[] = [];
-    for await (const [, bytes] of this.db.range(heightRange(Bucket.receiptByLocation, height))) {
-      receipts.push(ReceiptCodec.decode(bytes));
-      receiptBytes.push(bytes);
-    }
-    return { receipts, receiptBytes, endBlockEvents: BlockReceiptsCodec.decode(endBlock).end_block_events };
+    const count =
+      height === this.latestStored?.header.height
+        ? this.latestStored.block.txs.length
+        : (await this.getFrame(height))?.tx_count;
+    if (count === undefined) return undefined;
+    const [endBlock, ...receiptBytes] = await this.db.getMany([
+      bucketKey(Bucket.endBlockEventsByHeight, u64be(height)),
+      ...locationKeys(Bucket.receiptByLocation, height, count),
+    ]);
+    if (!endBlock || receiptBytes.some((r) => r === undefined)) return undefined;
+    const stored = receiptBytes as Uint8Array[];
+    return {
+      receipts: stored.map((r) => ReceiptCodec.decodeStored(r)),
+      receiptBytes: stored,
+      endBlockEvents: BlockReceiptsCodec.decodeStored(endBlock).end_block_events,
+    };
   }
 
   /** The block's receipts and end-of-block events, in the shape of one BlockReceipts message. */
@@ -222,9 +233,15 @@ export class BlockStore {
       locationKey(Bucket.receiptByLocation, height, index),
       ...(tip ? [] : [bucketKey(Bucket.blockFrameByHeight, u64be(height))]),
     ]);
-    const blockHash = tip ? tip.hash : frame && headerHash(BlockCodec.decode(frame).header!);
+    const blockHash = tip ? tip.hash : frame && headerHash(BlockFrameCodec.decodeStored(frame).block!.header!);
     if (!tx || !receipt || !blockHash) return undefined;
-    return { blockHash, tx, receipt: ReceiptCodec.decode(receipt) };
+    return { blockHash, tx, receipt: ReceiptCodec.decodeStored(receipt) };
+  }
+
+  /** The block without its transactions, and how many it has. */
+  private async getFrame(height: number): Promise<BlockFrame | undefined> {
+    const raw = await this.db.get(bucketKey(Bucket.blockFrameByHeight, u64be(height)));
+    return raw && BlockFrameCodec.decodeStored(raw);
   }
 
   private isCommitted(height: number): boolean {
