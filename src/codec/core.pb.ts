@@ -116,6 +116,17 @@ export interface TxLocation {
   index: number;
 }
 
+/**
+ * The block store's record of a block apart from its transactions (src/storage/block-store.ts):
+ * the transactions and receipts are records of their own under (height, index).
+ */
+export interface BlockFrame {
+  /** the block with no transactions */
+  block: Block | undefined;
+  /** how many transactions (and receipts) the block has */
+  tx_count: number;
+}
+
 export interface CoreMessages {
   'tributary.core.TxBody': TxBody;
   'tributary.core.SignedTx': SignedTx;
@@ -129,4 +140,5 @@ export interface CoreMessages {
   'tributary.core.Receipt': Receipt;
   'tributary.core.BlockReceipts': BlockReceipts;
   'tributary.core.TxLocation': TxLocation;
+  'tributary.core.BlockFrame': BlockFrame;
 }

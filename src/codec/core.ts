@@ -5,6 +5,7 @@ import type { CoreMessages } from './core.pb.ts';
 export type {
   Attribute,
   Block,
+  BlockFrame,
   BlockHeader,
   BlockReceipts,
   Commit,
@@ -26,6 +27,7 @@ export const BlockHeaderCodec = messageCodec(coreSchema, 'tributary.core.BlockHe
 export const VoteCodec = messageCodec(coreSchema, 'tributary.core.Vote');
 export const CommitCodec = messageCodec(coreSchema, 'tributary.core.Commit');
 export const BlockCodec = messageCodec(coreSchema, 'tributary.core.Block');
+export const BlockFrameCodec = messageCodec(coreSchema, 'tributary.core.BlockFrame');
 export const ReceiptCodec = messageCodec(coreSchema, 'tributary.core.Receipt');
 export const BlockReceiptsCodec = messageCodec(coreSchema, 'tributary.core.BlockReceipts');
 export const TxLocationCodec = messageCodec(coreSchema, 'tributary.core.TxLocation');

@@ -200,7 +200,7 @@ export class Chain implements ChainReader {
         batch,
         block,
         commit,
-        { receipts: finalized.receipts, end_block_events: finalized.endBlockEvents },
+        { receiptBytes: finalized.receiptBytes, endBlockEventsBytes: finalized.endBlockEventsBytes },
         finalized.txs.map((t) => t.hash),
       );
       // sync: the write-ahead log reaches the disk before a block is reported committed.

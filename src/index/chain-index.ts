@@ -312,7 +312,7 @@ export class ChainIndex implements IndexReader {
 
   private async storedBlock(blocks: BlockStore, h: number): Promise<CommittedBlock> {
     const stored = await blocks.getBlock(h);
-    const results = await blocks.getReceipts(h);
+    const results = await blocks.getResults(h);
     if (!stored || !results) {
       throw new TributaryError('index/missing_block', `block ${h} or its receipts are missing from the block store`, {
         height: h,

@@ -1,17 +1,9 @@
-import {
-  ReceiptCodec,
-  SignedTxCodec,
-  TxBodyCodec,
-  type Block,
-  type BlockHeader,
-  type BlockReceipts,
-  type Event,
-  type Receipt,
-} from '../codec/core.ts';
+import { SignedTxCodec, TxBodyCodec, type Block, type BlockHeader, type Event, type Receipt } from '../codec/core.ts';
 import { addressFromPublicKey, type Address } from '../crypto/address.ts';
 import type { ChainEvent } from '../state/module.ts';
 import { txHash } from '../state/tx.ts';
 import { headerHash } from '../codec/protocol.ts';
+import type { StoredResults } from '../storage/block-store.ts';
 
 /*
  * A block as it leaves the commit path: what the index records and what the event stream
@@ -62,7 +54,7 @@ export function committedBlock(
 }
 
 /** From the block store: transactions decoded again (they were fully checked when committed). */
-export function storedCommittedBlock(block: Block, results: BlockReceipts): CommittedBlock {
+export function storedCommittedBlock(block: Block, results: StoredResults): CommittedBlock {
   const header = block.header!;
   return {
     header,
@@ -72,9 +64,9 @@ export function storedCommittedBlock(block: Block, results: BlockReceipts): Comm
       return { hash: txHash(bytes), sender: addressFromPublicKey(body.sender_pubkey), type: body.type };
     }),
     receipts: results.receipts,
-    // The same canonical bytes the commit path had: a rebuilt index is byte-identical.
-    receiptBytes: results.receipts.map((r) => ReceiptCodec.encode(r)),
-    endBlockEvents: results.end_block_events,
+    // The very bytes the commit path had (the store keeps them as hashed): a rebuilt index is byte-identical.
+    receiptBytes: results.receiptBytes,
+    endBlockEvents: results.endBlockEvents,
   };
 }
 

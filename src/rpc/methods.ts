@@ -157,20 +157,17 @@ const coreMethods: RpcMethod[] = [
           receipt: null,
         };
       }
-      const stored = await chain.blocks.getBlock(location.height);
-      const results = await chain.blocks.getReceipts(location.height);
-      const bytes = stored?.block.txs[location.index];
-      const receipt = results?.receipts[location.index];
-      if (!stored || !bytes || !receipt)
-        throw rpcError('rpc/internal_error', 'transaction index points at a missing block');
+      // One transaction and one receipt by location, whatever the size of the block.
+      const stored = await chain.blocks.getTxAt(location);
+      if (!stored) throw rpcError('rpc/internal_error', 'transaction index points at a missing block');
       return {
         hash: hx(hash),
-        status: receipt.failed ? 'failed' : 'committed',
+        status: stored.receipt.failed ? 'failed' : 'committed',
         height: location.height,
         index: location.index,
-        blockHash: hx(stored.hash),
-        tx: txBodyView(chain.app.decodeTx(bytes, false)),
-        receipt: receiptView(receipt),
+        blockHash: hx(stored.blockHash),
+        tx: txBodyView(chain.app.decodeTx(stored.tx, false)),
+        receipt: receiptView(stored.receipt),
       };
     },
   },

@@ -97,6 +97,8 @@ export interface FinalizedBlock {
   receiptBytes: Uint8Array[];
   /** Events of the block hooks: begin-block hooks' first, then end-block hooks'. */
   endBlockEvents: Event[];
+  /** `endBlockEventsLeaf(endBlockEvents)`: the results root's last leaf, encoded once per block. */
+  endBlockEventsBytes: Uint8Array;
   /** The app hash: the state root after this block. */
   stateRoot: Uint8Array;
   resultsRoot: Uint8Array;
@@ -132,12 +134,17 @@ function toEvent(type: string, attrs: EventAttrs): Event {
   return { type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) };
 }
 
+/** The results root's last leaf: the block hooks' events as a BlockReceipts without receipts. */
+export function endBlockEventsLeaf(endBlockEvents: Event[]): Uint8Array {
+  return BlockReceiptsCodec.encode({ receipts: [], end_block_events: endBlockEvents });
+}
+
 /**
- * Leaves of the results root: every receipt (its canonical bytes, which the caller keeps for the
- * block's other records), then the block hooks' events as one last leaf.
+ * Leaves of the results root: every receipt (its canonical bytes, which the block store keeps as
+ * they are), then the block hooks' events as one last leaf (`endBlockEventsLeaf`, also kept).
  */
-export function resultsRoot(receiptBytes: readonly Uint8Array[], endBlockEvents: Event[]): Uint8Array {
-  return merkleRoot([...receiptBytes, BlockReceiptsCodec.encode({ receipts: [], end_block_events: endBlockEvents })]);
+export function resultsRoot(receiptBytes: readonly Uint8Array[], endBlockEventsBytes: Uint8Array): Uint8Array {
+  return merkleRoot([...receiptBytes, endBlockEventsBytes]);
 }
 
 export interface ApplicationOptions {
@@ -404,6 +411,7 @@ export class Application {
     }
     for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx(mod));
     const receiptBytes = receipts.map((r) => ReceiptCodec.encode(r));
+    const endBlockEventsBytes = endBlockEventsLeaf(blockEvents);
     const writes = state.sortedWrites();
     const prepared = await this.tree.prepare(writes);
     // Changes made in this block are the schedule entries at exactly this height + UPDATE_DELAY:
@@ -420,7 +428,8 @@ export class Application {
       endBlockEvents: blockEvents,
       stateRoot: prepared.root,
       receiptBytes,
-      resultsRoot: resultsRoot(receiptBytes, blockEvents),
+      endBlockEventsBytes,
+      resultsRoot: resultsRoot(receiptBytes, endBlockEventsBytes),
       prepared,
       stateKeysWritten: writes.length,
       dropped,

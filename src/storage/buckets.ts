@@ -6,16 +6,30 @@
 export const Bucket = {
   /** Chain metadata: last committed height, genesis hash. */
   meta: 0x01,
-  /** height (8-byte big-endian) -> canonical Block bytes */
-  blockByHeight: 0x02,
+  // 0x02: retired (height -> whole canonical Block, transactions included). BlockStore.open
+  // refuses a database that still has it.
   /** block hash -> height */
   blockHeightByHash: 0x03,
   /** tx hash -> TxLocation (height, index) */
   txLocation: 0x04,
   /** height -> canonical Commit (the commit certificate for that height) */
   commitByHeight: 0x05,
-  /** height -> receipts of that block, canonical bytes */
-  receiptsByHeight: 0x06,
+  // 0x06: retired (height -> the block's receipts as one BlockReceipts list, every receipt encoded
+  // a second time beside the results root's leaves). BlockStore.open refuses it.
+  /**
+   * height -> canonical Block bytes without its transactions (header, proposer signature, last
+   * commit): what a block costs to read apart from its transactions.
+   */
+  blockFrameByHeight: 0x07,
+  /** height ‖ index (u32 big-endian) -> canonical SignedTx bytes. */
+  txByLocation: 0x08,
+  /** height ‖ index (u32 big-endian) -> canonical Receipt bytes (a leaf of the results root). */
+  receiptByLocation: 0x09,
+  /**
+   * height -> canonical BlockReceipts holding only the end-of-block events (the results root's
+   * last leaf, byte for byte).
+   */
+  endBlockEventsByHeight: 0x0a,
   // 0x10-0x14: retired (the state tree's first layout: nodes, latest values, stale lists, roots,
   // history, each in its own bucket). StateTree.open refuses a database that still has them.
   /**
@@ -50,6 +64,9 @@ export const INDEX_BUCKETS = [
   Bucket.indexEventAttr,
   Bucket.indexTxBySender,
 ] as const;
+
+/** Buckets of the block store's first layout (whole blocks, receipt lists), no longer written. */
+export const RETIRED_BLOCK_BUCKETS = [0x02, 0x06] as const;
 
 /** First and last (inclusive) bucket of the retired state tree layout. */
 export const RETIRED_TREE_BUCKETS = [0x10, 0x14] as const;
