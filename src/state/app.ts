@@ -45,6 +45,11 @@ import { WorkingState, type StateReader } from './working-state.ts';
 
 export type AppErrorCode = 'app/invalid_block' | 'app/not_initialized';
 
+/** Math.max for amounts (bigint). */
+function maxAmount(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
 /** What a simulation found (`Application.simulateTx`). */
 export interface Simulation {
   /** Whether a transaction paying `chargedFee` would be included and succeed. */
@@ -325,9 +330,10 @@ export class Application {
       }
     };
     const declared = tx.body.fee;
-    const firstCharge = declared > this.params.minFee ? declared : this.params.minFee;
+    const firstCharge = maxAmount(declared, this.params.minFee);
     let run = await once(firstCharge);
-    if (run.required > firstCharge) run = await once(run.required);
+    const charged = maxAmount(run.required, firstCharge);
+    if (charged !== firstCharge) run = await once(charged);
     const failure = run.receipt?.failed
       ? { code: run.receipt.error_code as ErrorCode, message: run.receipt.error_message }
       : run.error && { code: run.error.code, message: run.error.message };
@@ -335,7 +341,7 @@ export class Application {
       ok: failure === undefined,
       requiredFee: run.required,
       declaredFee: declared,
-      chargedFee: run.required > firstCharge ? run.required : firstCharge,
+      chargedFee: charged,
       events: run.receipt?.events ?? [],
       error: failure,
     };

@@ -80,11 +80,11 @@ describe('JSON-RPC chain_getEvents', () => {
       const results = await rpc.call<{
         receipts: { events: { type: string; attributes: Record<string, string> }[] }[];
       }>('chain_getBlockResults', [h]);
-      results.receipts.forEach((r, i) =>
-        r.events.forEach((e, k) => {
+      for (const [i, r] of results.receipts.entries()) {
+        for (const [k, e] of r.events.entries()) {
           if (e.type === 'transfer') expected.push({ at: `${h}.${i}.${k}`, ...e, blockTimeMs: timeMs });
-        }),
-      );
+        }
+      }
     }
     expect(expected.length).toBeGreaterThanOrEqual(30);
 

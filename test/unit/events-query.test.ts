@@ -23,22 +23,15 @@ describe('event queries: AND across attributes, OR within one and across types, 
     const all: Row[] = [];
     for (let h = 1; h <= c.latestHeight; h++) {
       const r = (await c.blocks.getReceipts(h))!;
-      r.receipts.forEach((rc, i) =>
-        rc.events.forEach((e, k) =>
-          all.push({
-            at: at({ height: h, txIndex: i, eventIndex: k }),
-            type: e.type,
-            attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])),
-          }),
-        ),
-      );
-      r.end_block_events.forEach((e, k) =>
-        all.push({
-          at: at({ height: h, txIndex: null, eventIndex: k }),
-          type: e.type,
-          attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])),
-        }),
-      );
+      const row = (p: EventPosition, e: { type: string; attributes: { key: string; value: string }[] }): Row => ({
+        at: at(p),
+        type: e.type,
+        attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])),
+      });
+      for (const [i, rc] of r.receipts.entries()) {
+        for (const [k, e] of rc.events.entries()) all.push(row({ height: h, txIndex: i, eventIndex: k }, e));
+      }
+      for (const [k, e] of r.end_block_events.entries()) all.push(row({ height: h, txIndex: null, eventIndex: k }, e));
     }
     const payer = formatAddress(addressFromPublicKey(people.payer!.publicKey));
     const m2 = String(versions[1]);
