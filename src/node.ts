@@ -235,7 +235,13 @@ async function wantsBft(chain: Chain, key: SigningKey | undefined, config: NodeC
 }
 
 /** The composition root of a running node: chain, producer (or BFT engine and p2p) and RPC, started in that order. */
-export async function startNode(home: string, config: NodeConfig, logger: Logger): Promise<RunningNode> {
+/** `password`: for an encrypted validator key (a plaintext test key needs none). */
+export async function startNode(
+  home: string,
+  config: NodeConfig,
+  logger: Logger,
+  opts: { password?: string } = {},
+): Promise<RunningNode> {
   const opened = await openHome(home, {
     keepVersions: config.state.keepVersions,
     logger: logger.child({ module: 'state' }),
@@ -243,7 +249,7 @@ export async function startNode(home: string, config: NodeConfig, logger: Logger
   const { db, chain, app } = opened;
   let key: SigningKey | undefined;
   try {
-    key = loadKey(homePaths(home).keys, config.validatorKey).key;
+    key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
   } catch (e) {
     // A full node has no validator key; any other problem with the key file is the operator's to fix.
     if (!(isTributaryError(e) && e.code === 'keys/not_found')) throw e;

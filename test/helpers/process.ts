@@ -54,7 +54,19 @@ export interface NodeProcess {
 export async function startNodeProcess(home: string, extra: string[] = []): Promise<NodeProcess> {
   const child = spawn(
     CLI,
-    ['--home', home, 'start', '--rpc-listen', '127.0.0.1:0', '--block-interval', '200', ...extra],
+    // Test homes keep the validator key in the plaintext test keyring (init --keyring-backend test).
+    [
+      '--home',
+      home,
+      'start',
+      '--keyring-backend',
+      'test',
+      '--rpc-listen',
+      '127.0.0.1:0',
+      '--block-interval',
+      '200',
+      ...extra,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
