@@ -145,7 +145,7 @@ describe('keys CLI', () => {
     expect(json<{ deleted: Info }>([...h, 'keys', 'delete', 'bob', '--yes']).deleted.address).toBe(bob.address);
     expect(json<Info[]>([...h, 'keys', 'list']).map((k) => k.name)).toEqual(['a2', 'a3', 'a4', 'alice', 'tester']);
     expect(run([...h, 'keys', 'show', 'bob']).stderr).toMatch(/^error \[keys\/not_found\]: /);
-    }, 180_000);
+  }, 180_000);
 
   it('init encrypts the validator key; start decrypts it from --password-file or TRIBUTARY_PASSWORD and signs blocks', async () => {
     const { home, passwordFile } = fresh();
