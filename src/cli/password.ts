@@ -29,10 +29,11 @@ function fromFile(path: string): string {
 function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
-    process.stderr.write(question);
     let answer = '';
     const wasRaw = stdin.isRaw;
+    // Echo off before the question shows, so nothing typed after it can appear.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (error?: Error) => {
