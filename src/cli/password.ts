@@ -47,7 +47,10 @@ function promptHidden(question: string): Promise<string> {
     const onData = (chunk: string) => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new TributaryError('keys/password_required', 'password prompt interrupted'));
+        // Ctrl-C and Ctrl-D arrive as characters in raw mode: both end the prompt with no password.
+        if (ch === '\u0003' || ch === '\u0004') {
+          return done(new TributaryError('keys/password_required', 'password prompt interrupted'));
+        }
         if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
         else answer += ch;
       }
