@@ -100,9 +100,21 @@ export async function benchBft(): Promise<BenchRow[]> {
     for (const s of specs) {
       const log = openSync(join(root, `${s.name}.log`), 'w');
       children.push(
-        spawn(CLI, ['--home', s.home, 'start', '--log-level', process.env.BENCH_BFT_LOG_LEVEL ?? 'warn'], {
-          stdio: ['ignore', log, log],
-        }),
+        spawn(
+          CLI,
+          [
+            '--home',
+            s.home,
+            'start',
+            '--keyring-backend',
+            'test',
+            '--log-level',
+            process.env.BENCH_BFT_LOG_LEVEL ?? 'warn',
+          ],
+          {
+            stdio: ['ignore', log, log],
+          },
+        ),
       );
     }
     const urls = specs.map((s) => `http://127.0.0.1:${s.rpcPort}`);

@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { DEFAULT_CONFIG, homePaths, type NodeConfig } from '../src/config.ts';
 import { parseGenesis, type GenesisJson } from '../src/genesis.ts';
 import { GENESIS_TEMPLATE } from '../src/home.ts';
-import { createKey } from '../src/keys.ts';
+import { createKey, TEST_KEYRING } from '../src/keys.ts';
 import { loadOrCreateP2pKey, P2P_KEY_FILE } from '../src/p2p/keys.ts';
 
 /*
@@ -87,7 +87,7 @@ export async function prepareDevnet(root: string, opts: DevnetOptions): Promise<
     const home = join(root, name);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     if (validator) {
-      const info = createKey(homePaths(home).keys, DEFAULT_CONFIG.validatorKey);
+      const info = createKey(homePaths(home).keys, DEFAULT_CONFIG.validatorKey, TEST_KEYRING);
       validatorKeys.push({ name, publicKey: info.publicKey, address: info.address });
     }
     const p2pKey = await loadOrCreateP2pKey(join(home, P2P_KEY_FILE));
@@ -174,7 +174,10 @@ async function main(): Promise<void> {
   for (const node of nodes) {
     const log = createWriteStream(join(root, `${node.name}.log`));
     // Own process group: Ctrl-C reaches this script only, which then stops each node once.
-    const child = spawn(CLI, ['--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(CLI, ['--home', node.home, 'start', '--keyring-backend', 'test'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     child.once('exit', (code, signal) => console.log(`${node.name} exited (${signal ?? code})`));

@@ -28,6 +28,9 @@ import type { GenesisErrorCode } from './genesis.ts';
 import type { HomeErrorCode } from './home.ts';
 import type { IndexErrorCode } from './index/chain-index.ts';
 import type { KeysErrorCode } from './keys.ts';
+import type { KeystoreErrorCode } from './keystore/keystore.ts';
+import type { MnemonicErrorCode } from './keystore/mnemonic.ts';
+import type { DerivationErrorCode } from './keystore/slip10.ts';
 import type { LightErrorCode } from './light/verify.ts';
 import type { NodeErrorCode } from './node.ts';
 import type { FrameErrorCode } from './p2p/frames.ts';
@@ -60,6 +63,7 @@ export type ErrorCode =
   | ChainConfigErrorCode
   | CliErrorCode
   | CodecErrorCode
+  | DerivationErrorCode
   | ConfigErrorCode
   | ConsensusErrorCode
   | DatanetErrorCode
@@ -74,9 +78,11 @@ export type ErrorCode =
   | IndexErrorCode
   | InferenceErrorCode
   | KeysErrorCode
+  | KeystoreErrorCode
   | LightErrorCode
   | MathErrorCode
   | MempoolErrorCode
+  | MnemonicErrorCode
   | ModelErrorCode
   | ModuleStoreErrorCode
   | NodeErrorCode

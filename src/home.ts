@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_CONFIG, homePaths } from './config.ts';
 import { TributaryError } from './errors.ts';
 import { parseGenesis, type GenesisJson } from './genesis.ts';
-import { createKey, loadKey, type KeyInfo } from './keys.ts';
+import { createKey, type KeyInfo, type KeyProtection, readKeyInfo } from './keys.ts';
 
 export type HomeErrorCode = 'home/exists' | 'home/not_initialized';
 
@@ -19,11 +19,12 @@ export function isInitialized(home: string): boolean {
 
 /**
  * Creates `<home>` with config.json, keys/validator.json and a genesis.json in which the new key is
- * the only validator and holds the devnet allocation.
+ * the only validator and holds the devnet allocation. `protection` says how the validator key is
+ * stored (encrypted with a password, or the plaintext test keyring); an existing key is kept.
  */
 export function initHome(
   home: string,
-  opts: { chainId?: string; nowMs?: number } = {},
+  opts: { chainId?: string; nowMs?: number; protection: KeyProtection },
 ): { validator: KeyInfo; genesisPath: string } {
   const paths = homePaths(home);
   if (existsSync(paths.genesis)) throw new TributaryError('home/exists', `${paths.home} is already initialized`);
@@ -31,8 +32,8 @@ export function initHome(
   const template = JSON.parse(readFileSync(GENESIS_TEMPLATE, 'utf8')) as GenesisTemplate;
   const validatorName = DEFAULT_CONFIG.validatorKey;
   const validator = existsSync(`${paths.keys}/${validatorName}.json`)
-    ? loadKey(paths.keys, validatorName).info
-    : createKey(paths.keys, validatorName);
+    ? readKeyInfo(paths.keys, validatorName)
+    : createKey(paths.keys, validatorName, opts.protection);
   const { devnet, ...rest } = template;
   const genesis: GenesisJson = {
     ...rest,

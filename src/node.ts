@@ -243,8 +243,12 @@ export async function startNode(
   home: string,
   config: NodeConfig,
   logger: Logger,
-  /** A metrics address already in use is then a warning (the devnet), not a failed start. */
-  opts: { metricsBestEffort?: boolean } = {},
+  opts: {
+    /** For an encrypted validator key (a plaintext test key needs none). */
+    password?: string;
+    /** A metrics address already in use is then a warning (the devnet), not a failed start. */
+    metricsBestEffort?: boolean;
+  } = {},
 ): Promise<RunningNode> {
   const opened = await openHome(home, {
     keepVersions: config.state.keepVersions,
@@ -253,7 +257,7 @@ export async function startNode(
   const { db, chain, app } = opened;
   let key: SigningKey | undefined;
   try {
-    key = loadKey(homePaths(home).keys, config.validatorKey).key;
+    key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
   } catch (e) {
     // A full node has no validator key; any other problem with the key file is the operator's to fix.
     if (!(isTributaryError(e) && e.code === 'keys/not_found')) throw e;

@@ -186,7 +186,7 @@ export class SoloNodeTarget implements ChaosTarget {
   }
 
   async setup(accounts: GenesisAccount[]): Promise<void> {
-    const init = await runCli(['--home', this.home, 'init', '--json']);
+    const init = await runCli(['--home', this.home, 'init', '--keyring-backend', 'test', '--json']);
     if (init.status !== 0) throw new Error(`tributary init failed (${init.status}): ${init.stderr}`);
     // Before the first start: a genesis edited afterwards is refused with node/genesis_mismatch.
     const genesisPath = join(this.home, 'genesis.json');
@@ -217,6 +217,8 @@ export class SoloNodeTarget implements ChaosTarget {
       '--home',
       this.home,
       'start',
+      '--keyring-backend',
+      'test',
       '--rpc-listen',
       '127.0.0.1:0',
       '--block-interval',

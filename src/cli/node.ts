@@ -6,11 +6,14 @@ import { homePaths, loadConfig, parseHostPort, type NodeConfig } from '../config
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { initHome, isInitialized } from '../home.ts';
+import { keyBackend, type KeyringBackend, TEST_KEYRING } from '../keys.ts';
 import { createLogger } from '../logger.ts';
 import { openHome, replayChain, startNode } from '../node.ts';
 import { parseAmount } from '../state/math.ts';
 import { LevelKvStore } from '../storage/db.ts';
 import { globals, print, type GlobalOptions } from './common.ts';
+import { keyringBackendOption, passwordFileOption, protectionFor } from './keys.ts';
+import { readPassword } from './password.ts';
 
 /* Commands that work on the home folder and the node itself: init, start, verify. */
 
@@ -22,15 +25,21 @@ export function addInitCommand(program: Command): void {
     .command('init')
     .description('create the home folder with genesis, config and a funded validator key')
     .option('--chain-id <id>', 'chain id (default: from the genesis template)')
-    .action((opts: { chainId?: string }, cmd: Command) => {
-      const g = globals(cmd);
-      const { validator, genesisPath } = initHome(g.home, { chainId: opts.chainId });
-      print(
-        g,
-        { home: g.home, genesis: genesisPath, validator },
-        () => `initialized ${g.home}\nvalidator ${validator.address}`,
-      );
-    });
+    .addOption(keyringBackendOption())
+    .addOption(passwordFileOption())
+    .action(
+      async (opts: { chainId?: string; keyringBackend?: KeyringBackend; passwordFile?: string }, cmd: Command) => {
+        const g = globals(cmd);
+        if (isInitialized(g.home)) throw new TributaryError('home/exists', `${g.home} is already initialized`);
+        const protection = await protectionFor(opts, 'the validator key');
+        const { validator, genesisPath } = initHome(g.home, { chainId: opts.chainId, protection });
+        print(
+          g,
+          { home: g.home, genesis: genesisPath, validator },
+          () => `initialized ${g.home}\nvalidator ${validator.address}`,
+        );
+      },
+    );
 }
 
 export function addStartCommand(program: Command): void {
@@ -38,7 +47,11 @@ export function addStartCommand(program: Command): void {
     .command('start')
     .description('run the node: produce blocks and serve JSON-RPC')
     .option('--rpc-listen <host:port>', 'JSON-RPC listen address (default 127.0.0.1:8545)')
-    .option('--devnet', 'initialize the home folder first if it is empty')
+    .option('--devnet', 'initialize the home folder first if it is empty (validator key in the plaintext test keyring)')
+    .addOption(
+      keyringBackendOption('test: accept a validator key from the plaintext test keyring (implied by --devnet)'),
+    )
+    .addOption(passwordFileOption())
     .option('--block-interval <ms>', 'override the block interval for this node')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .option('--log-format <format>', 'json or pretty')
@@ -55,6 +68,8 @@ export function addStartCommand(program: Command): void {
           logLevel?: string;
           logFormat?: string;
           metrics?: string;
+          keyringBackend?: KeyringBackend;
+          passwordFile?: string;
         },
         cmd: Command,
       ) => {
@@ -65,7 +80,7 @@ export function addStartCommand(program: Command): void {
               'home/not_initialized',
               `${g.home} has no genesis.json; run "tributary init" first (or start --devnet)`,
             );
-          initHome(g.home);
+          initHome(g.home, { protection: TEST_KEYRING });
         }
         const config: NodeConfig = loadConfig(g.home);
         // `start --rpc HOST:PORT` is accepted as the listen address too (the global --rpc names a client endpoint).
@@ -85,7 +100,24 @@ export function addStartCommand(program: Command): void {
           );
         }
         const logger = createLogger(config.log);
-        const node = await startNode(g.home, config, logger, { metricsBestEffort });
+        const backend = keyBackend(homePaths(g.home).keys, config.validatorKey);
+        let password: string | undefined;
+        if (backend === 'test') {
+          // Like `geth --dev`: a plaintext key is fine for a devnet, and said so, never silently.
+          if (!opts.devnet && opts.keyringBackend !== 'test') {
+            throw new TributaryError(
+              'keys/plaintext_refused',
+              `the validator key "${config.validatorKey}" is in the plaintext test keyring; pass --keyring-backend test to run with it`,
+            );
+          }
+          logger.warn(
+            { keyringBackend: 'test', key: config.validatorKey },
+            'validator key is in the plaintext test keyring (devnet/test use only)',
+          );
+        } else if (backend === 'file') {
+          password = await readPassword(opts, `the validator key "${config.validatorKey}"`);
+        }
+        const node = await startNode(g.home, config, logger, { password, metricsBestEffort });
         const shutdown = (signal: string) => {
           logger.info({ signal }, 'shutting down');
           node.stop().then(

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { homePaths } from '../config.ts';
 import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { loadKey } from '../keys.ts';
+import { keyBackend, loadKey } from '../keys.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
 import type { AnyTxDefinition } from '../state/module.ts';
@@ -11,6 +11,8 @@ import { signTx } from '../state/tx.ts';
 import { client, globals, print } from './common.ts';
 import { TX_CLI_SPECS, type AnyTxCliSpec, type TxCliSpecs } from './specs/index.ts';
 import type { CliErrorCode } from './errors.ts';
+import { passwordFileOption } from './keys.ts';
+import { readPassword } from './password.ts';
 
 /** `tx <name>` for every registered transaction type with a CLI spec, in registry order. */
 export function addTxCommands(program: Command, registry: TxRegistry, specs: TxCliSpecs = TX_CLI_SPECS): void {
@@ -46,9 +48,17 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
     .option('--nonce <n>', 'nonce (default: next nonce from the node, counting pending transactions)')
     .option('--wait', 'wait until the transaction is committed')
     .option('--timeout <ms>', 'how long --wait waits', '30000')
+    .addOption(passwordFileOption())
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const g = globals(command);
-      const { key, info } = loadKey(homePaths(g.home).keys, String(opts.from));
+      const keysDir = homePaths(g.home).keys;
+      const from = String(opts.from);
+      // Asked only for an encrypted key; a test key (and a missing one, which loadKey names) needs none.
+      const password =
+        keyBackend(keysDir, from) === 'file'
+          ? await readPassword({ passwordFile: opts.passwordFile as string | undefined }, `key "${from}"`)
+          : undefined;
+      const { key, info } = loadKey(keysDir, from, password);
       const message = spec.build(opts);
       def.validateBasic(message);
       // Every option is checked before the first RPC call: bad input never reaches the node.

@@ -42,7 +42,8 @@ describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, not
   let validator: string;
 
   beforeAll(async () => {
-    validator = cliJson<{ validator: { address: string } }>(['--home', home, 'init']).validator.address;
+    validator = cliJson<{ validator: { address: string } }>(['--home', home, 'init', '--keyring-backend', 'test'])
+      .validator.address;
     server = createServer((req, res) => {
       requests++;
       req.resume();

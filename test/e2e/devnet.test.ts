@@ -39,7 +39,7 @@ describe('single-validator devnet as OS processes', () => {
   });
 
   it('transfers with the CLI and over RPC, survives kill -9, and loses nothing it reported committed', async () => {
-    expect(cli(['--home', home, 'init']).status).toBe(0);
+    expect(cli(['--home', home, 'init', '--keyring-backend', 'test']).status).toBe(0);
     node = await startNodeProcess(home);
     const rpc = node.rpc;
     const alice = cliJson<{ name: string; address: string; publicKey: string }>([
@@ -48,8 +48,10 @@ describe('single-validator devnet as OS processes', () => {
       'keys',
       'new',
       'alice',
+      '--keyring-backend',
+      'test',
     ]);
-    const bob = cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob']);
+    const bob = cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob', '--keyring-backend', 'test']);
     expect(alice.name).toBe('alice');
     const listed = cliJson<{ name: string }[]>(['--home', home, 'keys', 'list']);
     expect(listed.map((k) => k.name)).toEqual(['alice', 'bob', 'validator']);

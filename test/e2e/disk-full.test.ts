@@ -40,12 +40,14 @@ describe.skipIf(!mounted)('disk full', () => {
   });
 
   it('reports not ready, refuses transactions with a code, and resumes by itself once space is freed, losing nothing', async () => {
-    expect(cli(['--home', home, 'init']).status).toBe(0);
+    expect(cli(['--home', home, 'init', '--keyring-backend', 'test']).status).toBe(0);
     node = await startNodeProcess(home);
     const rpc = node.rpc;
     const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
     const { key } = loadKey(homePaths(home).keys, 'validator');
-    const bob = parseAddress(cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob']).address);
+    const bob = parseAddress(
+      cliJson<{ address: string }>(['--home', home, 'keys', 'new', 'bob', '--keyring-backend', 'test']).address,
+    );
     let nonce = 0;
     const transfer = () =>
       '0x' +

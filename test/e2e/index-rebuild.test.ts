@@ -6,7 +6,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { openHome, startNode } from '../../src/node.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
@@ -24,7 +24,7 @@ describe('index rebuild command', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('recomputes the index byte for byte from the stored blocks and leaves the state alone', async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const validator = loadKey(homePaths(home).keys, 'validator').key;
     const config: NodeConfig = { ...DEFAULT_CONFIG, rpc: { ...DEFAULT_CONFIG.rpc, port: 0 }, blockIntervalMs: 50 };
     const node = await startNode(home, config, pino({ level: 'silent' }));

@@ -6,7 +6,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
@@ -52,7 +52,7 @@ describe('Prometheus metrics and health endpoints of a running node', () => {
   let metricsUrl: string;
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const config: NodeConfig = {
       ...DEFAULT_CONFIG,
       rpc: { ...DEFAULT_CONFIG.rpc, port: 0 },

@@ -6,7 +6,7 @@ import { addressFromPublicKey, formatAddress, parseAddress } from '../../src/cry
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
@@ -42,7 +42,7 @@ describe('JSON-RPC chain_getEvents', () => {
   );
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const validator = loadKey(homePaths(home).keys, 'validator').key;
     const config: NodeConfig = { ...DEFAULT_CONFIG, rpc: { ...DEFAULT_CONFIG.rpc, port: 0 }, blockIntervalMs: 50 };
     node = await startNode(home, config, pino({ level: 'silent' }));

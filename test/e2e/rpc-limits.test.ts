@@ -9,7 +9,7 @@ import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { openHome, signerStatePath, startProducer } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
@@ -42,6 +42,8 @@ async function startNode(home: string, opts: { nofile?: number; extra?: string[]
     '--home',
     home,
     'start',
+    '--keyring-backend',
+    'test',
     '--rpc-listen',
     '127.0.0.1:0',
     '--block-interval',
@@ -277,7 +279,7 @@ describe('RPC limits: the amplification batch against a 20,000-transaction block
   let pid: number;
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     await commitLargeBlock(home, 20_000);
     node = await startNode(home); // default limits, --block-interval 200
     pid = node.child.pid ?? 0;
@@ -432,7 +434,7 @@ describe('RPC limits: connection caps, slow clients, oversized bodies and the br
   let startHeight = 0;
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     writeRpcConfig(home, limits);
     validator = loadKey(homePaths(home).keys, 'validator').key;
     node = await startNode(home, { extra: ['--log-level', 'debug'] });
@@ -689,7 +691,7 @@ describe.skipIf(!hasPrlimit)(
     let pid: number;
 
     beforeAll(async () => {
-      initHome(home);
+      initHome(home, { protection: TEST_KEYRING });
       // Idle sockets must stay open through the test: long header and idle timeouts.
       writeRpcConfig(home, {
         maxConnectionsPerClient: 100,

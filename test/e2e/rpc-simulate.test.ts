@@ -7,7 +7,7 @@ import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
@@ -55,7 +55,7 @@ describe('JSON-RPC tx_simulate', () => {
   };
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     validator = loadKey(homePaths(home).keys, 'validator').key;
     const config: NodeConfig = { ...DEFAULT_CONFIG, rpc: { ...DEFAULT_CONFIG.rpc, port: 0 }, blockIntervalMs: 100 };
     node = await startNode(home, config, pino({ level: 'silent' }));

@@ -7,7 +7,7 @@ import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { initHome } from '../../src/home.ts';
-import { loadKey } from '../../src/keys.ts';
+import { loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
@@ -56,7 +56,7 @@ describe('JSON-RPC: bad input gets a coded error, changes nothing, and the node 
   };
 
   beforeAll(async () => {
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     validator = loadKey(homePaths(home).keys, 'validator').key;
     const config: NodeConfig = {
       ...DEFAULT_CONFIG,

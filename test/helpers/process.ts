@@ -50,14 +50,21 @@ export interface NodeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `tributary start` as an OS process on a free port; resolves once its RPC answers. */
-export async function startNodeProcess(home: string, extra: string[] = []): Promise<NodeProcess> {
+/**
+ * Starts `tributary start` as an OS process on a free port; resolves once its RPC answers. Test
+ * homes keep the validator key in the plaintext test keyring (`init --keyring-backend test`), so
+ * `--keyring-backend test` is passed unless `testKeyring: false`.
+ */
+export async function startNodeProcess(
+  home: string,
+  extra: string[] = [],
+  opts: { env?: NodeJS.ProcessEnv; testKeyring?: boolean } = {},
+): Promise<NodeProcess> {
+  const keyring = opts.testKeyring === false ? [] : ['--keyring-backend', 'test'];
   const child = spawn(
     CLI,
-    ['--home', home, 'start', '--rpc-listen', '127.0.0.1:0', '--block-interval', '200', ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    ['--home', home, 'start', ...keyring, '--rpc-listen', '127.0.0.1:0', '--block-interval', '200', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env },
   );
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

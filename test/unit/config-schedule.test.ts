@@ -1,3 +1,4 @@
+import { TEST_KEYRING } from '../../src/keys.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,7 +166,7 @@ describe('validators and parameters in state, changed through the typed path', (
 describe('the genesis a chain was started from', () => {
   it('an edited genesis.json is refused at start with both hashes; reformatting it is not an edit', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tributary-genesis-'));
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const first = await openHome(home, { keepVersions: 0 });
     await first.db.close();
     const path = homePaths(home).genesis;

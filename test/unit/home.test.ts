@@ -4,7 +4,7 @@ import { homePaths, loadConfig, parseHostPort } from '../../src/config.ts';
 import type { TributaryError } from '../../src/errors.ts';
 import { loadGenesis } from '../../src/genesis.ts';
 import { initHome } from '../../src/home.ts';
-import { createKey, listKeys, loadKey } from '../../src/keys.ts';
+import { createKey, listKeys, loadKey, TEST_KEYRING } from '../../src/keys.ts';
 import { openHome } from '../../src/node.ts';
 import { LevelKvStore } from '../../src/storage/db.ts';
 import { tempHome } from '../helpers/process.ts';
@@ -24,29 +24,29 @@ afterEach(() => {
 describe('home folder', () => {
   it('init writes a genesis whose only validator is the new key, funded, and refuses to run twice', () => {
     const home = fresh();
-    const { validator } = initHome(home, { nowMs: 1234 });
+    const { validator } = initHome(home, { nowMs: 1234, protection: TEST_KEYRING });
     const genesis = loadGenesis(homePaths(home).genesis);
     expect(genesis.validators.map((v) => Buffer.from(v.publicKey).toString('hex'))).toEqual([validator.publicKey]);
     expect(genesis.accounts[0]!.balance).toBeGreaterThan(0n);
     expect(genesis.genesisTimeMs).toBe(1234);
-    expect(codeOf(() => initHome(home))).toBe('home/exists');
+    expect(codeOf(() => initHome(home, { protection: TEST_KEYRING }))).toBe('home/exists');
     expect(statSync(`${homePaths(home).keys}/validator.json`).mode & 0o777).toBe(0o600);
   });
 
   it('keys: create, list in name order, load; clear codes for duplicates, bad names and missing keys', () => {
     const keys = homePaths(fresh()).keys;
-    const b = createKey(keys, 'bob');
-    createKey(keys, 'alice');
+    const b = createKey(keys, 'bob', TEST_KEYRING);
+    createKey(keys, 'alice', TEST_KEYRING);
     expect(listKeys(keys).map((k) => k.name)).toEqual(['alice', 'bob']);
     expect(loadKey(keys, 'bob').info).toEqual(b);
-    expect(codeOf(() => createKey(keys, 'bob'))).toBe('keys/exists');
-    expect(codeOf(() => createKey(keys, '../evil'))).toBe('keys/invalid_name');
+    expect(codeOf(() => createKey(keys, 'bob', TEST_KEYRING))).toBe('keys/exists');
+    expect(codeOf(() => createKey(keys, '../evil', TEST_KEYRING))).toBe('keys/invalid_name');
     expect(codeOf(() => loadKey(keys, 'carol'))).toBe('keys/not_found');
   });
 
   it('config: file over defaults, environment over file', () => {
     const home = fresh();
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const path = homePaths(home).config;
     writeFileSync(path, JSON.stringify({ rpc: { port: 9000 }, state: { keepVersions: 100 } }));
     expect(loadConfig(home).rpc).toMatchObject({ host: '127.0.0.1', port: 9000 });
@@ -66,7 +66,7 @@ describe('home folder', () => {
 
   it('a data folder in the retired state layout is refused with its path and a way out', async () => {
     const home = fresh();
-    initHome(home);
+    initHome(home, { protection: TEST_KEYRING });
     const db = await LevelKvStore.open(homePaths(home).data);
     await db.batch([{ type: 'put', key: Uint8Array.of(0x13, 0, 0, 0, 0, 0, 0, 0, 0), value: new Uint8Array(33) }]);
     await db.close();
