@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,7 @@ describe('light client: follows validator-set changes from genesis through next_
   let client: RpcClient;
   let source: LightSource;
   const trust = genesisTrust(genesis.chainId, new ValidatorSet(genesis.validators));
+  const signerDirs: string[] = [];
 
   beforeAll(async () => {
     opened = await openChain({
@@ -73,7 +74,10 @@ describe('light client: follows validator-set changes from genesis through next_
     const producerFor = async (key: SigningKey) => {
       const p = await startProducer(opened, {
         key,
-        signerPath: join(mkdtempSync(join(tmpdir(), 'tributary-light-follow-')), 'signer-state.json'),
+        signerPath: join(
+          signerDirs[signerDirs.push(mkdtempSync(join(tmpdir(), 'tributary-light-follow-'))) - 1]!,
+          'signer-state.json',
+        ),
         mempool: { maxTxs: 1000, maxBytes: 1 << 20 },
         intervalMs: 1000,
         now: () => (clock += 1000),
@@ -117,6 +121,7 @@ describe('light client: follows validator-set changes from genesis through next_
   });
   afterAll(async () => {
     await rpc?.close();
+    for (const dir of signerDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('chain_getValidators gives the set of a height, hashing to the header fields, known up to latest + 2', async () => {
