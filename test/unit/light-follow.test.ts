@@ -72,12 +72,11 @@ describe('light client: follows validator-set changes from genesis through next_
     });
     let clock = 10_000;
     const producerFor = async (key: SigningKey) => {
+      const signerDir = mkdtempSync(join(tmpdir(), 'tributary-light-follow-'));
+      signerDirs.push(signerDir);
       const p = await startProducer(opened, {
         key,
-        signerPath: join(
-          signerDirs[signerDirs.push(mkdtempSync(join(tmpdir(), 'tributary-light-follow-'))) - 1]!,
-          'signer-state.json',
-        ),
+        signerPath: join(signerDir, 'signer-state.json'),
         mempool: { maxTxs: 1000, maxBytes: 1 << 20 },
         intervalMs: 1000,
         now: () => (clock += 1000),
