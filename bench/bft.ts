@@ -18,6 +18,11 @@ import { mib, printTable, type BenchRow } from './table.ts';
  * rate for a fixed time. Measured: committed transfers per second over the window, submit-to-commit
  * latency (submit time to the moment the full node's RPC first shows the block holding it), and
  * each node's RSS at the end. BENCH_BFT_SECONDS (default 60) and BENCH_BFT_RATE (default 2500).
+ *
+ * Every way out stops the five nodes: everything after the first spawn is inside one try/finally,
+ * no promise floats (the watcher and the in-flight batches record their first error, which the
+ * main loop rethrows), SIGINT/SIGTERM stop the nodes before exiting, and an `exit` hook kills
+ * whatever is left if the process dies some other way.
  */
 
 const SECONDS = Number(process.env.BENCH_BFT_SECONDS ?? 60);
@@ -96,6 +101,26 @@ export async function benchBft(): Promise<BenchRow[]> {
     );
   }
   const children: ChildProcess[] = [];
+  const killAll = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
+  };
+  const onExit = () => killAll('SIGKILL');
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', onExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // The first error of a background task (watcher, batch submission); the main loop rethrows it.
+  let backgroundError: unknown;
+  const recordError = (err: unknown) => {
+    backgroundError ??= err;
+  };
+  const throwIfFailed = () => {
+    if (backgroundError !== undefined) throw backgroundError;
+  };
   try {
     for (const s of specs) {
       const log = openSync(join(root, `${s.name}.log`), 'w');
@@ -140,7 +165,7 @@ export async function benchBft(): Promise<BenchRow[]> {
     const end = start + SECONDS * 1000;
     // Watcher: every block on the full node, with the time it first appeared.
     const watcher = (async () => {
-      while (watching) {
+      while (watching && backgroundError === undefined) {
         const { height } = await rpcCall<{ height: number }>(full, 'chain_status');
         for (let h = seenHeight + 1; h <= height; h++) {
           const block = await rpcCall<{ txs: string[] }>(full, 'chain_getBlock', [h]);
@@ -156,12 +181,13 @@ export async function benchBft(): Promise<BenchRow[]> {
         seenHeight = height;
         await new Promise((r) => setTimeout(r, 20));
       }
-    })();
+    })().catch(recordError);
     // Open loop: batches at the offered rate, round-robin over the validators.
     let next = 0;
     let batchNo = 0;
     const inFlight: Promise<void>[] = [];
     while (next < total && performance.now() < end) {
+      throwIfFailed();
       const due = start + (next / OFFERED_RATE) * 1000;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -170,16 +196,21 @@ export async function benchBft(): Promise<BenchRow[]> {
       for (const tx of batch) submittedAt.set('0x' + toHex(txHash(tx)), t);
       next += batch.length;
       const url = urls[batchNo++ % 4]!;
-      inFlight.push(submitBatch(url, batch).then((n) => void (refused += n)));
+      inFlight.push(submitBatch(url, batch).then((n) => void (refused += n), recordError));
       if (inFlight.length > 64) await inFlight.shift();
     }
     await Promise.all(inFlight);
+    throwIfFailed();
     const offeredSeconds = (performance.now() - start) / 1000;
     // Let what was admitted drain (counted for latency, not for the rate window).
     const drainUntil = performance.now() + 10_000;
-    while (submittedAt.size > refused && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 100));
+    while (submittedAt.size > refused && performance.now() < drainUntil) {
+      throwIfFailed();
+      await new Promise((r) => setTimeout(r, 100));
+    }
     watching = false;
     await watcher;
+    throwIfFailed();
     const rss = children.map((c) => rssOf(c.pid!));
     latencies.sort((a, b) => a - b);
     const rows: BenchRow[] = [
@@ -206,10 +237,13 @@ export async function benchBft(): Promise<BenchRow[]> {
     ];
     return rows;
   } finally {
-    for (const c of children) c.kill(process.env.BENCH_BFT_KEEP ? 'SIGTERM' : 'SIGKILL');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    killAll(process.env.BENCH_BFT_KEEP ? 'SIGTERM' : 'SIGKILL');
     if (process.env.BENCH_BFT_KEEP) await new Promise((r) => setTimeout(r, 3000));
     if (process.env.BENCH_BFT_KEEP) console.log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
+    process.off('exit', onExit);
   }
 }
 

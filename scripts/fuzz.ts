@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { codecTarget } from './fuzz/codec-target.ts';
+import { gossipTarget } from './fuzz/gossip-target.ts';
 import { runTarget, type FuzzTarget, type TargetReport } from './fuzz/harness.ts';
 import { framesTarget, syncTarget } from './fuzz/p2p-target.ts';
 import { rpcTarget } from './fuzz/rpc-target.ts';
@@ -8,16 +9,16 @@ import { txTarget } from './fuzz/tx-target.ts';
 
 /*
  * `npm run fuzz`: structure-aware fuzzing of what the node reads from outside (transactions, the
- * canonical codec of every message, JSON-RPC requests, p2p frames and sync messages). Seeded and
- * reproducible: the seed is printed; `--seed S` replays a run, `--seed S --target T --index I`
- * one input of it. A finding prints its input in hex and the run exits 1.
+ * canonical codec of every message, JSON-RPC requests, p2p frames, sync messages and BFT gossip:
+ * proposals, votes, evidence, transaction batches). Seeded and reproducible: the seed is printed;
+ * `--seed S` replays a run, `--seed S --target T --index I` one input of it. A finding prints its input in hex and the run exits 1.
  *
  *   npm run fuzz -- [--inputs N (total, split by target weight; default 100000)] [--seed S]
- *                   [--target decodeTx|codec|rpc|frames|sync (repeatable)] [--index I]
+ *                   [--target decodeTx|codec|rpc|frames|sync|gossip (repeatable)] [--index I]
  */
 
 export function fuzzTargets(): FuzzTarget[] {
-  return [txTarget(), codecTarget(), rpcTarget(), framesTarget(), syncTarget()];
+  return [txTarget(), codecTarget(), rpcTarget(), framesTarget(), syncTarget(), gossipTarget()];
 }
 
 /** Inputs per target for a total, by weight (the remainder to the first). */

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import type { Commit } from '../codec/core.ts';
 import { ValidatorSet } from '../consensus/validator-set.ts';
 import { homePaths } from '../config.ts';
-import { parseAddress } from '../crypto/address.ts';
 import { fromHex, toHex } from '../crypto/hash.ts';
 import { isTributaryError } from '../errors.ts';
 import { loadGenesis } from '../genesis.ts';
@@ -11,7 +9,8 @@ import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
 import type { TxRegistry } from '../state/registry.ts';
 import { verifyProof } from '../state/tree/proof.ts';
-import { verifyProofInHeader, verifyStateProof } from '../light/verify.ts';
+import { followToHeight, genesisTrust, verifyProofInHeader, verifyProofInVerifiedHeader } from '../light/verify.ts';
+import { rpcLightSource } from './light-source.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
 
 /** `query block|tx|proof`, then `query <name>` for every module query with a CLI name. */
@@ -101,18 +100,13 @@ interface ProofResult {
   proof: string;
 }
 
-interface CommitView {
-  height: number;
-  round: number;
-  blockHash: string;
-  signatures: { validator: string; signature: string }[];
-}
-
 /**
  * What a light client does (src/light/verify.ts): the proof must lead from key and value to the
  * state root in the block's canonical header bytes and, when this home folder has the chain's
- * genesis, those bytes must carry a commit certificate signed by more than 2/3 of the genesis
- * validators. Whatever the node sends is only data here: bad data is a failed check, not a crash.
+ * genesis, those bytes must carry a commit certificate of the validator set in force at that
+ * height, reached from the genesis validators by following every header's `next_validators_hash`
+ * (`followToHeight`: one header and certificate per height, a validator set only where it changes).
+ * Whatever the node sends is only data here: bad data is a failed check, not a crash.
  */
 async function checkProof(
   g: GlobalOptions,
@@ -128,47 +122,38 @@ async function checkProof(
     );
     return { proof: ok, header: 'genesis state (no header)' };
   }
-  const block = await rpc.call<{ headerBytes: string } | null>('chain_getBlock', [r.height]);
-  if (!block) return { proof: false, header: `the node has no block ${r.height}` };
   const genesisPath = homePaths(g.home).genesis;
   const genesis = existsSync(genesisPath) ? loadGenesis(genesisPath) : undefined;
-  const commit = genesis ? await rpc.call<CommitView | null>('chain_getCommit', [r.height]) : undefined;
   try {
     const claim = {
       key: fromHex(r.key),
       value: r.value === null ? undefined : fromHex(r.value),
       proof: fromHex(r.proof),
     };
-    const headerBytes = fromHex(block.headerBytes);
-    if (genesis && !commit) return { proof: false, header: `the node has no commit certificate for block ${r.height}` };
-    const verified = genesis
-      ? verifyStateProof(claim, headerBytes, commitFromView(commit!), {
-          chainId: genesis.chainId,
-          validators: new ValidatorSet(genesis.validators),
-        })
-      : verifyProofInHeader(claim, headerBytes);
-    // A genuine header of another height proves nothing about the height asked for.
-    if (verified.header.height !== r.height)
-      return {
-        proof: false,
-        header: `the node sent the header of block ${verified.header.height} for block ${r.height}`,
-      };
-    if (!genesis) return { proof: true, header: 'root matches the header (commit not checked: no genesis in home)' };
+    if (!genesis) {
+      const block = await rpc.call<{ headerBytes: string } | null>('chain_getBlock', [r.height]);
+      if (!block) return { proof: false, header: `the node has no block ${r.height}` };
+      const verified = verifyProofInHeader(claim, fromHex(block.headerBytes));
+      // A genuine header of another height proves nothing about the height asked for.
+      if (verified.header.height !== r.height)
+        return {
+          proof: false,
+          header: `the node sent the header of block ${verified.header.height} for block ${r.height}`,
+        };
+      return { proof: true, header: 'root matches the header (commit not checked: no genesis in home)' };
+    }
+    const followed = await followToHeight(
+      genesisTrust(genesis.chainId, new ValidatorSet(genesis.validators)),
+      r.height,
+      rpcLightSource(rpc),
+    );
+    const verified = verifyProofInVerifiedHeader(claim, followed);
     return {
       proof: true,
-      header: `root matches header 0x${toHex(verified.blockHash)}, finalized by a valid commit certificate`,
+      header: `root matches header 0x${toHex(verified.blockHash)}, finalized by a valid commit certificate of the validator set followed from genesis`,
     };
   } catch (e) {
     if (!isTributaryError(e)) throw e;
     return { proof: false, header: `rejected [${e.code}]: ${e.message}` };
   }
-}
-
-function commitFromView(c: CommitView): Commit {
-  return {
-    height: c.height,
-    round: c.round,
-    block_hash: fromHex(c.blockHash),
-    signatures: c.signatures.map((s) => ({ validator: parseAddress(s.validator), signature: fromHex(s.signature) })),
-  };
 }

@@ -8,7 +8,7 @@ import {
   voteSignBytes,
   voteSignBytesOf,
 } from '../codec/protocol.ts';
-import { addressFromPublicKey, type Address } from '../crypto/address.ts';
+import { ADDRESS_LENGTH, addressFromPublicKey, type Address } from '../crypto/address.ts';
 import { verifyEd25519, type SigningKey } from '../crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { isTributaryError, TributaryError } from '../errors.ts';
@@ -76,6 +76,17 @@ const REJECT_CODES = new Set<string>([
 export function bftVerdict(error: unknown): GossipVerdict {
   if (isTributaryError(error) && REJECT_CODES.has(error.code)) return 'reject';
   return verdictFor(error);
+}
+
+/**
+ * The codec does not check the length of an address field; a wrong one would otherwise surface as
+ * `address/invalid` from the set lookup, which `verdictFor` ignores instead of rejecting (found by
+ * the gossip fuzz target).
+ */
+function checkValidatorField(vote: SignedVote): void {
+  if (vote.validator.length !== ADDRESS_LENGTH) {
+    throw new TributaryError('consensus/malformed_message', `validator address of ${vote.validator.length} bytes`);
+  }
 }
 
 /** Gossiped messages of rounds further ahead than this are ignored: they would only fill memory. */
@@ -810,6 +821,7 @@ export class BftEngine {
   private parseVoteUnchecked(data: Uint8Array): ParsedVote {
     const msg = VoteMessageCodec.decode(data);
     if (!msg.vote) throw new TributaryError('consensus/malformed_message', 'vote message without a vote');
+    checkValidatorField(msg.vote);
     const v = VoteCodec.decode(msg.vote.vote);
     if (!isVoteType(v.type)) throw new TributaryError('consensus/malformed_message', `unknown vote type ${v.type}`);
     return {
@@ -1083,6 +1095,8 @@ export class BftEngine {
   private async checkEvidence(data: Uint8Array): Promise<Evidence> {
     const e = EvidenceCodec.decode(data);
     if (!e.first || !e.second) throw new TributaryError('consensus/malformed_message', 'evidence needs two votes');
+    checkValidatorField(e.first);
+    checkValidatorField(e.second);
     const a = VoteCodec.decode(e.first.vote);
     const b = VoteCodec.decode(e.second.vote);
     const same = a.chain_id === b.chain_id && a.height === b.height && a.round === b.round && a.type === b.type;

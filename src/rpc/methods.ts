@@ -108,6 +108,35 @@ const coreMethods: RpcMethod[] = [
     },
   },
   {
+    name: 'chain_getValidators',
+    description:
+      'the validator set that signs a block (default: the next one), with its hash as headers carry it (validatorsHash, nextValidatorsHash of the block before); known up to the latest height + 2',
+    params: [{ name: 'height', kind: 'integer', optional: true }],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const height = (p.height as number | undefined) ?? chain.latestHeight + 1;
+      // Sets are scheduled UPDATE_DELAY = 2 blocks ahead: beyond latest + 2 nothing is decided yet.
+      if (height < 1 || height > chain.latestHeight + 2) {
+        throw rpcError(
+          'rpc/not_found',
+          `no validator set is known for height ${height} (known: 1 to ${chain.latestHeight + 2})`,
+        );
+      }
+      const set = await chain.validatorSet(height);
+      return {
+        height,
+        hash: hx(set.hash),
+        totalPower: set.totalPower,
+        validators: set.validators.map((v) => ({
+          name: v.name,
+          address: formatAddress(v.address),
+          publicKey: hx(v.publicKey),
+          power: v.power,
+        })),
+      };
+    },
+  },
+  {
     name: 'chain_getBlockResults',
     description: 'receipts and end-of-block events of a block',
     params: [{ name: 'block', kind: 'blockTag', optional: true }],

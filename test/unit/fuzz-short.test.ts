@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { TxBodyCodec, SignedTxCodec } from '../../src/codec/core.ts';
+import { TxBodyCodec, SignedTxCodec, VoteCodec, type Vote } from '../../src/codec/core.ts';
+import { VoteType, voteSignBytesOf } from '../../src/codec/protocol.ts';
+import { EvidenceCodec, VoteMessageCodec } from '../../src/consensus/messages.ts';
+import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { fail } from '../../src/errors.ts';
 import { defaultRegistry } from '../../src/modules.ts';
 import { DEFAULT_PARAMS } from '../../src/state/params.ts';
 import { decodeTx, signTx } from '../../src/state/tx.ts';
 import { fuzzTargets, splitInputs } from '../../scripts/fuzz.ts';
+import { openGossipJudge } from '../../scripts/fuzz/gossip-target.ts';
 import { guard, runTarget, type FuzzTarget } from '../../scripts/fuzz/harness.ts';
 import { canonicalProblem } from '../../scripts/fuzz/wire.ts';
 
@@ -115,5 +119,41 @@ describe('fuzz findings (regressions)', () => {
         decodeTx(signed, defaultRegistry(), { chainId: 'fuzz-chain', maxTxBytes: DEFAULT_PARAMS.maxTxBytes }),
       ),
     ).toBe('tx/malformed');
+  });
+
+  // Finding 2 (gossip target): a vote whose validator field is not 20 bytes reached the set lookup,
+  // which threw address/invalid; verdictFor ignores that module's codes, so the sender of a
+  // malformed vote was not penalised. The engine now refuses it as consensus/malformed_message.
+  it('a vote or evidence naming a validator by a 19- or 21-byte address is rejected as malformed', async () => {
+    const judge = await openGossipJudge();
+    try {
+      const key = judge.keys[0]!;
+      const vote: Vote = {
+        chain_id: 'fuzz-chain',
+        type: VoteType.prevote,
+        height: 1,
+        round: 0,
+        block_hash: new Uint8Array(32).fill(3),
+      };
+      const signed = (validator: Uint8Array, v = vote) => ({
+        vote: VoteCodec.encode(v),
+        validator,
+        signature: key.sign(voteSignBytesOf(v)),
+      });
+      const address = addressFromPublicKey(key.publicKey);
+      const good = VoteMessageCodec.encode({ vote: signed(address), resend: 0 });
+      expect(await judge.verdict('vote', good)).toBe('accept');
+      const other = { ...vote, block_hash: new Uint8Array(32).fill(4) };
+      for (const bad of [address.subarray(0, 19), Uint8Array.of(...address, 0)]) {
+        const msg = VoteMessageCodec.encode({ vote: signed(bad), resend: 0 });
+        await expect(judge.check('vote', msg)).rejects.toMatchObject({ code: 'consensus/malformed_message' });
+        expect(await judge.verdict('vote', msg)).toBe('reject');
+        const evidence = EvidenceCodec.encode({ first: signed(bad), second: signed(bad, other) });
+        await expect(judge.check('evidence', evidence)).rejects.toMatchObject({ code: 'consensus/malformed_message' });
+        expect(await judge.verdict('evidence', evidence)).toBe('reject');
+      }
+    } finally {
+      await judge.close();
+    }
   });
 });
