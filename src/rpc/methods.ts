@@ -9,7 +9,7 @@ import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
 import { eventMethods } from './events.ts';
 import { parseCallParams, type BlockTag } from './params.ts';
-import { blockView, commitView, eventView, receiptView, txBodyView } from './views.ts';
+import { blockView, commitView, headerView, eventView, receiptView, txBodyView } from './views.ts';
 
 export interface RpcContext {
   chain: Chain;
@@ -94,6 +94,17 @@ const coreMethods: RpcMethod[] = [
       if (!stored) return null;
       const txs = p.full ? stored.block.txs.map((b) => chain.app.decodeTx(b, false)) : undefined;
       return blockView(stored, txs);
+    },
+  },
+  {
+    name: 'chain_getHeader',
+    description:
+      'a block header by height, hash or tag ("latest", "finalized": the same block, since every committed block is final; "earliest") with headerBytes, txCount and the last commit, without reading its transactions',
+    params: [{ name: 'block', kind: 'blockTag', optional: true }],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const stored = await chain.blocks.getHeader(await resolveHeight(chain, p.block as BlockTag | undefined));
+      return stored ? headerView(stored) : null;
     },
   },
   {

@@ -1,7 +1,7 @@
 import { BlockHeaderCodec, type Commit, type Event, type Receipt } from '../codec/core.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
-import type { StoredBlock } from '../storage/block-store.ts';
+import type { StoredBlock, StoredHeader } from '../storage/block-store.ts';
 import { txHash, type DecodedTx } from '../state/tx.ts';
 
 export function eventView(e: Event): { type: string; attributes: Record<string, string> } {
@@ -43,7 +43,14 @@ export function txBodyView(tx: DecodedTx): JsonValue {
 }
 
 export function blockView(stored: StoredBlock, txs: DecodedTx[] | undefined): JsonValue {
+  return headerView({ ...stored, txCount: stored.block.txs.length }, txs ?? stored.block.txs);
+}
+
+/** A block's header fields; with `txs`, the block view (its transactions' hashes, or them decoded). */
+export function headerView(stored: StoredHeader, txs?: DecodedTx[] | Uint8Array[]): JsonValue {
   const h = stored.header;
+  const txList: Record<string, JsonValue> =
+    txs === undefined ? {} : { txs: txs.map((t) => (t instanceof Uint8Array ? hx(txHash(t)) : txBodyView(t))) };
   return {
     hash: hx(stored.hash),
     height: h.height,
@@ -61,8 +68,8 @@ export function blockView(stored: StoredBlock, txs: DecodedTx[] | undefined): Js
     // The canonical encoding whose SHA-256 is `hash`: what a light client checks, not the fields above.
     headerBytes: hx(BlockHeaderCodec.encode(h)),
     proposerSignature: hx(stored.block.proposer_signature),
-    txCount: stored.block.txs.length,
-    txs: txs ? txs.map(txBodyView) : stored.block.txs.map((b) => hx(txHash(b))),
+    txCount: stored.txCount,
+    ...txList,
     lastCommit: stored.block.last_commit ? commitView(stored.block.last_commit) : null,
   };
 }

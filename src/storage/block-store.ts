@@ -28,6 +28,15 @@ export interface StoredBlock {
   hash: Uint8Array;
 }
 
+/** A block without its transactions: `block.txs` may be empty whatever `txCount` says. */
+export interface StoredHeader {
+  header: BlockHeader;
+  hash: Uint8Array;
+  txCount: number;
+  /** For the proposer signature and last commit; its `txs` are not read. */
+  block: Block;
+}
+
 /** A block's execution results as stored: each receipt with the canonical bytes it was stored as. */
 export interface StoredResults {
   receipts: Receipt[];
@@ -236,6 +245,17 @@ export class BlockStore {
     const blockHash = tip ? tip.hash : frame && headerHash(BlockFrameCodec.decodeStored(frame).block!.header!);
     if (!tx || !receipt || !blockHash) return undefined;
     return { blockHash, tx, receipt: ReceiptCodec.decodeStored(receipt) };
+  }
+
+  /** A block's header, hash, transaction count and last commit, without reading its transactions. */
+  async getHeader(height: number): Promise<StoredHeader | undefined> {
+    if (!this.isCommitted(height)) return undefined;
+    const tip = height === this.latestStored?.header.height ? this.latestStored : undefined;
+    if (tip) return { header: tip.header, hash: tip.hash, txCount: tip.block.txs.length, block: tip.block };
+    const frame = await this.getFrame(height);
+    if (!frame) return undefined;
+    const block = frame.block!;
+    return { header: block.header!, hash: headerHash(block.header!), txCount: frame.tx_count, block };
   }
 
   /** The block without its transactions, and how many it has. */

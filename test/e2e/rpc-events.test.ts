@@ -31,7 +31,7 @@ interface EventsPage {
 }
 
 /** `chain_getEvents` over a real HTTP server on a running node, against the blocks' own results. */
-describe('JSON-RPC chain_getEvents', () => {
+describe('JSON-RPC chain_getEvents and chain_getHeader', () => {
   const home = tempHome('tributary-rpc-events-');
   let node: RunningNode;
   let rpc: RpcClient;
@@ -120,6 +120,23 @@ describe('JSON-RPC chain_getEvents', () => {
       expected.filter((e) => wanted.includes(e.attributes.to!)).map((e) => e.attributes.to),
     );
     expect(either.events).toHaveLength(20);
+  });
+
+  it('chain_getHeader answers a block without its transactions, by height, hash and tag', async () => {
+    const block = await rpc.call<Record<string, unknown> & { hash: string; height: number; txCount: number }>(
+      'chain_getBlock',
+      [2],
+    );
+    expect(block.txCount).toBeGreaterThan(0);
+    const { txs, ...header } = block;
+    expect(txs).toHaveLength(block.txCount);
+    expect(await rpc.call('chain_getHeader', [2])).toEqual(header);
+    expect(await rpc.call('chain_getHeader', [block.hash])).toEqual(header);
+    // Every committed block is final: "finalized" and "latest" name the same block.
+    const latest = await rpc.call<{ height: number }>('chain_getHeader', ['latest']);
+    const finalized = await rpc.call<{ height: number }>('chain_getHeader', ['finalized']);
+    expect(finalized.height).toBeGreaterThanOrEqual(latest.height);
+    expect(await rpc.call('chain_getHeader', ['earliest'])).toBeNull();
   });
 
   it('answers a range above its cap with a structured error naming the cap and the height to stop at', async () => {
