@@ -16,7 +16,11 @@ export type RpcErrorCode =
   | 'rpc/request_timeout'
   | 'rpc/forbidden_host'
   | 'rpc/forbidden_origin'
-  | 'rpc/unsupported_media_type';
+  | 'rpc/unsupported_media_type'
+  // WebSocket subscriptions (src/rpc/subscriptions.ts)
+  | 'rpc/too_many_subscriptions'
+  | 'rpc/subscription_lagging'
+  | 'rpc/websocket_required';
 
 /**
  * JSON-RPC error numbers. The standard ones for protocol errors; -32000 and below for ours. The
@@ -39,6 +43,9 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/forbidden_origin': -32055,
   'rpc/unsupported_media_type': -32056,
   'rpc/shutting_down': -32057,
+  'rpc/too_many_subscriptions': -32058,
+  'rpc/subscription_lagging': -32059,
+  'rpc/websocket_required': -32060,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,
