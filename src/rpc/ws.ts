@@ -44,6 +44,12 @@ export const CLOSE_LAGGING = 4008;
 
 export const NOTIFICATION_METHOD = 'chain_subscription';
 
+/**
+ * Calls of one connection running at once; past it the connection's socket is not read until one
+ * ends, so a client that sends without waiting queues in its own TCP window, not in the node.
+ */
+const MAX_CALLS_IN_FLIGHT = 32;
+
 /** How long a shutdown waits for clients to answer the close frame before cutting them. */
 const SHUTDOWN_CLOSE_MS = 1000;
 
@@ -142,6 +148,7 @@ class WsConnection implements SubscriptionSink {
   private readonly roomWaiters: (() => void)[] = [];
   private alive = true;
   private ending = false;
+  private callsInFlight = 0;
 
   constructor(ws: WebSocket, opts: ConnectionOptions) {
     this.ws = ws;
@@ -161,7 +168,7 @@ class WsConnection implements SubscriptionSink {
   // ------------------------------------------------------------------ calls
 
   private onMessage(data: RawData, _isBinary: boolean): void {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.config.maxBodyBytes) {
       const error = limitError('rpc/request_too_large', 'message_bytes', this.config.maxBodyBytes, bytes.length);
       this.reply(JSON.stringify({ jsonrpc: '2.0', id: null, error: toJsonRpcError(error, 'query') }));
@@ -178,8 +185,12 @@ class WsConnection implements SubscriptionSink {
       add: (request) => this.add(request, started),
       remove: (id) => this.remove(id),
     };
+    if (++this.callsInFlight >= MAX_CALLS_IN_FLIGHT) this.ws.pause();
     this.opts.dispatcher
       .respond(bytes.toString('utf8'), { ...this.opts.ctx, subscriptions: host })
+      .finally(() => {
+        if (this.callsInFlight-- === MAX_CALLS_IN_FLIGHT && this.ws.readyState === WebSocket.OPEN) this.ws.resume();
+      })
       .then((text) => {
         if (text !== undefined) this.reply(text);
         for (const s of started) if (this.subscriptions.get(s.id) === s) s.start();

@@ -427,7 +427,7 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
   });
 });
 
-describe('WebSocket heartbeats', () => {
+describe('WebSocket heartbeats, connection caps and shutdown', () => {
   const home = tempHome('tributary-ws-ping-');
   let node: RunningNode;
   let wsUrl: string;
@@ -436,7 +436,16 @@ describe('WebSocket heartbeats', () => {
     initHome(home);
     const config: NodeConfig = {
       ...DEFAULT_CONFIG,
-      rpc: { ...DEFAULT_CONFIG.rpc, port: 0, pingIntervalMs: 200 },
+      // HTTP's short timeouts must not cut an upgraded connection: heartbeats are its liveness check.
+      rpc: {
+        ...DEFAULT_CONFIG.rpc,
+        port: 0,
+        pingIntervalMs: 200,
+        maxConnectionsPerClient: 4,
+        headersTimeoutMs: 300,
+        requestTimeoutMs: 600,
+        idleTimeoutMs: 600,
+      },
       blockIntervalMs: 200,
     };
     node = await startNode(home, config, pino({ level: 'silent' }));
@@ -458,9 +467,34 @@ describe('WebSocket heartbeats', () => {
     expect(closed.code).toBe(1006);
     expect(pings).toBeGreaterThanOrEqual(1);
     const seen = alive.results(sub).length;
+    const opened = Date.now();
     await until(async () => (alive.results(sub).length > seen + 2 ? true : undefined), 30_000, 20);
+    // Past every HTTP timeout of this node, the answering connection is still served.
+    await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (Date.now() - opened))));
+    const later = alive.results(sub).length;
+    await until(async () => (alive.results(sub).length > later ? true : undefined), 30_000, 20);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     alive.close();
+  });
+
+  it('counts WebSocket connections against the HTTP connection caps', async () => {
+    const open = await Promise.all([1, 2, 3, 4].map(() => WsClient.open(wsUrl)));
+    const refused = await WsClient.open(wsUrl).then(
+      () => undefined,
+      (e: { status?: number; body?: string }) => e,
+    );
+    expect(refused?.status).toBe(503);
+    expect((JSON.parse(refused!.body!) as Message).error?.data).toMatchObject({
+      code: 'rpc/too_many_connections',
+      limit: 'connections_per_client',
+      max: 4,
+    });
+    open[0]!.close();
+    await open[0]!.closed;
+    const again = await until(() => WsClient.open(wsUrl).catch(() => undefined), 10_000, 50);
+    expect(again.ws.readyState).toBe(WebSocket.OPEN);
+    for (const c of [...open.slice(1), again]) c.close();
+    await Promise.all([...open.slice(1), again].map((c) => c.closed));
   });
 
   it('closes WebSocket clients with 1001 when the node stops', async () => {
