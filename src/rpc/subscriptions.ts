@@ -40,7 +40,9 @@ export interface SubscriptionSink {
    * lagging and stops; the connection reports its `cursor` and closes).
    */
   deliver(subscription: string, result: JsonValue): boolean;
-  /** Resolves when the connection's buffer has room again (replay waits here instead of lagging). */
+  /** Whether the connection's buffer is below half its caps (where a replay may send). */
+  readonly hasRoom: boolean;
+  /** Resolves when `hasRoom` (or the connection closes): replay waits here instead of lagging. */
   room(): Promise<void>;
   /** The connection is gone or closing: stop. */
   readonly closed: boolean;
@@ -119,11 +121,9 @@ export class Subscription {
         this.detach = this.chain.events.subscribe((block) => this.onLive(block));
         return;
       }
-      await this.sink.room();
-      if (this.done) return;
       const block = await this.storedBlock(this.next.height);
       if (this.done) return;
-      if (!this.deliverBlock(block)) return;
+      if (!(await this.replayBlock(block))) return;
     }
   }
 
@@ -175,14 +175,12 @@ export class Subscription {
     this.deliverBlock(block);
   }
 
-  /** Sends what block `next.height` owes from `next.event` on; false once lagging. */
-  private deliverBlock(block: CommittedBlock): boolean {
+  /** The notifications block `next.height` owes from `next.event` on, each with the cursor after it. */
+  private *owed(block: CommittedBlock): Generator<{ result: JsonValue; after: Cursor }> {
     const height = block.header.height;
     if (this.kind === 'newHeads') {
-      const after = { height: height + 1, event: 0 };
-      if (this.next.event === 0 && !this.send(headView(block))) return false;
-      this.next = after;
-      return true;
+      if (this.next.event === 0) yield { result: headView(block), after: { height: height + 1, event: 0 } };
+      return;
     }
     // After a block's last event the cursor is the next block's start: one cursor per position.
     const total = block.receipts.reduce((n, r) => n + r.events.length, 0) + block.endBlockEvents.length;
@@ -192,10 +190,28 @@ export class Subscription {
       if (at < this.next.event) continue;
       if (this.matcher?.matches(e.event) === false) continue;
       const after = at + 1 === total ? { height: height + 1, event: 0 } : { height, event: at + 1 };
-      if (!this.send(chainEventView(e, after))) return false;
+      yield { result: chainEventView(e, after), after };
+    }
+  }
+
+  /** A live block: sent at once (the connection's caps decide); false once lagging. */
+  private deliverBlock(block: CommittedBlock): boolean {
+    for (const { result, after } of this.owed(block)) {
+      if (!this.send(result)) return false;
       this.next = after;
     }
-    this.next = { height: height + 1, event: 0 };
+    this.next = { height: block.header.height + 1, event: 0 };
+    return true;
+  }
+
+  /** A stored block: each notification waits for room, so a replay never overflows the buffer. */
+  private async replayBlock(block: CommittedBlock): Promise<boolean> {
+    for (const { result, after } of this.owed(block)) {
+      if (!this.sink.hasRoom) await this.sink.room();
+      if (this.done || !this.send(result)) return false;
+      this.next = after;
+    }
+    this.next = { height: block.header.height + 1, event: 0 };
     return true;
   }
 

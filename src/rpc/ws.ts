@@ -143,8 +143,15 @@ class WsConnection implements SubscriptionSink {
   private readonly opts: ConnectionOptions;
   private readonly subscriptions = new Map<string, Subscription>();
   private nextId = 1;
-  /** Messages handed to `ws.send` whose write to the socket has not completed. */
-  private unflushed = 0;
+  /**
+   * Sizes of the messages handed to `ws.send` that may still be in `bufferedAmount`, oldest first,
+   * and their sum: the messages still waiting are the newest ones whose sizes add up to
+   * `bufferedAmount` (`waiting`). Counted this way, not by write callbacks, because those fire a
+   * tick after the kernel took the bytes: a burst the socket swallows at once is no backlog.
+   */
+  private readonly sentSizes: number[] = [];
+  private sentHead = 0;
+  private sentBytes = 0;
   private readonly roomWaiters: (() => void)[] = [];
   private alive = true;
   private ending = false;
@@ -213,11 +220,25 @@ class WsConnection implements SubscriptionSink {
   }
 
   private write(text: string): void {
-    this.unflushed++;
-    this.ws.send(text, () => {
-      this.unflushed--;
-      this.wake();
-    });
+    const payload = Buffer.byteLength(text);
+    // bufferedAmount counts frames: the payload and the server's (unmasked) frame header.
+    const size = payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
+    this.ws.send(text, () => this.wake());
+    this.sentSizes.push(size);
+    this.sentBytes += size;
+  }
+
+  /** Messages handed to the socket and not yet written by it. */
+  private get waiting(): number {
+    const buffered = this.ws.bufferedAmount;
+    while (this.sentHead < this.sentSizes.length && this.sentBytes - this.sentSizes[this.sentHead]! >= buffered) {
+      this.sentBytes -= this.sentSizes[this.sentHead++]!;
+    }
+    if (this.sentHead > 1024 && this.sentHead * 2 > this.sentSizes.length) {
+      this.sentSizes.splice(0, this.sentHead);
+      this.sentHead = 0;
+    }
+    return this.sentSizes.length - this.sentHead;
   }
 
   // ------------------------------------------------------------------ subscriptions (SubscriptionHost)
@@ -249,7 +270,7 @@ class WsConnection implements SubscriptionSink {
   deliver(subscription: string, result: JsonValue): boolean {
     if (this.closed) return false;
     const text = JSON.stringify({ jsonrpc: '2.0', method: NOTIFICATION_METHOD, params: { subscription, result } });
-    if (this.unflushed + 1 > this.config.maxQueuedNotifications) {
+    if (this.waiting + 1 > this.config.maxQueuedNotifications) {
       this.lagging({ limit: 'queued_notifications', max: this.config.maxQueuedNotifications });
       return false;
     }
@@ -262,9 +283,9 @@ class WsConnection implements SubscriptionSink {
   }
 
   /** Half the caps: replay waits for this much room, so that it fills the buffer without overflowing it. */
-  private get hasRoom(): boolean {
+  get hasRoom(): boolean {
     return (
-      this.unflushed <= this.config.maxQueuedNotifications / 2 &&
+      this.waiting <= this.config.maxQueuedNotifications / 2 &&
       this.ws.bufferedAmount <= this.config.maxBufferedBytes / 2
     );
   }

@@ -325,6 +325,10 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
     for (let i = 0; i < 32; i++) subs.push(await slow.subscribe('events'));
     const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
+    // Beside it, a client that reads: it gets every event and stays open.
+    const reader = await WsClient.open(wsUrl);
+    const readerSubs: string[] = [];
+    for (let i = 0; i < 8; i++) readerSubs.push(await reader.subscribe('events'));
     const heightBefore = await height();
     // About 32 × 700 × 400 bytes: more than the kernel's socket buffers and the node's cap together.
     const hashes = await transfers(700);
@@ -367,6 +371,23 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
       (e) => e.height <= lastTransferHeight,
     );
     expect(whole.map(essence)).toEqual(await eventsOverHttp(heightBefore + 1, lastTransferHeight));
+    const readerEvents = await eventsOverHttp(heightBefore + 1, lastTransferHeight);
+    await until(
+      async () => (reader.results(readerSubs.at(-1)!).length >= readerEvents.length ? true : undefined),
+      60_000,
+      20,
+    );
+    for (const sub of readerSubs) {
+      expect(
+        reader
+          .results<EventNote>(sub)
+          .filter((e) => e.height <= lastTransferHeight)
+          .map(essence),
+      ).toEqual(readerEvents);
+    }
+    expect(reader.errors()).toEqual([]);
+    expect(reader.ws.readyState).toBe(WebSocket.OPEN);
+    reader.close();
     // The error notifications are the last messages before the close.
     const lastErrorAt = slow.messages.findLastIndex((m) => m.params?.error);
     expect(slow.messages.slice(lastErrorAt + 1)).toEqual([]);
