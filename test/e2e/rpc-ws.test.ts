@@ -414,6 +414,15 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
     await until(async () => (client.messages.length >= 3 ? true : undefined), 10_000, 10);
     expect(client.messages[2]!.error?.data).toMatchObject({ code: 'rpc/batch_too_large', limit: 'batch_items' });
 
+    // Deep nesting within the size cap: refused as a request, not a crash.
+    client.ws.send('['.repeat(30_000) + ']'.repeat(30_000));
+    await until(async () => (client.messages.length >= 4 ? true : undefined), 10_000, 10);
+    // A batch of one call that is an array, not an object.
+    expect((client.messages[3] as unknown as Message[])[0]?.error?.data.code).toBe('rpc/invalid_request');
+    // A flood of calls sent without waiting: every one answered, in bounded memory.
+    const flood = await Promise.all(Array.from({ length: 2000 }, () => client.request('chain_status')));
+    expect(flood.every((r) => (r.result as { chainId?: string } | undefined)?.chainId === chainId)).toBe(true);
+
     expect((await client.request('no_such_method')).error?.data.code).toBe('rpc/method_not_found');
     expect((await client.request('chain_subscribe', ['blocks'])).error?.data.code).toBe('rpc/invalid_params');
     expect((await client.request('chain_subscribe', ['newHeads', { fromHeight: 'soon' }])).error?.data.code).toBe(
