@@ -4,7 +4,7 @@ import type { Chain } from '../consensus/chain.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { fromHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
-import { blockEvents, storedCommittedBlock, type CommittedBlock } from '../index/committed-block.ts';
+import { blockEvents, type BlockWithEvents } from '../index/committed-block.ts';
 import { listElements, moduleEvents } from '../state/events.ts';
 import type { ChainEvent } from '../state/module.ts';
 import { rpcError } from './errors.ts';
@@ -146,16 +146,23 @@ export class Subscription {
     }
   }
 
-  private async storedBlock(height: number): Promise<CommittedBlock> {
+  /** A stored block as far as subscribers read it: the receipts name their transactions, nothing is decoded. */
+  private async storedBlock(height: number): Promise<BlockWithEvents> {
     const stored = await this.chain.blocks.getBlock(height);
     const results = await this.chain.blocks.getReceipts(height);
     if (!stored || !results) {
       throw new TributaryError('index/missing_block', `block ${height} or its receipts are missing`, { height });
     }
-    return storedCommittedBlock(stored.block, results);
+    return {
+      header: stored.header,
+      hash: stored.hash,
+      txs: results.receipts.map((r) => ({ hash: r.tx_hash })),
+      receipts: results.receipts,
+      endBlockEvents: results.end_block_events,
+    };
   }
 
-  private onLive(block: CommittedBlock): void {
+  private onLive(block: BlockWithEvents): void {
     if (this.done) return;
     if (this.kind === 'tx') {
       const hash = this.txHash!;
@@ -176,7 +183,7 @@ export class Subscription {
   }
 
   /** The notifications block `next.height` owes from `next.event` on, each with the cursor after it. */
-  private *owed(block: CommittedBlock): Generator<{ result: JsonValue; after: Cursor }> {
+  private *owed(block: BlockWithEvents): Generator<{ result: JsonValue; after: Cursor }> {
     const height = block.header.height;
     if (this.kind === 'newHeads') {
       if (this.next.event === 0) yield { result: headView(block), after: { height: height + 1, event: 0 } };
@@ -195,7 +202,7 @@ export class Subscription {
   }
 
   /** A live block: sent at once (the connection's caps decide); false once lagging. */
-  private deliverBlock(block: CommittedBlock): boolean {
+  private deliverBlock(block: BlockWithEvents): boolean {
     for (const { result, after } of this.owed(block)) {
       if (!this.send(result)) return false;
       this.next = after;
@@ -205,7 +212,7 @@ export class Subscription {
   }
 
   /** A stored block: each notification waits for room, so a replay never overflows the buffer. */
-  private async replayBlock(block: CommittedBlock): Promise<boolean> {
+  private async replayBlock(block: BlockWithEvents): Promise<boolean> {
     for (const { result, after } of this.owed(block)) {
       if (!this.sink.hasRoom) await this.sink.room();
       if (this.done || !this.send(result)) return false;
@@ -215,7 +222,7 @@ export class Subscription {
     return true;
   }
 
-  private deliverTx(block: CommittedBlock, index: number): void {
+  private deliverTx(block: BlockWithEvents, index: number): void {
     const receipt = block.receipts[index]!;
     this.send({
       hash: hx(block.txs[index]!.hash),
@@ -236,7 +243,7 @@ export class Subscription {
   }
 }
 
-function headView(block: CommittedBlock): JsonValue {
+function headView(block: BlockWithEvents): JsonValue {
   const h = block.header;
   return {
     hash: hx(block.hash),

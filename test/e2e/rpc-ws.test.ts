@@ -126,8 +126,9 @@ class WsClient {
 }
 
 const key = (e: EventNote) => `${e.height}/${e.txIndex}/${e.eventIndex}`;
-const essence = (e: Pick<EventNote, 'height' | 'txIndex' | 'eventIndex' | 'type' | 'attributes'>) => ({
+const essence = (e: Pick<EventNote, 'height' | 'txHash' | 'txIndex' | 'eventIndex' | 'type' | 'attributes'>) => ({
   height: e.height,
+  txHash: e.txHash,
   txIndex: e.txIndex,
   eventIndex: e.eventIndex,
   type: e.type,
@@ -183,15 +184,15 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
     const out: ReturnType<typeof essence>[] = [];
     for (let h = from; h <= to; h++) {
       const r = await http.call<{
-        receipts: { events: { type: string; attributes: Record<string, string> }[] }[];
+        receipts: { txHash: string; events: { type: string; attributes: Record<string, string> }[] }[];
         endBlockEvents: { type: string; attributes: Record<string, string> }[];
       }>('chain_getBlockResults', [h]);
       for (const [txIndex, receipt] of r.receipts.entries()) {
         for (const [eventIndex, e] of receipt.events.entries())
-          out.push(essence({ height: h, txIndex, eventIndex, ...e }));
+          out.push(essence({ height: h, txHash: receipt.txHash, txIndex, eventIndex, ...e }));
       }
       for (const [eventIndex, e] of r.endBlockEvents.entries()) {
-        out.push(essence({ height: h, txIndex: null, eventIndex, ...e }));
+        out.push(essence({ height: h, txHash: null, txIndex: null, eventIndex, ...e }));
       }
     }
     return out;
