@@ -54,7 +54,8 @@ const HTTP_STATUS: Partial<Record<string, number>> = {
 };
 
 /**
- * JSON-RPC 2.0 over HTTP (POST /, single or batch). GET /health answers for load balancers.
+ * JSON-RPC 2.0 over HTTP (POST /, single or batch) and, on the same port, over WebSocket (the
+ * `upgrade` event, src/rpc/ws.ts, answered by the same `respond`). GET /health answers for load balancers.
  * Every failure is a JSON-RPC error with a number and a stable string code in `data.code`; a
  * handler that throws something uncoded is logged and answered as an internal error, and the
  * server keeps serving.

@@ -33,6 +33,9 @@ import {
  *  - a ping every `pingIntervalMs`; a connection that has not answered the previous one is
  *    terminated.
  * permessage-deflate is off: it would cost the node CPU per message and inflate small frames.
+ * `ws` is the transport only; no JSON-RPC-over-WebSocket library (rpc-websockets and the like) is
+ * used because the envelope must be the HTTP path's own `respond`, so that the limits, codes and
+ * method table exist once, and none of them bounds a subscriber's buffer or resumes from a cursor.
  */
 
 /** Close codes (also in the README). */
