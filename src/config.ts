@@ -32,6 +32,14 @@ export interface RpcConfig {
   allowedHosts: string[];
   /** Browser origins given CORS access ("*" for any); empty: requests carrying an Origin are refused. */
   corsOrigins: string[];
+  /** WebSocket (src/rpc/ws.ts): subscriptions one connection may hold. */
+  maxSubscriptionsPerConnection: number;
+  /** Notifications sent to one connection and not yet written to its socket; past it the client is lagging. */
+  maxQueuedNotifications: number;
+  /** Bytes waiting to be written to one connection (ws `bufferedAmount`); past it the client is lagging. */
+  maxBufferedBytes: number;
+  /** The server pings every connection this often and terminates one that did not answer the previous ping. */
+  pingIntervalMs: number;
 }
 
 /** Node configuration (not consensus-critical: each operator may choose differently). */
@@ -90,6 +98,10 @@ export const DEFAULT_CONFIG: NodeConfig = {
     idleTimeoutMs: 60_000,
     allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
     corsOrigins: [],
+    maxSubscriptionsPerConnection: 64,
+    maxQueuedNotifications: 10_000,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    pingIntervalMs: 30_000,
   },
   log: { level: 'info', format: 'json' },
   mempool: DEFAULT_MEMPOOL_LIMITS,

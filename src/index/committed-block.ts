@@ -70,8 +70,13 @@ export function storedCommittedBlock(block: Block, results: StoredResults): Comm
   };
 }
 
+/** What `blockEvents` reads of a block (a subscription replaying stored blocks has no more). */
+export type BlockWithEvents = Pick<CommittedBlock, 'header' | 'hash' | 'receipts' | 'endBlockEvents'> & {
+  readonly txs: readonly Pick<CommittedTx, 'hash'>[];
+};
+
 /** Every event of the block with its place: transactions' events in order, then end-of-block events. */
-export function* blockEvents(block: CommittedBlock): Generator<ChainEvent> {
+export function* blockEvents(block: BlockWithEvents): Generator<ChainEvent> {
   const height = block.header.height;
   const blockTimeMs = block.header.time_ms;
   for (let i = 0; i < block.receipts.length; i++) {

@@ -17,6 +17,10 @@ export type RpcErrorCode =
   | 'rpc/forbidden_host'
   | 'rpc/forbidden_origin'
   | 'rpc/unsupported_media_type'
+  // WebSocket subscriptions (src/rpc/subscriptions.ts)
+  | 'rpc/too_many_subscriptions'
+  | 'rpc/subscription_lagging'
+  | 'rpc/websocket_required'
   // A query range or page above its cap: `data.limit` ('heights' or 'events'), `data.max`, and for
   // heights `data.suggestedToHeight`, the last height a query from the same start may ask for.
   | 'rpc/range_too_large';
@@ -42,7 +46,10 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/forbidden_origin': -32055,
   'rpc/unsupported_media_type': -32056,
   'rpc/shutting_down': -32057,
-  'rpc/range_too_large': -32060,
+  'rpc/too_many_subscriptions': -32058,
+  'rpc/subscription_lagging': -32059,
+  'rpc/websocket_required': -32060,
+  'rpc/range_too_large': -32061,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,

@@ -101,7 +101,9 @@ export type LimitName =
   | 'connections'
   | 'connections_per_client'
   | 'headers_timeout_ms'
-  | 'request_timeout_ms';
+  | 'request_timeout_ms'
+  | 'message_bytes'
+  | 'subscriptions';
 
 export function limitError(
   code:
@@ -109,7 +111,8 @@ export function limitError(
     | 'rpc/response_too_large'
     | 'rpc/batch_too_large'
     | 'rpc/too_many_connections'
-    | 'rpc/request_timeout',
+    | 'rpc/request_timeout'
+    | 'rpc/too_many_subscriptions',
   limit: LimitName,
   max: number,
   actual?: number,
@@ -124,6 +127,8 @@ export function limitError(
     connections_per_client: "this client's open connections reached",
     headers_timeout_ms: 'request headers not received within',
     request_timeout_ms: 'request not received within',
+    message_bytes: 'WebSocket message exceeds',
+    subscriptions: "this connection's subscriptions reached",
   };
   const unit = limit.endsWith('_bytes') ? ' bytes' : limit.endsWith('_ms') ? ' ms' : '';
   const data: Record<string, unknown> = { limit, max };
@@ -309,6 +314,10 @@ export function resolveConnectionLimits(config: RpcConfig, descriptors = descrip
     'headersTimeoutMs',
     'requestTimeoutMs',
     'idleTimeoutMs',
+    'maxSubscriptionsPerConnection',
+    'maxQueuedNotifications',
+    'maxBufferedBytes',
+    'pingIntervalMs',
   ] as const) {
     const v = config[key];
     if (!Number.isSafeInteger(v) || v <= 0)

@@ -9,11 +9,14 @@ import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
 import { eventMethods } from './events.ts';
 import { parseCallParams, type BlockTag } from './params.ts';
+import type { SubscriptionHost } from './subscriptions.ts';
 import { blockView, commitView, headerView, eventView, receiptView, txBodyView } from './views.ts';
 
 export interface RpcContext {
   chain: Chain;
   mempool: Mempool;
+  /** The caller's WebSocket connection; absent over HTTP (subscribe methods then refuse). */
+  subscriptions?: SubscriptionHost;
 }
 
 export interface RpcMethod {

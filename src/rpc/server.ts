@@ -25,7 +25,9 @@ import {
   resolveConnectionLimits,
   yieldToEventLoop,
 } from './limits.ts';
-import { buildMethodTable, type RpcMethod } from './methods.ts';
+import { buildMethodTable, type RpcContext, type RpcMethod } from './methods.ts';
+import { subscriptionMethods } from './subscriptions.ts';
+import { WsTransport } from './ws.ts';
 import { parseCallParams } from './params.ts';
 
 interface JsonRpcResponse {
@@ -52,8 +54,10 @@ const HTTP_STATUS: Partial<Record<string, number>> = {
 };
 
 /**
- * JSON-RPC 2.0 over HTTP (POST /, single or batch). GET /health answers for load balancers, as do
- * GET /livez (the process answers) and GET /readyz (it can commit and is not catching up or alone).
+ * JSON-RPC 2.0 over HTTP (POST /, single or batch) and, on the same port, over WebSocket (the
+ * `upgrade` event, src/rpc/ws.ts, answered by the same `respond`). GET /health answers for load
+ * balancers, as do GET /livez (the process answers) and GET /readyz (it can commit and is not
+ * catching up or alone).
  * Every failure is a JSON-RPC error with a number and a stable string code in `data.code`; a
  * handler that throws something uncoded is logged and answered as an internal error, and the
  * server keeps serving.
@@ -65,7 +69,9 @@ const HTTP_STATUS: Partial<Record<string, number>> = {
  * configured (Host allow-list, JSON content types only, CORS only for listed origins).
  */
 export class RpcServer {
-  private readonly ctx: { chain: Chain; mempool: Mempool };
+  private readonly ctx: RpcContext;
+  /** JSON-RPC over WebSocket on the same port (src/rpc/ws.ts), made in `listen`. */
+  private ws: WsTransport | undefined;
   private readonly config: RpcConfig;
   private readonly logger: Logger | undefined;
   readonly methods: Map<string, RpcMethod>;
@@ -111,7 +117,10 @@ export class RpcServer {
     this.ctx = { chain: opts.chain, mempool: opts.mempool };
     this.config = opts.config;
     this.logger = opts.logger;
-    this.methods = buildMethodTable(opts.chain.app.registry.queries, opts.extraMethods);
+    this.methods = buildMethodTable(opts.chain.app.registry.queries, [
+      ...subscriptionMethods,
+      ...(opts.extraMethods ?? []),
+    ]);
     this.limits = resolveConnectionLimits(opts.config);
     this.limiter = new ConnectionLimiter(this.limits.maxConnections, this.limits.maxConnectionsPerClient);
     this.policy = new HttpPolicy(opts.config, opts.config.host);
@@ -150,6 +159,17 @@ export class RpcServer {
     server.timeout = config.idleTimeoutMs;
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    const ws = new WsTransport({
+      dispatcher: this,
+      ctx: this.ctx,
+      chain: this.ctx.chain,
+      config,
+      policy: this.policy,
+      logger: this.logger,
+      isRefused: (socket) => this.refused.has(socket),
+    });
+    this.ws = ws;
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -172,9 +192,11 @@ export class RpcServer {
     this.closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    const wsClosed = this.ws?.close();
     const deadline = Date.now() + drainMs;
     while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     server.closeAllConnections();
+    await wsClosed;
     await closed;
   }
 
@@ -182,7 +204,7 @@ export class RpcServer {
    * The answer to one JSON-RPC message (a call or a batch) as JSON text, undefined when nothing
    * is to be sent (notifications only). Transport-independent: the size caps apply here.
    */
-  async respond(body: string): Promise<string | undefined> {
+  async respond(body: string, ctx: RpcContext = this.ctx): Promise<string | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -191,7 +213,7 @@ export class RpcServer {
     }
     if (!Array.isArray(parsed)) {
       const budget = new ResponseBudget(this.config.maxResponseBytes);
-      return this.answerCall(parsed, budget);
+      return this.answerCall(parsed, budget, ctx);
     }
     if (parsed.length === 0) return JSON.stringify(failure(null, rpcError('rpc/invalid_request', 'empty batch')));
     if (parsed.length > this.config.maxBatch) {
@@ -204,21 +226,21 @@ export class RpcServer {
     for (const [i, item] of parsed.entries()) {
       // Between calls, timers and I/O (block production among them) get their turn.
       if (i > 0) await yieldToEventLoop();
-      const text = budget.exhausted ? this.refuseUnrun(item, budget) : await this.answerCall(item, budget);
+      const text = budget.exhausted ? this.refuseUnrun(item, budget) : await this.answerCall(item, budget, ctx);
       if (text !== undefined) parts.push(text);
     }
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`;
   }
 
   /** One call of a request, serialised within the request's budget; undefined for a notification. */
-  private async answerCall(call: unknown, budget: ResponseBudget): Promise<string | undefined> {
+  private async answerCall(call: unknown, budget: ResponseBudget, ctx: RpcContext): Promise<string | undefined> {
     // Reads take turns on the loop; submissions do not (they wait on the mempool and the
     // signature workers, and batching those is what makes admission fast).
     const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
     const isRead = typeof method === 'string' && this.methods.get(method)?.kind !== 'submit';
     const release = isRead ? await this.loopShare.acquire() : undefined;
     try {
-      const response = await this.handleCall(call);
+      const response = await this.handleCall(call, ctx);
       if (!response) return undefined;
       if (response.error) return JSON.stringify(response);
       const out = budget.serialize(response.result);
@@ -238,7 +260,7 @@ export class RpcServer {
   }
 
   /** One call; undefined for a notification (no id), which gets no answer. */
-  async handleCall(call: unknown): Promise<JsonRpcResponse | undefined> {
+  async handleCall(call: unknown, ctx: RpcContext = this.ctx): Promise<JsonRpcResponse | undefined> {
     if (typeof call !== 'object' || call === null || Array.isArray(call)) {
       return failure(null, rpcError('rpc/invalid_request', 'a call must be a JSON object'));
     }
@@ -260,7 +282,7 @@ export class RpcServer {
       const started = performance.now();
       let errorCode: string | undefined;
       try {
-        const result = await m.handler(this.ctx, parseCallParams(m.params, params));
+        const result = await m.handler(ctx, parseCallParams(m.params, params));
         response = { jsonrpc: '2.0', id: replyId, result };
       } catch (e) {
         if (!isTributaryError(e)) this.logger?.error({ err: e, method }, 'uncoded error in rpc handler');

@@ -151,7 +151,7 @@ describe('JSON-RPC chain_getEvents and chain_getHeader', () => {
       }),
     });
     const body = (await res.json()) as { error: { code: number; data: Record<string, unknown> } };
-    expect(body.error.code).toBe(-32060);
+    expect(body.error.code).toBe(-32061);
     expect(body.error.data).toMatchObject({
       code: 'rpc/range_too_large',
       limit: 'heights',

@@ -1,0 +1,437 @@
+import { hex0x as hx, type JsonValue } from '../codec/json.ts';
+import type { Event } from '../codec/core.ts';
+import type { Chain } from '../consensus/chain.ts';
+import { formatAddress } from '../crypto/address.ts';
+import { fromHex } from '../crypto/hash.ts';
+import { TributaryError } from '../errors.ts';
+import { blockEvents, type BlockWithEvents } from '../index/committed-block.ts';
+import { listElements, moduleEvents } from '../state/events.ts';
+import type { ChainEvent } from '../state/module.ts';
+import { rpcError } from './errors.ts';
+import { limitError } from './limits.ts';
+import type { RpcContext, RpcMethod } from './methods.ts';
+import { parseBlockTag } from './params.ts';
+import { eventView } from './views.ts';
+
+/*
+ * Subscriptions over a WebSocket connection (src/rpc/ws.ts carries them): `newHeads`, filtered
+ * `events` and one transaction's inclusion. Every subscription delivers blocks in height order,
+ * each exactly once: it keeps the next height it owes (`next`) and, while that height is already
+ * committed, reads it from the block store (a resume, or blocks committed between the subscribe
+ * call and its start); once it has caught up with the tip it attaches to the chain's event stream
+ * in the same synchronous step in which it saw the tip, so no block falls between the replay and
+ * the live part, and a live block below `next` is dropped as already delivered.
+ *
+ * A position in the chain is a cursor `{height, event}`: "the `event`-th event (0-based, counting
+ * every event of the block in `blockEvents` order: each transaction's events, then end-of-block
+ * events) of block `height` is the next one owed". It does not depend on a filter, so any
+ * subscription resumes from any cursor; every `events` notification carries the cursor after it.
+ */
+
+export interface Cursor {
+  height: number;
+  event: number;
+}
+
+/** What a subscription hands its connection: the notification's result, and the cursor after it. */
+export interface SubscriptionSink {
+  /**
+   * Sends a notification; false when the connection's buffer is full (the subscription is then
+   * lagging and stops; the connection reports its `cursor` and closes).
+   */
+  deliver(subscription: string, result: JsonValue): boolean;
+  /** Whether the connection's buffer is below half its caps (where a replay may send). */
+  readonly hasRoom: boolean;
+  /** Resolves when `hasRoom` (or the connection closes): replay waits here instead of lagging. */
+  room(): Promise<void>;
+  /** The connection is gone or closing: stop. */
+  readonly closed: boolean;
+  /** The subscription has nothing more to send (a `tx` subscription after its inclusion). */
+  finished(subscription: string): void;
+  /** An unexpected failure (storage): the connection reports it and closes. */
+  failed(subscription: string, error: unknown): void;
+}
+
+/** Decides which events an `events` subscription sends. */
+export interface EventMatcher {
+  matches(event: Event): boolean;
+}
+
+export type SubscriptionKind = 'newHeads' | 'events' | 'tx';
+
+export interface SubscriptionRequest {
+  kind: SubscriptionKind;
+  /** First height owed (newHeads, events); default: the block after the tip when subscribing. */
+  from?: Cursor;
+  matcher?: EventMatcher;
+  txHash?: Uint8Array;
+}
+
+export class Subscription {
+  readonly id: string;
+  readonly kind: SubscriptionKind;
+  private readonly chain: Chain;
+  private readonly sink: SubscriptionSink;
+  private readonly matcher: EventMatcher | undefined;
+  private readonly txHash: Uint8Array | undefined;
+  /** The next position owed. */
+  private next: Cursor;
+  private detach: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(id: string, chain: Chain, sink: SubscriptionSink, request: SubscriptionRequest) {
+    this.id = id;
+    this.kind = request.kind;
+    this.chain = chain;
+    this.sink = sink;
+    this.matcher = request.matcher;
+    this.txHash = request.txHash;
+    this.next = request.from ?? { height: chain.latestHeight + 1, event: 0 };
+  }
+
+  /** The position a client resumes from to miss nothing this subscription has not sent. */
+  get cursor(): Cursor {
+    return { ...this.next };
+  }
+
+  /** Starts delivery (after the subscribe call's answer is sent, so notifications follow it). */
+  start(): void {
+    void this.catchUp().catch((e: unknown) => {
+      if (!this.stopped) this.sink.failed(this.id, e);
+      this.stop();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.detach?.();
+    this.detach = undefined;
+  }
+
+  private get done(): boolean {
+    return this.stopped || this.sink.closed;
+  }
+
+  /** Reads committed blocks from the store until the tip, then attaches to the live stream. */
+  private async catchUp(): Promise<void> {
+    if (this.kind === 'tx') return this.catchUpTx();
+    while (!this.done) {
+      if (this.next.height > this.chain.latestHeight) {
+        // Synchronous from the check to the attach: no block can be published in between.
+        this.detach = this.chain.events.subscribe((block) => this.onLive(block));
+        return;
+      }
+      const block = await this.storedBlock(this.next.height);
+      if (this.done) return;
+      if (!(await this.replayBlock(block))) return;
+    }
+  }
+
+  private async catchUpTx(): Promise<void> {
+    const hash = this.txHash!;
+    while (!this.done) {
+      const tip = this.chain.latestHeight;
+      const location = await this.chain.blocks.getTxLocation(hash);
+      if (this.done) return;
+      if (location) {
+        const block = await this.storedBlock(location.height);
+        if (this.done) return;
+        this.deliverTx(block, location.index);
+        return;
+      }
+      if (this.chain.latestHeight === tip) {
+        this.detach = this.chain.events.subscribe((block) => this.onLive(block));
+        return;
+      }
+    }
+  }
+
+  /** A stored block as far as subscribers read it: the receipts name their transactions, nothing is decoded. */
+  private async storedBlock(height: number): Promise<BlockWithEvents> {
+    const stored = await this.chain.blocks.getBlock(height);
+    const results = await this.chain.blocks.getReceipts(height);
+    if (!stored || !results) {
+      throw new TributaryError('index/missing_block', `block ${height} or its receipts are missing`, { height });
+    }
+    return {
+      header: stored.header,
+      hash: stored.hash,
+      txs: results.receipts.map((r) => ({ hash: r.tx_hash })),
+      receipts: results.receipts,
+      endBlockEvents: results.end_block_events,
+    };
+  }
+
+  private onLive(block: BlockWithEvents): void {
+    if (this.done) return;
+    if (this.kind === 'tx') {
+      const hash = this.txHash!;
+      const index = block.txs.findIndex((t) => Buffer.compare(t.hash, hash) === 0);
+      if (index >= 0) this.deliverTx(block, index);
+      return;
+    }
+    const height = block.header.height;
+    if (height < this.next.height) return;
+    if (height > this.next.height) {
+      // Never happens while the stream publishes every block in order; replay rather than skip.
+      this.detach?.();
+      this.detach = undefined;
+      this.start();
+      return;
+    }
+    this.deliverBlock(block);
+  }
+
+  /** The notifications block `next.height` owes from `next.event` on, each with the cursor after it. */
+  private *owed(block: BlockWithEvents): Generator<{ result: JsonValue; after: Cursor }> {
+    const height = block.header.height;
+    if (this.kind === 'newHeads') {
+      if (this.next.event === 0) yield { result: headView(block), after: { height: height + 1, event: 0 } };
+      return;
+    }
+    // After a block's last event the cursor is the next block's start: one cursor per position.
+    const total = block.receipts.reduce((n, r) => n + r.events.length, 0) + block.endBlockEvents.length;
+    let ordinal = 0;
+    for (const e of blockEvents(block)) {
+      const at = ordinal++;
+      if (at < this.next.event) continue;
+      if (this.matcher?.matches(e.event) === false) continue;
+      const after = at + 1 === total ? { height: height + 1, event: 0 } : { height, event: at + 1 };
+      yield { result: chainEventView(e, after), after };
+    }
+  }
+
+  /** A live block: sent at once (the connection's caps decide); false once lagging. */
+  private deliverBlock(block: BlockWithEvents): boolean {
+    for (const { result, after } of this.owed(block)) {
+      if (!this.send(result)) return false;
+      this.next = after;
+    }
+    this.next = { height: block.header.height + 1, event: 0 };
+    return true;
+  }
+
+  /** A stored block: each notification waits for room, so a replay never overflows the buffer. */
+  private async replayBlock(block: BlockWithEvents): Promise<boolean> {
+    for (const { result, after } of this.owed(block)) {
+      if (!this.sink.hasRoom) await this.sink.room();
+      if (this.done || !this.send(result)) return false;
+      this.next = after;
+    }
+    this.next = { height: block.header.height + 1, event: 0 };
+    return true;
+  }
+
+  private deliverTx(block: BlockWithEvents, index: number): void {
+    const receipt = block.receipts[index]!;
+    this.send({
+      hash: hx(block.txs[index]!.hash),
+      height: block.header.height,
+      index,
+      blockHash: hx(block.hash),
+      status: receipt.failed ? 'failed' : 'committed',
+      errorCode: receipt.failed ? receipt.error_code : null,
+    });
+    this.stop();
+    this.sink.finished(this.id);
+  }
+
+  private send(result: JsonValue): boolean {
+    if (this.sink.deliver(this.id, result)) return true;
+    this.stop();
+    return false;
+  }
+}
+
+function headView(block: BlockWithEvents): JsonValue {
+  const h = block.header;
+  return {
+    hash: hx(block.hash),
+    height: h.height,
+    timeMs: h.time_ms,
+    parentHash: hx(h.parent_hash),
+    proposer: formatAddress(h.proposer),
+    stateRoot: hx(h.state_root),
+    resultsRoot: hx(h.results_root),
+    txCount: block.txs.length,
+  };
+}
+
+/** An event with its place in the chain, as `events` notifications carry it. */
+export function chainEventView(e: ChainEvent, cursor: Cursor): JsonValue {
+  return {
+    height: e.height,
+    blockHash: hx(e.blockHash),
+    txHash: e.txHash ? hx(e.txHash) : null,
+    txIndex: e.txIndex,
+    eventIndex: e.eventIndex,
+    ...eventView(e.event),
+    cursor: { height: cursor.height, event: cursor.event },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters: the index's rules (a type, attributes of indexed fields; a list field matches when it
+// holds the value), with several attributes ANDed and several values of one attribute ORed.
+
+export function eventMatcher(chain: Chain, raw: unknown): EventMatcher | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw rpcError('rpc/invalid_params', 'filter: expected {type?, attributes?}', { param: 'filter' });
+  }
+  const { type, attributes, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0)
+    throw rpcError('rpc/invalid_params', `filter: unknown field "${extra[0]}"`, { param: 'filter' });
+  if (type !== undefined && typeof type !== 'string') {
+    throw rpcError('rpc/invalid_params', 'filter.type: expected a string', { param: 'filter' });
+  }
+  if (attributes === undefined) return type === undefined ? undefined : { matches: (e) => e.type === type };
+  if (type === undefined) {
+    throw rpcError('rpc/invalid_params', 'filter.attributes needs filter.type', { param: 'filter' });
+  }
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    throw rpcError('rpc/invalid_params', 'filter.attributes: expected {field: value | [values]}', {
+      param: 'filter',
+    });
+  }
+  const definition = moduleEvents(chain.app.registry.modules).get(type);
+  const wanted: { key: string; values: Set<string>; list: boolean }[] = [];
+  for (const [key, value] of Object.entries(attributes)) {
+    const field = definition?.fields[key];
+    if (!field?.indexed) {
+      throw new TributaryError('index/not_indexed', `${type}.${key} is not an indexed event field`, {
+        type,
+        field: key,
+      });
+    }
+    const values = Array.isArray(value) ? value : [value];
+    if (values.length === 0 || !values.every((v) => typeof v === 'string')) {
+      throw rpcError(
+        'rpc/invalid_params',
+        `filter.attributes.${key}: expected a string or a non-empty list of strings`,
+        {
+          param: 'filter',
+        },
+      );
+    }
+    wanted.push({ key, values: new Set(values as string[]), list: field.list === true });
+  }
+  return {
+    matches(e: Event): boolean {
+      if (e.type !== type) return false;
+      return wanted.every((w) =>
+        e.attributes.some(
+          (a) =>
+            a.key === w.key && (w.list ? listElements(a.value).some((v) => w.values.has(v)) : w.values.has(a.value)),
+        ),
+      );
+    },
+  };
+}
+
+function parseCursor(raw: unknown): Cursor {
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (typeof raw === 'object' && raw !== null) {
+    const { height, event } = raw as Record<string, unknown>;
+    if (ok(height) && height >= 1 && (event === undefined || ok(event))) return { height, event: event ?? 0 };
+  }
+  throw rpcError('rpc/invalid_params', 'cursor: expected {height: integer >= 1, event: integer >= 0}', {
+    param: 'cursor',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The methods
+
+/** What a connection offers the subscribe methods (RpcContext.subscriptions; absent over HTTP). */
+export interface SubscriptionHost {
+  readonly maxSubscriptions: number;
+  readonly count: number;
+  /** Registers a subscription; it starts once the call's answer is sent. */
+  add(request: SubscriptionRequest): string;
+  remove(id: string): boolean;
+}
+
+function hostOf(ctx: RpcContext): SubscriptionHost {
+  if (!ctx.subscriptions) {
+    throw rpcError('rpc/websocket_required', 'subscriptions are served over WebSocket only (ws:// on this port)');
+  }
+  return ctx.subscriptions;
+}
+
+export const subscriptionMethods: RpcMethod[] = [
+  {
+    name: 'chain_subscribe',
+    description:
+      'WebSocket only: subscribe to "newHeads", "events" (filter {type, attributes: {field: value | [values]}}, ' +
+      'indexed fields only) or "tx" (hash; one notification once included). newHeads and events resume with ' +
+      'fromHeight or cursor ({height, event}, from a notification or a lagging error). Returns the subscription id; ' +
+      'notifications are chain_subscription {subscription, result}',
+    params: [
+      { name: 'kind', kind: 'string' },
+      { name: 'options', kind: 'json', optional: true },
+    ],
+    kind: 'query',
+    async handler(ctx, p) {
+      const host = hostOf(ctx);
+      const kind = p.kind as string;
+      if (kind !== 'newHeads' && kind !== 'events' && kind !== 'tx') {
+        throw rpcError('rpc/invalid_params', `kind: expected "newHeads", "events" or "tx", got "${kind}"`, {
+          param: 'kind',
+        });
+      }
+      const options = (p.options ?? {}) as Record<string, unknown>;
+      if (typeof options !== 'object' || Array.isArray(options)) {
+        throw rpcError('rpc/invalid_params', 'options: expected an object', { param: 'options' });
+      }
+      const allowed =
+        kind === 'tx' ? ['hash'] : kind === 'events' ? ['filter', 'fromHeight', 'cursor'] : ['fromHeight', 'cursor'];
+      for (const key of Object.keys(options)) {
+        if (!allowed.includes(key)) {
+          throw rpcError('rpc/invalid_params', `options: "${key}" does not apply to ${kind}`, { param: 'options' });
+        }
+      }
+      if (host.count >= host.maxSubscriptions) {
+        throw limitError('rpc/too_many_subscriptions', 'subscriptions', host.maxSubscriptions);
+      }
+      const request: SubscriptionRequest = { kind };
+      if (kind === 'tx') {
+        const hash = options.hash;
+        if (typeof hash !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(hash)) {
+          throw rpcError('rpc/invalid_params', 'options.hash: expected a 32-byte hex hash', { param: 'options' });
+        }
+        request.txHash = fromHex(hash);
+      } else {
+        if (options.fromHeight !== undefined && options.cursor !== undefined) {
+          throw rpcError('rpc/invalid_params', 'options: give fromHeight or cursor, not both', { param: 'options' });
+        }
+        if (options.cursor !== undefined) request.from = parseCursor(options.cursor);
+        else if (options.fromHeight !== undefined) {
+          const tag = parseBlockTag(options.fromHeight, 'fromHeight');
+          if (!('height' in tag) || tag.height < 1) {
+            throw rpcError('rpc/invalid_params', 'fromHeight: expected a height >= 1', { param: 'options' });
+          }
+          request.from = { height: tag.height, event: 0 };
+        }
+        if (request.from && request.from.height > ctx.chain.latestHeight + 1) {
+          throw rpcError(
+            'rpc/not_found',
+            `height ${request.from.height} is above the next height ${ctx.chain.latestHeight + 1}`,
+          );
+        }
+        if (kind === 'events') request.matcher = eventMatcher(ctx.chain, options.filter);
+      }
+      return host.add(request);
+    },
+  },
+  {
+    name: 'chain_unsubscribe',
+    description: 'WebSocket only: ends a subscription of this connection; false if it does not exist (any more)',
+    params: [{ name: 'subscription', kind: 'string' }],
+    kind: 'query',
+    async handler(ctx, p) {
+      return hostOf(ctx).remove(p.subscription as string);
+    },
+  },
+];
