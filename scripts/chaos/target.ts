@@ -7,8 +7,8 @@ import { prepareDevnet } from '../devnet.ts';
 
 /**
  * What the chaos runner perturbs. The runner knows nodes only by index and reaches them only over
- * JSON-RPC, so a local BFT network plugs in as another `ChaosTarget` (one home and one process per
- * validator, the same signals per node) without changes to the runner.
+ * JSON-RPC: one node (`SoloNodeTarget`) or a local BFT network (`BftNetworkTarget`: one home and
+ * one process per node, the same signals per node) are the same to it.
  */
 export interface ChaosTarget {
   readonly label: string;
