@@ -397,7 +397,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       for (let i = 0; i < Math.min(opts.txSample, older); i++) toRead.add(trackedOrder[samplePrng.int(0, older - 1)]!);
     }
     uncheckedFrom = trackedOrder.length;
-    const hashes = [...toRead].filter((h) => tracked.get(h)!.height <= upTo);
+    // A network node is asked only about heights it has (those above: by the other nodes, and at the end).
+    const hashes = target.nodeCount > 1 ? [...toRead].filter((h) => tracked.get(h)!.height <= upTo) : [...toRead];
     const txViews = await rpcBatch<TxView | null>(
       url,
       hashes.map((h) => ({ method: 'tx_get', params: [h] })),
@@ -459,6 +460,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
       await sleep(10);
     }
+  };
+
+  /** Until every node has reached `tip`; one that does not within the recovery timeout is a finding. */
+  const awaitAllAt = async (tip: number) => {
+    const started = Date.now();
+    const behind = new Map<number, number | null>();
+    do {
+      behind.clear();
+      for (let node = 0; node < target.nodeCount; node++) {
+        const url = target.rpcUrl(node);
+        let height: number | null = null;
+        if (url)
+          try {
+            height = (await rpcCall<{ height: number }>(url, 'chain_status', [], 5_000)).height;
+          } catch (e) {
+            if (!(e instanceof ChaosRpcError)) throw e;
+          }
+        if (height === null || height < tip) behind.set(node, height);
+      }
+      if (behind.size === 0) return;
+      await sleep(opts.blockIntervalMs);
+    } while (Date.now() - started < opts.recoveryTimeoutMs);
+    for (const [node, height] of behind)
+      finding(`node ${node} did not reach height ${tip} in ${opts.recoveryTimeoutMs} ms (at ${height ?? 'no answer'})`);
   };
 
   // --- the run ---
@@ -544,6 +569,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   if (finalUrl) {
     try {
       for (const s of senders) if (s.outstanding.size) await pollOutstanding(s, finalUrl, false);
+      if (target.nodeCount > 1) await awaitAllAt(recordedTip);
       // Every node's chain against the same record of blocks: a fork shows as a mismatch.
       for (let node = 0; node < target.nodeCount; node++) {
         const url = target.rpcUrl(node);
