@@ -127,6 +127,8 @@ interface Sender {
   nonce: number | undefined;
   /** The target's restart count when this sender last read its nonce. */
   epoch: number;
+  /** The node it read its nonce from: another node's mempool may not hold what it submitted. */
+  url: string | undefined;
   /** Submitted and not yet seen in a block: hash -> nonce. */
   outstanding: Map<string, number>;
   prng: Prng;
@@ -173,6 +175,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       address: formatAddress(addressFromPublicKey(key.publicKey)),
       nonce: undefined,
       epoch: 0,
+      url: undefined,
       outstanding: new Map(),
       prng: new Prng(opts.seed + 1 + i),
     });
@@ -262,6 +265,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const { nonce } = await rpcCall<{ nonce: number }>(url, 'account_nextNonce', [s.address]);
     s.nonce = nonce;
     s.epoch = epoch;
+    s.url = url;
   };
 
   /** Reads the sender's outstanding txs: committed ones are tracked, unknown ones dropped (and queued ones when resyncing). */
@@ -296,7 +300,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         continue;
       }
       try {
-        if (s.nonce === undefined || s.epoch !== epoch) await resync(s, url);
+        if (s.nonce === undefined || s.epoch !== epoch || s.url !== url) await resync(s, url);
         if (s.outstanding.size < opts.window) {
           const to = s.prng.pick(recipients.filter((r) => r.text !== s.address));
           const bytes = buildTx(
@@ -360,11 +364,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
    * Every block seen is read again (hash, state root, and the tracked txs in its list); txs tracked
    * since the last round and a sample of older ones (all of them when `full`) are read with tx_get.
    */
-  const checkLedger = async (url: string, full: boolean) => {
+  const checkLedger = async (url: string, full: boolean): Promise<number> => {
     checkRounds++;
-    await followChain(url);
+    const nodeHeight = await followChain(url);
+    // In a network a node may be a block or two behind the tip another node showed: it is checked up
+    // to its own height. A lone node is the tip, so a height it no longer has is a block gone.
+    const upTo = target.nodeCount > 1 ? Math.min(recordedTip, nodeHeight) : recordedTip;
     const heights: number[] = [];
-    for (let h = 1; h <= recordedTip; h++) heights.push(h);
+    for (let h = 1; h <= upTo; h++) heights.push(h);
     const calls: RpcCall[] = heights.map((h) => ({ method: 'chain_getBlock', params: [h] }));
     const views = await rpcBatch<BlockView | null>(url, calls);
     blockReads += heights.length;
@@ -390,7 +397,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       for (let i = 0; i < Math.min(opts.txSample, older); i++) toRead.add(trackedOrder[samplePrng.int(0, older - 1)]!);
     }
     uncheckedFrom = trackedOrder.length;
-    const hashes = [...toRead];
+    // A network node is asked only about heights it has (those above: by the other nodes, and at the end).
+    const hashes = target.nodeCount > 1 ? [...toRead].filter((h) => tracked.get(h)!.height <= upTo) : [...toRead];
     const txViews = await rpcBatch<TxView | null>(
       url,
       hashes.map((h) => ({ method: 'tx_get', params: [h] })),
@@ -407,27 +415,75 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       else if (view.blockHash !== t.blockHash)
         markHeader(t.height, `tx ${hash} now in block ${view.blockHash}, was ${t.blockHash}`);
     });
+    return nodeHeight;
   };
 
-  /** Until the node serves RPC and has a block above `above` (the first height answered when undefined). */
-  const awaitNewBlock = async (node: number, above: number | undefined): Promise<number> => {
+  /** The highest height the other nodes that answer report: what a perturbed node must catch up to. */
+  const othersHeight = async (node: number): Promise<number> => {
+    let highest = 0;
+    await Promise.all(
+      Array.from({ length: target.nodeCount }, async (_, i) => {
+        const url = i === node ? undefined : target.rpcUrl(i);
+        if (!url) return;
+        try {
+          const { height } = await rpcCall<{ height: number }>(url, 'chain_status', [], 5_000);
+          highest = Math.max(highest, height);
+        } catch (e) {
+          if (!(e instanceof ChaosRpcError)) throw e;
+        }
+      }),
+    );
+    return highest;
+  };
+
+  /**
+   * Until the node serves RPC, has a block above `above` (the first height answered when undefined)
+   * and has caught up to `catchUpTo` (the height the other nodes had when it was given back).
+   */
+  const awaitNewBlock = async (node: number, above: number | undefined, catchUpTo: number): Promise<number> => {
     const started = Date.now();
     let floor = above;
     for (;;) {
       if (Date.now() - started > opts.recoveryTimeoutMs)
-        throw new Error(`no new block in ${opts.recoveryTimeoutMs} ms`);
+        throw new Error(
+          `no new block${catchUpTo > 0 ? ` or no catch-up to height ${catchUpTo}` : ''} in ${opts.recoveryTimeoutMs} ms`,
+        );
       const url = target.rpcUrl(node);
       if (url) {
         try {
           const { height } = await rpcCall<{ height: number }>(url, 'chain_status', [], 5_000);
           if (floor === undefined) floor = height;
-          else if (height > floor) return Date.now();
+          else if (height > floor && height >= catchUpTo) return Date.now();
         } catch (e) {
           if (!(e instanceof ChaosRpcError)) throw e;
         }
       }
       await sleep(10);
     }
+  };
+
+  /** Until every node has reached `tip`; one that does not within the recovery timeout is a finding. */
+  const awaitAllAt = async (tip: number) => {
+    const started = Date.now();
+    const behind = new Map<number, number | null>();
+    do {
+      behind.clear();
+      for (let node = 0; node < target.nodeCount; node++) {
+        const url = target.rpcUrl(node);
+        let height: number | null = null;
+        if (url)
+          try {
+            height = (await rpcCall<{ height: number }>(url, 'chain_status', [], 5_000)).height;
+          } catch (e) {
+            if (!(e instanceof ChaosRpcError)) throw e;
+          }
+        if (height === null || height < tip) behind.set(node, height);
+      }
+      if (behind.size === 0) return;
+      await sleep(opts.blockIntervalMs);
+    } while (Date.now() - started < opts.recoveryTimeoutMs);
+    for (const [node, height] of behind)
+      finding(`node ${node} did not reach height ${tip} in ${opts.recoveryTimeoutMs} ms (at ${height ?? 'no answer'})`);
   };
 
   // --- the run ---
@@ -460,11 +516,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     try {
       let givenBack: number;
       let above: number | undefined;
+      let catchUpTo: number;
       if (kind === 'pause') {
         const url = target.rpcUrl(node)!;
         above = (await rpcCall<{ height: number }>(url, 'chain_status')).height;
         target.pause(node);
         await sleep(pauseMs);
+        catchUpTo = await othersHeight(node);
         givenBack = Date.now();
         target.resume(node);
       } else {
@@ -477,10 +535,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           }
         }
         epoch++;
+        catchUpTo = await othersHeight(node);
         givenBack = Date.now();
         await target.start(node);
       }
-      const recoveredAt = await awaitNewBlock(node, above);
+      const recoveredAt = await awaitNewBlock(node, above, catchUpTo);
       record.recoveryMs = recoveredAt - givenBack;
       await checkLedger(target.rpcUrl(node)!, false);
       record.checkMs = Date.now() - recoveredAt;
@@ -505,12 +564,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   await Promise.all([...streams, follower]);
   const finalUrl = anyUrl();
   let finalHeight = recordedTip;
+  // The height each node answered last, which its verify must reach (a lone node: the tip seen).
+  const finalHeights: (number | undefined)[] = [];
   if (finalUrl) {
     try {
       for (const s of senders) if (s.outstanding.size) await pollOutstanding(s, finalUrl, false);
-      await checkLedger(finalUrl, true);
+      if (target.nodeCount > 1) await awaitAllAt(recordedTip);
+      // Every node's chain against the same record of blocks: a fork shows as a mismatch.
+      for (let node = 0; node < target.nodeCount; node++) {
+        const url = target.rpcUrl(node);
+        if (url) await checkLedger(url, true);
+        else finding(`node ${node} serves no RPC at the end of the run`);
+      }
       // Once more just before the stop, so that verify's height is likely among the blocks seen.
-      await followChain(finalUrl);
+      if (target.nodeCount === 1) await followChain(finalUrl);
+      else
+        for (let node = 0; node < target.nodeCount; node++) {
+          const url = target.rpcUrl(node);
+          if (url) finalHeights[node] = await followChain(url);
+        }
       finalHeight = recordedTip;
     } catch (e) {
       finding(`final check failed: ${(e as Error).message}`);
@@ -525,8 +597,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       finding(
         `verify on node ${v.node} failed: ${v.error ?? `matchesStoredState ${v.matchesStoredState}, invariants broken: ${v.invariantsBroken.join('; ') || 'none'}`}`,
       );
-    if (v.height !== null && v.height < finalHeight)
-      finding(`verify on node ${v.node} replayed to height ${v.height}, below the ${finalHeight} seen`);
+    const reached = finalHeights[v.node] ?? finalHeight;
+    if (v.height !== null && v.height < reached)
+      finding(`verify on node ${v.node} replayed to height ${v.height}, below the ${reached} seen`);
     if (rootMatchesHeader === false)
       finding(
         `verify on node ${v.node}: replayed root ${v.stateRoot} differs from the header seen at height ${v.height}`,

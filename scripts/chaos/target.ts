@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareDevnet } from '../devnet.ts';
 
 /**
  * What the chaos runner perturbs. The runner knows nodes only by index and reaches them only over
- * JSON-RPC, so a local BFT network plugs in as another `ChaosTarget` (one home and one process per
- * validator, the same signals per node) without changes to the runner.
+ * JSON-RPC: one node (`SoloNodeTarget`) or a local BFT network (`BftNetworkTarget`: one home and
+ * one process per node, the same signals per node) are the same to it.
  */
 export interface ChaosTarget {
   readonly label: string;
@@ -157,6 +158,24 @@ class NodeProcess {
   }
 }
 
+/** SIGTERM, then SIGKILL if the process has not exited within the grace period. */
+async function terminateProcess(p: NodeProcess): Promise<{ graceful: boolean; exitCode: number | null }> {
+  p.exitExpected = true;
+  p.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    p.exited.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_GRACE_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) {
+    p.child.kill('SIGKILL');
+    await p.exited;
+    return { graceful: false, exitCode: null };
+  }
+  return { graceful: p.child.exitCode === 0, exitCode: p.child.exitCode };
+}
+
 /** One validator in one home: `tributary init`, funded senders added to genesis before the first start. */
 export class SoloNodeTarget implements ChaosTarget {
   readonly label = 'single validator';
@@ -255,22 +274,8 @@ export class SoloNodeTarget implements ChaosTarget {
     p.paused = false;
   }
 
-  async terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
-    const p = this.running(index);
-    p.exitExpected = true;
-    p.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      p.exited.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-      return { graceful: false, exitCode: null };
-    }
-    return { graceful: p.child.exitCode === 0, exitCode: p.child.exitCode };
+  terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
+    return terminateProcess(this.running(index));
   }
 
   async finish(): Promise<VerifyOutcome[]> {
@@ -334,5 +339,170 @@ export async function verifyHome(node: number, home: string): Promise<VerifyOutc
       invariantsBroken: [],
       error: `verify exited ${r.status}: ${r.stderr.trim()}`,
     };
+  }
+}
+
+/**
+ * A local BFT network: `validators` validators (4 by default, so one may be down: f = 1) and
+ * `fullNodes` full nodes, each a `tributary start` process in its own home, libp2p on loopback.
+ * The homes, the genesis listing every validator, and each config's listen port, bootstrap list
+ * and allow-list come from the devnet script's `prepareDevnet`; RPC ports are fixed in each
+ * config (below the ephemeral range), so a node's URL is the same across restarts.
+ */
+export class BftNetworkTarget implements ChaosTarget {
+  readonly label: string;
+  readonly nodeCount: number;
+  readonly unexpectedExits: UnexpectedExit[] = [];
+  private readonly root: string;
+  private readonly ownsRoot: boolean;
+  private readonly keep: boolean;
+  private readonly blockIntervalMs: number;
+  private readonly validators: number;
+  private readonly fullNodes: number;
+  private nodeHomes: string[] = [];
+  private readonly processes: (NodeProcess | undefined)[];
+  private readonly errors = new Map<string, number>();
+
+  constructor(opts: {
+    dir?: string;
+    keep?: boolean;
+    blockIntervalMs: number;
+    validators?: number;
+    fullNodes?: number;
+  }) {
+    this.validators = opts.validators ?? 4;
+    this.fullNodes = opts.fullNodes ?? 0;
+    this.nodeCount = this.validators + this.fullNodes;
+    this.label = `BFT network of ${this.validators} validators${this.fullNodes ? ` and ${this.fullNodes} full node${this.fullNodes > 1 ? 's' : ''}` : ''}`;
+    this.ownsRoot = opts.dir === undefined;
+    this.root = opts.dir ?? mkdtempSync(join(tmpdir(), 'tributary-chaos-bft-'));
+    this.keep = opts.keep ?? false;
+    this.blockIntervalMs = opts.blockIntervalMs;
+    this.processes = Array.from({ length: this.nodeCount }, () => undefined);
+  }
+
+  homes(): string[] {
+    return [...this.nodeHomes];
+  }
+
+  /** What each node's process printed last (for a failing test's report). */
+  lastLogLines(): string[][] {
+    return this.processes.map((p) => [...(p?.lastLogs ?? [])]);
+  }
+
+  async setup(accounts: GenesisAccount[]): Promise<void> {
+    const specs = await prepareDevnet(this.root, {
+      validators: this.validators,
+      fullNodes: this.fullNodes,
+      blockIntervalMs: this.blockIntervalMs,
+      accounts,
+    });
+    this.nodeHomes = specs.map((s) => s.home);
+    await Promise.all(specs.map((_, i) => this.start(i)));
+  }
+
+  private node(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.nodeCount)
+      throw new Error(`node ${index} does not exist (${this.nodeCount} nodes)`);
+  }
+
+  rpcUrl(index: number): string | undefined {
+    this.node(index);
+    const p = this.processes[index];
+    return p?.running ? p.url : undefined;
+  }
+
+  rpcUrls(): string[] {
+    return this.processes.flatMap((p, i) => {
+      const url = this.rpcUrl(i);
+      return url && !p!.paused ? [url] : [];
+    });
+  }
+
+  async start(index: number): Promise<void> {
+    this.node(index);
+    if (this.processes[index]?.running) throw new Error(`node ${index} is already running`);
+    const args = [
+      '--home',
+      this.nodeHomes[index]!,
+      'start',
+      '--keyring-backend',
+      'test',
+      '--block-interval',
+      String(this.blockIntervalMs),
+    ];
+    const p = new NodeProcess(args, this.errors, (code, signal, lastLogs) =>
+      this.unexpectedExits.push({ node: index, code, signal, lastLogs }),
+    );
+    this.processes[index] = p;
+    await p.started();
+  }
+
+  private running(index: number): NodeProcess {
+    this.node(index);
+    const p = this.processes[index];
+    if (!p?.running) throw new Error(`node ${index} is not running`);
+    return p;
+  }
+
+  async kill(index: number): Promise<void> {
+    const p = this.running(index);
+    p.exitExpected = true;
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+
+  pause(index: number): void {
+    const p = this.running(index);
+    p.child.kill('SIGSTOP');
+    p.paused = true;
+  }
+
+  resume(index: number): void {
+    const p = this.running(index);
+    p.child.kill('SIGCONT');
+    p.paused = false;
+  }
+
+  terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
+    return terminateProcess(this.running(index));
+  }
+
+  async finish(): Promise<VerifyOutcome[]> {
+    for (let i = 0; i < this.nodeCount; i++)
+      if (this.processes[i]?.running && this.processes[i]!.paused) this.resume(i);
+    await Promise.all(
+      this.processes.map(async (p, node) => {
+        if (!p?.running) return;
+        const stopped = await terminateProcess(p);
+        if (!stopped.graceful)
+          this.unexpectedExits.push({
+            node,
+            code: stopped.exitCode,
+            signal: 'SIGTERM (not graceful)',
+            lastLogs: [...p.lastLogs],
+          });
+      }),
+    );
+    // One at a time: each replay is CPU-bound.
+    const outcomes: VerifyOutcome[] = [];
+    for (let i = 0; i < this.nodeHomes.length; i++) outcomes.push(await verifyHome(i, this.nodeHomes[i]!));
+    return outcomes;
+  }
+
+  errorLogs(): Record<string, number> {
+    return Object.fromEntries([...this.errors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(
+      this.processes.map(async (p) => {
+        if (!p?.running) return;
+        p.exitExpected = true;
+        p.child.kill('SIGKILL');
+        await p.exited;
+      }),
+    );
+    if (this.ownsRoot && !this.keep) rmSync(this.root, { recursive: true, force: true });
   }
 }
