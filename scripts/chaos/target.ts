@@ -156,6 +156,23 @@ class NodeProcess {
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
+
+  /** SIGKILL; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    this.exitExpected = true;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  pause(): void {
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited within the grace period. */
@@ -255,23 +272,16 @@ export class SoloNodeTarget implements ChaosTarget {
     return this.process;
   }
 
-  async kill(index: number): Promise<void> {
-    const p = this.running(index);
-    p.exitExpected = true;
-    p.child.kill('SIGKILL');
-    await p.exited;
+  kill(index: number): Promise<void> {
+    return this.running(index).kill();
   }
 
   pause(index: number): void {
-    const p = this.running(index);
-    p.child.kill('SIGSTOP');
-    p.paused = true;
+    this.running(index).pause();
   }
 
   resume(index: number): void {
-    const p = this.running(index);
-    p.child.kill('SIGCONT');
-    p.paused = false;
+    this.running(index).resume();
   }
 
   terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
@@ -445,23 +455,16 @@ export class BftNetworkTarget implements ChaosTarget {
     return p;
   }
 
-  async kill(index: number): Promise<void> {
-    const p = this.running(index);
-    p.exitExpected = true;
-    p.child.kill('SIGKILL');
-    await p.exited;
+  kill(index: number): Promise<void> {
+    return this.running(index).kill();
   }
 
   pause(index: number): void {
-    const p = this.running(index);
-    p.child.kill('SIGSTOP');
-    p.paused = true;
+    this.running(index).pause();
   }
 
   resume(index: number): void {
-    const p = this.running(index);
-    p.child.kill('SIGCONT');
-    p.paused = false;
+    this.running(index).resume();
   }
 
   terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
