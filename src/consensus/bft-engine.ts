@@ -100,6 +100,12 @@ export interface BftTimeouts extends TimeoutConfig {
   readonly commitWaitMs: number;
 }
 
+/** The share of the propose timeout one execution of a block may take (build, then each validator's verify). */
+const EXECUTION_SHARE = 3;
+const INITIAL_MS_PER_TX = 0.5;
+const MIN_BLOCK_TX_BUDGET = 100;
+const MIN_MEASURED_TXS = 50;
+
 /** Timeouts derived from the block interval, so a devnet's `--block-interval 200` gives short rounds. */
 export function timeoutsForInterval(intervalMs: number): BftTimeouts {
   const i = Math.max(1, Math.floor(intervalMs));
@@ -163,6 +169,15 @@ export class BftEngine {
   private readonly mempool: Mempool;
   /** A proposal's transactions that our mempool holds were verified on admission: not again. */
   private readonly knownTx = (hash: Uint8Array) => this.mempool.get(hash);
+  /**
+   * Milliseconds per transaction of the blocks this node built or verified lately (a moving
+   * average). A proposal is only useful if every validator can fetch, verify and execute it
+   * within the propose timeout: a block reaped up to `maxBlockTxs` from a flooded mempool took
+   * longer than that on a loaded machine, every round timed out, and nothing committed until the
+   * flood ended (0 tx/s committed at 800/s offered). So the proposer caps its block by what it
+   * measured. This is the proposer's own policy: validators accept any valid block.
+   */
+  private msPerTx = INITIAL_MS_PER_TX;
   private readonly network: P2pNetwork;
   private readonly wal: ConsensusWal;
   private readonly signer: Signer | undefined;
@@ -553,11 +568,19 @@ export class BftEngine {
     }
   }
 
+  /** Folds one block's execution time into `msPerTx` (blocks too small to say are skipped). */
+  private noteExecution(ms: number, txs: number): void {
+    if (txs < MIN_MEASURED_TXS) return;
+    this.msPerTx = 0.7 * this.msPerTx + 0.3 * (ms / txs);
+  }
+
   /** Builds our block for `round` (get_value), logs it, and answers the machine. */
   private async proposeValue(round: number): Promise<void> {
     const key = this.key!;
     const params = this.chain.app.params;
-    const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes);
+    const budget = Math.max(MIN_BLOCK_TX_BUDGET, Math.floor(this.timeouts.proposeMs / EXECUTION_SHARE / this.msPerTx));
+    const candidates = this.mempool.reap(Math.min(params.maxBlockTxs, budget), params.maxBlockBytes);
+    const started = performance.now();
     // The header signature goes straight to the key, not through the Signer: a signed header
     // alone finalizes nothing (only a signed Proposal and votes count in consensus, and those go
     // through the Signer), so signing two headers at one height cannot cause a fork.
@@ -567,6 +590,7 @@ export class BftEngine {
       { proposer: this.self!, nowMs: this.now(), candidates, lastCommit: this.lastCommit },
       async (signBytes) => key.sign(signBytes),
     );
+    this.noteExecution(performance.now() - started, built.block.txs.length);
     const bytes = BlockCodec.encode(built.block);
     this.lastPrepared = toHex(built.hash);
     this.cacheBlock(built.block, bytes, built.finalized);
@@ -994,7 +1018,9 @@ export class BftEngine {
       }
       if (!finalized) {
         this.lastPrepared = undefined;
+        const started = performance.now();
         finalized = await this.chain.verifyProposal(block, { maxRound: round, knownTx: this.knownTx });
+        this.noteExecution(performance.now() - started, block.txs.length);
         this.lastPrepared = hex;
       }
       valid = true;

@@ -1,3 +1,4 @@
+import { chainEventView } from './events.ts';
 import { hex0x as hx, type JsonValue } from '../codec/json.ts';
 import type { Event } from '../codec/core.ts';
 import type { Chain } from '../consensus/chain.ts';
@@ -197,7 +198,7 @@ export class Subscription {
       if (at < this.next.event) continue;
       if (this.matcher?.matches(e.event) === false) continue;
       const after = at + 1 === total ? { height: height + 1, event: 0 } : { height, event: at + 1 };
-      yield { result: chainEventView(e, after), after };
+      yield { result: eventNotificationView(e, after), after };
     }
   }
 
@@ -257,15 +258,10 @@ function headView(block: BlockWithEvents): JsonValue {
   };
 }
 
-/** An event with its place in the chain, as `events` notifications carry it. */
-export function chainEventView(e: ChainEvent, cursor: Cursor): JsonValue {
+/** An event as `chain_getEvents` returns it, with the stream cursor right after it. */
+export function eventNotificationView(e: ChainEvent, cursor: Cursor): JsonValue {
   return {
-    height: e.height,
-    blockHash: hx(e.blockHash),
-    txHash: e.txHash ? hx(e.txHash) : null,
-    txIndex: e.txIndex,
-    eventIndex: e.eventIndex,
-    ...eventView(e.event),
+    ...(chainEventView(e) as Record<string, JsonValue>),
     cursor: { height: cursor.height, event: cursor.event },
   };
 }
