@@ -212,7 +212,62 @@ export function chainEventView(e: ChainEvent): JsonValue {
   };
 }
 
+const MAX_TX_PAGE = 1_000;
+const DEFAULT_TX_PAGE = 100;
+
+/** `tx_listBySender` cursor: `height.index` of the last transaction returned. */
+function parseTxCursor(text: string): { height: number; index: number } {
+  const m = /^(\d{1,15})\.(\d{1,10})$/.exec(text);
+  if (!m) throw rpcError('rpc/invalid_params', `cursor: expected "height.index", got ${JSON.stringify(text)}`);
+  return { height: Number(m[1]), index: Number(m[2]) };
+}
+
 export const eventMethods: RpcMethod[] = [
+  {
+    name: 'tx_listBySender',
+    description:
+      `a sender's committed transactions in chain order: address, fromHeight?, limit? (1..${MAX_TX_PAGE}, default ` +
+      `${DEFAULT_TX_PAGE}), cursor?; returns {txs: [{hash, height, index, type, status}], cursor, head}, cursor null ` +
+      'once there are no more (as of head)',
+    params: [
+      { name: 'address', kind: 'address' },
+      { name: 'fromHeight', kind: 'integer', optional: true },
+      { name: 'limit', kind: 'integer', optional: true },
+      { name: 'cursor', kind: 'string', optional: true },
+    ],
+    kind: 'query',
+    async handler({ chain }, p) {
+      const limit = (p.limit as number | undefined) ?? DEFAULT_TX_PAGE;
+      if (limit < 1 || limit > MAX_TX_PAGE) {
+        throw rpcError('rpc/range_too_large', `limit: 1 to ${MAX_TX_PAGE} transactions a page`, {
+          limit: 'transactions',
+          max: MAX_TX_PAGE,
+        });
+      }
+      const head = chain.latestHeight;
+      const after = p.cursor === undefined ? undefined : parseTxCursor(p.cursor as string);
+      const txs: JsonValue[] = [];
+      let cursor: string | null = null;
+      let more = false;
+      const range = { fromHeight: p.fromHeight as number | undefined, toHeight: head, after };
+      for await (const tx of chain.index.txsBySender(p.address as Uint8Array, range)) {
+        // One past the page says whether there is more, without a second call.
+        if (txs.length === limit) {
+          more = true;
+          break;
+        }
+        txs.push({
+          hash: hx(tx.hash),
+          height: tx.height,
+          index: tx.index,
+          type: tx.type,
+          status: tx.failed ? 'failed' : 'committed',
+        });
+        cursor = `${tx.height}.${tx.index}`;
+      }
+      return { txs, cursor: more ? cursor : null, head };
+    },
+  },
   {
     name: 'chain_getEvents',
     description:

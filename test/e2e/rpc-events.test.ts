@@ -11,6 +11,7 @@ import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
+import { codeOf } from '../helpers/codes.ts';
 import { tempHome, until } from '../helpers/process.ts';
 
 interface EventView {
@@ -137,6 +138,40 @@ describe('JSON-RPC chain_getEvents and chain_getHeader', () => {
     const finalized = await rpc.call<{ height: number }>('chain_getHeader', ['finalized']);
     expect(finalized.height).toBeGreaterThanOrEqual(latest.height);
     expect(await rpc.call('chain_getHeader', ['earliest'])).toBeNull();
+  });
+
+  it('tx_listBySender pages through every transaction of the sender exactly once, in chain order', async () => {
+    const sender = formatAddress(addressFromPublicKey(loadKey(homePaths(home).keys, 'validator').key.publicKey));
+    const seen: { hash: string; height: number; index: number; status: string }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { txs: typeof seen; cursor: string | null; head: number } = await rpc.call('tx_listBySender', {
+        address: sender,
+        limit: 10,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(page.txs.length).toBeLessThanOrEqual(10);
+      seen.push(...page.txs);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    // Thirty transfers: three full pages, and the third says there is no more.
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(30);
+    expect(new Set(seen.map((t) => t.hash)).size).toBe(30);
+    for (const t of seen) {
+      const got = await rpc.call<{ height: number; index: number; status: string }>('tx_get', [t.hash]);
+      expect({ height: got.height, index: got.index, status: got.status }).toEqual({
+        height: t.height,
+        index: t.index,
+        status: t.status,
+      });
+    }
+    const order = seen.map((t) => t.height * 1_000_000 + t.index);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5000]))).toBe('rpc/range_too_large');
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, 'nope']))).toBe('rpc/invalid_params');
   });
 
   it('answers a range above its cap with a structured error naming the cap and the height to stop at', async () => {
