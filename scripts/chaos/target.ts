@@ -193,8 +193,30 @@ async function terminateProcess(p: NodeProcess): Promise<{ graceful: boolean; ex
   return { graceful: p.child.exitCode === 0, exitCode: p.child.exitCode };
 }
 
+/** The signals every target sends the same way, to whichever process runs node `index`. */
+abstract class ProcessTarget {
+  /** The process of node `index`; throws if it is not running. */
+  protected abstract running(index: number): NodeProcess;
+
+  kill(index: number): Promise<void> {
+    return this.running(index).kill();
+  }
+
+  pause(index: number): void {
+    this.running(index).pause();
+  }
+
+  resume(index: number): void {
+    this.running(index).resume();
+  }
+
+  terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
+    return terminateProcess(this.running(index));
+  }
+}
+
 /** One validator in one home: `tributary init`, funded senders added to genesis before the first start. */
-export class SoloNodeTarget implements ChaosTarget {
+export class SoloNodeTarget extends ProcessTarget implements ChaosTarget {
   readonly label = 'single validator';
   readonly nodeCount = 1;
   readonly unexpectedExits: UnexpectedExit[] = [];
@@ -206,6 +228,7 @@ export class SoloNodeTarget implements ChaosTarget {
   private readonly errors = new Map<string, number>();
 
   constructor(opts: { home?: string; keep?: boolean; blockIntervalMs: number }) {
+    super();
     this.ownsHome = opts.home === undefined;
     this.home = opts.home ?? mkdtempSync(join(tmpdir(), 'tributary-chaos-'));
     this.keep = opts.keep ?? false;
@@ -266,26 +289,10 @@ export class SoloNodeTarget implements ChaosTarget {
     await this.process.started();
   }
 
-  private running(index: number): NodeProcess {
+  protected running(index: number): NodeProcess {
     this.node(index);
     if (!this.process?.running) throw new Error(`node ${index} is not running`);
     return this.process;
-  }
-
-  kill(index: number): Promise<void> {
-    return this.running(index).kill();
-  }
-
-  pause(index: number): void {
-    this.running(index).pause();
-  }
-
-  resume(index: number): void {
-    this.running(index).resume();
-  }
-
-  terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
-    return terminateProcess(this.running(index));
   }
 
   async finish(): Promise<VerifyOutcome[]> {
@@ -359,7 +366,7 @@ export async function verifyHome(node: number, home: string): Promise<VerifyOutc
  * and allow-list come from the devnet script's `prepareDevnet`; RPC ports are fixed in each
  * config (below the ephemeral range), so a node's URL is the same across restarts.
  */
-export class BftNetworkTarget implements ChaosTarget {
+export class BftNetworkTarget extends ProcessTarget implements ChaosTarget {
   readonly label: string;
   readonly nodeCount: number;
   readonly unexpectedExits: UnexpectedExit[] = [];
@@ -380,6 +387,7 @@ export class BftNetworkTarget implements ChaosTarget {
     validators?: number;
     fullNodes?: number;
   }) {
+    super();
     this.validators = opts.validators ?? 4;
     this.fullNodes = opts.fullNodes ?? 0;
     this.nodeCount = this.validators + this.fullNodes;
@@ -448,27 +456,11 @@ export class BftNetworkTarget implements ChaosTarget {
     await p.started();
   }
 
-  private running(index: number): NodeProcess {
+  protected running(index: number): NodeProcess {
     this.node(index);
     const p = this.processes[index];
     if (!p?.running) throw new Error(`node ${index} is not running`);
     return p;
-  }
-
-  kill(index: number): Promise<void> {
-    return this.running(index).kill();
-  }
-
-  pause(index: number): void {
-    this.running(index).pause();
-  }
-
-  resume(index: number): void {
-    this.running(index).resume();
-  }
-
-  terminate(index: number): Promise<{ graceful: boolean; exitCode: number | null }> {
-    return terminateProcess(this.running(index));
   }
 
   async finish(): Promise<VerifyOutcome[]> {

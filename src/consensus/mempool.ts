@@ -190,44 +190,38 @@ export class Mempool implements CheckStateOwner {
     // order however verification interleaves.
     const tx = this.app.decodeTx(bytes, this.verifier === undefined);
     const verified = this.verifier?.verify(tx.body.sender_pubkey, tx.signBytes, tx.signature);
-    for (;;) {
-      await this.afterRecheck();
-      const admitted = await this.exclusive(async () => {
-        // A commit may have started a recheck while this one waited for the lock: wait for it.
-        if (this.recheckQueue.length > 0) return undefined;
-        if (verified && !(await verified)) throw badSignature();
-        const id = toHex(tx.hash);
-        const sender = toHex(tx.sender);
-        if (this.pending.has(id) || this.queuedById.has(id)) {
-          throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
-        }
-        if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {
-          throw new TributaryError(
-            'mempool/full',
-            `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`,
-          );
-        }
-        const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
-        if (use.count >= this.limits.maxTxsPerSender || use.bytes + bytes.length > this.limits.maxBytesPerSender) {
-          throw new TributaryError(
-            'mempool/sender_limit',
-            `this sender already has ${use.count} transactions (${use.bytes} bytes) waiting; the limit is ` +
-              `${this.limits.maxTxsPerSender} (${this.limits.maxBytesPerSender} bytes)`,
-            { count: use.count, max: this.limits.maxTxsPerSender },
-          );
-        }
-        try {
-          await this.app.checkTx(this.checkState, tx);
-        } catch (e) {
-          if (isTributaryError(e) && e.code === 'tx/nonce_too_high') return this.enqueue(tx, sender, e);
-          throw e;
-        }
-        this.addPending(id, sender, tx);
-        await this.promote(sender);
-        return tx;
-      });
-      if (admitted) return admitted;
-    }
+    return this.onSettledCheckState(async () => {
+      if (verified && !(await verified)) throw badSignature();
+      const id = toHex(tx.hash);
+      const sender = toHex(tx.sender);
+      if (this.pending.has(id) || this.queuedById.has(id)) {
+        throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
+      }
+      if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {
+        throw new TributaryError(
+          'mempool/full',
+          `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`,
+        );
+      }
+      const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
+      if (use.count >= this.limits.maxTxsPerSender || use.bytes + bytes.length > this.limits.maxBytesPerSender) {
+        throw new TributaryError(
+          'mempool/sender_limit',
+          `this sender already has ${use.count} transactions (${use.bytes} bytes) waiting; the limit is ` +
+            `${this.limits.maxTxsPerSender} (${this.limits.maxBytesPerSender} bytes)`,
+          { count: use.count, max: this.limits.maxTxsPerSender },
+        );
+      }
+      try {
+        await this.app.checkTx(this.checkState, tx);
+      } catch (e) {
+        if (isTributaryError(e) && e.code === 'tx/nonce_too_high') return this.enqueue(tx, sender, e);
+        throw e;
+      }
+      this.addPending(id, sender, tx);
+      await this.promote(sender);
+      return tx;
+    });
   }
 
   /**
@@ -237,13 +231,20 @@ export class Mempool implements CheckStateOwner {
    */
   async simulate(bytes: Uint8Array): Promise<Simulation> {
     const tx = this.app.decodeTx(bytes, false);
+    return this.onSettledCheckState(() => this.app.simulateTx(this.checkState, tx));
+  }
+
+  /**
+   * Runs `fn` holding the lock on a check state no recheck is rebuilding: a commit may start a
+   * recheck while this waits for the lock, and then it waits for that recheck and tries again.
+   */
+  private async onSettledCheckState<T>(fn: () => Promise<T>): Promise<T> {
     for (;;) {
       await this.afterRecheck();
-      // As in `add`: a recheck started while this waited leaves the check state half rebuilt.
-      const result = await this.exclusive(async () =>
-        this.recheckQueue.length > 0 ? undefined : this.app.simulateTx(this.checkState, tx),
+      const outcome = await this.exclusive(async () =>
+        this.recheckQueue.length > 0 ? undefined : { value: await fn() },
       );
-      if (result) return result;
+      if (outcome) return outcome.value;
     }
   }
 

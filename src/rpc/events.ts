@@ -7,6 +7,7 @@ import type { ChainEvent, EventPosition } from '../state/module.ts';
 import { rpcError } from './errors.ts';
 import type { RpcMethod } from './methods.ts';
 import { parseCallParams } from './params.ts';
+import { eventView } from './views.ts';
 
 /*
  * `chain_getEvents`: events by height range or block hash, by type (OR across types), by indexed
@@ -207,8 +208,7 @@ export function chainEventView(e: ChainEvent): JsonValue {
     txHash: e.txHash ? hx(e.txHash) : null,
     txIndex: e.txIndex,
     eventIndex: e.eventIndex,
-    type: e.event.type,
-    attributes: Object.fromEntries(e.event.attributes.map((a) => [a.key, a.value])),
+    ...eventView(e.event),
   };
 }
 
