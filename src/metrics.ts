@@ -117,6 +117,14 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'tributary_mempool_capacity_transactions',
+      help: 'pending transactions the mempool takes now (maxTxs, lowered to what one recheck runs in its budget)',
+      registers: [r],
+      collect() {
+        this.set(mempool.capacity);
+      },
+    });
+    new Gauge({
       name: 'tributary_mempool_queued_transactions',
       help: 'transactions waiting for an earlier nonce',
       registers: [r],

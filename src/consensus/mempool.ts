@@ -27,6 +27,11 @@ export interface MempoolLimits {
   maxQueuedPerSender: number;
   /** A queued transaction whose gap has not filled in this long is dropped. */
   queuedTtlMs: number;
+  /**
+   * Pending transactions are also capped at what one post-commit recheck runs through in this
+   * long, by the measured cost per transaction on this node (0: no such cap). See `capacity`.
+   */
+  recheckBudgetMs: number;
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
@@ -37,6 +42,7 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxQueued: 5_000,
   maxQueuedPerSender: 64,
   queuedTtlMs: 120_000,
+  recheckBudgetMs: 250,
 };
 
 interface SenderUse {
@@ -51,6 +57,8 @@ interface QueuedTx {
 
 /** Transactions rechecked per turn of the lock after a commit, before yielding to other work. */
 const RECHECK_CHUNK = 256;
+/** Weight of the newest sample in the running cost of a check (node-local timing, never consensus). */
+const COST_SAMPLE_WEIGHT = 0.2;
 
 /**
  * Pending transactions, and the one owner of the check state (committed state plus every pending
@@ -99,6 +107,8 @@ export class Mempool implements CheckStateOwner {
   private readonly lockWaiters: (() => void)[] = [];
   private readonly lockWaitersFirst: (() => void)[] = [];
   private readonly verifier: SignatureVerifier | undefined;
+  /** Running cost of one `checkTx` on this node, in microseconds (0 until measured). */
+  private checkMicros = 0;
 
   /** With a `verifier`, signatures are checked on worker threads; without, inline. */
   constructor(
@@ -130,6 +140,20 @@ export class Mempool implements CheckStateOwner {
   /** Transactions waiting for a gap in their sender's nonces to fill. */
   get queuedSize(): number {
     return this.queuedCount;
+  }
+
+  /**
+   * How many pending transactions this node takes: `maxTxs`, lowered to what one recheck gets
+   * through in `recheckBudgetMs` at the measured cost of a check. Every commit rechecks the whole
+   * pool, on every node, and admissions wait for it; a pool allowed to grow past what a block
+   * interval can recheck (50,000 transactions is seconds of CPU) makes each commit's recheck outlast
+   * the next commit, so admissions stall and the CPU the consensus rounds need is gone. Refusing
+   * with `mempool/full` instead is the back-pressure clients see, as in CometBFT's size-capped pool.
+   */
+  get capacity(): number {
+    const { maxTxs, recheckBudgetMs } = this.limits;
+    if (recheckBudgetMs <= 0 || this.checkMicros === 0) return maxTxs;
+    return Math.min(maxTxs, Math.max(RECHECK_CHUNK, Math.floor((recheckBudgetMs * 1000) / this.checkMicros)));
   }
 
   /** Pending transactions not yet rechecked since the last commit. */
@@ -184,6 +208,9 @@ export class Mempool implements CheckStateOwner {
         reason,
       });
     }
+    // Before any decoding or signature work: refusing a full pool must cost next to nothing, or
+    // the refusals themselves take the CPU an overloaded node needs.
+    if (this.pending.size >= this.capacity) throw this.full();
     // Stateless checks need no shared state and run before the lock. The signature check starts
     // now (on a worker when there is one); every admission then waits for the same recheck and
     // takes its place in the lock queue in the order it came, so admission order is arrival
@@ -197,12 +224,7 @@ export class Mempool implements CheckStateOwner {
       if (this.pending.has(id) || this.queuedById.has(id)) {
         throw new TributaryError('mempool/duplicate', 'transaction is already pending', { hash: id });
       }
-      if (this.pending.size >= this.limits.maxTxs || this.bytes + bytes.length > this.limits.maxBytes) {
-        throw new TributaryError(
-          'mempool/full',
-          `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes)`,
-        );
-      }
+      if (this.pending.size >= this.capacity || this.bytes + bytes.length > this.limits.maxBytes) throw this.full();
       const use = this.useBySender.get(sender) ?? { count: 0, bytes: 0 };
       if (use.count >= this.limits.maxTxsPerSender || use.bytes + bytes.length > this.limits.maxBytesPerSender) {
         throw new TributaryError(
@@ -212,12 +234,14 @@ export class Mempool implements CheckStateOwner {
           { count: use.count, max: this.limits.maxTxsPerSender },
         );
       }
+      const started = process.hrtime.bigint();
       try {
         await this.app.checkTx(this.checkState, tx);
       } catch (e) {
         if (isTributaryError(e) && e.code === 'tx/nonce_too_high') return this.enqueue(tx, sender, e);
         throw e;
       }
+      this.sampleCheckCost(started, 1);
       this.addPending(id, sender, tx);
       await this.promote(sender);
       return tx;
@@ -255,6 +279,21 @@ export class Mempool implements CheckStateOwner {
       await current;
       if (current === this.rechecking) return;
     }
+  }
+
+  private full(): TributaryError {
+    return new TributaryError(
+      'mempool/full',
+      `mempool is full (${this.pending.size} transactions, ${this.bytes} bytes); retry after the next block`,
+      { pending: this.pending.size, max: this.capacity },
+    );
+  }
+
+  private sampleCheckCost(started: bigint, checks: number): void {
+    if (checks === 0) return;
+    const micros = Number(process.hrtime.bigint() - started) / 1000 / checks;
+    this.checkMicros =
+      this.checkMicros === 0 ? micros : this.checkMicros + COST_SAMPLE_WEIGHT * (micros - this.checkMicros);
   }
 
   private addPending(id: string, sender: string, tx: DecodedTx): void {
@@ -385,6 +424,8 @@ export class Mempool implements CheckStateOwner {
     while (generation === this.generation && this.recheckAt < this.recheckQueue.length) {
       await this.exclusive(async () => {
         const end = Math.min(this.recheckAt + RECHECK_CHUNK, this.recheckQueue.length);
+        const started = process.hrtime.bigint();
+        const from = this.recheckAt;
         while (generation === this.generation && this.recheckAt < end) {
           const id = this.recheckQueue[this.recheckAt++]!;
           const tx = this.pending.get(id);
@@ -396,6 +437,7 @@ export class Mempool implements CheckStateOwner {
             this.logger?.debug({ tx: id, code: isTributaryError(e) ? e.code : 'unknown' }, 'evicted on recheck');
           }
         }
+        this.sampleCheckCost(started, this.recheckAt - from);
         if (generation === this.generation && this.recheckAt >= this.recheckQueue.length) {
           this.recheckQueue = [];
           await this.afterRecheckDone();

@@ -33,7 +33,7 @@ describe('the mempool owns the check state; its recheck after a commit yields', 
     const { mempool, engine } = await startProducer(opened, {
       key: validator,
       signerPath: join(mkdtempSync(join(tmpdir(), 'tributary-recheck-')), 'signer-state.json'),
-      mempool: { maxTxs: 10_000, maxBytes: 1 << 26 },
+      mempool: { maxTxs: 10_000, maxBytes: 1 << 26, recheckBudgetMs: 0 },
       intervalMs: 1000,
       now: () => (clock += 1000),
     });
