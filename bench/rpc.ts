@@ -170,17 +170,16 @@ type ToLoad = { cmd: 'init'; init: LoadInit } | { cmd: 'start'; from: number; to
 interface IngestResult {
   submittedInWindow: number;
   refused: Record<string, number>;
-  batchP50: number;
-  batchP99: number;
+  /** Round trips (ms) of the batches answered inside the window. */
+  batchLatencies: number[];
   /** Epoch ms at which the pre-signed supply ran out, or null. */
   exhaustedAt: number | null;
 }
 
 interface ReadResult {
-  okInWindow: number;
+  /** Latencies (ms) of the requests answered with a result inside the window. */
+  latencies: number[];
   errors: number;
-  p50: number;
-  p99: number;
   meanResponseBytes: number;
 }
 
@@ -215,7 +214,12 @@ class LoadProcess {
 
   private constructor(init: LoadInit) {
     const path = fileURLToPath(import.meta.url);
-    this.child = fork(path, ['--load'], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // 'advanced': structured clone, so the latency arrays cross without a JSON round.
+    this.child = fork(path, ['--load'], {
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     children.add(this.child);
     this.child.once('exit', () => children.delete(this.child));
     this.failure = new Promise<never>((_, reject) => {
@@ -382,14 +386,12 @@ async function ingestLoad(
   }
   await control.stopped;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
   return {
     cpuMs: cpuMsSince(cpu),
     result: {
       submittedInWindow,
       refused,
-      batchP50: percentile(latencies, 50),
-      batchP99: percentile(latencies, 99),
+      batchLatencies: latencies,
       exhaustedAt,
     },
   };
@@ -437,14 +439,11 @@ async function readLoad(
   };
   await Promise.all(Array.from({ length: config.concurrency }, loop));
   agent.destroy();
-  latencies.sort((a, b) => a - b);
   return {
     cpuMs: cpuMsSince(cpu),
     result: {
-      okInWindow: latencies.length,
+      latencies,
       errors,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
       meanResponseBytes: latencies.length > 0 ? bytes / latencies.length : 0,
     },
   };
@@ -644,10 +643,17 @@ interface Bench {
  * Runs one window: the loads start now, the window opens after the warmup and closes SECONDS
  * later; then every load reports. The node's CPU is sampled at both ends of the window.
  */
-async function measure<R>(
-  b: Bench,
-  loads: LoadProcess[],
-): Promise<{ from: number; to: number; nodeCpuPct: number; results: { cpuMs: number; result: R }[] }> {
+interface Measured<R> {
+  from: number;
+  to: number;
+  /** The node's CPU time over the window, in % of one core. */
+  nodeCpuPct: number;
+  /** The node's RSS at the window's end. */
+  nodeRss: number;
+  results: { cpuMs: number; result: R }[];
+}
+
+async function measure<R>(b: Bench, loads: LoadProcess[]): Promise<Measured<R>> {
   const from = now() + WARMUP_SECONDS * 1000;
   const to = from + SECONDS * 1000;
   for (const l of loads) l.begin(from, to);
@@ -662,8 +668,18 @@ async function measure<R>(
   const cpu0 = nodeCpuMs(b.pid);
   await waitUntil(to);
   const cpu1 = nodeCpuMs(b.pid);
+  const nodeRss = nodeMemory(b.pid).rss;
   const results = await Promise.all(loads.map((l) => l.finish<R>()));
-  return { from, to, nodeCpuPct: ((cpu1 - cpu0) / (to - from)) * 100, results };
+  return { from, to, nodeCpuPct: ((cpu1 - cpu0) / (to - from)) * 100, nodeRss, results };
+}
+
+function nodeRow(m: Measured<unknown>): BenchRow {
+  return {
+    name: '  node CPU',
+    value: fixed(m.nodeCpuPct, 0),
+    unit: '% core',
+    note: `RSS ${mib(m.nodeRss)} MiB at the end`,
+  };
 }
 
 async function startIngest(b: Bench, clients: number, rate = 0, seconds = WARMUP_SECONDS + SECONDS) {
@@ -690,8 +706,9 @@ async function readsPhase(b: Bench): Promise<BenchRow[]> {
   background?.begin(now(), now() + backgroundSeconds * 1000);
   // Blocks to read: a couple of intervals of background load first.
   await sleep(Math.max(2 * BLOCK_INTERVAL_MS, 1000));
-  const maxHeight = (await rpcCall<{ height: number }>(b.url, 'chain_status')).height;
   for (const method of ['account_get', 'chain_getBlock'] as const) {
+    // chain_getBlock reads every block so far, uniformly (the tip alone is served from memory).
+    const maxHeight = (await rpcCall<{ height: number }>(b.url, 'chain_status')).height;
     const readers = await Promise.all(
       Array.from({ length: READ_WORKERS }, () =>
         LoadProcess.start({
@@ -702,24 +719,27 @@ async function readsPhase(b: Bench): Promise<BenchRow[]> {
     );
     b.loads.push(...readers);
     const m = await measure<ReadResult>(b, readers);
-    const ok = m.results.reduce((n, r) => n + r.result.okInWindow, 0);
+    const latencies = m.results.flatMap((r) => r.result.latencies).sort((x, y) => x - y);
+    const ok = latencies.length;
     const errors = m.results.reduce((n, r) => n + r.result.errors, 0);
     const loadCpu = m.results.reduce((n, r) => n + r.cpuMs, 0);
-    // Percentiles per worker (each saw the same server); the worst is reported.
-    const p50 = Math.max(...m.results.map((r) => r.result.p50));
-    const p99 = Math.max(...m.results.map((r) => r.result.p99));
-    const bytes = m.results.reduce((n, r) => n + r.result.meanResponseBytes * r.result.okInWindow, 0) / (ok || 1);
+    const bytes = m.results.reduce((n, r) => n + r.result.meanResponseBytes * r.result.latencies.length, 0) / (ok || 1);
     const blocks = b.heads.window(m.from, m.to);
     rows.push(
       {
         name: `reads: ${method} over HTTP keep-alive`,
         value: perSecond(ok, m.to - m.from),
         unit: 'req/s',
-        note: `${READ_WORKERS} processes x ${READ_CONCURRENCY} in flight, ${SECONDS} s; ${errors} errors; mean answer ${Math.round(bytes)} B${method === 'chain_getBlock' ? `, heights 1-${maxHeight}` : `, ${b.addresses.length} accounts`}; ${blocks.txs} background transfers committed meanwhile`,
+        note: `${READ_WORKERS} process(es) x ${READ_CONCURRENCY} in flight, ${SECONDS} s; ${errors} errors; mean answer ${Math.round(bytes)} B${method === 'chain_getBlock' ? `, heights 1-${maxHeight}` : `, ${b.addresses.length} accounts`}; ${blocks.txs} background transfers committed meanwhile`,
       },
-      { name: `  ${method} latency p50`, value: fixed(p50, 2), unit: 'ms', note: 'worst of the load processes' },
-      { name: `  ${method} latency p99`, value: fixed(p99, 2), unit: 'ms' },
-      { name: '  node CPU', value: fixed(m.nodeCpuPct, 0), unit: '% core' },
+      {
+        name: `  ${method} latency p50`,
+        value: fixed(percentile(latencies, 50), 2),
+        unit: 'ms',
+        note: 'send to answer, in the load process',
+      },
+      { name: `  ${method} latency p99`, value: fixed(percentile(latencies, 99), 2), unit: 'ms' },
+      nodeRow(m),
       { name: '  load generator CPU', value: fixed(cpuPct(loadCpu, m.from, m.to), 0), unit: '% core' },
     );
     b.loads.splice(b.loads.indexOf(readers[0]!), readers.length);
@@ -729,12 +749,7 @@ async function readsPhase(b: Bench): Promise<BenchRow[]> {
   return rows;
 }
 
-function ingestRows(
-  label: string,
-  b: Bench,
-  m: { from: number; to: number; nodeCpuPct: number; results: { cpuMs: number; result: IngestResult }[] },
-  clients: LoadProcess[],
-): BenchRow[] {
+function ingestRows(label: string, b: Bench, m: Measured<IngestResult>, clients: LoadProcess[]): BenchRow[] {
   const blocks = b.heads.window(m.from, m.to);
   const submitted = m.results.reduce((n, r) => n + r.result.submittedInWindow, 0);
   const refused: Record<string, number> = {};
@@ -747,6 +762,7 @@ function ingestRows(
   const signMs = clients.reduce((n, c) => n + (c.ready.signMs ?? 0), 0);
   const signed = clients.reduce((n, c) => n + (c.ready.signed ?? 0), 0);
   const loadCpu = m.results.reduce((n, r) => n + r.cpuMs, 0);
+  const batches = m.results.flatMap((r) => r.result.batchLatencies).sort((x, y) => x - y);
   return [
     {
       name: `${label}: committed transfers/s`,
@@ -758,13 +774,13 @@ function ingestRows(
       name: '  admitted by tx_submit',
       value: perSecond(submitted, m.to - m.from),
       unit: 'tx/s',
-      note: refusedText ? `refused: ${refusedText}` : 'none refused',
+      note: refusedText ? `refused over the whole run: ${refusedText}` : 'none refused',
     },
     {
       name: '  batch round trip p50 / p99',
-      value: `${fixed(Math.max(...m.results.map((r) => r.result.batchP50)), 0)} / ${fixed(Math.max(...m.results.map((r) => r.result.batchP99)), 0)}`,
+      value: `${fixed(percentile(batches, 50), 0)} / ${fixed(percentile(batches, 99), 0)}`,
       unit: 'ms',
-      note: 'worst client',
+      note: 'every client',
     },
     {
       name: '  block interval p50 / p99',
@@ -772,7 +788,7 @@ function ingestRows(
       unit: 'ms',
       note: `header times; configured ${BLOCK_INTERVAL_MS} ms`,
     },
-    { name: '  node CPU', value: fixed(m.nodeCpuPct, 0), unit: '% core' },
+    nodeRow(m),
     { name: '  client CPU', value: fixed(cpuPct(loadCpu, m.from, m.to), 0), unit: '% core', note: 'all clients' },
     {
       name: '  client signing (before the window)',
@@ -852,7 +868,7 @@ async function eventsPhase(b: Bench): Promise<BenchRow[]> {
         unit: 'ms',
         note: 'compare with "ingest, 1 client" (the same flow, no subscribers)',
       },
-      { name: '  node CPU', value: fixed(m.nodeCpuPct, 0), unit: '% core' },
+      nodeRow(m),
       {
         name: '  subscriber CPU',
         value: fixed(cpuPct(subCpu, m.from, m.to), 0),
@@ -876,7 +892,7 @@ async function eventsPhase(b: Bench): Promise<BenchRow[]> {
       unit: 'ev/s',
       note: `next height owed at the end ${r.reachedHeight}, tip ${tip}${r.reachedHeight >= tip ? ' (caught up inside the window: the figure is capped by the history)' : ''}; background load ${BACKGROUND_RATE} tx/s`,
     },
-    { name: '  node CPU', value: fixed(m.nodeCpuPct, 0), unit: '% core' },
+    nodeRow(m),
     {
       name: '  subscriber CPU',
       value: fixed(cpuPct(m.results[0]!.cpuMs, m.from, m.to), 0),
