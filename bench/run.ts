@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  * Each runs in a fresh process, as a node would: one benchmark's heap and JIT state must not
  * colour the next one's figures. `node bench/<name>.ts` runs one alone.
  */
-const BENCHES = ['spine.ts', 'attribution.ts', 'tree.ts', 'bft.ts'];
+const BENCHES = ['spine.ts', 'attribution.ts', 'tree.ts', 'bft.ts', 'rpc.ts'];
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${new Date().toISOString()}`);
 let failed = false;
