@@ -96,8 +96,15 @@ const MODULE_HINTS: Record<string, string> = {
   home: 'run `tributary init` for this --home first',
 };
 
+/** Then by reason, for the reasons every module uses alike. */
+const REASON_HINTS: Record<string, string> = {
+  invalid: 'the message names the field that is wrong; `tributary tx <command> --help` describes each option',
+  not_found: 'check the id: the matching `tributary query` command shows what exists',
+  unauthorized: 'sign with the key that owns the record (--from), or ask its owner',
+};
+
 export function hintFor(code: string): string | undefined {
-  return HINTS[code as ErrorCode] ?? MODULE_HINTS[errorModule(code)];
+  return HINTS[code as ErrorCode] ?? MODULE_HINTS[errorModule(code)] ?? REASON_HINTS[code.slice(code.indexOf('/') + 1)];
 }
 
 const DEBUG_LEVELS = new Set(['debug', 'trace']);
