@@ -19,11 +19,13 @@ const HELP = {
   },
 };
 
-/** commander's own messages ("error: required option ...") get the CLI's code and hint. */
-function usageError(text: string): string {
+/** commander's own messages ("error: required option ...") get the CLI's code and hint, as JSON with --json. */
+function usageError(text: string, argv: readonly string[] = process.argv): string {
   const message = text.replace(/^error: /, '').trimEnd();
   if (message === text.trimEnd()) return text;
-  return `error [cli/usage]: ${message}\nhint: ${hintFor('cli/usage')}\n`;
+  const hint = hintFor('cli/usage');
+  if (argv.includes('--json')) return JSON.stringify({ error: { code: 'cli/usage', message, hint } }) + '\n';
+  return `error [cli/usage]: ${message}\nhint: ${hint}\n`;
 }
 
 export function buildProgram(): Command {
@@ -34,7 +36,8 @@ export function buildProgram(): Command {
     .option('--rpc <url>', 'node RPC endpoint for client commands (URL or HOST:PORT)')
     .configureHelp(HELP)
     .configureOutput({ outputError: (text, write) => write(usageError(text)) })
-    .showHelpAfterError('(add --help for usage)')
+    // With --json, stderr carries the one JSON error line only.
+    .showHelpAfterError(process.argv.includes('--json') ? false : '(add --help for usage)')
     // Before the subcommands are added, so that they inherit it: a usage error anywhere exits 2 (main).
     .exitOverride();
 

@@ -158,7 +158,9 @@ describe('CLI: bad input is a coded error on stderr, exit 2, no stack trace, not
 
   it('an unknown --method is named in the error, with the methods there are', async () => {
     const r = await run(tx('attribution-record', '--model', '1', '--method', 'tracin', '--weights', 'c:1:10000'));
-    expect(r.stderr).toMatch(/unknown method "tracin": expected one of declared, infini-gram, trak, influence, shapley/);
+    expect(r.stderr).toMatch(
+      /unknown method "tracin": expected one of declared, infini-gram, trak, influence, shapley/,
+    );
     expect(r.stderr).not.toMatch(/method 0/);
   });
 
@@ -166,6 +168,9 @@ describe('CLI: bad input is a coded error on stderr, exit 2, no stack trace, not
     const missing = await run(tx('transfer', '--to', validator));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^error \[cli\/usage\]: required option '--amount <baseUnits>' not specified/);
+    const asJson = await run([...tx('transfer', '--to', validator), '--json']);
+    expect(asJson.status).toBe(2);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { code: 'cli/usage', hint: expect.any(String) } });
     const unknown = await run(['--home', home, 'tx', 'teleport']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^error \[cli\/usage\]: unknown command 'teleport'/);
