@@ -243,7 +243,10 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
     .option('--nonce <n>', 'nonce (default: next nonce from the node, counting pending transactions)')
     .option('--dry-run', 'simulate on the node only: fee needed, events, error; nothing is signed or sent')
     .option('--generate-only', 'write the unsigned transaction (for `tx sign`) and stop; no network')
-    .option('--chain-id <id>', 'chain id recorded by --generate-only (default: looked up at `tx sign`)')
+    .option(
+      '--chain-id <id>',
+      'chain id: recorded by --generate-only (default: looked up at `tx sign`), else checked against the node',
+    )
     .option('--output <file>', 'with --generate-only: write the file here instead of stdout')
     .option('--wait', 'wait until the transaction is committed')
     .option('--timeout <ms>', 'how long --wait waits', '30000')
@@ -284,6 +287,11 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
 
       const rpc = client(g);
       const status = await rpc.call<{ chainId: string; minFee: string }>('chain_status');
+      if (opts.chainId !== undefined && opts.chainId !== status.chainId)
+        throw new TributaryError<CliErrorCode>(
+          'cli/invalid',
+          `--chain-id ${String(opts.chainId)} is not the node's chain (${status.chainId})`,
+        );
       const nonce = givenNonce ?? (await nextNonce(rpc, sender.address));
       const body = { chainId: status.chainId, senderPublicKey, nonce, type: def.type, payload };
       if (opts.dryRun) {
@@ -455,6 +463,8 @@ function addBroadcastCommand(tx: Command): void {
         throw badFile(path, `layout version ${String(raw.version)} is not supported (this CLI: 1)`);
       if (typeof raw.tx !== 'string') throw badFile(path, 'tx must be the hex of the signed transaction');
       const bytes = fromHex(raw.tx);
+      if (raw.hash !== undefined && raw.hash !== hex0x(txHash(bytes)))
+        throw badFile(path, `hash ${String(raw.hash)} is not the hash of its tx (edited after signing?)`);
       const { hash, queued } = await submit(client(g), bytes);
       print(g, { hash, status: queued ? 'queued' : 'pending' }, () =>
         keyValueTable([

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -187,6 +187,21 @@ describe('CLI transactions on a real node', () => {
     const notAFile = await run([...atNode(), 'tx', 'broadcast', file('unsigned.json')]);
     expect(notAFile.status).toBe(EXIT.usage);
     expect(notAFile.stderr).toMatch(/^error \[cli\/bad_tx_file\]: /);
+
+    // Files edited by hand are refused before anything is signed or sent.
+    const edited = file('edited.json');
+    writeFileSync(edited, JSON.stringify({ ...signedFile, tx: signedFile.tx.replace(/..$/, '00') }));
+    const tamperedSigned = await run([...atNode(), 'tx', 'broadcast', edited]);
+    expect(tamperedSigned.status).toBe(EXIT.usage);
+    expect(tamperedSigned.stderr).toMatch(/^error \[cli\/bad_tx_file\]: .*not the hash of its tx/);
+    writeFileSync(edited, JSON.stringify({ ...unsigned, payload: '0x0a02' }));
+    const badPayload = await run([...offline, 'tx', 'sign', edited, '--key', 'validator', '--offline', ...signArgs]);
+    expect(badPayload.status).toBe(EXIT.usage);
+    expect(badPayload.stderr).toMatch(/^error \[cli\/bad_tx_file\]: .*payload is not a valid bank\/transfer/);
+    writeFileSync(edited, JSON.stringify({ ...unsigned, version: 2 }));
+    const newer = await run([...offline, 'tx', 'sign', edited, '--key', 'validator', '--offline', ...signArgs]);
+    expect(newer.stderr).toMatch(/^error \[cli\/bad_tx_file\]: .*version 2 is not supported/);
+    expect(counted).toBe(0);
   });
 
   it('tx sign without --offline looks up the chain id, the next nonce (account_nextNonce) and the fee', async () => {
