@@ -118,6 +118,21 @@ function failedSimulation(sim: SimulationView): TributaryError {
   ) as TributaryError;
 }
 
+/**
+ * `--fee auto`: the fee the simulation requires. A nonce ahead of the sender's next one waits in
+ * the queue for the transactions before it, which the node does not have yet: its fee is simulated
+ * at the next nonce, on the state without them.
+ */
+async function simulatedFee(rpc: RpcClient, b: Omit<BodyInput, 'fee'>): Promise<bigint> {
+  let sim = await simulate(rpc, { ...b, fee: 0n });
+  if (!sim.ok && sim.error?.code === 'tx/nonce_too_high') {
+    const next = await nextNonce(rpc, formatAddress(addressFromPublicKey(b.senderPublicKey)));
+    sim = await simulate(rpc, { ...b, nonce: next, fee: 0n });
+  }
+  if (!sim.ok) throw failedSimulation(sim);
+  return BigInt(sim.requiredFee);
+}
+
 async function submit(rpc: RpcClient, bytes: Uint8Array): Promise<{ hash: string; queued: boolean }> {
   try {
     return await rpc.call<{ hash: string; queued: boolean }>('tx_submit', [hex0x(bytes)]);
@@ -300,12 +315,7 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
         if (!sim.ok) process.exitCode = EXIT.rejected;
         return;
       }
-      let signFee: bigint;
-      if (fee === 'auto') {
-        const sim = await simulate(rpc, { ...body, fee: 0n });
-        if (!sim.ok) throw failedSimulation(sim);
-        signFee = BigInt(sim.requiredFee);
-      } else signFee = fee;
+      const signFee = fee === 'auto' ? await simulatedFee(rpc, body) : fee;
       const { key } = await openKey(g, from, opts.passwordFile as string | undefined);
       const bytes = signBody(key, encodeBody({ ...body, fee: signFee }));
       const { hash, queued } = await submit(rpc, bytes);
@@ -409,18 +419,14 @@ function addSignCommand(tx: Command, registry: TxRegistry): void {
           );
         chainId = status.chainId;
         nonce ??= await nextNonce(rpc, formatAddress(addressFromPublicKey(senderPublicKey)));
-        if (fee === 'auto') {
-          const sim = await simulate(rpc, {
+        if (fee === 'auto')
+          fee = await simulatedFee(rpc, {
             chainId,
             senderPublicKey,
             nonce,
-            fee: 0n,
             type: file.type,
             payload: fromHex(file.payload),
           });
-          if (!sim.ok) throw failedSimulation(sim);
-          fee = BigInt(sim.requiredFee);
-        }
       }
       const { key, info } = await openKey(g, String(opts.key), opts.passwordFile as string | undefined);
       if (!bytesEqual(key.publicKey, senderPublicKey))

@@ -243,6 +243,19 @@ describe('CLI transactions on a real node', () => {
     expect((await committed(JSON.parse(sent.stdout).hash)).status).toBe('committed');
   });
 
+  it('a nonce ahead is sent with the fee simulated at the next nonce, queued, and commits once the gap fills', async () => {
+    const next = await nextNonce();
+    const transfer = ['tx', 'transfer', '--from', 'validator', '--to', bob, '--amount', '1', '--json'];
+    const ahead = await run([...atNode(), ...transfer, '--nonce', String(next + 1)]);
+    expect(ahead.status, ahead.stderr).toBe(0);
+    const queued = JSON.parse(ahead.stdout) as { hash: string; status: string; fee: string };
+    expect(queued).toMatchObject({ status: 'queued', fee: String(minFee) });
+    const gap = await run([...atNode(), ...transfer, '--nonce', String(next)]);
+    expect(gap.status, gap.stderr).toBe(0);
+    expect((await committed(JSON.parse(gap.stdout).hash)).status).toBe('committed');
+    expect((await committed(queued.hash)).status).toBe('committed');
+  });
+
   it('exit codes tell a usage error (2), a rejected transaction (3) and a network failure (4) apart', async () => {
     const transfer = ['tx', 'transfer', '--from', 'validator', '--to', bob];
     const usage = await run([...atNode(), ...transfer]);
