@@ -12,6 +12,7 @@ import { verifyProof } from '../state/tree/proof.ts';
 import { followToHeight, genesisTrust, verifyProofInHeader, verifyProofInVerifiedHeader } from '../light/verify.ts';
 import { rpcLightSource } from './light-source.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
+import { formatAmount, keyValueTable, table } from './format.ts';
 
 /** `query block|tx|proof`, then `query <name>` for every module query with a CLI name. */
 export function addQueryCommands(program: Command, registry: TxRegistry): void {
@@ -60,6 +61,19 @@ export function addQueryCommands(program: Command, registry: TxRegistry): void {
       if (!verified.proof) process.exitCode = 1;
     });
 
+  query
+    .command('params')
+    .description(
+      'the chain parameters in force, the module accounts (treasury, fee collector, rewards pool, escrows) and every fee rule (chain_params), with scheduled changes (chainconfig_getParams)',
+    )
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const rpc = client(g);
+      const params = await rpc.call<ChainParamsView>('chain_params');
+      const { schedule } = await rpc.call<{ schedule: unknown }>('chainconfig_getParams');
+      print(g, { ...params, schedule }, () => paramsText(params));
+    });
+
   for (const q of registry.queries) {
     if (!q.cli) continue;
     const args = q.params.map((p) => (p.optional ? `[${p.name}]` : `<${p.name}>`)).join(' ');
@@ -74,9 +88,79 @@ export function addQueryCommands(program: Command, registry: TxRegistry): void {
           if (v !== undefined && (p.kind === 'integer' || p.kind === 'blockTag') && /^\d+$/.test(v)) return Number(v);
           return v;
         });
-        print(g, await client(g).call(q.method, params));
+        const result = await client(g).call(q.method, params);
+        const human = HUMAN_VIEWS[q.method];
+        print(g, result, human && (() => human(result)));
       });
   }
+}
+
+interface ChainParamsView {
+  minFee: string;
+  maxTxBytes: number;
+  maxBlockTxs: number;
+  maxBlockBytes: number;
+  blockIntervalMs: number;
+  maxClockDriftMs: number;
+  modules: Record<string, unknown>;
+  moduleAccounts: { name: string; module: string; address: string; description: string }[];
+  feeRules: { module: string; param: string; amount: string; per: string; txTypes: string[] }[];
+}
+
+function paramsText(p: ChainParamsView): string {
+  return [
+    keyValueTable([
+      ['min fee', formatAmount(p.minFee)],
+      ['max tx bytes', String(p.maxTxBytes)],
+      ['max block txs', String(p.maxBlockTxs)],
+      ['max block bytes', String(p.maxBlockBytes)],
+      ['block interval', `${p.blockIntervalMs} ms`],
+      ['max clock drift', `${p.maxClockDriftMs} ms`],
+      ['module params', JSON.stringify(p.modules)],
+    ]),
+    '',
+    'module accounts',
+    table(
+      ['name', 'module', 'address', 'holds'],
+      p.moduleAccounts.map((a) => [a.name, a.module, a.address, a.description]),
+    ),
+    '',
+    'fee rules (a transaction needs the sum of those that apply)',
+    table(
+      ['fee', 'per', 'applies to', 'parameter'],
+      p.feeRules.map((r) => [formatAmount(r.amount), r.per, r.txTypes.join(', '), r.param]),
+    ),
+  ].join('\n');
+}
+
+/** People-readable views of module query results (others print as indented JSON). */
+const HUMAN_VIEWS: Record<string, (result: unknown) => string> = {
+  account_get(r) {
+    const a = r as { address: string; balance: string; nonce: number; height: number };
+    return keyValueTable([
+      ['address', a.address],
+      ['balance', formatAmount(a.balance)],
+      ['nonce', String(a.nonce)],
+      ['height', String(a.height)],
+    ]);
+  },
+  model_getUsage(r) {
+    const u = r as UsageView;
+    return keyValueTable([
+      ['model version', String(u.versionId)],
+      ['paid directly', `${u.direct.count} payments, ${formatAmount(u.direct.amount)}`],
+      [
+        'lineage inflow',
+        `${u.lineage.count} payments, ${formatAmount(u.lineage.amount)}${u.lineage.truncated ? ' (truncated)' : ''}`,
+      ],
+    ]);
+  },
+};
+
+interface UsageView {
+  versionId: number;
+  direct: { count: number; amount: string };
+  lineage: { count: number; amount: string; truncated: boolean };
 }
 
 export function addStatusCommand(program: Command): void {
@@ -85,8 +169,36 @@ export function addStatusCommand(program: Command): void {
     .description('chain id, height and latest block of the node')
     .action(async (_o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      print(g, await client(g).call('chain_status'));
+      const s = await client(g).call<StatusView>('chain_status');
+      print(g, s, () =>
+        [
+          keyValueTable([
+            ['chain id', s.chainId],
+            ['height', `${s.height} (finalized ${s.finalizedHeight})`],
+            ['latest block', s.latestBlockHash ?? '(none yet)'],
+            ['state root', s.stateRoot],
+            ['min fee', formatAmount(s.minFee)],
+            ['mempool', `${s.mempool.size} transactions, ${s.mempool.bytes} bytes`],
+          ]),
+          'validators',
+          table(
+            ['name', 'address', 'power'],
+            s.validators.map((v) => [v.name, v.address, String(v.power)]),
+          ),
+        ].join('\n'),
+      );
     });
+}
+
+interface StatusView {
+  chainId: string;
+  height: number;
+  finalizedHeight: number;
+  latestBlockHash: string | null;
+  stateRoot: string;
+  minFee: string;
+  mempool: { size: number; bytes: number };
+  validators: { name: string; address: string; power: number }[];
 }
 
 interface ProofResult {

@@ -76,11 +76,29 @@ const coreMethods: RpcMethod[] = [
   {
     name: 'chain_params',
     description:
-      'the chain parameters in force for the next block (kept in state; config_getParams shows scheduled changes)',
+      'the chain parameters in force for the next block (kept in state; chainconfig_getParams shows scheduled ' +
+      'changes), with the module accounts (name, address, module, what it holds) and every fee rule (minFee and ' +
+      'what each module meters on top: amount per unit of work, the parameter setting it, the types it applies to)',
     params: [],
     kind: 'query',
     async handler({ chain }) {
-      return toJson(paramsToJson(chain.app.params));
+      const { registry, params } = chain.app;
+      return toJson({
+        ...paramsToJson(params),
+        moduleAccounts: registry.moduleAccounts.map((a) => ({
+          name: a.name,
+          module: a.module,
+          address: formatAddress(a.address),
+          description: a.description,
+        })),
+        feeRules: registry.feeRules(params).map((r) => ({
+          module: r.module,
+          param: r.param,
+          amount: r.amount.toString(),
+          per: r.per,
+          txTypes: [...r.txTypes],
+        })),
+      });
     },
   },
   {

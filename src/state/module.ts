@@ -338,4 +338,27 @@ export interface Module {
   endBlock?(ctx: BlockContext): Promise<void>;
   /** Checks run after blocks in tests and by `tributary verify`. */
   readonly invariants?: readonly Invariant[];
+  /** Accounts this module keeps value in (no private key exists for them), listed by `chain_params`. */
+  readonly moduleAccounts?: readonly ModuleAccount[];
+  /** The fees this module meters on top of `minFee` (`ctx.requireFee`), at the parameters given. */
+  feeRules?(params: ChainParams): readonly FeeRule[];
+}
+
+/** A module account: a well-known address (`moduleAddress(name)`) that holds a module's funds. */
+export interface ModuleAccount {
+  /** The name its address derives from, e.g. "fee_collector". */
+  name: string;
+  address: Address;
+  description: string;
+}
+
+/** One fee a transaction needs: `amount` base units per `per` (a unit of metered work). */
+export interface FeeRule {
+  /** The parameter that sets it, e.g. "params.modules.inference.feePerNode". */
+  param: string;
+  amount: bigint;
+  /** What one unit is, e.g. "lineage node visited with a non-zero inflow". */
+  per: string;
+  /** The transaction types it applies to ("*": every transaction). */
+  txTypes: readonly string[];
 }

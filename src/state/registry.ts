@@ -7,7 +7,10 @@ import type {
   QueryDefinition,
   StateKeyDefinition,
   AnyTxDefinition,
+  FeeRule,
+  ModuleAccount,
 } from './module.ts';
+import type { ChainParams } from './params.ts';
 
 export type RegistryErrorCode = 'tx/unknown_type';
 
@@ -150,6 +153,19 @@ export class TxRegistry {
 
   get queries(): QueryDefinition[] {
     return [...this.queryByMethod.values()];
+  }
+
+  /** Every module account, in module order. */
+  get moduleAccounts(): (ModuleAccount & { module: string })[] {
+    return this.modules.flatMap((m) => (m.moduleAccounts ?? []).map((a) => ({ ...a, module: m.name })));
+  }
+
+  /** Every fee rule at `params`: the chain's `minFee` first, then each module's, in module order. */
+  feeRules(params: ChainParams): (FeeRule & { module: string })[] {
+    return [
+      { module: 'chain', param: 'params.minFee', amount: params.minFee, per: 'transaction', txTypes: ['*'] },
+      ...this.modules.flatMap((m) => (m.feeRules?.(params) ?? []).map((r) => ({ ...r, module: m.name }))),
+    ];
   }
 }
 

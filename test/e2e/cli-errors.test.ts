@@ -29,12 +29,12 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
 const STACK_LINE = /^\s+at /m;
 
 /**
- * Bad command-line input is refused by the CLI itself, with a code, exit status 1 and no stack
+ * Bad command-line input is refused by the CLI itself, with a code, exit status 2 and no stack
  * trace, before any request leaves the process. The endpoint the CLI is pointed at is a plain
  * HTTP server that counts requests and answers something that is not JSON-RPC, so a command that
  * got as far as the network shows up in the count (and as an uncoded error).
  */
-describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, nothing sent', () => {
+describe('CLI: bad input is a coded error on stderr, exit 2, no stack trace, nothing sent', () => {
   const home = tempHome('tributary-cli-errors-');
   let server: Server;
   let endpoint: string;
@@ -116,14 +116,31 @@ describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, not
       () => tx('transfer', '--to', validator, '--amount', '5', '--wait', '--timeout', 'soon'),
       'math/invalid_amount',
     ],
+    [
+      'unknown attribution --method',
+      () => tx('attribution-record', '--model', '1', '--method', 'tracin', '--weights', 'c:1:10000'),
+      'cli/invalid',
+    ],
+    [
+      'unknown model --relation',
+      () => tx('model-publish', '--family', '1', '--weights-hash', goodHash, '--relation', 'fork'),
+      'cli/invalid',
+    ],
+    [
+      'a 31-byte content hash (validateBasic, before signing)',
+      () => tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', 'ab'.repeat(31)),
+      'datanet/invalid',
+    ],
   ];
 
   for (const [what, args, code] of cases) {
     it(`${what}: ${code}`, async () => {
       const before = requests;
       const r = await run(args());
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(2);
       expect(r.stderr.startsWith(`error [${code}]: `), r.stderr).toBe(true);
+      // Every error says what to do next.
+      expect(r.stderr).toMatch(/\nhint: \S/);
       expect(r.stderr).not.toMatch(STACK_LINE);
       expect(r.stdout).toBe('');
       expect(requests).toBe(before);
@@ -135,8 +152,49 @@ describe('CLI: bad input is a coded error on stderr, exit 1, no stack trace, not
       ...tx('datanet-contribute', '--datanet', '1', '--size', '10', '--content-hash', '0xZZ'),
       '--json',
     ]);
-    expect(r.status).toBe(1);
-    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'codec/invalid_hex' } });
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'codec/invalid_hex', hint: expect.any(String) } });
+  });
+
+  it('an unknown --method is named in the error, with the methods there are', async () => {
+    const r = await run(tx('attribution-record', '--model', '1', '--method', 'tracin', '--weights', 'c:1:10000'));
+    expect(r.stderr).toMatch(
+      /unknown method "tracin": expected one of declared, infini-gram, trak, influence, shapley/,
+    );
+    expect(r.stderr).not.toMatch(/method 0/);
+  });
+
+  it('parser errors (a missing required option, an unknown command) are cli/usage, exit 2', async () => {
+    const missing = await run(tx('transfer', '--to', validator));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^error \[cli\/usage\]: required option '--amount <baseUnits>' not specified/);
+    const asJson = await run([...tx('transfer', '--to', validator), '--json']);
+    expect(asJson.status).toBe(2);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { code: 'cli/usage', hint: expect.any(String) } });
+    const unknown = await run(['--home', home, 'tx', 'teleport']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^error \[cli\/usage\]: unknown command 'teleport'/);
+  });
+
+  it('help marks required options and lists the global options under every subcommand', async () => {
+    for (const args of [
+      ['tx', 'pay', '--help'],
+      ['tx', 'sign', '--help'],
+      ['query', 'account', '--help'],
+      ['keys', 'new', '--help'],
+    ]) {
+      const r = await run(['--home', home, ...args]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/Global Options:/);
+      for (const global of ['--home <dir>', '--json', '--rpc <url>']) expect(r.stdout).toContain(global);
+    }
+    const pay = await run(['tx', 'pay', '--help']);
+    // commander wraps long descriptions: "(required)" closes the description of each mandatory option.
+    const optionBlock = (flag: string) => pay.stdout.slice(pay.stdout.indexOf(flag)).split(/\n {2}-/)[0]!;
+    for (const flag of ['--model <versionId>', '--amount <baseUnits>', '--request-hash <hex>', '--from <key>'])
+      expect(optionBlock(flag)).toMatch(/\(required\)\s*$/);
+    for (const flag of ['--response-hash <hex>', '--fee <baseUnits|auto>', '--dry-run'])
+      expect(optionBlock(flag)).not.toMatch(/\(required\)/);
   });
 
   it('well-formed input does reach the endpoint; an error without a code prints as [internal], stack only when debugging', async () => {

@@ -282,7 +282,8 @@ describe('bad input: each a coded error, nothing changed but fee and nonce', () 
       ),
       'model/unknown_parent',
     );
-    // The version being published would get id m2 + 1; naming it (or anything newer) as a parent is a cycle attempt.
+    // The version being published would get id m2 + 1: naming it (or anything newer) as a parent names
+    // a version that does not exist (yet), so it is an unknown parent, not a cycle (none can form).
     await expectRejected(
       w,
       publisher,
@@ -292,7 +293,7 @@ describe('bad input: each a coded error, nothing changed but fee and nonce', () 
         w.publishMsg(fam, [{ kind: EdgeKind.model, id: m2 + 1, share_bps: 100 }]),
         FEE,
       ),
-      'model/cycle',
+      'model/unknown_parent',
     );
     await expectRejected(
       w,

@@ -308,6 +308,25 @@ describe('queries and secondary paths', () => {
 
     const usage = (await chain.query('model_getUsage', { id: m4 })) as { paidCount: number };
     expect(usage.paidCount).toBe(2);
+    // Counted the other way: m1 was never paid for, but both payments for m4 paid its owner through
+    // it as a lineage node; the inflow is the sum of those legs as attribution_trace lists them.
+    const m1Usage = (await chain.query('model_getUsage', { id: m1 })) as {
+      direct: { count: number; amount: string };
+      lineage: { count: number; amount: string; truncated: boolean };
+    };
+    expect(m1Usage.direct).toEqual({ count: 0, amount: '0' });
+    const { payments } = (await chain.query('inference_listPayments', { by: 'model', id: m4 })) as {
+      payments: { id: number }[];
+    };
+    let inflow = 0n;
+    for (const { id } of payments) {
+      const trace = (await chain.query('attribution_trace', { paymentId: id })) as {
+        legs: { role: string; amount: string; node: { kind: string; id: number } | null }[];
+      };
+      for (const leg of trace.legs) if (leg.role === 'refined' && leg.node?.id === m1) inflow += BigInt(leg.amount);
+    }
+    expect(inflow).toBeGreaterThan(0n);
+    expect(m1Usage.lineage).toEqual({ count: 2, amount: inflow.toString(), truncated: false });
     const summary = (await chain.query('usage_summary')) as Record<string, number>;
     expect(summary).toMatchObject({
       payments: 2,

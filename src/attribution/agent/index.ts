@@ -1,6 +1,7 @@
 import type { Module } from '../../state/module.ts';
 import { PAYMENTS } from '../expected.ts';
 import { aiParams } from '../params.ts';
+import { AGENT_STAKE } from '../store.ts';
 import { agentInvariants } from './invariants.ts';
 import { paymentAgentsKeeper } from './keepers.ts';
 import { agentQueries, agentStateKeys } from './queries.ts';
@@ -18,6 +19,10 @@ import { actTx, agentActedEvent, agentRegisteredEvent, registerAgentTx } from '.
 
 export const agentModule: Module = {
   name: 'agent',
+  // Each agent's own account (`moduleAddress("agent/<id>")`, agent_get shows it) is per agent, not listed here.
+  moduleAccounts: [
+    { name: 'agent_stake', address: AGENT_STAKE, description: 'agent stakes, escrowed while the agent exists' },
+  ],
   keepers: [paymentAgentsKeeper],
   expects: [PAYMENTS],
   txs: [registerAgentTx, actTx],

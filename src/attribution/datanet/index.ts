@@ -1,7 +1,7 @@
 import type { Module } from '../../state/module.ts';
 import { EARNINGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
-import { IdListCodec, load, remove } from '../store.ts';
+import { DATANET_ESCROW, IdListCodec, load, remove } from '../store.ts';
 import { datanetInvariants } from './invariants.ts';
 import { contributionCreditsKeeper, lineageDatanetsKeeper } from './keepers.ts';
 import { readContribution, vestingKey } from './keys.ts';
@@ -33,6 +33,13 @@ import {
 
 export const datanetModule: Module = {
   name: 'datanet',
+  moduleAccounts: [
+    {
+      name: 'datanet_escrow',
+      address: DATANET_ESCROW,
+      description: 'contribution stakes, held until rejection or the end of the challenge window',
+    },
+  ],
   keepers: [contributionCreditsKeeper, lineageDatanetsKeeper],
   expects: [EARNINGS],
   txs: [createDatanetTx, contributeTx, reviewTx],

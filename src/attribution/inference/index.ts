@@ -8,6 +8,7 @@ import {
   PAYMENT_AGENTS,
 } from '../expected.ts';
 import { aiParams, parseAiParams } from '../params.ts';
+import { TREASURY } from '../store.ts';
 import { flushPaymentCredits } from './credits.ts';
 import { paymentsKeeper } from './keepers.ts';
 import { inferenceQueries } from './queries.ts';
@@ -27,6 +28,28 @@ import { inferencePaidEvent, payTx } from './txs.ts';
 
 export const inferenceModule: Module = {
   name: 'inference',
+  moduleAccounts: [
+    { name: 'treasury', address: TREASURY, description: "the treasury's share of every inference payment" },
+  ],
+  // A payment is metered wherever it is made: `inference/pay`, and `agent/act` with a payment.
+  feeRules(params) {
+    const { feePerNode, feePerContribution } = aiParams(params).inference;
+    const txTypes = ['inference/pay', 'agent/act'];
+    return [
+      {
+        param: 'params.modules.inference.feePerNode',
+        amount: feePerNode,
+        per: 'lineage node (model version or datanet) a payment visits with a non-zero inflow',
+        txTypes,
+      },
+      {
+        param: 'params.modules.inference.feePerContribution',
+        amount: feePerContribution,
+        per: 'contribution a payment credits',
+        txTypes,
+      },
+    ];
+  },
   keepers: [paymentsKeeper],
   expects: [CONTRIBUTION_CREDITS, LINEAGE_DATANETS, MODEL_USAGE, ATTRIBUTION_USE, PAYMENT_AGENTS, EARNINGS],
   txs: [payTx],

@@ -18,6 +18,7 @@ import {
   load,
 } from '../store.ts';
 import { readAncestors, readUsage, readVersion, versionKey } from './keys.ts';
+import { inferencePaidEvent } from '../inference/txs.ts';
 import { modelParentEvent } from './txs.ts';
 import { versionView } from './views.ts';
 
@@ -45,6 +46,59 @@ export async function childIds(q: QueryContext, parentKind: number, id: number):
 
 /** Descendants breadth-first, capped so one query cannot walk an unbounded graph. */
 export const MAX_DESCENDANTS = 1_024;
+
+/** Ids of a version's descendants (model edges only), in id order, at most MAX_DESCENDANTS. */
+export async function descendantIds(q: QueryContext, id: number): Promise<{ ids: number[]; truncated: boolean }> {
+  const out: number[] = [];
+  const seen = new Set<number>([id]);
+  const queue = [id];
+  while (queue.length > 0 && out.length < MAX_DESCENDANTS) {
+    const parentId = queue.shift()!;
+    for (const childId of await childIds(q, EdgeKind.model, parentId)) {
+      if (seen.has(childId)) continue;
+      seen.add(childId);
+      queue.push(childId);
+      out.push(childId);
+    }
+  }
+  return { ids: out.sort((a, b) => a - b), truncated: out.length >= MAX_DESCENDANTS };
+}
+
+/** Most payments one `model_getUsage` reads from the index for the lineage inflow. */
+export const MAX_USAGE_PAYMENTS = 100_000;
+
+/**
+ * Lineage inflow: what reached this version as a lineage node, i.e. its owner's "refined" legs at
+ * this node, in payments for it and for every descendant (from the chain index's `inference_paid`
+ * events; payments for other versions never pay through it).
+ */
+async function lineageInflow(
+  q: QueryContext,
+  id: number,
+): Promise<{ count: number; amount: bigint; truncated: boolean }> {
+  const descendants = await descendantIds(q, id);
+  let count = 0;
+  let amount = 0n;
+  let read = 0;
+  for (const paidVersion of [id, ...descendants.ids]) {
+    for await (const at of q.chain.index.events({
+      type: inferencePaidEvent.type,
+      attribute: { key: 'version_id', value: String(paidVersion) },
+    })) {
+      if (++read > MAX_USAGE_PAYMENTS) return { count, amount, truncated: true };
+      const paid = inferencePaidEvent.read(at.event);
+      let here = 0n;
+      paid.leg_roles.forEach((role, i) => {
+        if (role === 'refined' && paid.leg_node_ids[i] === id) here += paid.leg_amounts[i]!;
+      });
+      if (here > 0n) {
+        count++;
+        amount += here;
+      }
+    }
+  }
+  return { count, amount, truncated: descendants.truncated };
+}
 
 export const modelStateKeys: StateKeyDefinition[] = [
   {
@@ -122,38 +176,38 @@ export const modelQueries: QueryDefinition[] = [
         const d = (await readDatanet(q.state, id))!;
         datanets.push({ id: d.id, name: d.name, owner: formatAddress(d.owner), version: d.version });
       }
+      const ids = await descendantIds(q, v.id);
       const descendants: JsonValue[] = [];
-      const seen = new Set<number>([v.id]);
-      const queue = [v.id];
-      while (queue.length > 0 && descendants.length < MAX_DESCENDANTS) {
-        const parentId = queue.shift()!;
-        for (const childId of await childIds(q, EdgeKind.model, parentId)) {
-          if (seen.has(childId)) continue;
-          seen.add(childId);
-          queue.push(childId);
-          const child = (await readVersion(q.state, childId))!;
-          descendants.push(versionView(child));
-        }
-      }
+      for (const id of ids.ids) descendants.push(versionView((await readVersion(q.state, id))!));
       descendants.sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
       return {
         version: versionView(v),
         ancestors,
         datanets,
         descendants,
-        truncated: descendants.length >= MAX_DESCENDANTS,
+        truncated: ids.truncated,
       };
     },
   },
   {
     method: 'model_getUsage',
-    description: 'how often a model version was paid for, and the total paid',
+    description:
+      'how a model version is used, counted two ways: direct (paidCount, paidAmount, also as `direct`): payments ' +
+      'naming this version, their whole amounts, from state; lineage: payments for it or any descendant that paid ' +
+      'its owner through it as a lineage node, and the sum of those legs (its inflow), from the chain index',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'model-usage',
     async handler(q, p) {
       const v = await requireVersion(q, paramId(p.id));
       const usage = await readUsage(q.state, v.id);
-      return { versionId: v.id, paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() };
+      const lineage = await lineageInflow(q, v.id);
+      return {
+        versionId: v.id,
+        paidCount: usage.paid_count,
+        paidAmount: usage.paid_amount.toString(),
+        direct: { count: usage.paid_count, amount: usage.paid_amount.toString() },
+        lineage: { count: lineage.count, amount: lineage.amount.toString(), truncated: lineage.truncated },
+      };
     },
   },
   {

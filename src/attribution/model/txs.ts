@@ -37,7 +37,6 @@ export type ModelErrorCode =
   | 'model/not_found'
   | 'model/unauthorized'
   | 'model/unknown_parent'
-  | 'model/cycle'
   | 'model/duplicate_parent'
   | 'model/too_many_parents'
   | 'model/shares_over_cap'
@@ -178,15 +177,9 @@ export const publishModelTx: TxDefinition<MsgPublishModel> = {
     const directDatanets: number[] = [];
     for (const p of parents) {
       if (p.kind === EdgeKind.model) {
-        // Only an existing (hence older) version can be a parent: no edge can close a cycle.
-        if (p.id >= id) {
-          throw new TributaryError(
-            'model/cycle',
-            `version ${p.id} is not older than the version being published (${id})`,
-            { parentId: p.id },
-          );
-        }
-        if (!(await readVersion(ctx.store, p.id)))
+        // Only an existing (hence older) version can be a parent, so no edge can close a cycle: a
+        // version not published yet (the one being published included) is simply unknown.
+        if (p.id >= id || !(await readVersion(ctx.store, p.id)))
           throw new TributaryError('model/unknown_parent', `model version ${p.id} does not exist`, { parentId: p.id });
         ancestorLists.push(await readAncestors(ctx.store, p.id));
         directModels.push(p.id);

@@ -1,4 +1,5 @@
 import type { Module } from '../../state/module.ts';
+import { REWARDS_POOL } from '../store.ts';
 import { rewardsInvariants } from './invariants.ts';
 import { earningsKeeper } from './keepers.ts';
 import { rewardsQueries, rewardsStateKeys } from './queries.ts';
@@ -15,6 +16,13 @@ import { claimTx, rewardsClaimedEvent } from './txs.ts';
 
 export const rewardsModule: Module = {
   name: 'rewards',
+  moduleAccounts: [
+    {
+      name: 'rewards_pool',
+      address: REWARDS_POOL,
+      description: 'every inference payment until its credits are claimed (claimable and still locked alike)',
+    },
+  ],
   keepers: [earningsKeeper],
   txs: [claimTx],
   stateKeys: rewardsStateKeys,

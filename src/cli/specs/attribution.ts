@@ -1,6 +1,6 @@
 import type { MsgRecordAttribution } from '../../attribution/store.ts';
 import { METHOD_NAMES, TargetKind } from '../../attribution/store.ts';
-import { cliHex, cliInt, cliString, cliTriples } from './parse.ts';
+import { cliChoice, cliHex, cliInt, cliTriples } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';
 
 /** `tributary tx` commands of the attribution module, keyed by transaction type. */
@@ -23,11 +23,10 @@ export const attributionCliSpecs: TxCliSpecs = {
       { flags: '--seed <hex>', description: 'commitment to the randomness used' },
     ],
     build(o) {
-      const methodName = cliString(o.method);
       return {
         model_version_id: cliInt(o.model, 'model'),
         request_hash: cliHex(o.requestHash),
-        method: Number(Object.entries(METHOD_NAMES).find(([, n]) => n === methodName)?.[0] ?? 0),
+        method: cliChoice(o.method, METHOD_NAMES, 'method'),
         weights_hash: cliHex(o.weightsHash),
         index_root: cliHex(o.indexRoot),
         output_hash: cliHex(o.outputHash),

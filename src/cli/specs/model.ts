@@ -1,6 +1,6 @@
 import type { MsgPublishModel, MsgRegisterModel } from '../../attribution/store.ts';
 import { EdgeKind, RELATION_NAMES } from '../../attribution/store.ts';
-import { cliHex, cliInt, cliString, cliTriples } from './parse.ts';
+import { cliChoice, cliHex, cliInt, cliString, cliTriples } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';
 
 /** `tributary tx` commands of the model module, keyed by transaction type. */
@@ -32,8 +32,7 @@ export const modelCliSpecs: TxCliSpecs = {
       { flags: '--parents <edges>', description: 'comma-separated "m:<versionId>:<bps>" or "d:<datanetId>:<bps>"' },
     ],
     build(o) {
-      const relationName = cliString(o.relation);
-      const relation = Number(Object.entries(RELATION_NAMES).find(([, n]) => n === relationName)?.[0] ?? 0);
+      const relation = cliChoice(o.relation, RELATION_NAMES, 'relation');
       return {
         family_id: cliInt(o.family, 'family'),
         weights_hash: cliHex(o.weightsHash),

@@ -61,3 +61,16 @@ export function cliTriples(
     return { kind, id: Number(m[2]), bps: Number(m[3]) };
   });
 }
+
+/** One of a schema enum's names (`names`: value → name); an unknown name is refused naming it and the choices. */
+export function cliChoice(v: CliValue, names: Readonly<Record<number, string>>, what: string): number {
+  const s = cliString(v);
+  const found = Object.entries(names).find(([, n]) => n === s);
+  if (!found) {
+    throw new TributaryError(
+      'cli/invalid',
+      `unknown ${what} "${s}": expected one of ${Object.values(names).join(', ')}`,
+    );
+  }
+  return Number(found[0]);
+}

@@ -55,6 +55,13 @@ export const transferTx: TxDefinition<MsgTransfer> = {
 
 export const bankModule: Module = {
   name: 'bank',
+  moduleAccounts: [
+    {
+      name: 'fee_collector',
+      address: FEE_COLLECTOR,
+      description: "every transaction's fee, and the validators' share of payments; paid to the validators each block",
+    },
+  ],
   txs: [transferTx],
   events: [transferEvent, feesDistributedEvent],
   queries: [

@@ -62,7 +62,7 @@ export const chainConfigModule: Module = {
       method: 'chainconfig_getParams',
       description: 'the chain parameters in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
-      cli: 'params',
+      cli: 'params-schedule',
       async handler(q) {
         return { height: q.height, schedule: paramsScheduleView(await readParamsSchedule(q.state)) };
       },
