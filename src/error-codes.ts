@@ -44,6 +44,7 @@ import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
 import type { EvidenceErrorCode } from './state/evidence/module.ts';
+import type { GovErrorCode } from './state/gov/txs.ts';
 import type { MathErrorCode } from './state/math.ts';
 import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
@@ -73,6 +74,7 @@ export type ErrorCode =
   | EvidenceErrorCode
   | FrameErrorCode
   | GenesisErrorCode
+  | GovErrorCode
   | HexErrorCode
   | HomeErrorCode
   | IndexErrorCode

@@ -29,6 +29,11 @@ export class TestChain {
   readonly app: Application;
   readonly genesis: Genesis;
   readonly validator: SigningKey;
+  /**
+   * More validator keys the chain holds (see `create`'s `signers`): each one signs the commit of
+   * every block whose validator set holds it, so a set changed by governance keeps committing.
+   */
+  readonly signers: readonly SigningKey[];
   /** The committed chain: blocks, receipts, the chain index and the event stream. */
   readonly chain: Chain;
   private readonly nonces = new Map<string, number>();
@@ -37,10 +42,17 @@ export class TestChain {
   private initialSupply = 0n;
   private timeMs: number;
 
-  private constructor(app: Application, genesis: Genesis, validator: SigningKey, chain: Chain) {
+  private constructor(
+    app: Application,
+    genesis: Genesis,
+    validator: SigningKey,
+    chain: Chain,
+    signers: readonly SigningKey[],
+  ) {
     this.app = app;
     this.genesis = genesis;
     this.validator = validator;
+    this.signers = signers;
     this.chain = chain;
     this.declaredEvents = moduleEvents(app.registry.modules);
     this.timeMs = genesis.genesisTimeMs;
@@ -56,6 +68,11 @@ export class TestChain {
     validator?: SigningKey;
     /** The committed chain's event stream (default: a fresh one). */
     events?: ChainEventStream;
+    /**
+     * Keys that are not in the genesis set but may join it (a validator addition): they sign
+     * every block whose validator set holds them, beside the genesis validator while it is in it.
+     */
+    signers?: SigningKey[];
   }): Promise<TestChain> {
     const validator = opts.validator ?? SigningKey.generate();
     const genesis = parseGenesis({
@@ -76,7 +93,7 @@ export class TestChain {
       registry: opts.registry ?? defaultRegistry(),
       events: opts.events,
     });
-    const chain = new TestChain(app, genesis, validator, committed);
+    const chain = new TestChain(app, genesis, validator, committed, opts.signers ?? []);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;
   }
@@ -128,7 +145,7 @@ export class TestChain {
     return finalized;
   }
 
-  /** The block and commit certificate the single validator makes for an executed block. */
+  /** The block and commit certificate the validators it holds (those in the height's set) make for an executed block. */
   private async signBlock(finalized: FinalizedBlock): Promise<[Block, Commit]> {
     const header = await headerFor(this.chain, finalized, this.lastCommit);
     const hash = headerHash(header);
@@ -139,10 +156,17 @@ export class TestChain {
       last_commit: this.lastCommit,
     };
     const { chainId, height } = finalized.info;
-    const precommit = this.validator.sign(
-      voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash }),
-    );
-    const commit = makeCommit(height, 0, hash, [{ validator: finalized.info.proposer, signature: precommit }]);
+    const set = await this.chain.validatorSet(height);
+    const signatures = [];
+    for (const key of [this.validator, ...this.signers]) {
+      const address = addressFromPublicKey(key.publicKey);
+      if (!set.get(address)) continue;
+      signatures.push({
+        validator: address,
+        signature: key.sign(voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash })),
+      });
+    }
+    const commit = makeCommit(height, 0, hash, signatures);
     this.lastCommit = commit;
     return [block, commit];
   }

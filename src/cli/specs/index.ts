@@ -2,6 +2,7 @@ import { agentCliSpecs } from './agent.ts';
 import { attributionCliSpecs } from './attribution.ts';
 import { bankCliSpecs } from './bank.ts';
 import { datanetCliSpecs } from './datanet.ts';
+import { govCliSpecs } from './gov.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
@@ -18,4 +19,5 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...rewardsCliSpecs,
   ...agentCliSpecs,
   ...bankCliSpecs,
+  ...govCliSpecs,
 };
