@@ -150,16 +150,28 @@ export const govQueries: QueryDefinition[] = [
           );
         after = Number(p.cursor);
       }
-      // Ids are dense (1 .. next - 1), so a page reads records by id: no scan of other keys.
+      // Ids are dense (1 .. next - 1), so a page reads records by id: no scan of other keys. One
+      // match past the page says whether there is more, so the cursor is null exactly when
+      // nothing is left (or names the last id examined when the examined cap cut the page short).
       const next = await readNextId(q.state);
-      const proposals: JsonValue[] = [];
-      let id = after + 1;
+      const proposals: { [key: string]: JsonValue }[] = [];
+      let cursor: string | null = null;
       let examined = 0;
-      for (; id < next && proposals.length < limit && examined < MAX_PROPOSALS_EXAMINED; id++, examined++) {
+      for (let id = after + 1; id < next; id++) {
+        if (examined === MAX_PROPOSALS_EXAMINED) {
+          cursor = String(id - 1);
+          break;
+        }
+        examined++;
         const record = await readProposal(q.state, id);
-        if (record && (status === undefined || record.status === status)) proposals.push(proposalView(record));
+        if (!record || (status !== undefined && record.status !== status)) continue;
+        if (proposals.length === limit) {
+          cursor = String(proposals[proposals.length - 1]!.id);
+          break;
+        }
+        proposals.push(proposalView(record));
       }
-      return { proposals, cursor: id < next ? String(id - 1) : null, head: q.height };
+      return { proposals, cursor, head: q.height };
     },
   },
 ];
