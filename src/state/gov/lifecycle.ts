@@ -7,6 +7,7 @@ import { validatorSetFromRecord } from '../chainconfig/records.ts';
 import type { BlockContext, TxContext } from '../module.ts';
 import type { ChainParamsJson } from '../params.ts';
 import { STAKE } from '../staking/api.ts';
+import { stakingParams } from '../staking/params.ts';
 import {
   depositSettledEvent,
   depositedEvent,
@@ -37,7 +38,6 @@ import {
   votesKey,
   writeProposal,
 } from './records.ts';
-import { validatorMinBond } from './staking-params.ts';
 
 /*
  * A proposal's life, in blocks (params.ts has the parameters, taken from the block that acts):
@@ -197,7 +197,7 @@ async function apply(ctx: BlockContext, p: Proposal): Promise<number> {
       if (latest.some((v) => bytesEqual(v.publicKey, c.public_key)))
         throw new TributaryError('gov/already_validator', 'the candidate is already in the validator set');
       const bonded = await ctx.keeper(STAKE).bonded(candidate, 'validator');
-      const needed = validatorMinBond(ctx.params);
+      const needed = stakingParams(ctx.params).minBond.validator;
       if (bonded < needed) {
         throw new TributaryError(
           'gov/insufficient_bond',
