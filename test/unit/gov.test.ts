@@ -12,6 +12,10 @@ import { ContentKind, GOV_DEPOSITS, VoteOption, type Content } from '../../src/s
 import { parseGovParams, DEFAULT_GOV_PARAMS } from '../../src/state/gov/params.ts';
 import { parseParams } from '../../src/state/params.ts';
 import { UPDATE_DELAY } from '../../src/state/chainconfig/keeper.ts';
+import { commitSigners } from '../../src/consensus/block-builder.ts';
+import { defaultRegistry } from '../../src/modules.ts';
+import { openChain } from '../../src/node.ts';
+import { MemoryKvStore } from '../../src/storage/db.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 import { bondTx } from '../../src/state/staking/txs.ts';
 
@@ -273,6 +277,27 @@ describe('gov: proposals pass and take effect at the stated height', () => {
       (await chain.committed.validatorSet(againExecuteAt + 2)).validators.map((v) => formatAddress(v.address)),
     ).toEqual([formatAddress(addr(v0))]);
     await advanceTo(chain, againExecuteAt + 3);
+
+    // Replayed from its blocks on a second node, the chain reaches the same roots and sets.
+    const replica = (await openChain({ db: new MemoryKvStore(), genesis: chain.genesis, registry: defaultRegistry() }))
+      .chain;
+    for (let h = 1; h <= chain.committed.latestHeight; h++) {
+      const stored = (await chain.committed.blocks.getBlock(h))!;
+      const header = stored.block.header!;
+      const finalized = await replica.app.finalizeBlock(
+        {
+          chainId: header.chain_id,
+          height: h,
+          timeMs: header.time_ms,
+          proposer: header.proposer,
+          lastCommitSigners: commitSigners(stored.block.last_commit),
+        },
+        stored.block.txs.map((t) => replica.app.decodeTx(t)),
+      );
+      expect(toHex(finalized.stateRoot)).toBe(toHex(header.state_root));
+      await replica.commitBlock(stored.block, (await chain.committed.blocks.getCommit(h))!, finalized);
+    }
+    expect(replica.app.info().validators.map((v) => formatAddress(v.address))).toEqual([formatAddress(addr(v0))]);
   });
 });
 
