@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Receipt } from '../../src/codec/core.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
@@ -572,6 +573,95 @@ describe('gov: CLI', () => {
     }
     expect(() => TX_CLI_SPECS['gov/vote']!.build({ proposal: '1', option: 'maybe' })).toThrowError(
       expect.objectContaining({ code: 'cli/invalid' }),
+    );
+  });
+});
+
+describe('gov: property', () => {
+  type Step =
+    | { t: 'propose'; who: number; kind: 'spend' | 'param' | 'bad'; deposit: bigint; amount: bigint }
+    | { t: 'deposit'; who: number; back: number; amount: bigint }
+    | { t: 'vote'; back: number; options: number[] }
+    | { t: 'empty' };
+  const who = fc.integer({ min: 0, max: 3 });
+  /** Which proposal a step targets: 0 the latest submitted, 1 the one before, ... */
+  const back = fc.integer({ min: 0, max: 2 });
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({
+      t: fc.constant('propose' as const),
+      who,
+      kind: fc.constantFrom('spend' as const, 'param' as const, 'bad' as const),
+      deposit: fc.oneof(fc.constant(MIN_DEPOSIT), fc.bigInt({ min: 0n, max: 2_000n })),
+      amount: fc.bigInt({ min: 1n, max: 6_000n }),
+    }),
+    fc.record({ t: fc.constant('deposit' as const), who, back, amount: fc.bigInt({ min: 1n, max: 800n }) }),
+    {
+      // One block of votes on a proposal: alice, bob, carol, dave each skip (0) or vote 1..3.
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('vote' as const),
+        back,
+        options: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+      }),
+    },
+    fc.record({ t: fc.constant('empty' as const) }),
+  );
+
+  it('random proposals, deposits and votes: every proposal settles, the gov account empties, the treasury moves by exactly the rule', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 6, maxLength: 16 }), async (steps) => {
+        const { chain, alice, bob, carol, dave } = await setup();
+        const people = [alice, bob, carol, dave];
+        expectOk(await chain.run(chain.sign(alice, transferTx, { to: TREASURY, amount: 8_000n })));
+        const treasuryBefore = await chain.balance(TREASURY);
+        let submitted = 0;
+        const target = (back: number) => Math.max(1, submitted - back);
+        for (const s of steps) {
+          if (s.t === 'empty' || (s.t !== 'propose' && submitted === 0)) {
+            await chain.block([]);
+            continue;
+          }
+          if (s.t === 'propose') {
+            const key = people[s.who]!;
+            const c =
+              s.kind === 'spend'
+                ? content(ContentKind.treasurySpend, { recipient: addr(dave), amount: s.amount })
+                : content(ContentKind.paramChange, {
+                    params_json:
+                      s.kind === 'param'
+                        ? '{"maxTxBytes":60000}'
+                        : '{"modules":{"inference":{"treasuryBps":9000,"validatorBps":9000}}}',
+                  });
+            const f = await chain.block([chain.sign(key, proposeTx, { content: c, initial_deposit: s.deposit })]);
+            if (!f.receipts[0]!.failed) submitted++;
+          } else if (s.t === 'deposit') {
+            await chain.block([
+              chain.sign(people[s.who]!, depositTx, { proposal_id: target(s.back), amount: s.amount }),
+            ]);
+          } else {
+            const votes = people.flatMap((k, i) =>
+              s.options[i] ? [chain.sign(k, voteTx, { proposal_id: target(s.back), option: s.options[i]! })] : [],
+            );
+            const f = await chain.block(votes);
+            expect(f.receipts.map((r) => r.error_code)).not.toContain('gov/not_found');
+          }
+        }
+        // Long enough for every proposal to go through deposit, vote and execution.
+        await advanceTo(chain, chain.app.height + 10);
+        const page = (await chain.query('gov_listProposals', {})) as unknown as {
+          proposals: { status: string; totalDeposit: string; content: { kind: string; amount?: string } }[];
+        };
+        let toTreasury = 0n;
+        let spent = 0n;
+        for (const p of page.proposals) {
+          expect(['executed', 'failed', 'rejected', 'no_quorum', 'expired']).toContain(p.status);
+          if (p.status === 'no_quorum') toTreasury += BigInt(p.totalDeposit);
+          if (p.status === 'executed' && p.content.kind === 'treasury_spend') spent += BigInt(p.content.amount!);
+        }
+        expect(await chain.balance(GOV_DEPOSITS)).toBe(0n);
+        expect(await chain.balance(TREASURY)).toBe(treasuryBefore + toTreasury - spent);
+      }),
+      { numRuns: 25 },
     );
   });
 });
