@@ -197,6 +197,21 @@ describe('gov: proposals pass and take effect at the stated height', () => {
     expect(chain.app.info().params.maxBlockTxs).toBe(5_000); // in force at executeAt + 2
   });
 
+  it("a change to one field of a module section keeps the section's other fields", async () => {
+    const { chain, alice, bob } = await setup();
+    const id = await propose(
+      chain,
+      alice,
+      content(ContentKind.paramChange, { params_json: JSON.stringify({ modules: { gov: { quorumBps: 3_000 } } }) }),
+    );
+    const executeAt = chain.app.height + 3;
+    await chain.block([]);
+    expectOk(await chain.run(chain.sign(bob, voteTx, { proposal_id: id, option: VoteOption.yes })));
+    await advanceTo(chain, executeAt + UPDATE_DELAY - 1);
+    expect((await proposal(chain, id)).status).toBe('executed');
+    expect(chain.app.info().params.modules.gov).toEqual({ ...GOV, quorumBps: 3_000 });
+  });
+
   it('a treasury spend: paid from the treasury in the execution block', async () => {
     const { chain, alice, bob, dave } = await setup();
     expectOk(await chain.run(chain.sign(alice, transferTx, { to: TREASURY, amount: 50_000n })));

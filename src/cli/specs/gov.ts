@@ -42,7 +42,7 @@ export const govCliSpecs: TxCliSpecs = {
       {
         flags: '--params <json>',
         description:
-          'partial chain parameters, e.g. {"modules":{"gov":{...}}} (a module section replaces the whole section)',
+          'partial chain parameters, e.g. {"modules":{"gov":{...}}} (fields of a module section are merged into it)',
       },
       { flags: '--public-key <hex>', description: 'the Ed25519 public key of the validator to add or remove' },
       { flags: '--power <n>', description: 'voting power of the validator to add' },

@@ -11,7 +11,7 @@
 export interface Content {
   kind: number;
   title: string;
-  /** canonical JSON of a partial ChainParamsJson (a module section replaces the whole section) */
+  /** canonical JSON of a partial ChainParamsJson (a module section's fields are merged over the section in force) */
   params_json: string;
   /** Ed25519, 32 bytes */
   public_key: Uint8Array;

@@ -2,8 +2,8 @@ import { addressFromPublicKey, type Address } from '../../crypto/address.ts';
 import { bytesEqual } from '../../crypto/hash.ts';
 import { TREASURY } from '../../attribution/store.ts';
 import { TributaryError, isTributaryError } from '../../errors.ts';
-import { readValidatorSchedule } from '../chainconfig/keeper.ts';
-import { validatorSetFromRecord } from '../chainconfig/records.ts';
+import { readParamsSchedule, readValidatorSchedule } from '../chainconfig/keeper.ts';
+import { paramsFromRecord, validatorSetFromRecord } from '../chainconfig/records.ts';
 import type { BlockContext, TxContext } from '../module.ts';
 import type { ChainParamsJson } from '../params.ts';
 import { STAKE } from '../staking/api.ts';
@@ -184,12 +184,33 @@ async function execute(ctx: BlockContext, p: Proposal): Promise<void> {
   }
 }
 
+/**
+ * The keeper replaces a module section a change names as a whole; a proposal names only the
+ * fields it changes, so each section it names is first merged field by field over that section in
+ * the latest scheduled parameters (what the keeper merges into). Nested values (staking's
+ * `minBond`) are replaced whole, like any other field.
+ */
+async function withSectionsMerged(ctx: BlockContext, change: ChainParamsJson): Promise<ChainParamsJson> {
+  if (!change.modules) return change;
+  const schedule = await readParamsSchedule(ctx.store);
+  const latest = paramsFromRecord(schedule.entries[schedule.entries.length - 1]!.params).modules;
+  const modules: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(change.modules)) {
+    const current = latest[name];
+    const base = typeof current === 'object' && current !== null && !Array.isArray(current) ? current : {};
+    modules[name] = { ...base, ...(section as Record<string, unknown>) };
+  }
+  return { ...change, modules };
+}
+
 /** The change itself; returns the height it is in force from. */
 async function apply(ctx: BlockContext, p: Proposal): Promise<number> {
   const c = p.content!;
   switch (c.kind) {
     case ContentKind.paramChange:
-      return ctx.chainConfig.scheduleParamChange(JSON.parse(c.params_json) as ChainParamsJson);
+      return ctx.chainConfig.scheduleParamChange(
+        await withSectionsMerged(ctx, JSON.parse(c.params_json) as ChainParamsJson),
+      );
     case ContentKind.validatorAddition: {
       const candidate = addressFromPublicKey(c.public_key);
       const schedule = await readValidatorSchedule(ctx.store);
