@@ -4,6 +4,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { MODULES, MODULE_ORDER } from '../../src/modules.ts';
 import { TREASURY } from '../../src/attribution/store.ts';
+import { minAmount } from '../../src/state/math.ts';
 import { TxRegistry } from '../../src/state/registry.ts';
 import { STAKE_ROLES, type StakeRole } from '../../src/state/staking/api.ts';
 import { STAKING_POOL, readStake } from '../../src/state/staking/store.ts';
@@ -135,11 +136,11 @@ describe('staking property: value is conserved under any interleaving', () => {
             } else {
               expect(failed).toBe('');
               let left = a.amount;
-              const fromBonded = r.bonded < left ? r.bonded : left;
+              const fromBonded = minAmount(r.bonded, left);
               r.bonded -= fromBonded;
               left -= fromBonded;
               for (let i = r.entries.length - 1; i >= 0 && left > 0n; i--) {
-                const take = r.entries[i]!.amount < left ? r.entries[i]!.amount : left;
+                const take = minAmount(r.entries[i]!.amount, left);
                 r.entries[i]!.amount -= take;
                 left -= take;
               }

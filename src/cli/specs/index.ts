@@ -5,6 +5,7 @@ import { datanetCliSpecs } from './datanet.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
+import { stakingCliSpecs } from './staking.ts';
 import type { TxCliSpecs } from './types.ts';
 
 export type { AnyTxCliSpec, CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
@@ -17,5 +18,6 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...inferenceCliSpecs,
   ...rewardsCliSpecs,
   ...agentCliSpecs,
+  ...stakingCliSpecs,
   ...bankCliSpecs,
 };
