@@ -6,6 +6,7 @@ import { govCliSpecs } from './gov.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
+import { stakingCliSpecs } from './staking.ts';
 import type { TxCliSpecs } from './types.ts';
 
 export type { AnyTxCliSpec, CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
@@ -18,6 +19,7 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...inferenceCliSpecs,
   ...rewardsCliSpecs,
   ...agentCliSpecs,
+  ...stakingCliSpecs,
   ...bankCliSpecs,
   ...govCliSpecs,
 };
