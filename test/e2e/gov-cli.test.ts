@@ -1,10 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { homePaths } from '../../src/config.ts';
-import { toHex } from '../../src/crypto/hash.ts';
-import { loadKey } from '../../src/keys.ts';
-import { bondTx } from '../../src/state/staking/txs.ts';
-import { buildTx } from '../../src/state/tx.ts';
 import {
   cli,
   cliJson,
@@ -16,8 +12,8 @@ import {
 } from '../helpers/process.ts';
 
 /*
- * Governance as a user drives it, against a real node process: the proposal and the vote through
- * `tributary tx gov-*`, the lifecycle watched through `tributary query proposal(s)`, the change
+ * Governance as a user drives it, against a real node process: the bond, the proposal and the vote
+ * through `tributary tx`, the lifecycle watched through `tributary query proposal(s)`, the change
  * read back through `query params` at its effective height, and `tributary verify` replaying it all.
  */
 
@@ -58,25 +54,20 @@ describe('governance through the CLI', () => {
     nodes.push(node);
     const rpc = ['--rpc', node.url];
 
-    // The validator bonds stake (no CLI command for staking yet: a signed transaction over RPC).
-    const { key, info } = loadKey(homePaths(home).keys, 'validator');
-    const status = await node.rpc.call<{ chainId: string; minFee: string }>('chain_status');
-    const { nonce } = await node.rpc.call<{ nonce: number }>('account_nextNonce', [info.address]);
-    const bond = buildTx(
-      key,
-      bondTx,
-      { role: 'validator', amount: 10n ** 24n },
-      {
-        chainId: status.chainId,
-        nonce,
-        fee: BigInt(status.minFee),
-      },
-    );
-    const { hash } = await node.rpc.call<{ hash: string }>('tx_submit', ['0x' + toHex(bond)]);
-    await until(async () => {
-      const tx = await node.rpc.call<{ receipt: { failed: boolean } } | null>('tx_get', [hash]).catch(() => null);
-      return tx ? true : undefined;
-    });
+    const bonded = cliJson<{ status: string }>([
+      ...h,
+      ...rpc,
+      'tx',
+      'stake-bond',
+      '--from',
+      'validator',
+      '--role',
+      'validator',
+      '--amount',
+      (10n ** 24n).toString(),
+      '--wait',
+    ]);
+    expect(bonded.status).toBe('committed');
 
     const proposed = cliJson<{ status: string; height: number }>([
       ...h,
