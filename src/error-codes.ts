@@ -44,10 +44,12 @@ import type { BankErrorCode } from './state/bank/keeper.ts';
 import type { ChainConfigErrorCode } from './state/chainconfig/keeper.ts';
 import type { EventErrorCode } from './state/events.ts';
 import type { EvidenceErrorCode } from './state/evidence/module.ts';
+import type { GovErrorCode } from './state/gov/txs.ts';
 import type { MathErrorCode } from './state/math.ts';
 import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
+import type { StakingErrorCode } from './state/staking/keeper.ts';
 import type { TreeErrorCode } from './state/tree/node.ts';
 import type { ProofErrorCode } from './state/tree/proof.ts';
 import type { TxErrorCode } from './state/tx.ts';
@@ -73,6 +75,7 @@ export type ErrorCode =
   | EvidenceErrorCode
   | FrameErrorCode
   | GenesisErrorCode
+  | GovErrorCode
   | HexErrorCode
   | HomeErrorCode
   | IndexErrorCode
@@ -96,6 +99,7 @@ export type ErrorCode =
   | RpcClientErrorCode
   | RpcErrorCode
   | SignerErrorCode
+  | StakingErrorCode
   | StorageErrorCode
   | SyncErrorCode
   | TendermintErrorCode

@@ -21,9 +21,20 @@ import { rewardsModule } from './attribution/rewards/index.ts';
 import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
-import { evidenceModule } from './state/evidence/module.ts';
+import { DOUBLE_SIGN_PUNISHER, evidenceModule } from './state/evidence/module.ts';
+import { govModule } from './state/gov/module.ts';
+import { STAKE } from './state/staking/api.ts';
+import { stakingModule } from './state/staking/index.ts';
+import { stakeKeeper } from './state/staking/keeper.ts';
+import { doubleSignPunisher } from './state/staking/slashing.ts';
 import { bindKeeper, withKeepers, type Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
+
+/**
+ * The staking keeper bound to the `STAKE` slot (src/state/staking/api.ts): a module that declares
+ * `expects: [STAKE]` is listed below as `withKeepers(module, [STAKE_BINDING, ...])`.
+ */
+export const STAKE_BINDING = bindKeeper(STAKE, stakeKeeper);
 
 /**
  * The module list: the one place a module is switched on, and where each module's expected
@@ -45,19 +56,24 @@ export const MODULES: readonly Module[] = [
   ]),
   rewardsModule,
   withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
-  evidenceModule,
+  stakingModule,
+  withKeepers(govModule, [STAKE_BINDING]),
+  withKeepers(evidenceModule, [bindKeeper(DOUBLE_SIGN_PUNISHER, doubleSignPunisher)]),
   bankModule,
 ];
 
 /**
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook
- * sees the validator set and parameters in force. End: the AI-economy modules before the bank,
+ * sees the validator set and parameters in force; then staking's liveness window (it may schedule a
+ * jailed validator's removal). End: the AI-economy modules, staking (maturing unbonding entries),
+ * then governance (tallies read the stake as it stands after that, executions change the set or
+ * the parameters at H + 2 or pay from the treasury), all before the bank,
  * because the block's payment credits move the validators' share into the fee collector, which
  * the bank then pays out to the validators in the same block.
  */
 export const MODULE_ORDER: ModuleOrder = {
-  beginBlock: ['chainconfig'],
-  endBlock: ['datanet', 'inference', 'bank'],
+  beginBlock: ['chainconfig', 'staking'],
+  endBlock: ['datanet', 'inference', 'staking', 'gov', 'bank'],
 };
 
 export function defaultRegistry(): TxRegistry {

@@ -2,9 +2,11 @@ import { agentCliSpecs } from './agent.ts';
 import { attributionCliSpecs } from './attribution.ts';
 import { bankCliSpecs } from './bank.ts';
 import { datanetCliSpecs } from './datanet.ts';
+import { govCliSpecs } from './gov.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
+import { stakingCliSpecs } from './staking.ts';
 import type { TxCliSpecs } from './types.ts';
 
 export type { AnyTxCliSpec, CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
@@ -17,5 +19,7 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...inferenceCliSpecs,
   ...rewardsCliSpecs,
   ...agentCliSpecs,
+  ...stakingCliSpecs,
   ...bankCliSpecs,
+  ...govCliSpecs,
 };
