@@ -78,6 +78,22 @@ const TX_REJECTED = -32030;
 /** Any other coded error from a query (e.g. an unknown datanet). */
 const QUERY_FAILED = -32040;
 
+/** Every error number a client can get, for `rpc.discover`: one entry per code, and the two catch-alls. */
+export function documentedErrors(): { code: string; number: number; description?: string }[] {
+  const list: { code: string; number: number; description?: string }[] = Object.entries(NUMBERS).map(
+    ([code, number]) => ({ code, number: number! }),
+  );
+  list.push(
+    {
+      code: 'tx_rejected',
+      number: TX_REJECTED,
+      description: "a module's rule refused the transaction: data.code names it",
+    },
+    { code: 'query_failed', number: QUERY_FAILED, description: 'a coded error of a query: data.code names it' },
+  );
+  return list.sort((a, b) => b.number - a.number || a.code.localeCompare(b.code));
+}
+
 export interface JsonRpcError {
   code: number;
   message: string;

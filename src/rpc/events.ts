@@ -13,6 +13,7 @@ import {
   positionAfter,
 } from './cursor.ts';
 import { rpcError } from './errors.ts';
+import { EVENT_FILTER_SCHEMA, EVENTS_PAGE_SCHEMA, TX_LIST_SCHEMA } from './schemas.ts';
 import type { RpcMethod } from './methods.ts';
 import { parseCallParams } from './params.ts';
 import { eventView } from './views.ts';
@@ -243,6 +244,7 @@ export const eventMethods: RpcMethod[] = [
       { name: 'cursor', kind: 'string', optional: true },
     ],
     kind: 'query',
+    result: TX_LIST_SCHEMA,
     async handler({ chain }, p) {
       const limit = (p.limit as number | undefined) ?? DEFAULT_TX_PAGE;
       if (limit < 1 || limit > MAX_TX_PAGE) {
@@ -283,8 +285,9 @@ export const eventMethods: RpcMethod[] = [
       `(1..${MAX_EVENT_PAGE}, default ${DEFAULT_EVENT_PAGE}), cursor?}; at most ${MAX_EVENT_RANGE} heights a call. ` +
       'Returns {events, cursor, head, finalized}: cursor (opaque; the same kind the events subscription takes) resumes ' +
       'after the last event examined and is null once the range is done; every committed block is final (BFT), so finalized equals head',
-    params: [{ name: 'filter', kind: 'json' }],
+    params: [{ name: 'filter', kind: 'json', schema: EVENT_FILTER_SCHEMA }],
     kind: 'query',
+    result: EVENTS_PAGE_SCHEMA,
     async handler({ chain }, p) {
       const query = await parseEventQuery(chain, p.filter);
       const head = chain.latestHeight;

@@ -17,6 +17,8 @@ import {
   positionAfter,
 } from './cursor.ts';
 import { rpcError } from './errors.ts';
+import { schema } from './openrpc.ts';
+import { SUBSCRIBE_OPTIONS_SCHEMA } from './schemas.ts';
 import { limitError } from './limits.ts';
 import type { RpcContext, RpcMethod } from './methods.ts';
 import { parseBlockTag } from './params.ts';
@@ -360,10 +362,11 @@ export const subscriptionMethods: RpcMethod[] = [
       'fromHeight or cursor (opaque: from a notification, a lagging error or a chain_getEvents page). Returns the subscription id; ' +
       'notifications are chain_subscription {subscription, result}',
     params: [
-      { name: 'kind', kind: 'string' },
-      { name: 'options', kind: 'json', optional: true },
+      { name: 'kind', kind: 'string', schema: { enum: ['newHeads', 'events', 'tx'] } },
+      { name: 'options', kind: 'json', optional: true, schema: SUBSCRIBE_OPTIONS_SCHEMA },
     ],
     kind: 'query',
+    result: schema.string('the subscription id'),
     async handler(ctx, p) {
       const host = hostOf(ctx);
       const kind = p.kind as string;
@@ -421,6 +424,7 @@ export const subscriptionMethods: RpcMethod[] = [
     description: 'WebSocket only: ends a subscription of this connection; false if it does not exist (any more)',
     params: [{ name: 'subscription', kind: 'string' }],
     kind: 'query',
+    result: schema.boolean(),
     async handler(ctx, p) {
       return hostOf(ctx).remove(p.subscription as string);
     },
