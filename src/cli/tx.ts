@@ -1,18 +1,16 @@
 import { Option, type Command } from 'commander';
 import { homePaths } from '../config.ts';
 import { toHex } from '../crypto/hash.ts';
-import { TributaryError } from '../errors.ts';
 import { keyBackend, loadKey } from '../keys.ts';
-import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
 import type { AnyTxDefinition } from '../state/module.ts';
 import type { TxRegistry } from '../state/registry.ts';
 import { signTx } from '../state/tx.ts';
 import { client, globals, print } from './common.ts';
 import { TX_CLI_SPECS, type AnyTxCliSpec, type TxCliSpecs } from './specs/index.ts';
-import type { CliErrorCode } from './errors.ts';
 import { passwordFileOption } from './keys.ts';
 import { readPassword } from './password.ts';
+import { waitForTx } from './wait.ts';
 
 /** `tx <name>` for every registered transaction type with a CLI spec, in registry order. */
 export function addTxCommands(program: Command, registry: TxRegistry, specs: TxCliSpecs = TX_CLI_SPECS): void {
@@ -20,17 +18,6 @@ export function addTxCommands(program: Command, registry: TxRegistry, specs: TxC
   for (const def of registry.txDefinitions) {
     const spec = specs[def.type];
     if (spec) addTxCommand(tx, def, spec);
-  }
-}
-
-async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
-    if (tx && tx.status !== 'pending' && tx.status !== 'queued') return tx;
-    if (Date.now() > deadline)
-      throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -81,8 +68,8 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
         print(g, { hash, status: 'pending' }, () => hash);
         return;
       }
-      const result = await waitForTx(rpc, hash, timeoutMs);
-      const receipt = result.receipt as { events: unknown[]; errorCode: string | null; errorMessage: string | null };
+      const { tx: result } = await waitForTx(rpc, hash, timeoutMs);
+      const receipt = result.receipt!;
       const out = {
         hash,
         height: result.height,
