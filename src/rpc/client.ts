@@ -131,11 +131,8 @@ export class RpcClient {
         `cannot reach ${this.url}: ${(e as Error).cause ?? (e as Error).message}`,
       );
     }
-    try {
-      return await res.json();
-    } catch {
-      throw new TributaryError('rpc/error', `${this.url} answered HTTP ${res.status} without a JSON body`);
-    }
+    // A body that is not JSON is no JSON-RPC node: left uncoded, so the CLI prints it as [internal].
+    return await res.json();
   }
 }
 
