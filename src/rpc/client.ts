@@ -287,15 +287,15 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
         }
       }
       if (this.closed || this.finished || this.failure) return;
-      attempts = subscribed ? 1 : attempts + 1;
-      if (attempts > this.maxAttempts) {
+      attempts = subscribed ? 0 : attempts + 1;
+      if (attempts >= this.maxAttempts) {
         this.fail(
           new TributaryError('rpc/unreachable', `${this.url}: no subscription after ${this.maxAttempts} attempts`),
         );
         return;
       }
       // Exponential backoff with jitter, so that many clients dropped at once do not return at once.
-      const delay = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** (attempts - 1));
+      const delay = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** Math.max(0, attempts - 1));
       await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
       this.stats.reconnects++;
     }

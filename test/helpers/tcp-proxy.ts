@@ -9,7 +9,10 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   port = 0;
+  /** Frozen connections' sockets, destroyed on close. */
+  private readonly silent: Socket[] = [];
   cuts = 0;
+  frozen = 0;
 
   private constructor(server: Server) {
     this.server = server;
@@ -53,8 +56,25 @@ export class TcpProxy {
     this.cuts++;
   }
 
+  /**
+   * Stops relaying on every current connection while keeping both sockets open: to each end
+   * the other falls silent, as behind a dead NAT entry. New connections are relayed as usual.
+   */
+  freezeAll(): void {
+    for (const [a, b] of this.pairs) {
+      a.unpipe(b);
+      b.unpipe(a);
+      a.pause();
+      b.pause();
+      this.silent.push(a, b);
+    }
+    this.pairs.clear();
+    this.frozen += 1;
+  }
+
   close(): Promise<void> {
     this.cutAll();
+    for (const s of this.silent) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
