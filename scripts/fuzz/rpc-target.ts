@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import type { ParamSpec } from '../../src/state/module.ts';
+import { encodeCursor, encodeEventCursor } from '../../src/rpc/cursor.ts';
 import { RpcServer } from '../../src/rpc/server.ts';
 import { fixtureChain } from './chain.ts';
 import { Finding, type FuzzTarget } from './harness.ts';
@@ -119,8 +120,14 @@ function goodValue(rng: Rng, spec: ParamSpec, fx: Fixture, tx: () => Uint8Array)
     case 'integer':
       return rng.chance(0.7) ? rng.int(fx.height + 3) : rng.pick([String(rng.int(10)), rng.safeInt()]);
     case 'string':
-      // Enumerations the modules take, and cursors ("<height>.<txIndex|end>.<eventIndex>") good and bad.
+      // Enumerations the modules take; real cursors of every scope (src/rpc/cursor.ts), near misses and
+      // the old texts ("<height>.<txIndex|end>.<eventIndex>"), which are refused with rpc/invalid_cursor.
       return rng.pick([
+        encodeEventCursor({ height: 1 + rng.int(fx.height + 2), slot: rng.int(4), eventIndex: rng.int(3) }),
+        encodeCursor('txs', [rng.int(fx.height + 2), rng.int(4)]),
+        encodeCursor('events', [rng.int(3), rng.int(3)]),
+        encodeCursor('other', [1, 0, 0]),
+        `${encodeEventCursor({ height: 1, slot: 1, eventIndex: 0 })}=`,
         'payer',
         'model',
         'earner',
