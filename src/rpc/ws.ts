@@ -336,6 +336,11 @@ class WsConnection implements SubscriptionSink {
       );
       this.notifyError(s.id, error);
     }
+    // Operators want to know when clients are cut off (and tests wait for it): one line per connection.
+    this.opts.logger?.info(
+      { ...limit, subscriptions: this.subscriptions.size },
+      'rpc websocket client lagging: told its cursors and closed',
+    );
     this.end(CLOSE_LAGGING, 'subscription lagging');
   }
 

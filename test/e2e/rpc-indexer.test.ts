@@ -222,8 +222,11 @@ describe('an indexer on the typed client: cut off and too slow, it still ends wi
     })();
     await round(60);
     await until(async () => (got.length >= 50 ? true : undefined));
-    // Megabytes of notifications while it does not read: past the kernel's buffers and the node's cap.
-    for (let i = 0; i < 12; i++) await round(1_000);
+    // Notifications while it does not read, until they are past the kernel's socket buffers and
+    // the node's cap (megabytes: how many depends on the kernel) and the node logs the lagging close.
+    const lagged = () => node.logs.some((line) => line.includes('rpc websocket client lagging'));
+    for (let i = 0; i < 40 && !lagged(); i++) await round(1_000);
+    expect(lagged()).toBe(true);
     reading();
     const end = await endOfRange();
     stopAfter = end.last;
