@@ -100,7 +100,7 @@ export function encodeEventCursor(p: EventStreamPosition): string {
 
 export function decodeEventCursor(text: unknown, param = 'cursor'): EventStreamPosition {
   const [height, slot, eventIndex] = decodeCursor(EVENTS_SCOPE, 3, text, param) as [number, number, number];
-  if (height < 1 || slot > END_SLOT || (slot === 0 && eventIndex !== 0)) {
+  if (slot > END_SLOT || (slot === 0 && eventIndex !== 0)) {
     throw invalid(param, EVENTS_SCOPE, 'malformed', 'not a cursor');
   }
   return { height, slot, eventIndex };

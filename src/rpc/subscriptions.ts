@@ -400,8 +400,11 @@ export const subscriptionMethods: RpcMethod[] = [
         if (options.fromHeight !== undefined && options.cursor !== undefined) {
           throw rpcError('rpc/invalid_params', 'options: give fromHeight or cursor, not both', { param: 'options' });
         }
-        if (options.cursor !== undefined) request.from = decodeEventCursor(options.cursor, 'options.cursor');
-        else if (options.fromHeight !== undefined) {
+        if (options.cursor !== undefined) {
+          const from = decodeEventCursor(options.cursor, 'options.cursor');
+          // Height 0 has no block to replay: a position in it owes everything from block 1 on.
+          request.from = from.height === 0 ? blockStart(1) : from;
+        } else if (options.fromHeight !== undefined) {
           const tag = parseBlockTag(options.fromHeight, 'fromHeight');
           if (!('height' in tag) || tag.height < 1) {
             throw rpcError('rpc/invalid_params', 'fromHeight: expected a height >= 1', { param: 'options' });

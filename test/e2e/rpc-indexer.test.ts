@@ -203,6 +203,25 @@ describe('an indexer on the typed client: cut off and too slow, it still ends wi
     }
   }, 180_000);
 
+  it('resumes an events subscription from a chain_getEvents cursor, and the reverse', async () => {
+    const head = (await rpc.call('chain_status')).height;
+    const page = await rpc.call('chain_getEvents', [{ types: ['transfer'], fromHeight: 1, toHeight: head, limit: 7 }]);
+    expect(page.cursor).not.toBeNull();
+    const whole = await chainEvents(1, head, ['transfer']);
+    const stream = rpc.subscribe('events', { cursor: page.cursor!, filter: { type: 'transfer' } });
+    const next: EventNotification[] = [];
+    for await (const e of stream) {
+      next.push(e);
+      if (next.length === 5) break;
+    }
+    expect(next.map(essence)).toEqual(whole.slice(7, 12).map(essence));
+    // A notification's cursor pages chain_getEvents on from the same place.
+    const after = await rpc.call('chain_getEvents', [
+      { types: ['transfer'], fromHeight: 1, toHeight: head, limit: 3, cursor: next[4]!.cursor },
+    ]);
+    expect(after.events.map(essence)).toEqual(whole.slice(12, 15).map(essence));
+  });
+
   it('resumes after the node closes it for reading too slowly', async () => {
     const from = (await rpc.call('chain_status')).height + 1;
     const stream = rpc.subscribe('events', { fromHeight: from }, { minDelayMs: 20, maxBuffered: 100 });

@@ -54,7 +54,7 @@ describe('the one cursor format', () => {
       `${good.slice(0, -1)}*`,
       Buffer.from('events:1.2').toString('base64url'),
       Buffer.from('events:01.2.3').toString('base64url'),
-      Buffer.from('events:0.1.1').toString('base64url'),
+      Buffer.from('events:0.1.1.1').toString('base64url'),
       Buffer.from('events:99999999999999999.1.1').toString('base64url'),
       Buffer.from('events:5.0.3').toString('base64url'),
       Buffer.from('Events:5.1.3').toString('base64url'),
