@@ -197,3 +197,22 @@ export interface SubscriptionItems {
   events: EventNotification;
   tx: TxInclusion;
 }
+
+/** The typed core methods by name, at run time (the `satisfies` keeps it equal to CoreMethods' keys). */
+export const CORE_METHOD_NAMES = Object.keys({
+  chain_status: true,
+  chain_params: true,
+  chain_getBlock: true,
+  chain_getHeader: true,
+  chain_getCommit: true,
+  chain_getValidators: true,
+  chain_getBlockResults: true,
+  chain_getEvents: true,
+  tx_submit: true,
+  tx_get: true,
+  tx_simulate: true,
+  tx_listBySender: true,
+  account_nextNonce: true,
+  state_keyKinds: true,
+  'rpc.discover': true,
+} satisfies Record<CoreMethod, true>) as CoreMethod[];

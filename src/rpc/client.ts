@@ -3,6 +3,7 @@ import { TributaryError, type ErrorCode } from '../errors.ts';
 import type { CoreMethod, CoreMethods, SubscriptionItems, SubscriptionKind } from './client-types.ts';
 
 export type * from './client-types.ts';
+export { CORE_METHOD_NAMES } from './client-types.ts';
 
 /**
  * `rpc/error`: the node answered with an error that carried no code (never one of ours).
