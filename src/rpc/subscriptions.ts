@@ -22,7 +22,6 @@ import { SUBSCRIBE_OPTIONS_SCHEMA } from './schemas.ts';
 import { limitError } from './limits.ts';
 import type { RpcContext, RpcMethod } from './methods.ts';
 import { parseBlockTag } from './params.ts';
-import { eventView } from './views.ts';
 
 /*
  * Subscriptions over a WebSocket connection (src/rpc/ws.ts carries them): `newHeads`, filtered

@@ -7,7 +7,6 @@ import type {
   EventFieldKind,
   EventFieldSpec,
   EventFields,
-  EventPosition,
   EventSink,
   EventValues,
   Module,
