@@ -13,6 +13,7 @@ import {
   positionAfter,
 } from './cursor.ts';
 import { rpcError } from './errors.ts';
+import { schema } from './openrpc.ts';
 import { EVENT_FILTER_SCHEMA, EVENTS_PAGE_SCHEMA, TX_LIST_SCHEMA } from './schemas.ts';
 import type { RpcMethod } from './methods.ts';
 import { parseCallParams } from './params.ts';
@@ -225,7 +226,7 @@ const DEFAULT_TX_PAGE = 100;
 
 /** `tx_listBySender` cursor: (height, index) of the last transaction returned, in the `txs` scope. */
 const TXS_SCOPE = 'txs';
-function parseTxCursor(text: string): { height: number; index: number } {
+function parseTxCursor(text: unknown): { height: number; index: number } {
   const [height, index] = decodeCursor(TXS_SCOPE, 2, text) as [number, number];
   return { height, index };
 }
@@ -241,7 +242,8 @@ export const eventMethods: RpcMethod[] = [
       { name: 'address', kind: 'address' },
       { name: 'fromHeight', kind: 'integer', optional: true },
       { name: 'limit', kind: 'integer', optional: true },
-      { name: 'cursor', kind: 'string', optional: true },
+      // Any JSON, so that an old-format or non-string cursor gets rpc/invalid_cursor, not a type error.
+      { name: 'cursor', kind: 'json', optional: true, schema: schema.cursor('`cursor` of the previous page') },
     ],
     kind: 'query',
     result: TX_LIST_SCHEMA,
@@ -254,7 +256,7 @@ export const eventMethods: RpcMethod[] = [
         });
       }
       const head = chain.latestHeight;
-      const after = p.cursor === undefined ? undefined : parseTxCursor(p.cursor as string);
+      const after = p.cursor === undefined ? undefined : parseTxCursor(p.cursor);
       const txs: JsonValue[] = [];
       let cursor: string | null = null;
       let more = false;

@@ -177,6 +177,9 @@ describe('JSON-RPC chain_getEvents and chain_getHeader', () => {
     expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, `${seen[3]!.height}.${seen[3]!.index}`]))).toBe(
       'rpc/invalid_cursor',
     );
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, { height: 1, index: 0 }]))).toBe(
+      'rpc/invalid_cursor',
+    );
     const eventsPage = await rpc.call<{ cursor: string | null }>('chain_getEvents', [
       { types: ['transfer'], fromHeight: 1, limit: 1 },
     ]);
