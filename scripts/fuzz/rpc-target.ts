@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import type { ParamSpec } from '../../src/state/module.ts';
+import { encodeCursor, encodeEventCursor } from '../../src/rpc/cursor.ts';
 import { RpcServer } from '../../src/rpc/server.ts';
 import { fixtureChain } from './chain.ts';
 import { Finding, type FuzzTarget } from './harness.ts';
@@ -22,7 +23,7 @@ import { fuzzTx } from './txs.ts';
 const DOCUMENTED_NUMBERS = new Set([
   -32700, -32600, -32601, -32602, -32001, -32002, -32003, -32005, -32010, -32011, -32012, -32013, -32014, -32015,
   -32016, -32017, -32018, -32019, -32020, -32021, -32022, -32023, -32030, -32040, -32050, -32051, -32052, -32053,
-  -32054, -32055, -32056, -32057, -32058, -32059, -32060, -32061,
+  -32054, -32055, -32056, -32057, -32058, -32059, -32060, -32061, -32062,
 ]);
 const CODE = /^[a-z0-9_]+\/[a-z0-9_]+$/;
 
@@ -119,8 +120,14 @@ function goodValue(rng: Rng, spec: ParamSpec, fx: Fixture, tx: () => Uint8Array)
     case 'integer':
       return rng.chance(0.7) ? rng.int(fx.height + 3) : rng.pick([String(rng.int(10)), rng.safeInt()]);
     case 'string':
-      // Enumerations the modules take, and cursors ("<height>.<txIndex|end>.<eventIndex>") good and bad.
+      // Enumerations the modules take; real cursors of every scope (src/rpc/cursor.ts), near misses and
+      // the old texts ("<height>.<txIndex|end>.<eventIndex>"), which are refused with rpc/invalid_cursor.
       return rng.pick([
+        encodeEventCursor({ height: 1 + rng.int(fx.height + 2), slot: rng.int(4), eventIndex: rng.int(3) }),
+        encodeCursor('txs', [rng.int(fx.height + 2), rng.int(4)]),
+        encodeCursor('events', [rng.int(3), rng.int(3)]),
+        encodeCursor('other', [1, 0, 0]),
+        `${encodeEventCursor({ height: 1, slot: 1, eventIndex: 0 })}=`,
         'payer',
         'model',
         'earner',

@@ -17,6 +17,7 @@ import { asRejection, asUsageError, EXIT, type CliErrorCode } from './errors.ts'
 import { formatAmount, keyValueTable, table } from './format.ts';
 import { passwordFileOption } from './keys.ts';
 import { readPassword } from './password.ts';
+import { waitForTx } from './wait.ts';
 import { TX_CLI_SPECS, type AnyTxCliSpec, type TxCliSpecs } from './specs/index.ts';
 
 /*
@@ -221,17 +222,6 @@ export function addTxCommands(program: Command, registry: TxRegistry, specs: TxC
   addBroadcastCommand(tx);
 }
 
-async function waitForTx(rpc: RpcClient, hash: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const tx = await rpc.call<Record<string, unknown> | null>('tx_get', [hash]);
-    if (tx && tx.status !== 'pending' && tx.status !== 'queued') return tx;
-    if (Date.now() > deadline)
-      throw new TributaryError<CliErrorCode>('cli/timeout', `transaction ${hash} not committed within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The key's password, asked only for an encrypted key (a test key, and a missing one, need none). */
 async function openKey(g: GlobalOptions, name: string, passwordFile: string | undefined) {
   const keysDir = homePaths(g.home).keys;
@@ -332,8 +322,8 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
         );
         return;
       }
-      const result = await waitForTx(rpc, hash, timeoutMs);
-      const receipt = result.receipt as { events: unknown[]; errorCode: string | null; errorMessage: string | null };
+      const { tx: result } = await waitForTx(rpc, hash, timeoutMs);
+      const receipt = result.receipt!;
       const out = {
         hash,
         height: result.height,
@@ -347,7 +337,7 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
         () =>
           `${hash} ${result.status} at height ${result.height}${receipt.errorCode ? ` (${receipt.errorCode}: ${receipt.errorMessage})` : ''}`,
       );
-      if (result.status === 'failed') process.exitCode = 1;
+      if (result.status === 'failed') process.exitCode = EXIT.rejected; // committed, but its message failed
     });
 }
 

@@ -23,7 +23,10 @@ export type RpcErrorCode =
   | 'rpc/websocket_required'
   // A query range or page above its cap: `data.limit` ('heights' or 'events'), `data.max`, and for
   // heights `data.suggestedToHeight`, the last height a query from the same start may ask for.
-  | 'rpc/range_too_large';
+  | 'rpc/range_too_large'
+  // A page or resume cursor that is not one this API handed out for that list (src/rpc/cursor.ts):
+  // `data.param`, `data.scope` (the list's), `data.reason` ("malformed" or "wrong_scope").
+  | 'rpc/invalid_cursor';
 
 /**
  * JSON-RPC error numbers. The standard ones for protocol errors; -32000 and below for ours. The
@@ -50,6 +53,7 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
   'rpc/subscription_lagging': -32059,
   'rpc/websocket_required': -32060,
   'rpc/range_too_large': -32061,
+  'rpc/invalid_cursor': -32062,
   'state/pruned': -32002,
   'state/unknown_version': -32003,
   'tx/malformed': -32010,
@@ -73,6 +77,22 @@ const NUMBERS: Partial<Record<ErrorCode, number>> = {
 const TX_REJECTED = -32030;
 /** Any other coded error from a query (e.g. an unknown datanet). */
 const QUERY_FAILED = -32040;
+
+/** Every error number a client can get, for `rpc.discover`: one entry per code, and the two catch-alls. */
+export function documentedErrors(): { code: string; number: number; description?: string }[] {
+  const list: { code: string; number: number; description?: string }[] = Object.entries(NUMBERS).map(
+    ([code, number]) => ({ code, number: number! }),
+  );
+  list.push(
+    {
+      code: 'tx_rejected',
+      number: TX_REJECTED,
+      description: "a module's rule refused the transaction: data.code names it",
+    },
+    { code: 'query_failed', number: QUERY_FAILED, description: 'a coded error of a query: data.code names it' },
+  );
+  return list.sort((a, b) => b.number - a.number || a.code.localeCompare(b.code));
+}
 
 export interface JsonRpcError {
   code: number;

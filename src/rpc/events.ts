@@ -4,7 +4,17 @@ import { eventHasValue } from '../index/chain-index.ts';
 import { END_BLOCK_POSITION } from '../index/committed-block.ts';
 import { TributaryError } from '../errors.ts';
 import type { ChainEvent, EventPosition } from '../state/module.ts';
+import {
+  decodeCursor,
+  decodeEventCursor,
+  encodeCursor,
+  encodeEventCursor,
+  indexRangeAfter,
+  positionAfter,
+} from './cursor.ts';
 import { rpcError } from './errors.ts';
+import { schema } from './openrpc.ts';
+import { EVENT_FILTER_SCHEMA, EVENTS_PAGE_SCHEMA, TX_LIST_SCHEMA } from './schemas.ts';
 import type { RpcMethod } from './methods.ts';
 import { parseCallParams } from './params.ts';
 import { eventView } from './views.ts';
@@ -41,16 +51,9 @@ export interface EventQuery {
   after: EventPosition | undefined;
 }
 
-/** Cursor text: `height.txIndex.eventIndex`, with `end` for the end-of-block events. */
+/** A page's cursor: the position right after the last event the page examined (src/rpc/cursor.ts). */
 export function formatCursor(p: EventPosition): string {
-  return `${p.height}.${p.txIndex ?? 'end'}.${p.eventIndex}`;
-}
-
-export function parseCursor(text: string): EventPosition {
-  const m = /^(\d{1,15})\.(\d{1,10}|end)\.(\d{1,10})$/.exec(text);
-  if (!m)
-    throw rpcError('rpc/invalid_params', `cursor: expected "height.txIndex.eventIndex", got ${JSON.stringify(text)}`);
-  return { height: Number(m[1]), txIndex: m[2] === 'end' ? null : Number(m[2]), eventIndex: Number(m[3]) };
+  return encodeEventCursor(positionAfter(p));
 }
 
 function place(p: EventPosition): [number, number, number] {
@@ -111,7 +114,7 @@ export async function parseEventQuery(chain: Chain, raw: unknown): Promise<Event
       { name: 'fromHeight', kind: 'integer', optional: true },
       { name: 'toHeight', kind: 'integer', optional: true },
       { name: 'limit', kind: 'integer', optional: true },
-      { name: 'cursor', kind: 'string', optional: true },
+      { name: 'cursor', kind: 'json', optional: true },
       { name: 'blockHash', kind: 'hash', optional: true },
     ],
     [f.fromHeight, f.toHeight, f.limit, f.cursor, f.blockHash].map((v) => (v === null ? undefined : v)),
@@ -146,7 +149,13 @@ export async function parseEventQuery(chain: Chain, raw: unknown): Promise<Event
       max: MAX_EVENT_PAGE,
     });
   }
-  const after = p.cursor === undefined ? undefined : parseCursor(p.cursor as string);
+  let after: EventPosition | undefined;
+  if (p.cursor !== undefined) {
+    // The filter is sent again with the cursor; the cursor moves its start on.
+    const resume = indexRangeAfter(decodeEventCursor(p.cursor));
+    fromHeight = Math.max(fromHeight, resume.fromHeight);
+    after = resume.after;
+  }
   return { fromHeight, toHeight: Math.min(toHeight, head), types, attributes, limit, after };
 }
 
@@ -215,11 +224,11 @@ export function chainEventView(e: ChainEvent): JsonValue {
 const MAX_TX_PAGE = 1_000;
 const DEFAULT_TX_PAGE = 100;
 
-/** `tx_listBySender` cursor: `height.index` of the last transaction returned. */
-function parseTxCursor(text: string): { height: number; index: number } {
-  const m = /^(\d{1,15})\.(\d{1,10})$/.exec(text);
-  if (!m) throw rpcError('rpc/invalid_params', `cursor: expected "height.index", got ${JSON.stringify(text)}`);
-  return { height: Number(m[1]), index: Number(m[2]) };
+/** `tx_listBySender` cursor: (height, index) of the last transaction returned, in the `txs` scope. */
+const TXS_SCOPE = 'txs';
+function parseTxCursor(text: unknown): { height: number; index: number } {
+  const [height, index] = decodeCursor(TXS_SCOPE, 2, text) as [number, number];
+  return { height, index };
 }
 
 export const eventMethods: RpcMethod[] = [
@@ -227,15 +236,17 @@ export const eventMethods: RpcMethod[] = [
     name: 'tx_listBySender',
     description:
       `a sender's committed transactions in chain order: address, fromHeight?, limit? (1..${MAX_TX_PAGE}, default ` +
-      `${DEFAULT_TX_PAGE}), cursor?; returns {txs: [{hash, height, index, type, status}], cursor, head}, cursor null ` +
+      `${DEFAULT_TX_PAGE}), cursor? (opaque, from the previous page); returns {txs: [{hash, height, index, type, status}], cursor, head}, cursor null ` +
       'once there are no more (as of head)',
     params: [
       { name: 'address', kind: 'address' },
       { name: 'fromHeight', kind: 'integer', optional: true },
       { name: 'limit', kind: 'integer', optional: true },
-      { name: 'cursor', kind: 'string', optional: true },
+      // Any JSON, so that an old-format or non-string cursor gets rpc/invalid_cursor, not a type error.
+      { name: 'cursor', kind: 'json', optional: true, schema: schema.cursor('`cursor` of the previous page') },
     ],
     kind: 'query',
+    result: TX_LIST_SCHEMA,
     async handler({ chain }, p) {
       const limit = (p.limit as number | undefined) ?? DEFAULT_TX_PAGE;
       if (limit < 1 || limit > MAX_TX_PAGE) {
@@ -245,7 +256,7 @@ export const eventMethods: RpcMethod[] = [
         });
       }
       const head = chain.latestHeight;
-      const after = p.cursor === undefined ? undefined : parseTxCursor(p.cursor as string);
+      const after = p.cursor === undefined ? undefined : parseTxCursor(p.cursor);
       const txs: JsonValue[] = [];
       let cursor: string | null = null;
       let more = false;
@@ -263,7 +274,7 @@ export const eventMethods: RpcMethod[] = [
           type: tx.type,
           status: tx.failed ? 'failed' : 'committed',
         });
-        cursor = `${tx.height}.${tx.index}`;
+        cursor = encodeCursor(TXS_SCOPE, [tx.height, tx.index]);
       }
       return { txs, cursor: more ? cursor : null, head };
     },
@@ -274,10 +285,11 @@ export const eventMethods: RpcMethod[] = [
       'events matching a filter {types: [..] (any of), attributes?: {field: value or [values]} (every field, any ' +
       'value; indexed fields only), fromHeight?, toHeight? (inclusive; default: the head), or blockHash?, limit? ' +
       `(1..${MAX_EVENT_PAGE}, default ${DEFAULT_EVENT_PAGE}), cursor?}; at most ${MAX_EVENT_RANGE} heights a call. ` +
-      'Returns {events, cursor, head, finalized}: cursor resumes after the last event examined and is null once the ' +
-      'range is done; every committed block is final (BFT), so finalized equals head',
-    params: [{ name: 'filter', kind: 'json' }],
+      'Returns {events, cursor, head, finalized}: cursor (opaque; the same kind the events subscription takes) resumes ' +
+      'after the last event examined and is null once the range is done; every committed block is final (BFT), so finalized equals head',
+    params: [{ name: 'filter', kind: 'json', schema: EVENT_FILTER_SCHEMA }],
     kind: 'query',
+    result: EVENTS_PAGE_SCHEMA,
     async handler({ chain }, p) {
       const query = await parseEventQuery(chain, p.filter);
       const head = chain.latestHeight;

@@ -4,10 +4,25 @@ import type { Mempool } from '../consensus/mempool.ts';
 import { formatAddress } from '../crypto/address.ts';
 import { paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
-import type { ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
+import type { JsonSchema, ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
+import {
+  BLOCK_RESULTS_SCHEMA,
+  BLOCK_SCHEMA,
+  COMMIT_SCHEMA,
+  HEADER_SCHEMA,
+  KEY_KINDS_SCHEMA,
+  NONCE_SCHEMA,
+  PROOF_SCHEMA,
+  SIMULATE_SCHEMA,
+  STATUS_SCHEMA,
+  SUBMIT_SCHEMA,
+  TX_GET_SCHEMA,
+  VALIDATORS_SCHEMA,
+} from './schemas.ts';
 import { eventMethods } from './events.ts';
+import { openRpcDocument, schema } from './openrpc.ts';
 import { parseCallParams, type BlockTag } from './params.ts';
 import type { SubscriptionHost } from './subscriptions.ts';
 import { blockView, commitView, headerView, eventView, receiptView, txBodyView } from './views.ts';
@@ -25,6 +40,8 @@ export interface RpcMethod {
   params: readonly ParamSpec[];
   /** Transaction submission maps module errors to "transaction rejected"; queries to "query failed". */
   kind: 'submit' | 'query';
+  /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); absent: any JSON. */
+  result?: JsonSchema;
   handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
@@ -53,6 +70,7 @@ const coreMethods: RpcMethod[] = [
     description: 'chain id, heights, latest block and mempool size',
     params: [],
     kind: 'query',
+    result: STATUS_SCHEMA,
     async handler({ chain, mempool }) {
       const latest = chain.blocks.latestBlock;
       return {
@@ -81,6 +99,7 @@ const coreMethods: RpcMethod[] = [
       'what each module meters on top: amount per unit of work, the parameter setting it, the types it applies to)',
     params: [],
     kind: 'query',
+    result: { type: 'object' },
     async handler({ chain }) {
       const { registry, params } = chain.app;
       return toJson({
@@ -110,6 +129,7 @@ const coreMethods: RpcMethod[] = [
       { name: 'full', kind: 'boolean', optional: true },
     ],
     kind: 'query',
+    result: schema.nullable(BLOCK_SCHEMA),
     async handler({ chain }, p) {
       const stored = await blockAt(chain, p.block as BlockTag | undefined);
       if (!stored) return null;
@@ -123,6 +143,7 @@ const coreMethods: RpcMethod[] = [
       'a block header by height, hash or tag ("latest", "finalized": the same block, since every committed block is final; "earliest") with headerBytes, txCount and the last commit, without reading its transactions',
     params: [{ name: 'block', kind: 'blockTag', optional: true }],
     kind: 'query',
+    result: schema.nullable(HEADER_SCHEMA),
     async handler({ chain }, p) {
       const stored = await chain.blocks.getHeader(await resolveHeight(chain, p.block as BlockTag | undefined));
       return stored ? headerView(stored) : null;
@@ -133,6 +154,7 @@ const coreMethods: RpcMethod[] = [
     description: 'the commit certificate (validator signatures) that finalized a block',
     params: [{ name: 'block', kind: 'blockTag', optional: true }],
     kind: 'query',
+    result: schema.nullable(COMMIT_SCHEMA),
     async handler({ chain }, p) {
       const height = await resolveHeight(chain, p.block as BlockTag | undefined);
       const commit = await chain.blocks.getCommit(height);
@@ -145,6 +167,7 @@ const coreMethods: RpcMethod[] = [
       'the validator set that signs a block (default: the next one), with its hash as headers carry it (validatorsHash, nextValidatorsHash of the block before); known up to the latest height + 2',
     params: [{ name: 'height', kind: 'integer', optional: true }],
     kind: 'query',
+    result: VALIDATORS_SCHEMA,
     async handler({ chain }, p) {
       const height = (p.height as number | undefined) ?? chain.latestHeight + 1;
       // Sets are scheduled UPDATE_DELAY = 2 blocks ahead: beyond latest + 2 nothing is decided yet.
@@ -173,6 +196,7 @@ const coreMethods: RpcMethod[] = [
     description: 'receipts and end-of-block events of a block',
     params: [{ name: 'block', kind: 'blockTag', optional: true }],
     kind: 'query',
+    result: BLOCK_RESULTS_SCHEMA,
     async handler({ chain }, p) {
       const height = await resolveHeight(chain, p.block as BlockTag | undefined);
       const results = await chain.blocks.getReceipts(height);
@@ -190,6 +214,7 @@ const coreMethods: RpcMethod[] = [
       'submit a signed transaction (hex of its canonical bytes); returns its hash once admitted, with queued: true when it waits for an earlier nonce',
     params: [{ name: 'tx', kind: 'hex' }],
     kind: 'submit',
+    result: SUBMIT_SCHEMA,
     async handler({ mempool }, p) {
       const tx = await mempool.add(p.tx as Uint8Array);
       return { hash: hx(tx.hash), queued: mempool.isQueued(tx.hash) };
@@ -201,6 +226,7 @@ const coreMethods: RpcMethod[] = [
       'a transaction with its receipt, status ("queued": waiting for an earlier nonce, "pending", "committed", "failed") and height; null if unknown',
     params: [{ name: 'hash', kind: 'hash' }],
     kind: 'query',
+    result: TX_GET_SCHEMA,
     async handler({ chain, mempool }, p) {
       const hash = p.hash as Uint8Array;
       const location = await chain.blocks.getTxLocation(hash);
@@ -237,10 +263,20 @@ const coreMethods: RpcMethod[] = [
     description:
       'value of a state key with a Merkle proof against the state root of a block: key is 0x-hex of the raw key, or {kind, id} (kinds: state_keyKinds)',
     params: [
-      { name: 'key', kind: 'json' },
+      {
+        name: 'key',
+        kind: 'json',
+        schema: {
+          oneOf: [
+            { type: 'string', pattern: '^(0x)?([0-9a-fA-F]{2})*$', description: 'a raw state key' },
+            { type: 'object', required: ['kind'], properties: { kind: { type: 'string' }, id: {} } },
+          ],
+        },
+      },
       { name: 'height', kind: 'blockTag', optional: true },
     ],
     kind: 'query',
+    result: PROOF_SCHEMA,
     async handler({ chain }, p) {
       const height = await resolveHeight(chain, p.height as BlockTag | undefined);
       const { key, kind } = stateKeyOf(chain, p.key);
@@ -263,6 +299,7 @@ const coreMethods: RpcMethod[] = [
     description: 'the named kinds of state record state_getProof accepts',
     params: [],
     kind: 'query',
+    result: KEY_KINDS_SCHEMA,
     async handler({ chain }) {
       return chain.app.registry.stateKeys.map((k) => ({
         kind: k.kind,
@@ -276,6 +313,7 @@ const coreMethods: RpcMethod[] = [
     description: 'the nonce to sign next: committed nonce plus pending transactions of this sender',
     params: [{ name: 'address', kind: 'address' }],
     kind: 'query',
+    result: NONCE_SCHEMA,
     async handler({ chain, mempool }, p) {
       const address = p.address as Uint8Array;
       const account = await readAccount(chain.app.queryContext(chain).state, address);
@@ -290,6 +328,7 @@ const coreMethods: RpcMethod[] = [
       'least this), the fee the reported outcome paid, its events, and its error {code, message} if it would fail',
     params: [{ name: 'tx', kind: 'hex' }],
     kind: 'submit',
+    result: SIMULATE_SCHEMA,
     async handler({ mempool }, p) {
       const sim = await mempool.simulate(p.tx as Uint8Array);
       return {
@@ -328,6 +367,7 @@ function moduleQueryMethod(q: QueryDefinition): RpcMethod {
     description: q.description,
     params: q.params,
     kind: 'query',
+    ...(q.result ? { result: q.result } : {}),
     async handler({ chain }, p) {
       let height = chain.latestHeight;
       if (tagParam) {
@@ -347,15 +387,37 @@ export function buildMethodTable(queries: readonly QueryDefinition[], extra: Rpc
   }
   table.set('rpc_methods', {
     name: 'rpc_methods',
-    description: 'every method with its parameters',
+    description: 'every method with its parameters (the short form of rpc.discover)',
     params: [],
     kind: 'query',
+    result: schema.array(
+      schema.object({
+        name: schema.string(),
+        description: schema.string(),
+        params: schema.array(
+          schema.object({ name: schema.string(), kind: schema.string(), optional: schema.boolean() }),
+        ),
+      }),
+    ),
     async handler() {
       return [...table.values()].map((m) => ({
         name: m.name,
         description: m.description,
         params: m.params.map((s) => ({ name: s.name, kind: s.kind, optional: s.optional ?? false })),
       }));
+    },
+  });
+  // Built once, on first call: the table is complete by then and does not change.
+  let discovered: JsonValue | undefined;
+  table.set('rpc.discover', {
+    name: 'rpc.discover',
+    description: 'the OpenRPC 1.3 document of this API: every method, its params and result schemas, the error numbers',
+    params: [],
+    kind: 'query',
+    result: { type: 'object', required: ['openrpc', 'info', 'methods'] },
+    async handler() {
+      discovered ??= openRpcDocument(table.values());
+      return discovered;
     },
   });
   return table;

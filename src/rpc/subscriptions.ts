@@ -8,11 +8,20 @@ import { TributaryError } from '../errors.ts';
 import { blockEvents, type BlockWithEvents } from '../index/committed-block.ts';
 import { listElements, moduleEvents } from '../state/events.ts';
 import type { ChainEvent } from '../state/module.ts';
+import {
+  blockStart,
+  decodeEventCursor,
+  encodeEventCursor,
+  type EventStreamPosition,
+  isAfter,
+  positionAfter,
+} from './cursor.ts';
 import { rpcError } from './errors.ts';
+import { schema } from './openrpc.ts';
+import { SUBSCRIBE_OPTIONS_SCHEMA } from './schemas.ts';
 import { limitError } from './limits.ts';
 import type { RpcContext, RpcMethod } from './methods.ts';
 import { parseBlockTag } from './params.ts';
-import { eventView } from './views.ts';
 
 /*
  * Subscriptions over a WebSocket connection (src/rpc/ws.ts carries them): `newHeads`, filtered
@@ -23,16 +32,14 @@ import { eventView } from './views.ts';
  * in the same synchronous step in which it saw the tip, so no block falls between the replay and
  * the live part, and a live block below `next` is dropped as already delivered.
  *
- * A position in the chain is a cursor `{height, event}`: "the `event`-th event (0-based, counting
- * every event of the block in `blockEvents` order: each transaction's events, then end-of-block
- * events) of block `height` is the next one owed". It does not depend on a filter, so any
- * subscription resumes from any cursor; every `events` notification carries the cursor after it.
+ * A position in the chain is an `EventStreamPosition` (src/rpc/cursor.ts): block `height` is the
+ * next one owed, from after (slot, eventIndex) on; clients see it as the opaque cursor string
+ * `chain_getEvents` pages with. It does not depend on a filter, so any subscription resumes from
+ * any cursor (and from any `chain_getEvents` cursor); every `events` notification carries the
+ * cursor after it.
  */
 
-export interface Cursor {
-  height: number;
-  event: number;
-}
+type Cursor = EventStreamPosition;
 
 /** What a subscription hands its connection: the notification's result, and the cursor after it. */
 export interface SubscriptionSink {
@@ -87,7 +94,7 @@ export class Subscription {
     this.sink = sink;
     this.matcher = request.matcher;
     this.txHash = request.txHash;
-    this.next = request.from ?? { height: chain.latestHeight + 1, event: 0 };
+    this.next = request.from ?? blockStart(chain.latestHeight + 1);
   }
 
   /** The position a client resumes from to miss nothing this subscription has not sent. */
@@ -187,17 +194,17 @@ export class Subscription {
   private *owed(block: BlockWithEvents): Generator<{ result: JsonValue; after: Cursor }> {
     const height = block.header.height;
     if (this.kind === 'newHeads') {
-      if (this.next.event === 0) yield { result: headView(block), after: { height: height + 1, event: 0 } };
+      if (this.next.slot === 0) yield { result: headView(block), after: blockStart(height + 1) };
       return;
     }
     // After a block's last event the cursor is the next block's start: one cursor per position.
     const total = block.receipts.reduce((n, r) => n + r.events.length, 0) + block.endBlockEvents.length;
     let ordinal = 0;
     for (const e of blockEvents(block)) {
-      const at = ordinal++;
-      if (at < this.next.event) continue;
+      const last = ++ordinal === total;
+      if (!isAfter(e, this.next)) continue;
       if (this.matcher?.matches(e.event) === false) continue;
-      const after = at + 1 === total ? { height: height + 1, event: 0 } : { height, event: at + 1 };
+      const after = last ? blockStart(height + 1) : positionAfter(e);
       yield { result: eventNotificationView(e, after), after };
     }
   }
@@ -208,7 +215,7 @@ export class Subscription {
       if (!this.send(result)) return false;
       this.next = after;
     }
-    this.next = { height: block.header.height + 1, event: 0 };
+    this.next = blockStart(block.header.height + 1);
     return true;
   }
 
@@ -219,7 +226,7 @@ export class Subscription {
       if (this.done || !this.send(result)) return false;
       this.next = after;
     }
-    this.next = { height: block.header.height + 1, event: 0 };
+    this.next = blockStart(block.header.height + 1);
     return true;
   }
 
@@ -262,7 +269,7 @@ function headView(block: BlockWithEvents): JsonValue {
 export function eventNotificationView(e: ChainEvent, cursor: Cursor): JsonValue {
   return {
     ...(chainEventView(e) as Record<string, JsonValue>),
-    cursor: { height: cursor.height, event: cursor.event },
+    cursor: encodeEventCursor(cursor),
   };
 }
 
@@ -326,17 +333,6 @@ export function eventMatcher(chain: Chain, raw: unknown): EventMatcher | undefin
   };
 }
 
-function parseCursor(raw: unknown): Cursor {
-  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (typeof raw === 'object' && raw !== null) {
-    const { height, event } = raw as Record<string, unknown>;
-    if (ok(height) && height >= 1 && (event === undefined || ok(event))) return { height, event: event ?? 0 };
-  }
-  throw rpcError('rpc/invalid_params', 'cursor: expected {height: integer >= 1, event: integer >= 0}', {
-    param: 'cursor',
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // The methods
 
@@ -362,13 +358,14 @@ export const subscriptionMethods: RpcMethod[] = [
     description:
       'WebSocket only: subscribe to "newHeads", "events" (filter {type, attributes: {field: value | [values]}}, ' +
       'indexed fields only) or "tx" (hash; one notification once included). newHeads and events resume with ' +
-      'fromHeight or cursor ({height, event}, from a notification or a lagging error). Returns the subscription id; ' +
+      'fromHeight or cursor (opaque: from a notification, a lagging error or a chain_getEvents page). Returns the subscription id; ' +
       'notifications are chain_subscription {subscription, result}',
     params: [
-      { name: 'kind', kind: 'string' },
-      { name: 'options', kind: 'json', optional: true },
+      { name: 'kind', kind: 'string', schema: { enum: ['newHeads', 'events', 'tx'] } },
+      { name: 'options', kind: 'json', optional: true, schema: SUBSCRIBE_OPTIONS_SCHEMA },
     ],
     kind: 'query',
+    result: schema.string('the subscription id'),
     async handler(ctx, p) {
       const host = hostOf(ctx);
       const kind = p.kind as string;
@@ -402,13 +399,16 @@ export const subscriptionMethods: RpcMethod[] = [
         if (options.fromHeight !== undefined && options.cursor !== undefined) {
           throw rpcError('rpc/invalid_params', 'options: give fromHeight or cursor, not both', { param: 'options' });
         }
-        if (options.cursor !== undefined) request.from = parseCursor(options.cursor);
-        else if (options.fromHeight !== undefined) {
+        if (options.cursor !== undefined) {
+          const from = decodeEventCursor(options.cursor, 'options.cursor');
+          // Height 0 has no block to replay: a position in it owes everything from block 1 on.
+          request.from = from.height === 0 ? blockStart(1) : from;
+        } else if (options.fromHeight !== undefined) {
           const tag = parseBlockTag(options.fromHeight, 'fromHeight');
           if (!('height' in tag) || tag.height < 1) {
             throw rpcError('rpc/invalid_params', 'fromHeight: expected a height >= 1', { param: 'options' });
           }
-          request.from = { height: tag.height, event: 0 };
+          request.from = blockStart(tag.height);
         }
         if (request.from && request.from.height > ctx.chain.latestHeight + 1) {
           throw rpcError(
@@ -426,6 +426,7 @@ export const subscriptionMethods: RpcMethod[] = [
     description: 'WebSocket only: ends a subscription of this connection; false if it does not exist (any more)',
     params: [{ name: 'subscription', kind: 'string' }],
     kind: 'query',
+    result: schema.boolean(),
     async handler(ctx, p) {
       return hostOf(ctx).remove(p.subscription as string);
     },

@@ -6,6 +6,7 @@ import type { JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { RpcConfig } from '../config.ts';
 import { isTributaryError, type TributaryError } from '../errors.ts';
+import { encodeEventCursor } from './cursor.ts';
 import { rpcError, toJsonRpcError } from './errors.ts';
 import { type HttpPolicy, limitError } from './limits.ts';
 import type { RpcContext } from './methods.ts';
@@ -331,10 +332,15 @@ class WsConnection implements SubscriptionSink {
       const error = rpcError(
         'rpc/subscription_lagging',
         `the client reads too slowly (${limit.limit} reached ${limit.max}); resume from the cursor`,
-        { ...limit, cursor: { height: cursor.height, event: cursor.event }, kind: s.kind },
+        { ...limit, cursor: encodeEventCursor(cursor), kind: s.kind },
       );
       this.notifyError(s.id, error);
     }
+    // Operators want to know when clients are cut off (and tests wait for it): one line per connection.
+    this.opts.logger?.info(
+      { ...limit, subscriptions: this.subscriptions.size },
+      'rpc websocket client lagging: told its cursors and closed',
+    );
     this.end(CLOSE_LAGGING, 'subscription lagging');
   }
 

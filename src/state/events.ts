@@ -7,7 +7,6 @@ import type {
   EventFieldKind,
   EventFieldSpec,
   EventFields,
-  EventPosition,
   EventSink,
   EventValues,
   Module,
@@ -194,18 +193,4 @@ export function undeclaredEventProblem(
 export function attributeValue(event: Event, key: string): string | undefined {
   for (const a of event.attributes) if (a.key === key) return a.value;
   return undefined;
-}
-
-/** A page cursor: the place of the last event returned, as "height.txIndex.eventIndex" ("end" for end-of-block). */
-export function formatEventCursor(at: EventPosition): string {
-  return `${at.height}.${at.txIndex ?? 'end'}.${at.eventIndex}`;
-}
-
-export function parseEventCursor(cursor: string): EventPosition {
-  const m = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*|end)\.(0|[1-9][0-9]*)$/.exec(cursor);
-  const nums = m ? [Number(m[1]), m[2] === 'end' ? 0 : Number(m[2]), Number(m[3])] : [];
-  if (!m || !nums.every((n) => Number.isSafeInteger(n))) {
-    throw new TributaryError('rpc/invalid_params', `cursor "${cursor}" is not "<height>.<txIndex|end>.<eventIndex>"`);
-  }
-  return { height: nums[0]!, txIndex: m[2] === 'end' ? null : nums[1]!, eventIndex: nums[2]! };
 }

@@ -95,11 +95,16 @@ export type AnyTxDefinition = TxDefinition<any>;
 
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
 
+/** A JSON Schema (draft-07), as `rpc.discover` publishes it. */
+export type JsonSchema = { readonly [key: string]: JsonValue };
+
 export interface ParamSpec {
   name: string;
   kind: ParamKind;
   optional?: boolean;
   description?: string;
+  /** Narrows the kind in `rpc.discover` (the shape of a `json` param, an enumeration of strings). */
+  schema?: JsonSchema;
 }
 
 // ------------------------------------------------------------------ events
@@ -231,6 +236,8 @@ export interface QueryDefinition {
   params: ParamSpec[];
   /** `tributary query <cli> <positional params...>` when set. */
   cli?: string;
+  /** JSON Schema of the result, published by `rpc.discover` (helpers: `schema` in src/rpc/openrpc.ts). */
+  result?: JsonSchema;
   handler(q: QueryContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 

@@ -171,7 +171,27 @@ describe('JSON-RPC chain_getEvents and chain_getHeader', () => {
     const order = seen.map((t) => t.height * 1_000_000 + t.index);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5000]))).toBe('rpc/range_too_large');
-    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, 'nope']))).toBe('rpc/invalid_params');
+    // One cursor format (src/rpc/cursor.ts): the old "height.index" text, garbage and another list's cursor
+    // (an events page's) are all refused with rpc/invalid_cursor.
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, 'nope']))).toBe('rpc/invalid_cursor');
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, `${seen[3]!.height}.${seen[3]!.index}`]))).toBe(
+      'rpc/invalid_cursor',
+    );
+    expect(await codeOf(rpc.call('tx_listBySender', [sender, 0, 5, { height: 1, index: 0 }]))).toBe(
+      'rpc/invalid_cursor',
+    );
+    const eventsPage = await rpc.call<{ cursor: string | null }>('chain_getEvents', [
+      { types: ['transfer'], fromHeight: 1, limit: 1 },
+    ]);
+    expect(eventsPage.cursor).not.toBeNull();
+    const wrongList = await rpc.call('tx_listBySender', [sender, 0, 5, eventsPage.cursor]).then(
+      () => undefined,
+      (e: { code: string; data: { reason: string; scope: string; rpcCode: number } }) => e,
+    );
+    expect(wrongList).toMatchObject({
+      code: 'rpc/invalid_cursor',
+      data: { reason: 'wrong_scope', scope: 'txs', rpcCode: -32062 },
+    });
   });
 
   it('answers a range above its cap with a structured error naming the cap and the height to stop at', async () => {

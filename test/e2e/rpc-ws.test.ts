@@ -26,10 +26,8 @@ interface RpcErrorBody {
   message: string;
   data: { code: string; limit?: string; max?: number; cursor?: Cursor; actual?: number };
 }
-interface Cursor {
-  height: number;
-  event: number;
-}
+/** Opaque (src/rpc/cursor.ts): handed back as received. */
+type Cursor = string;
 interface Message {
   id?: number | string | null;
   result?: unknown;
@@ -362,8 +360,11 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
     const lastTransferHeight = await included(hashes.at(-1)!);
     const resumed = await WsClient.open(wsUrl);
     const again = await resumed.subscribe('events', { cursor: slow.errors(subs[0])[0]!.data.cursor });
+    // The cursor is opaque: a later marker's event shows the stream is past lastTransferHeight.
+    const [marker] = await transfers(1, carol);
+    const markerHeight = await included(marker!);
     await until(
-      async () => (resumed.results<EventNote>(again).at(-1)?.cursor.height ?? 0) > lastTransferHeight || undefined,
+      async () => (resumed.results<EventNote>(again).at(-1)?.height ?? 0) >= markerHeight || undefined,
       60_000,
       20,
     );

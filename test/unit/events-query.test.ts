@@ -100,7 +100,7 @@ describe('event queries: AND across attributes, OR within one and across types, 
       'index/not_indexed',
     );
     expect(await codeOf(parseEventQuery(c, { types: [] }))).toBe('rpc/invalid_params');
-    expect(await codeOf(parseEventQuery(c, { types: ['transfer'], cursor: 'x' }))).toBe('rpc/invalid_params');
+    expect(await codeOf(parseEventQuery(c, { types: ['transfer'], cursor: 'x' }))).toBe('rpc/invalid_cursor');
     expect(await codeOf(parseEventQuery(c, { types: ['transfer'], colour: 'red' }))).toBe('rpc/invalid_params');
   });
 });

@@ -160,7 +160,9 @@ describe('query-side data outside the state tree', () => {
       );
     expect(await codeOf({ by: 'sender', id: payer })).toBe('rpc/invalid_params');
     expect(await codeOf({ by: 'model', id: 'three' })).toBe('rpc/invalid_params');
-    expect(await codeOf({ by: 'payer', id: payer, cursor: 'nope' })).toBe('rpc/invalid_params');
+    expect(await codeOf({ by: 'payer', id: payer, cursor: 'nope' })).toBe('rpc/invalid_cursor');
+    // The old "height.txIndex.eventIndex" text is refused with the same code, not read.
+    expect(await codeOf({ by: 'payer', id: payer, cursor: '3.0.1' })).toBe('rpc/invalid_cursor');
     expect(await codeOf({ by: 'earner', id: 'trib1nope' })).toBe('address/invalid');
   });
 });

@@ -3,7 +3,7 @@ import { formatAddress } from '../../crypto/address.ts';
 import { bytesEqual } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import { feesDistributedEvent } from '../../state/bank/module.ts';
-import { formatEventCursor, parseEventCursor } from '../../state/events.ts';
+import { decodeEventCursor, encodeEventCursor, indexRangeAfter, positionAfter } from '../../rpc/cursor.ts';
 import type { ChainEvent, IndexReader, QueryDefinition } from '../../state/module.ts';
 import { paramAddress, paramId } from '../common.ts';
 import { PREFIX, lastId } from '../store.ts';
@@ -54,10 +54,13 @@ export async function listPayments(index: IndexReader, p: Record<string, unknown
   if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner')
     throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
   const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
+  const given = p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight');
+  // The API's one cursor (src/rpc/cursor.ts): a position in the event sequence, opaque to clients.
+  const resume = p.cursor === undefined || p.cursor === null ? undefined : indexRangeAfter(decodeEventCursor(p.cursor));
   const range = {
-    fromHeight: p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight'),
+    fromHeight: resume ? Math.max(given ?? 0, resume.fromHeight) : given,
     toHeight: p.toHeight === undefined || p.toHeight === null ? undefined : paramId(p.toHeight, 'toHeight'),
-    after: typeof p.cursor === 'string' ? parseEventCursor(p.cursor) : undefined,
+    after: resume?.after,
   };
   const earner = p.by === 'earner' ? paramAddress(p.id) : undefined;
   const attribute = earner
@@ -82,7 +85,7 @@ export async function listPayments(index: IndexReader, p: Record<string, unknown
     const earned = payment.legs.filter((l) => bytesEqual(l.recipient, earner)).reduce((sum, l) => sum + l.amount, 0n);
     payments.push({ ...(paymentView(payment) as Record<string, JsonValue>), earned: earned.toString() });
   }
-  return { payments, next: more && last ? formatEventCursor(last) : null };
+  return { payments, next: more && last ? encodeEventCursor(positionAfter(last)) : null };
 }
 
 export const inferenceQueries: QueryDefinition[] = [
