@@ -540,8 +540,11 @@ describe('gov: rules of each step', () => {
     // Nobody voted on 1 and 3, so both were tallied under quorum; 5 is still open.
     const first = (await chain.query('gov_listProposals', { status: 'no_quorum', limit: 1 })) as unknown as Page;
     expect(first.proposals.map((p) => p.id)).toEqual([1]);
-    expect(first.cursor).toBe('1');
-    const rest = (await chain.query('gov_listProposals', { status: 'no_quorum', cursor: '1' })) as unknown as Page;
+    expect(first.cursor).toEqual(expect.any(String));
+    const rest = (await chain.query('gov_listProposals', {
+      status: 'no_quorum',
+      cursor: first.cursor,
+    })) as unknown as Page;
     expect(rest.proposals.map((p) => p.id)).toEqual([3]);
     expect(rest.cursor).toBeNull();
     const open = (await chain.query('gov_listProposals', { status: 'voting' })) as unknown as Page;
@@ -550,6 +553,10 @@ describe('gov: rules of each step', () => {
       code: 'rpc/invalid_params',
     });
     await expect(chain.query('gov_listProposals', { limit: 0 })).rejects.toMatchObject({ code: 'rpc/range_too_large' });
+    // The shared opaque cursor: a bare id, or another list's cursor, is refused.
+    await expect(chain.query('gov_listProposals', { cursor: '1' })).rejects.toMatchObject({
+      code: 'rpc/invalid_cursor',
+    });
     await expect(chain.query('gov_getProposal', { id: 99 })).rejects.toMatchObject({ code: 'gov/not_found' });
   });
 });

@@ -2,6 +2,7 @@ import type { JsonValue } from '../../codec/json.ts';
 import { formatAddress } from '../../crypto/address.ts';
 import { toHex } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../rpc/cursor.ts';
 import type { QueryDefinition, StateKeyDefinition } from '../module.ts';
 import type { StateReader } from '../working-state.ts';
 import {
@@ -25,6 +26,8 @@ import {
 
 export const DEFAULT_PROPOSAL_PAGE = 50;
 export const MAX_PROPOSAL_PAGE = 200;
+const PROPOSALS_SCOPE = 'gov_proposals';
+
 /** Proposals one gov_listProposals call reads at most while filtering; a page cut short by it has a cursor. */
 export const MAX_PROPOSALS_EXAMINED = 2_000;
 
@@ -119,7 +122,7 @@ export const govQueries: QueryDefinition[] = [
     method: 'gov_listProposals',
     description:
       `proposals by ascending id: status? (${Object.values(STATUS_NAMES).join('|')}), limit? (1..${MAX_PROPOSAL_PAGE}, ` +
-      `default ${DEFAULT_PROPOSAL_PAGE}), cursor? (the id of the last proposal a page examined); returns ` +
+      `default ${DEFAULT_PROPOSAL_PAGE}), cursor? (opaque, from an earlier page); returns ` +
       '{proposals, cursor, head}, cursor null once there are no more (as of head)',
     params: [
       { name: 'status', kind: 'string', optional: true },
@@ -141,15 +144,8 @@ export const govQueries: QueryDefinition[] = [
           max: MAX_PROPOSAL_PAGE,
         });
       }
-      let after = 0;
-      if (p.cursor !== undefined && p.cursor !== null) {
-        if (typeof p.cursor !== 'string' || !/^[0-9]{1,15}$/.test(p.cursor))
-          throw new TributaryError(
-            'rpc/invalid_params',
-            `cursor: expected a proposal id, got ${JSON.stringify(p.cursor)}`,
-          );
-        after = Number(p.cursor);
-      }
+      // The shared cursor (src/rpc/cursor.ts) over the last proposal id a page examined.
+      const after = p.cursor === undefined || p.cursor === null ? 0 : decodeCursor(PROPOSALS_SCOPE, 1, p.cursor)[0]!;
       // Ids are dense (1 .. next - 1), so a page reads records by id: no scan of other keys. One
       // match past the page says whether there is more, so the cursor is null exactly when
       // nothing is left (or names the last id examined when the examined cap cut the page short).
@@ -159,14 +155,14 @@ export const govQueries: QueryDefinition[] = [
       let examined = 0;
       for (let id = after + 1; id < next; id++) {
         if (examined === MAX_PROPOSALS_EXAMINED) {
-          cursor = String(id - 1);
+          cursor = encodeCursor(PROPOSALS_SCOPE, [id - 1]);
           break;
         }
         examined++;
         const record = await readProposal(q.state, id);
         if (!record || (status !== undefined && record.status !== status)) continue;
         if (proposals.length === limit) {
-          cursor = String(proposals[proposals.length - 1]!.id);
+          cursor = encodeCursor(PROPOSALS_SCOPE, [Number(proposals[proposals.length - 1]!.id)]);
           break;
         }
         proposals.push(proposalView(record));
