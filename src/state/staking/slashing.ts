@@ -136,6 +136,9 @@ export async function trackLiveness(ctx: BlockContext): Promise<void> {
     // Already on its way out (or out for good): its absence is expected, not counted again.
     if (isJailed(info)) continue;
     if (info.window_size !== window) freshWindow(info, window);
+    // Decoded bytes fields share memory with the stored (possibly cached, committed) value: copy
+    // before flipping a bit, or a second execution of this height would read the changed bits.
+    else info.missed_bitmap = info.missed_bitmap.slice();
     const index = info.observed % window;
     const byte = index >> 3;
     const bit = 1 << (index & 7);
