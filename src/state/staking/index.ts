@@ -10,7 +10,7 @@ import { STAKE_ROLES } from './api.ts';
 import { STAKING_EVENTS } from './events.ts';
 import { StakeLedger, stakeKeeper } from './keeper.ts';
 import { stakingParams } from './params.ts';
-import { doubleSignPunisher, isJailed, trackLiveness } from './slashing.ts';
+import { doubleSignPunisher, isJailed, lastSignedHeight, trackLiveness } from './slashing.ts';
 import type { StakeRecord } from './staking.pb.ts';
 import {
   SIGNING_PREFIX,
@@ -77,7 +77,8 @@ async function validatorListView(q: QueryContext) {
       tombstoned: info?.tombstoned ?? false,
       jailedUntil: info?.jailed_until ?? 0,
       missedInWindow: info?.missed ?? 0,
-      lastSignedHeight: info?.last_signed_height ?? 0,
+      // The latest block's signatures are known only once the next block carries its commit.
+      lastSignedHeight: lastSignedHeight(info, q.height - 1) ?? null,
     });
   }
   // Jailed validators are out of the set; list them too so the punishment is visible.
