@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { defaultRegistry } from '../modules.ts';
+import { registerConfigCommand } from './config-command.ts';
 import { reportError } from './errors.ts';
 import { registerIndexCommand } from './index-command.ts';
 import { addKeysCommands } from './keys.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   addStatusCommand(program);
   addVerifyCommand(program);
   registerIndexCommand(program);
+  registerConfigCommand(program);
   return program;
 }
 
