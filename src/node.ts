@@ -267,6 +267,7 @@ export async function startNode(
     logger: logger.child({ module: 'state' }),
   });
   const { db, chain, app } = opened;
+  const nodeLog = logger.child({ module: 'node' });
   let key: SigningKey | undefined;
   try {
     key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
@@ -375,12 +376,12 @@ export async function startNode(
         );
       }
       await metrics.close();
-      logger.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
+      nodeLog.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
     }
   }
   if (network) await network.start();
   await engine.start();
-  logger.info(
+  nodeLog.info(
     {
       chainId: app.chainId,
       height: chain.latestHeight,
@@ -413,7 +414,7 @@ export async function startNode(
         await wal?.close();
         await verifier.close();
         await db.close();
-        logger.info({ height: chain.latestHeight }, 'node stopped');
+        nodeLog.info({ height: chain.latestHeight }, 'node stopped');
       })();
       return stopping;
     },

@@ -139,6 +139,7 @@ export function addStartCommand(program: Command): void {
       const metricsBestEffort = opts.devnet === true && !config.metrics.enabled;
       if (metricsBestEffort) config.metrics.enabled = true;
       const logger = createLogger(config.log);
+      const nodeLog = logger.child({ module: 'node' });
       const backend = keyBackend(homePaths(g.home).keys, config.validatorKey);
       let password: string | undefined;
       if (backend === 'test') {
@@ -149,7 +150,7 @@ export function addStartCommand(program: Command): void {
             `the validator key "${config.validatorKey}" is in the plaintext test keyring; pass --keyring-backend test to run with it`,
           );
         }
-        logger.warn(
+        nodeLog.warn(
           { keyringBackend: 'test', key: config.validatorKey },
           'validator key is in the plaintext test keyring (devnet/test use only)',
         );
@@ -157,7 +158,7 @@ export function addStartCommand(program: Command): void {
         password = await readPassword(opts, `the validator key "${config.validatorKey}"`);
       }
       const node = await startNode(g.home, config, logger, { password, metricsBestEffort });
-      stopOnSignals(node, logger);
+      stopOnSignals(node, nodeLog);
     },
   );
 }

@@ -105,6 +105,10 @@ describe('node lifecycle as OS processes', () => {
     expect(code).toBe(0);
     expect(stopMs).toBeLessThan(SHUTDOWN_BOUND_MS);
     expect(node.logs.some((l) => l.includes('"msg":"clean stop"'))).toBe(true);
+    // Every log line names the component it came from.
+    const entries = node.logs.map((l) => JSON.parse(l) as { module?: string });
+    expect(entries.filter((e) => typeof e.module !== 'string')).toEqual([]);
+    expect(new Set(entries.map((e) => e.module))).toContain('node');
     expect(existsSync(homePaths(home).rpcAddress)).toBe(false); // removed on a clean stop
 
     // Restart: every transaction the node reported committed is there, at the same height.
