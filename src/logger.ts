@@ -27,3 +27,8 @@ export function createLogger(
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
 }
+
+/** The logger of an offline tool (verify, index rebuild): its progress at info under `module` = the tool, the chain's own lines from warn. */
+export function toolLogger(tool: string): Logger {
+  return createLogger({ level: 'info', format: 'json', levels: { state: 'warn' } }).child({ module: tool });
+}

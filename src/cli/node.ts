@@ -9,7 +9,8 @@ import { toHex } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { initHome, isInitialized } from '../home.ts';
 import { keyBackend, type KeyringBackend, TEST_KEYRING } from '../keys.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, toolLogger } from '../logger.ts';
+import { createProgress } from '../progress.ts';
 import { openHome, replayChain, type RunningNode, startNode } from '../node.ts';
 import { LevelKvStore } from '../storage/db.ts';
 import { globals, print, type GlobalOptions } from './common.ts';
@@ -216,12 +217,19 @@ export function addVerifyCommand(program: Command): void {
 }
 
 async function runVerify(g: GlobalOptions): Promise<void> {
-  const logger = createLogger({ level: 'warn', format: 'json' });
-  const source = await openHome(g.home, { keepVersions: 0, logger });
+  const logger = toolLogger('verify');
+  const source = await openHome(g.home, { keepVersions: 0, logger: logger.child({ module: 'state' }) });
   const scratchDir = mkdtempSync(join(tmpdir(), 'tributary-verify-'));
   try {
     const scratch = await LevelKvStore.open(scratchDir);
-    const r = await replayChain(source, scratch).finally(() => scratch.close());
+    const progress = await createProgress({
+      label: 'verify',
+      startHeight: 0,
+      target: source.chain.latestHeight,
+      logger,
+    });
+    const r = await replayChain(source, scratch, (h) => progress.update(h)).finally(() => scratch.close());
+    progress.done(r.height);
     const broken = r.invariantsBroken;
     const result = {
       height: r.height,
