@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TributaryError } from './errors.ts';
-import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './consensus/mempool.ts';
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './consensus/mempool-limits.ts';
 
 export type ConfigErrorCode = 'config/invalid' | 'config/unknown_key' | 'config/invalid_value' | 'config/retired_name';
 
