@@ -158,8 +158,8 @@ export function addStartCommand(program: Command): void {
       } else if (backend === 'file') {
         password = await readPassword(opts, `the validator key "${config.validatorKey}"`);
       }
-      const node = await startNode(g.home, config, logger, { password, metricsBestEffort });
-      stopOnSignals(node, nodeLog);
+      const lifecycle = stopOnSignals(nodeLog);
+      lifecycle.started(await startNode(g.home, config, logger, { password, metricsBestEffort }));
     },
   );
 }
@@ -171,26 +171,16 @@ export const SHUTDOWN_BOUND_MS = 10_000;
  * First SIGINT/SIGTERM: stop (RPC refuses new calls, the engine finishes or abandons its block,
  * LevelDB is flushed and closed), exit 0, or 1 past SHUTDOWN_BOUND_MS. A second signal exits at
  * once with 128 + the signal's number, as a shell reports a killed process: every block is
- * written in one synced batch, so stopping anywhere is as safe as a crash.
+ * written in one synced batch, so stopping anywhere is as safe as a crash. Installed before the
+ * node starts: a signal during start-up stops it as soon as it is up.
  */
-function stopOnSignals(node: RunningNode, logger: Logger): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without a clean stop');
-      process.exit(128 + (osConstants.signals[signal] ?? 0));
-    }
-    stopping = true;
-    const startedAt = performance.now();
-    logger.info({ signal, boundMs: SHUTDOWN_BOUND_MS }, 'shutting down');
-    const bound = setTimeout(() => {
-      logger.error({ boundMs: SHUTDOWN_BOUND_MS }, 'clean stop took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_BOUND_MS);
-    bound.unref();
-    node.stop().then(
+function stopOnSignals(logger: Logger): { started(node: RunningNode): void } {
+  let node: RunningNode | undefined;
+  let signalled: { signal: NodeJS.Signals; at: number } | undefined;
+  const stop = (running: RunningNode, at: number) => {
+    running.stop().then(
       () => {
-        logger.info({ ms: Math.round(performance.now() - startedAt) }, 'clean stop');
+        logger.info({ ms: Math.round(performance.now() - at) }, 'clean stop');
         process.exit(0);
       },
       (e) => {
@@ -199,8 +189,27 @@ function stopOnSignals(node: RunningNode, logger: Logger): void {
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting without a clean stop');
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    }
+    signalled = { signal, at: performance.now() };
+    logger.info({ signal, boundMs: SHUTDOWN_BOUND_MS }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ boundMs: SHUTDOWN_BOUND_MS }, 'clean stop took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_BOUND_MS).unref();
+    if (node) stop(node, signalled.at);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    started(running) {
+      node = running;
+      if (signalled) stop(running, signalled.at);
+    },
+  };
 }
 
 export function addVerifyCommand(program: Command): void {

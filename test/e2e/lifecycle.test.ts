@@ -124,5 +124,14 @@ describe('node lifecycle as OS processes', () => {
     node = undefined;
     expect(existsSync(homePaths(home).rpcAddress)).toBe(true);
     expect(readRpcAddress(home)).toBeUndefined();
+
+    // A second signal during the clean stop exits at once with 128 + its number (SIGINT: 130).
+    // Two different signals, so that the kernel cannot merge them into one.
+    node = await startNodeProcess(home);
+    node.child.kill('SIGTERM');
+    node.child.kill('SIGINT');
+    expect(await node.exited).toBe(130);
+    expect(node.logs.some((l) => l.includes('second signal'))).toBe(true);
+    node = undefined;
   }, 180_000);
 });
