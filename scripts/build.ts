@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * `npm run build`: `src` and `bin` compiled to JavaScript in `dist/` (tsc with
  * tsconfig.build.json), so that `bin/tributary` starts without stripping TypeScript on every run
  * (about 50 ms of CPU a command, measured by bench/cli-latency.ts). Files read at run time beside
- * the code (.proto schemas, genesis.json) are symlinked, never copied, so they cannot go stale.
+ * the code (.proto schemas, query-commands.json, genesis.json) are symlinked, never copied, so they cannot go stale.
  * `dist/.built` is written last; `bin/tributary` runs the build only while no .ts file under
  * src or bin is newer than it, and the TypeScript otherwise.
  */
@@ -31,7 +31,7 @@ function linkData(dir: string): number {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) n += linkData(path);
-    else if (name.endsWith('.proto')) {
+    else if (name.endsWith('.proto') || name.endsWith('.json')) {
       const target = join(dist, relative(root, path));
       mkdirSync(dirname(target), { recursive: true });
       symlinkSync(relative(dirname(target), path), target);
@@ -44,4 +44,4 @@ const schemas = linkData(join(root, 'src'));
 symlinkSync(join('..', 'genesis.json'), join(dist, 'genesis.json'));
 if (!existsSync(join(dist, 'bin', 'tributary.js'))) throw new Error('build: dist/bin/tributary.js is missing');
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
-console.log(`build: dist/ ready (${schemas} schemas linked); bin/tributary runs it while no source is newer`);
+console.log(`build: dist/ ready (${schemas} data files linked); bin/tributary runs it while no source is newer`);

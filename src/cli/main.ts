@@ -22,7 +22,11 @@ const GROUPS: Record<string, Register> = {
   verify: async (p) => (await import('./node.ts')).addVerifyCommand(p),
   keys: async (p) => (await import('./keys.ts')).addKeysCommands(p),
   tx: async (p) => (await import('./tx.ts')).addTxCommands(p, await registry()),
-  query: async (p) => (await import('./query.ts')).addQueryCommands(p, await registry()),
+  // Module queries from query-commands.json, generated from the registry: no module is loaded.
+  query: async (p) =>
+    (await import('./query.ts')).addQueryCommands(p, {
+      queries: (await import('./query-commands.ts')).loadQueryCommands(),
+    }),
   status: async (p) => (await import('./query.ts')).addStatusCommand(p),
   index: async (p) => (await import('./index-command.ts')).registerIndexCommand(p),
   config: async (p) => (await import('./config-command.ts')).registerConfigCommand(p),

@@ -5,11 +5,12 @@ import { fromHex, toHex } from '../crypto/hash.ts';
 import { isTributaryError } from '../errors.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
-import type { TxRegistry } from '../state/registry.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
+import type { CliQuery } from './query-commands.ts';
 
 /** `query block|tx|proof`, then `query <name>` for every module query with a CLI name. */
-export function addQueryCommands(program: Command, registry: TxRegistry): void {
+/** `registry`: the module list, or just its queries' CLI side (`loadQueryCommands`, as the CLI entry passes). */
+export function addQueryCommands(program: Command, registry: { readonly queries: readonly CliQuery[] }): void {
   const query = program.command('query').description('read chain state over RPC');
   query
     .command('block [block]')
