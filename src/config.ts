@@ -185,6 +185,8 @@ export interface ResolvedConfig {
   sources: Record<string, ConfigSource>;
   /** The config file read, when there is one. */
   file?: string;
+  /** TRIBUTARY_* variables that mean nothing here (a typo?): the node logs them, `config show` lists them. */
+  ignoredEnv: string[];
 }
 
 /** A layer as nested plain values; lists replace the default whole, never merged item by item. */
@@ -347,6 +349,21 @@ export const ENV_LOG_LEVELS = 'TRIBUTARY_LOG_LEVELS';
 export const ENV_CLIENT_RPC = 'TRIBUTARY_CLIENT_RPC';
 /** Once both the client's endpoint and the node's listen address: refused, so that neither is guessed. */
 export const RETIRED_ENV_RPC = 'TRIBUTARY_RPC';
+/** Read elsewhere: the home folder, the key password, the client's endpoint, the CLI latency bench. */
+const OTHER_ENV = new Set(['TRIBUTARY_HOME', 'TRIBUTARY_PASSWORD', ENV_CLIENT_RPC, 'TRIBUTARY_BENCH_ENV']);
+
+function ignoredEnvOf(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set([
+    ...configLeaves().map(({ path }) => envName(path)),
+    ENV_RPC_LISTEN,
+    ENV_METRICS_LISTEN,
+    ENV_LOG_LEVELS,
+    ...OTHER_ENV,
+  ]);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('TRIBUTARY_') && !known.has(name))
+    .sort();
+}
 
 export function refuseRetiredEnv(env: NodeJS.ProcessEnv): void {
   if (env[RETIRED_ENV_RPC] !== undefined) {
@@ -464,7 +481,12 @@ export function resolveConfig(
   const fromEnv = envLayer(env);
   applyLayer(config, fromEnv.layer, 'env', sources, (p) => fromEnv.names.get(p) ?? envName(p));
   if (opts.flags) applyLayer(config, opts.flags, 'flag', sources, (p) => opts.flagNames?.get(p) ?? `flag for ${p}`);
-  return { config: config as unknown as NodeConfig, sources, ...(file ? { file: path } : {}) };
+  return {
+    config: config as unknown as NodeConfig,
+    sources,
+    ...(file ? { file: path } : {}),
+    ignoredEnv: ignoredEnvOf(env),
+  };
 }
 
 export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {

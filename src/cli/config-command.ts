@@ -21,7 +21,13 @@ export function registerConfigCommand(program: Command): void {
   addNodeConfigOptions(show).action((opts: NodeConfigFlags, cmd: Command) => {
     const g = globals(cmd);
     const resolved = resolveConfig(g.home, flagLayer(opts));
-    print(g, { file: resolved.file ?? null, config: resolved.config, sources: resolved.sources }, () => {
+    const out = {
+      file: resolved.file ?? null,
+      config: resolved.config,
+      sources: resolved.sources,
+      ignoredEnv: resolved.ignoredEnv,
+    };
+    print(g, out, () => {
       const rows = leafValues(resolved.config).map(([path, value]) => [
         path,
         JSON.stringify(value),
@@ -30,7 +36,10 @@ export function registerConfigCommand(program: Command): void {
       const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length));
       const [w0, w1] = [width(0), width(1)];
       const lines = rows.map(([p, v, s]) => `${p!.padEnd(w0)}  ${v!.padEnd(w1)}  ${s}`);
-      return [`config file: ${resolved.file ?? '(none)'}`, ...lines].join('\n');
+      const ignored = resolved.ignoredEnv.length
+        ? [`ignored (no setting reads them): ${resolved.ignoredEnv.join(', ')}`]
+        : [];
+      return [`config file: ${resolved.file ?? '(none)'}`, ...lines, ...ignored].join('\n');
     });
   });
 }

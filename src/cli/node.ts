@@ -135,12 +135,13 @@ export function addStartCommand(program: Command): void {
           );
         initHome(g.home, { protection: TEST_KEYRING });
       }
-      const { config } = resolveConfig(g.home, flagLayer(opts));
+      const { config, ignoredEnv } = resolveConfig(g.home, flagLayer(opts));
       // The devnet's metrics are a convenience: at the default address if it is free, else none.
       const metricsBestEffort = opts.devnet === true && !config.metrics.enabled;
       if (metricsBestEffort) config.metrics.enabled = true;
       const logger = createLogger(config.log);
       const nodeLog = logger.child({ module: 'node' });
+      if (ignoredEnv.length > 0) nodeLog.warn({ ignoredEnv }, 'environment variables that no setting reads (a typo?)');
       const backend = keyBackend(homePaths(g.home).keys, config.validatorKey);
       let password: string | undefined;
       if (backend === 'test') {

@@ -78,6 +78,14 @@ describe('node config: flags > env > file > defaults', () => {
     expect(sources).toMatchObject({ 'rpc.port': 'env', 'rpc.maxBatch': 'env', 'p2p.listen': 'env' });
   });
 
+  it('a TRIBUTARY_ variable that no setting reads is reported, not silently taken', () => {
+    const { config, ignoredEnv } = resolveConfig(fresh(), {
+      env: { TRIBUTARY_RPC_PROT: '1', TRIBUTARY_HOME: '/h', TRIBUTARY_CLIENT_RPC: ':1', OTHER: 'x' },
+    });
+    expect(ignoredEnv).toEqual(['TRIBUTARY_RPC_PROT']);
+    expect(config.rpc.port).toBe(DEFAULT_CONFIG.rpc.port);
+  });
+
   it('flags over environment', () => {
     const home = fresh();
     writeConfig(home, { log: { level: 'warn' } });
