@@ -40,5 +40,13 @@ describe('tributary config show', () => {
     const refused = run([]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^error \[config\/unknown_key\]: .*"rpc\.maxBatchSize"/);
+
+    // --rpc names the node a client calls; start wants --rpc-listen and says so.
+    const start = spawnSync(CLI, ['--home', home, '--rpc', '127.0.0.1:1', 'start'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(start.status).toBe(1);
+    expect(start.stderr).toMatch(/^error \[config\/retired_name\]: .*--rpc-listen/);
   }, 60_000);
 });
