@@ -13,6 +13,22 @@ interface GenesisTemplate extends GenesisJson {
   devnet?: { validatorPower?: number; validatorBalance?: string };
 }
 
+/**
+ * What `init` writes to config.json: the settings an operator usually changes, at their defaults.
+ * The rest stay defaults (so `config show` says "default" for them and a newer default applies);
+ * `tributary config show` lists every setting.
+ */
+export function initialConfig() {
+  const d = DEFAULT_CONFIG;
+  return {
+    rpc: { host: d.rpc.host, port: d.rpc.port },
+    log: { level: d.log.level, format: d.log.format, levels: {} },
+    p2p: { listen: d.p2p.listen, bootstrap: d.p2p.bootstrap },
+    metrics: d.metrics,
+    validatorKey: d.validatorKey,
+  };
+}
+
 export function isInitialized(home: string): boolean {
   return existsSync(homePaths(home).genesis);
 }
@@ -44,6 +60,6 @@ export function initHome(
   };
   parseGenesis(genesis); // refuse to write a genesis the node would not start from
   writeFileSync(paths.genesis, JSON.stringify(genesis, null, 2) + '\n');
-  if (!existsSync(paths.config)) writeFileSync(paths.config, JSON.stringify(DEFAULT_CONFIG, null, 2) + '\n');
+  if (!existsSync(paths.config)) writeFileSync(paths.config, JSON.stringify(initialConfig(), null, 2) + '\n');
   return { validator, genesisPath: paths.genesis };
 }

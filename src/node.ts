@@ -14,6 +14,7 @@ import { genesisHash, loadGenesis, type Genesis } from './genesis.ts';
 import { loadKey } from './keys.ts';
 import { defaultRegistry } from './modules.ts';
 import { NodeMetrics } from './metrics.ts';
+import { removeRpcAddress, writeRpcAddress } from './rpc-address.ts';
 import { RpcServer } from './rpc/server.ts';
 import { Application } from './state/app.ts';
 import type { TxRegistry } from './state/registry.ts';
@@ -29,7 +30,7 @@ import { createP2pHost } from './p2p/libp2p-host.ts';
 import { loadOrCreateP2pKey, P2P_KEY_FILE } from './p2p/keys.ts';
 import type { P2pNetwork } from './p2p/network.ts';
 
-export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch';
+export type NodeErrorCode = 'node/inconsistent_storage' | 'node/genesis_mismatch' | 'node/home_locked';
 
 export interface OpenedChain {
   db: KvStore;
@@ -106,7 +107,18 @@ export async function openChain(opts: OpenChainOptions): Promise<OpenedChain> {
 export async function openHome(home: string, opts: { keepVersions: number; logger?: Logger }): Promise<OpenedChain> {
   const paths = homePaths(home);
   const genesis = loadGenesis(paths.genesis);
-  const db = await LevelKvStore.open(paths.data);
+  const db = await LevelKvStore.open(paths.data).catch((e: unknown) => {
+    if (isTributaryError(e) && e.code === 'storage/locked') {
+      // LevelDB's LOCK is held by another process: a node (or verify, index rebuild) on this home.
+      throw new TributaryError(
+        'node/home_locked',
+        `another process (a running node, verify or index rebuild) is using the home folder ${paths.home}: ` +
+          `its database ${paths.data} is locked; stop it first, or use another --home`,
+        { home: paths.home },
+      );
+    }
+    throw e;
+  });
   try {
     return await openChain({ db, genesis, ...opts });
   } catch (e) {
@@ -255,6 +267,7 @@ export async function startNode(
     logger: logger.child({ module: 'state' }),
   });
   const { db, chain, app } = opened;
+  const nodeLog = logger.child({ module: 'node' });
   let key: SigningKey | undefined;
   try {
     key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
@@ -348,6 +361,7 @@ export async function startNode(
     },
   });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
+  writeRpcAddress(home, rpcAddress);
   let metricsAddress: { host: string; port: number } | undefined;
   if (metrics) {
     try {
@@ -355,18 +369,19 @@ export async function startNode(
     } catch (e) {
       if (!opts.metricsBestEffort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
         await rpc.close();
+        removeRpcAddress(home);
         throw new TributaryError(
           'config/invalid',
           `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(e as Error).message}`,
         );
       }
       await metrics.close();
-      logger.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
+      nodeLog.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
     }
   }
   if (network) await network.start();
   await engine.start();
-  logger.info(
+  nodeLog.info(
     {
       chainId: app.chainId,
       height: chain.latestHeight,
@@ -391,6 +406,7 @@ export async function startNode(
     stop() {
       stopping ??= (async () => {
         await rpc.close();
+        removeRpcAddress(home);
         await metrics?.close();
         await engine.stop();
         await network?.stop();
@@ -398,7 +414,7 @@ export async function startNode(
         await wal?.close();
         await verifier.close();
         await db.close();
-        logger.info({ height: chain.latestHeight }, 'node stopped');
+        nodeLog.info({ height: chain.latestHeight }, 'node stopped');
       })();
       return stopping;
     },

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { defaultHome, homePaths } from '../config.ts';
 import { TributaryError } from '../errors.ts';
 import { isInitialized } from '../home.ts';
-import { createLogger } from '../logger.ts';
+import { toolLogger } from '../logger.ts';
 import { openHome } from '../node.ts';
+import { createProgress } from '../progress.ts';
 
 /*
  * `tributary index rebuild`: drops the chain index (src/index) and recomputes it from the stored
@@ -25,12 +26,17 @@ export function registerIndexCommand(program: Command): void {
       if (!isInitialized(home) || !existsSync(homePaths(home).data)) {
         throw new TributaryError('home/not_initialized', `${home} has no chain to index`);
       }
-      const opened = await openHome(home, {
-        keepVersions: 0,
-        logger: createLogger({ level: 'warn', format: 'json' }),
-      });
+      const logger = toolLogger('index');
+      const opened = await openHome(home, { keepVersions: 0, logger: logger.child({ module: 'state' }) });
       try {
-        const result = await opened.chain.index.rebuild(opened.chain.blocks);
+        const progress = await createProgress({
+          label: 'index rebuild',
+          startHeight: 0,
+          target: opened.chain.latestHeight,
+          logger,
+        });
+        const result = await opened.chain.index.rebuild(opened.chain.blocks, { onProgress: (h) => progress.update(h) });
+        progress.done(result.height);
         const out = { height: result.height, records: result.records };
         process.stdout.write(
           g.json

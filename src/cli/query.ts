@@ -1,21 +1,17 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { ValidatorSet } from '../consensus/validator-set.ts';
 import { homePaths } from '../config.ts';
 import { fromHex, toHex } from '../crypto/hash.ts';
 import { isTributaryError } from '../errors.ts';
-import { loadGenesis } from '../genesis.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
-import type { TxRegistry } from '../state/registry.ts';
-import { verifyProof } from '../state/tree/proof.ts';
-import { followToHeight, genesisTrust, verifyProofInHeader, verifyProofInVerifiedHeader } from '../light/verify.ts';
-import { rpcLightSource } from './light-source.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
 import { formatAmount, keyValueTable, table } from './format.ts';
+import type { CliQuery } from './query-commands.ts';
 
 /** `query block|tx|proof`, then `query <name>` for every module query with a CLI name. */
-export function addQueryCommands(program: Command, registry: TxRegistry): void {
+/** `registry`: the module list, or just its queries' CLI side (`loadQueryCommands`, as the CLI entry passes). */
+export function addQueryCommands(program: Command, registry: { readonly queries: readonly CliQuery[] }): void {
   const query = program.command('query').description('read chain state over RPC');
   query
     .command('block [block]')
@@ -225,6 +221,15 @@ async function checkProof(
   rpc: RpcClient,
   r: ProofResult,
 ): Promise<{ proof: boolean; header: string }> {
+  // Loaded here, not at the top: every other query command starts without the light client.
+  const [{ verifyProof }, { loadGenesis }, light, { ValidatorSet }, { rpcLightSource }] = await Promise.all([
+    import('../state/tree/proof.ts'),
+    import('../genesis.ts'),
+    import('../light/verify.ts'),
+    import('../consensus/validator-set.ts'),
+    import('./light-source.ts'),
+  ]);
+  const { followToHeight, genesisTrust, verifyProofInHeader, verifyProofInVerifiedHeader } = light;
   if (r.height === 0) {
     const ok = verifyProof(
       fromHex(r.stateRoot),

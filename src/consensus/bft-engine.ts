@@ -14,6 +14,7 @@ import { bytesEqual, toHex } from '../crypto/hash.ts';
 import { isTributaryError, TributaryError } from '../errors.ts';
 import { protocolName, verdictFor, type GossipVerdict, type P2pNetwork } from '../p2p/network.ts';
 import { SyncClient, type SyncSource } from '../p2p/sync.ts';
+import { ProgressMeter } from '../progress.ts';
 import type { FinalizedBlock } from '../state/app.ts';
 import { readAccount } from '../state/bank/keeper.ts';
 import { submitEvidenceTx } from '../state/evidence/module.ts';
@@ -1216,10 +1217,9 @@ export class BftEngine {
     }
     if (!best || best.height <= this.chain.latestHeight) return 0;
     const target = best.height;
-    const startedAt = this.now();
-    const startHeight = this.chain.latestHeight;
+    const meter = new ProgressMeter(this.chain.latestHeight, target, this.now);
     let imported = 0;
-    let lastLog = startedAt;
+    let lastLog = this.now();
     while (!this.stopped && this.chain.latestHeight < target) {
       const from = this.chain.latestHeight + 1;
       const count = Math.min(64, target - from + 1);
@@ -1246,12 +1246,8 @@ export class BftEngine {
       const now = this.now();
       if (now - lastLog >= 1000 || this.chain.latestHeight >= target) {
         lastLog = now;
-        const perSecond = (1000 * (this.chain.latestHeight - startHeight)) / Math.max(1, now - startedAt);
-        const etaS = perSecond > 0 ? Math.round((target - this.chain.latestHeight) / perSecond) : null;
-        this.logger?.info(
-          { height: this.chain.latestHeight, target, blocksPerSecond: Math.round(perSecond * 10) / 10, etaS },
-          'syncing',
-        );
+        // A node's stderr is its log stream, so sync progress is always log lines, never a bar.
+        this.logger?.info(meter.figures(this.chain.latestHeight), 'syncing');
       }
     }
     return imported;

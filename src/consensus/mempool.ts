@@ -6,6 +6,7 @@ import { badSignature, type DecodedTx } from '../state/tx.ts';
 import type { WorkingState } from '../state/working-state.ts';
 import type { SignatureVerifier } from '../crypto/verify-pool.ts';
 import type { CheckStateOwner } from './chain.ts';
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './mempool-limits.ts';
 
 export type MempoolErrorCode =
   | 'mempool/full'
@@ -14,36 +15,7 @@ export type MempoolErrorCode =
   | 'mempool/queue_full'
   | 'mempool/not_ready';
 
-/** Node policy, not consensus: each operator may choose. */
-export interface MempoolLimits {
-  /** Pending (executable) transactions, in count and bytes. */
-  maxTxs: number;
-  maxBytes: number;
-  /** One sender's pending plus queued transactions, so no sender can fill the mempool. */
-  maxTxsPerSender: number;
-  maxBytesPerSender: number;
-  /** Transactions held for a future nonce (a gap before them), in all and per sender. */
-  maxQueued: number;
-  maxQueuedPerSender: number;
-  /** A queued transaction whose gap has not filled in this long is dropped. */
-  queuedTtlMs: number;
-  /**
-   * Pending transactions are also capped at what one post-commit recheck runs through in this
-   * long, by the measured cost per transaction on this node (0: no such cap). See `capacity`.
-   */
-  recheckBudgetMs: number;
-}
-
-export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
-  maxTxs: 50_000,
-  maxBytes: 64 * 1024 * 1024,
-  maxTxsPerSender: 2_000,
-  maxBytesPerSender: 4 * 1024 * 1024,
-  maxQueued: 5_000,
-  maxQueuedPerSender: 64,
-  queuedTtlMs: 120_000,
-  recheckBudgetMs: 250,
-};
+export { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './mempool-limits.ts';
 
 interface SenderUse {
   count: number;

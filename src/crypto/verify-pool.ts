@@ -43,7 +43,11 @@ export class SignatureVerifier {
   static create(workerCount = Math.max(0, availableParallelism() - 1)): SignatureVerifier {
     const workers = Array.from(
       { length: workerCount },
-      () => new Worker(new URL('./verify-worker.ts', import.meta.url)),
+      // The worker's own file: the .ts source, or its .js in a compiled build (npm run build).
+      () =>
+        new Worker(
+          new URL(import.meta.url.endsWith('.js') ? './verify-worker.js' : './verify-worker.ts', import.meta.url),
+        ),
     );
     return new SignatureVerifier(workers);
   }

@@ -214,7 +214,7 @@ describe('CLI: bad input is a coded error on stderr, exit 2, no stack trace, not
   it('an unknown log level for start is refused before the node opens', async () => {
     const r = await run(['--home', home, 'start', '--rpc-listen', '127.0.0.1:0', '--log-level', 'loud']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error \[config\/invalid\]: /);
+    expect(r.stderr).toMatch(/^error \[config\/invalid_value\]: /);
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 });

@@ -1,6 +1,6 @@
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { homePaths, loadConfig, parseHostPort } from '../../src/config.ts';
+import { homePaths, parseHostPort } from '../../src/config.ts';
 import type { TributaryError } from '../../src/errors.ts';
 import { loadGenesis } from '../../src/genesis.ts';
 import { initHome } from '../../src/home.ts';
@@ -18,7 +18,6 @@ const fresh = () => {
 };
 afterEach(() => {
   for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-  delete process.env.TRIBUTARY_RPC;
 });
 
 describe('home folder', () => {
@@ -42,19 +41,6 @@ describe('home folder', () => {
     expect(codeOf(() => createKey(keys, 'bob', TEST_KEYRING))).toBe('keys/exists');
     expect(codeOf(() => createKey(keys, '../evil', TEST_KEYRING))).toBe('keys/invalid_name');
     expect(codeOf(() => loadKey(keys, 'carol'))).toBe('keys/not_found');
-  });
-
-  it('config: file over defaults, environment over file', () => {
-    const home = fresh();
-    initHome(home, { protection: TEST_KEYRING });
-    const path = homePaths(home).config;
-    writeFileSync(path, JSON.stringify({ rpc: { port: 9000 }, state: { keepVersions: 100 } }));
-    expect(loadConfig(home).rpc).toMatchObject({ host: '127.0.0.1', port: 9000 });
-    expect(loadConfig(home).state.keepVersions).toBe(100);
-    process.env.TRIBUTARY_RPC = '0.0.0.0:9100';
-    expect(loadConfig(home).rpc).toMatchObject({ host: '0.0.0.0', port: 9100 });
-    writeFileSync(path, '{not json');
-    expect(codeOf(() => loadConfig(home))).toBe('config/invalid');
   });
 
   it('parses listen addresses', () => {
