@@ -1,12 +1,21 @@
 import { agentModule } from './attribution/agent/index.ts';
 import { paymentAgentsKeeper } from './attribution/agent/keepers.ts';
 import { datanetModule } from './attribution/datanet/index.ts';
-import { contributionCreditsKeeper, lineageDatanetsKeeper } from './attribution/datanet/keepers.ts';
+import {
+  contributionCreditsKeeper,
+  contributionDisputesKeeper,
+  lineageDatanetsKeeper,
+} from './attribution/datanet/keepers.ts';
+import { disputeModule } from './attribution/dispute/index.ts';
+import { disputeHoldsKeeper } from './attribution/dispute/keepers.ts';
 import {
   ATTRIBUTION_USE,
   CONTRIBUTION_CREDITS,
+  CONTRIBUTION_DISPUTES,
+  DISPUTE_HOLDS,
   EARNINGS,
   LINEAGE_DATANETS,
+  MODEL_FLAGS,
   MODEL_USAGE,
   PAYMENT_AGENTS,
   PAYMENTS,
@@ -14,7 +23,7 @@ import {
 import { inferenceModule } from './attribution/inference/index.ts';
 import { paymentsKeeper } from './attribution/inference/keepers.ts';
 import { modelModule } from './attribution/model/index.ts';
-import { modelUsageKeeper } from './attribution/model/keepers.ts';
+import { modelFlagsKeeper, modelUsageKeeper } from './attribution/model/keepers.ts';
 import { attributionModule } from './attribution/record/index.ts';
 import { recordUseKeeper } from './attribution/record/keepers.ts';
 import { rewardsModule } from './attribution/rewards/index.ts';
@@ -42,9 +51,15 @@ export const MODULES: readonly Module[] = [
     bindKeeper(ATTRIBUTION_USE, recordUseKeeper),
     bindKeeper(PAYMENT_AGENTS, paymentAgentsKeeper),
     bindKeeper(EARNINGS, earningsKeeper),
+    bindKeeper(DISPUTE_HOLDS, disputeHoldsKeeper),
   ]),
   rewardsModule,
   withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
+  withKeepers(disputeModule, [
+    bindKeeper(CONTRIBUTION_DISPUTES, contributionDisputesKeeper),
+    bindKeeper(MODEL_FLAGS, modelFlagsKeeper),
+    bindKeeper(EARNINGS, earningsKeeper),
+  ]),
   evidenceModule,
   bankModule,
 ];
@@ -53,11 +68,13 @@ export const MODULES: readonly Module[] = [
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook
  * sees the validator set and parameters in force. End: the AI-economy modules before the bank,
  * because the block's payment credits move the validators' share into the fee collector, which
- * the bank then pays out to the validators in the same block.
+ * the bank then pays out to the validators in the same block. Disputes resolve after the block's
+ * vesting and payment credits, so a resolution in block H sees everything the target earned up to
+ * and including H (held or locked) and a contribution whose window ended at H under dispute.
  */
 export const MODULE_ORDER: ModuleOrder = {
   beginBlock: ['chainconfig'],
-  endBlock: ['datanet', 'inference', 'bank'],
+  endBlock: ['datanet', 'inference', 'dispute', 'bank'],
 };
 
 export function defaultRegistry(): TxRegistry {

@@ -75,3 +75,35 @@ export interface Payments {
 }
 
 export const PAYMENTS = expectKeeper<Payments>('payments');
+
+/** Contributions under dispute (datanet). */
+export interface ContributionDisputes {
+  /** A dispute opened against the contribution: its vesting waits (its rewards stay locked) until resolution. */
+  hold(contributionId: number, disputeId: number): Promise<void>;
+  /** The dispute failed: the hold ends, and a contribution whose window already ended vests now. */
+  release(contributionId: number, height: number): Promise<void>;
+  /**
+   * The dispute was upheld: the contribution is struck (out of its datanet's split from now on) and
+   * its stake (datanet escrow) and locked rewards (rewards pool) move to `to`. Returns both amounts.
+   */
+  strike(contributionId: number, to: Address): Promise<{ stake: bigint; locked: bigint }>;
+}
+
+export const CONTRIBUTION_DISPUTES = expectKeeper<ContributionDisputes>('contribution disputes');
+
+/** Model versions (model): an upheld lineage dispute flags a version. */
+export interface ModelVersionFlags {
+  flag(versionId: number, disputeId: number): void;
+}
+
+export const MODEL_FLAGS = expectKeeper<ModelVersionFlags>('model version flags');
+
+/** Rewards held while a target is disputed (dispute), for inference's end-of-block credits. */
+export interface DisputeHolds {
+  /** The open dispute against a model version, whose owner's earnings it holds; undefined when none. */
+  holding(versionId: number): Promise<number | undefined>;
+  /** Moves `amount` from the rewards pool into the dispute escrow, held for the dispute. */
+  hold(disputeId: number, amount: bigint): Promise<void>;
+}
+
+export const DISPUTE_HOLDS = expectKeeper<DisputeHolds>('dispute holds');

@@ -41,12 +41,24 @@ export interface AgentParams {
   epochBlocks: number;
 }
 
+export interface DisputeParams {
+  /** Least bond a challenger posts; a respondent's counter-bond, when given, at least the same. */
+  minBond: bigint;
+  /** Blocks from opening to resolution (end of block opened + votingBlocks); answers and votes fit inside. */
+  votingBlocks: number;
+  /** The winner's share of what the loser forfeits (bond, slashed stake, clawed-back rewards); the rest to the treasury. */
+  winnerShareBps: number;
+  /** Fraction of the respondent's bonded stake in the target's staking role taken when a dispute is upheld. */
+  slashBps: number;
+}
+
 export interface AiParams {
   datanet: DatanetParams;
   model: ModelParams;
   attribution: AttributionParams;
   inference: InferenceParams;
   agent: AgentParams;
+  dispute: DisputeParams;
 }
 
 export const DEFAULT_AI_PARAMS: AiParams = {
@@ -55,6 +67,7 @@ export const DEFAULT_AI_PARAMS: AiParams = {
   attribution: { maxWeights: 64 },
   inference: { validatorBps: 500, treasuryBps: 500, feePerNode: 100n, feePerContribution: 10n },
   agent: { maxFeeBps: 2_000, minStake: 0n, epochBlocks: 100 },
+  dispute: { minBond: 1_000n, votingBlocks: 100, winnerShareBps: 5_000, slashBps: 1_000 },
 };
 
 function invalid(msg: string): never {
@@ -98,6 +111,7 @@ export function parseAiParams(params: ChainParams): AiParams {
   const at = section(params, 'attribution');
   const inf = section(params, 'inference');
   const ag = section(params, 'agent');
+  const dp = section(params, 'dispute');
   const out: AiParams = {
     datanet: {
       maxCurators: int(dn, 'datanet', 'maxCurators', d.datanet.maxCurators, 0, 256),
@@ -119,6 +133,12 @@ export function parseAiParams(params: ChainParams): AiParams {
       maxFeeBps: int(ag, 'agent', 'maxFeeBps', d.agent.maxFeeBps, 0, 10_000),
       minStake: amount(ag, 'agent', 'minStake', d.agent.minStake),
       epochBlocks: int(ag, 'agent', 'epochBlocks', d.agent.epochBlocks, 1, 1e12),
+    },
+    dispute: {
+      minBond: amount(dp, 'dispute', 'minBond', d.dispute.minBond),
+      votingBlocks: int(dp, 'dispute', 'votingBlocks', d.dispute.votingBlocks, 1, 1e9),
+      winnerShareBps: int(dp, 'dispute', 'winnerShareBps', d.dispute.winnerShareBps, 0, 10_000),
+      slashBps: int(dp, 'dispute', 'slashBps', d.dispute.slashBps, 0, 10_000),
     },
   };
   // The payment split takes these three off the top; together they must leave the model something.

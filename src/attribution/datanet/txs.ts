@@ -206,6 +206,7 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       earned: 0n,
       locked: 0n,
       paid_count: 0,
+      dispute_id: 0,
     });
     writeId(ctx.store, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
     datanet.submitted += 1;

@@ -3,8 +3,8 @@ import { FEE_COLLECTOR } from '../../state/bank/keeper.ts';
 import { toHex } from '../../crypto/hash.ts';
 import type { BlockContext } from '../../state/module.ts';
 import type { ModuleStore } from '../../state/module-store.ts';
-import type { ContributionCredits, EarningsBooks, ModelUsageBook } from '../expected.ts';
-import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
+import type { ContributionCredits, DisputeHolds, EarningsBooks, ModelUsageBook } from '../expected.ts';
+import { NodeKind, REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
 
 /*
  * Payment credits of one block, applied to state once at the end of the block. The value itself
@@ -20,6 +20,10 @@ import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
  * (`PaymentOutcome.queueCredits`), when nothing can fail and revert it any more; a revert would not
  * undo the queue. The end-of-block flush visits everything in sorted order and writes the other
  * modules' records through their keepers (expected.ts).
+ *
+ * A model version under an open dispute earns into the dispute escrow instead: its owner's legs
+ * (including what its derivatives pass to it through their parent edges, which reach it as its
+ * owner leg) are held by the dispute until it resolves (src/attribution/dispute).
  */
 
 interface EarnerCredit {
@@ -41,12 +45,21 @@ interface BlockCredits {
   earners: Map<string, EarnerCredit>;
   contributions: Map<number, ContributionCredit>;
   usage: Map<number, { count: number; amount: bigint }>;
+  /** Each version's owner legs (role `refined`), so a disputed version's can be held. */
+  versionOwners: Map<number, { earner: string; amount: bigint }>;
 }
 
 const SCRATCH = 'credits';
 
 function emptyCredits(): BlockCredits {
-  return { validators: 0n, treasury: 0n, earners: new Map(), contributions: new Map(), usage: new Map() };
+  return {
+    validators: 0n,
+    treasury: 0n,
+    earners: new Map(),
+    contributions: new Map(),
+    usage: new Map(),
+    versionOwners: new Map(),
+  };
 }
 
 export function queuePaymentCredits(store: ModuleStore, versionId: number, amount: bigint, legs: readonly Leg[]): void {
@@ -71,6 +84,11 @@ export function queuePaymentCredits(store: ModuleStore, versionId: number, amoun
       credits.earners.set(id, e);
     }
     e[leg.role] += leg.amount;
+    if (leg.role === 'refined' && leg.node_kind === NodeKind.modelVersion) {
+      const v = credits.versionOwners.get(leg.node_id) ?? { earner: id, amount: 0n };
+      v.amount += leg.amount;
+      credits.versionOwners.set(leg.node_id, v);
+    }
     if (!seenEarners.has(id)) {
       seenEarners.add(id);
       e.payments += 1;
@@ -85,10 +103,17 @@ export function queuePaymentCredits(store: ModuleStore, versionId: number, amoun
 /** End of block: write the queued credits (sorted by address, contribution id, version id). */
 export async function flushPaymentCredits(
   ctx: BlockContext,
-  keepers: { earnings: EarningsBooks; contributions: ContributionCredits; usage: ModelUsageBook },
+  keepers: { earnings: EarningsBooks; contributions: ContributionCredits; usage: ModelUsageBook; holds: DisputeHolds },
 ): Promise<void> {
   const credits = ctx.store.takeScratch<BlockCredits>(SCRATCH);
   if (!credits) return;
+  for (const versionId of [...credits.versionOwners.keys()].sort((a, b) => a - b)) {
+    const disputeId = await keepers.holds.holding(versionId);
+    if (disputeId === undefined) continue;
+    const owner = credits.versionOwners.get(versionId)!;
+    credits.earners.get(owner.earner)!.refined -= owner.amount;
+    await keepers.holds.hold(disputeId, owner.amount);
+  }
   await ctx.bank.transfer(REWARDS_POOL, FEE_COLLECTOR, credits.validators);
   await ctx.bank.transfer(REWARDS_POOL, TREASURY, credits.treasury);
   const book = keepers.earnings.book();

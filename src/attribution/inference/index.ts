@@ -2,6 +2,7 @@ import type { Module } from '../../state/module.ts';
 import {
   ATTRIBUTION_USE,
   CONTRIBUTION_CREDITS,
+  DISPUTE_HOLDS,
   EARNINGS,
   LINEAGE_DATANETS,
   MODEL_USAGE,
@@ -28,7 +29,15 @@ import { inferencePaidEvent, payTx } from './txs.ts';
 export const inferenceModule: Module = {
   name: 'inference',
   keepers: [paymentsKeeper],
-  expects: [CONTRIBUTION_CREDITS, LINEAGE_DATANETS, MODEL_USAGE, ATTRIBUTION_USE, PAYMENT_AGENTS, EARNINGS],
+  expects: [
+    CONTRIBUTION_CREDITS,
+    LINEAGE_DATANETS,
+    MODEL_USAGE,
+    ATTRIBUTION_USE,
+    PAYMENT_AGENTS,
+    EARNINGS,
+    DISPUTE_HOLDS,
+  ],
   txs: [payTx],
   queries: inferenceQueries,
   // The AI-economy sections are checked together: the payment split ties several of them.
@@ -43,6 +52,7 @@ export const inferenceModule: Module = {
       earnings: ctx.keeper(EARNINGS),
       contributions: ctx.keeper(CONTRIBUTION_CREDITS),
       usage: ctx.keeper(MODEL_USAGE),
+      holds: ctx.keeper(DISPUTE_HOLDS),
     });
   },
 };

@@ -17,7 +17,7 @@ import {
   idKey,
   load,
 } from '../store.ts';
-import { readAncestors, readUsage, readVersion, versionKey } from './keys.ts';
+import { readAncestors, readUsage, readVersion, readVersionFlag, versionKey } from './keys.ts';
 import { modelParentEvent } from './txs.ts';
 import { versionView } from './views.ts';
 
@@ -84,6 +84,7 @@ export const modelQueries: QueryDefinition[] = [
         ...(versionView(v) as Record<string, JsonValue>),
         family: { id: family.id, name: family.name, owner: formatAddress(family.owner), versions: family.versions },
         usage: { paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() },
+        flaggedByDispute: (await readVersionFlag(q.state, v.id)) ?? null,
       };
     },
   },

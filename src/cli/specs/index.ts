@@ -2,6 +2,7 @@ import { agentCliSpecs } from './agent.ts';
 import { attributionCliSpecs } from './attribution.ts';
 import { bankCliSpecs } from './bank.ts';
 import { datanetCliSpecs } from './datanet.ts';
+import { disputeCliSpecs } from './dispute.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
@@ -17,5 +18,6 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...inferenceCliSpecs,
   ...rewardsCliSpecs,
   ...agentCliSpecs,
+  ...disputeCliSpecs,
   ...bankCliSpecs,
 };

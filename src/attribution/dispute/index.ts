@@ -1,0 +1,42 @@
+import type { Module } from '../../state/module.ts';
+import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS } from '../expected.ts';
+import { aiParams } from '../params.ts';
+import { disputeInvariants } from './invariants.ts';
+import { disputeHoldsKeeper } from './keepers.ts';
+import { disputeQueries, disputeStateKeys } from './queries.ts';
+import {
+  disputeAnsweredEvent,
+  disputeOpenedEvent,
+  disputeResolvedEvent,
+  disputeVotedEvent,
+  openDisputeTx,
+  resolveDue,
+  respondDisputeTx,
+  voteDisputeTx,
+} from './txs.ts';
+
+/*
+ * Disputes against contributions and model versions (attribution records and agent actions are
+ * refused with `dispute/unsupported_target` until their holds are written). A challenger opens one
+ * with a bond and an evidence hash; the target's owner may answer with a counter-bond; voters
+ * decide within `votingBlocks`; the end of block opened + votingBlocks resolves it (rules in
+ * txs.ts `resolveDispute`, summary in src/attribution/README.md). Bonds and held rewards sit in the
+ * dispute escrow account while the dispute is open.
+ */
+
+export const disputeModule: Module = {
+  name: 'dispute',
+  keepers: [disputeHoldsKeeper],
+  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, EARNINGS],
+  txs: [openDisputeTx, respondDisputeTx, voteDisputeTx],
+  stateKeys: disputeStateKeys,
+  queries: disputeQueries,
+  invariants: disputeInvariants,
+  events: [disputeOpenedEvent, disputeAnsweredEvent, disputeVotedEvent, disputeResolvedEvent],
+  async initGenesis(ctx) {
+    aiParams(ctx.params);
+  },
+  async endBlock(ctx) {
+    await resolveDue(ctx, async () => 0n);
+  },
+};
