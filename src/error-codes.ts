@@ -49,6 +49,7 @@ import type { MathErrorCode } from './state/math.ts';
 import type { ModuleStoreErrorCode } from './state/module-store.ts';
 import type { ParamsErrorCode } from './state/params.ts';
 import type { RegistryErrorCode } from './state/registry.ts';
+import type { StakingErrorCode } from './state/staking/keeper.ts';
 import type { TreeErrorCode } from './state/tree/node.ts';
 import type { ProofErrorCode } from './state/tree/proof.ts';
 import type { TxErrorCode } from './state/tx.ts';
@@ -98,6 +99,7 @@ export type ErrorCode =
   | RpcClientErrorCode
   | RpcErrorCode
   | SignerErrorCode
+  | StakingErrorCode
   | StorageErrorCode
   | SyncErrorCode
   | TendermintErrorCode

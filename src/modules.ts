@@ -30,9 +30,19 @@ import { rewardsModule } from './attribution/rewards/index.ts';
 import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
 import { chainConfigModule } from './state/chainconfig/module.ts';
-import { evidenceModule } from './state/evidence/module.ts';
+import { DOUBLE_SIGN_PUNISHER, evidenceModule } from './state/evidence/module.ts';
+import { STAKE } from './state/staking/api.ts';
+import { stakingModule } from './state/staking/index.ts';
+import { stakeKeeper } from './state/staking/keeper.ts';
+import { doubleSignPunisher } from './state/staking/slashing.ts';
 import { bindKeeper, withKeepers, type Module } from './state/module.ts';
 import { TxRegistry, type ModuleOrder } from './state/registry.ts';
+
+/**
+ * The staking keeper bound to the `STAKE` slot (src/state/staking/api.ts): a module that declares
+ * `expects: [STAKE]` is listed below as `withKeepers(module, [STAKE_BINDING, ...])`.
+ */
+export const STAKE_BINDING = bindKeeper(STAKE, stakeKeeper);
 
 /**
  * The module list: the one place a module is switched on, and where each module's expected
@@ -59,22 +69,26 @@ export const MODULES: readonly Module[] = [
     bindKeeper(CONTRIBUTION_DISPUTES, contributionDisputesKeeper),
     bindKeeper(MODEL_FLAGS, modelFlagsKeeper),
     bindKeeper(EARNINGS, earningsKeeper),
+    STAKE_BINDING,
   ]),
-  evidenceModule,
+  stakingModule,
+  withKeepers(evidenceModule, [bindKeeper(DOUBLE_SIGN_PUNISHER, doubleSignPunisher)]),
   bankModule,
 ];
 
 /**
  * Block hook order, the same on every node. Begin: the chainconfig module first, so every later hook
- * sees the validator set and parameters in force. End: the AI-economy modules before the bank,
+ * sees the validator set and parameters in force; then staking's liveness window (it may schedule a
+ * jailed validator's removal). End: the AI-economy modules before the bank,
  * because the block's payment credits move the validators' share into the fee collector, which
  * the bank then pays out to the validators in the same block. Disputes resolve after the block's
  * vesting and payment credits, so a resolution in block H sees everything the target earned up to
- * and including H (held or locked) and a contribution whose window ended at H under dispute.
+ * and including H (held or locked) and a contribution whose window ended at H under dispute; and
+ * before staking, so stake whose unbonding matures at H can still be slashed by a resolution at H.
  */
 export const MODULE_ORDER: ModuleOrder = {
-  beginBlock: ['chainconfig'],
-  endBlock: ['datanet', 'inference', 'dispute', 'bank'],
+  beginBlock: ['chainconfig', 'staking'],
+  endBlock: ['datanet', 'inference', 'dispute', 'staking', 'bank'],
 };
 
 export function defaultRegistry(): TxRegistry {

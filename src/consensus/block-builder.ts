@@ -37,7 +37,13 @@ export async function buildProposal(
   const height = chain.latestHeight + 1;
   const timeMs = proposalTime(parent ? parent.header.time_ms : app.genesis.genesisTimeMs, opts.nowMs);
   const finalized = await app.prepareProposal(
-    { chainId: app.chainId, height, timeMs, proposer: opts.proposer },
+    {
+      chainId: app.chainId,
+      height,
+      timeMs,
+      proposer: opts.proposer,
+      lastCommitSigners: commitSigners(opts.lastCommit),
+    },
     opts.candidates,
   );
   const header = await headerFor(chain, finalized, opts.lastCommit);
@@ -72,6 +78,11 @@ export async function headerFor(
     last_commit_hash: commitHash(lastCommit),
     next_validators_hash: (await chain.validatorSet(height + 1)).hash,
   };
+}
+
+/** The validators whose precommits a commit certificate carries (what the application's liveness window reads). */
+export function commitSigners(commit: Commit | undefined): Address[] {
+  return commit ? commit.signatures.map((s) => s.validator) : [];
 }
 
 /** A commit certificate from precommit signatures, in the canonical (address) order. */

@@ -1,3 +1,4 @@
+import { commitSigners } from './block-builder.ts';
 import type { Block, Commit } from '../codec/core.ts';
 import { commitHash, headerHash, headerSignBytes } from '../codec/protocol.ts';
 import { verifyEd25519 } from '../crypto/ed25519.ts';
@@ -157,7 +158,13 @@ export class Chain implements ChainReader {
     });
     if (!bytesEqual(merkleRoot(txs.map((t) => t.hash)), header.txs_root)) fail('transactions root does not match');
     const finalized = await app.processProposal(
-      { chainId: header.chain_id, height: header.height, timeMs: header.time_ms, proposer: header.proposer },
+      {
+        chainId: header.chain_id,
+        height: header.height,
+        timeMs: header.time_ms,
+        proposer: header.proposer,
+        lastCommitSigners: commitSigners(block.last_commit),
+      },
       txs,
     );
     if (!bytesEqual(finalized.stateRoot, header.state_root)) {

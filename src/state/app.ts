@@ -76,6 +76,11 @@ export interface BlockInfo {
   height: number;
   timeMs: number;
   proposer: Address;
+  /**
+   * Who signed the parent block: the validators of the block's `last_commit` (none at height 1, or
+   * when omitted). The staking module's liveness window reads it.
+   */
+  lastCommitSigners?: readonly Address[];
 }
 
 /** What consensus needs to know about the next heights (ABCI Info, plus the schedule). */
@@ -134,6 +139,28 @@ export interface AppGenesis {
 }
 
 type EventAttrs = Record<string, string | number | bigint | boolean>;
+
+/*
+ * Keepers live as long as their working state (one per block), but the events they emit belong to
+ * whatever is running: the transaction being executed or the block hooks. The application points
+ * this per-state slot at that sink before each one.
+ */
+type EmitFn = (type: string, attrs: EventAttrs) => void;
+
+function sinkSlot(state: WorkingState): { current: EmitFn | undefined } {
+  return state.scratch('#app/event-sink', () => ({ current: undefined as EmitFn | undefined }));
+}
+
+function setEventSink(state: WorkingState, emit: EmitFn): void {
+  sinkSlot(state).current = emit;
+}
+
+function eventSink(state: WorkingState): EmitFn {
+  const current = sinkSlot(state).current;
+  if (!current)
+    throw new TributaryError('tx/internal_error', 'a keeper emitted an event outside a transaction or hook');
+  return current;
+}
 
 function toEvent(type: string, attrs: EventAttrs): Event {
   return { type, attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })) };
@@ -384,6 +411,9 @@ export class Application {
     const bank = new BankKeeper(state);
     const config = new ChainConfigKeeper(state, info.height, (p) => this.validateParams(p));
     const blockEvents: Event[] = [];
+    const emitBlockEvent = (type: string, attrs: EventAttrs) => blockEvents.push(toEvent(type, attrs));
+    // Read before any hook runs: the chainconfig hook drops schedule entries no longer in force.
+    const lastValidators = info.height > 1 ? await validatorsAt(state, info.height - 1) : [];
     const blockCtx = (mod: Module): BlockContext => ({
       chainId: info.chainId,
       height: info.height,
@@ -395,8 +425,11 @@ export class Application {
       params,
       chainConfig: config,
       validators,
-      emit: (type, attrs) => blockEvents.push(toEvent(type, attrs)),
+      lastValidators,
+      lastCommitSigners: info.lastCommitSigners ?? [],
+      emit: emitBlockEvent,
     });
+    setEventSink(state, emitBlockEvent);
     for (const mod of this.registry.beginBlockers) await mod.beginBlock!(blockCtx(mod));
     const included: DecodedTx[] = [];
     const receipts: Receipt[] = [];
@@ -415,6 +448,7 @@ export class Application {
         dropped.push({ tx, error: err });
       }
     }
+    setEventSink(state, emitBlockEvent);
     for (const mod of this.registry.endBlockers) await mod.endBlock!(blockCtx(mod));
     const receiptBytes = receipts.map((r) => ReceiptCodec.encode(r));
     const endBlockEventsBytes = endBlockEventsLeaf(blockEvents);
@@ -540,6 +574,7 @@ export class Application {
     };
     state.checkpoint();
     try {
+      setEventSink(state, ctx.emit);
       await tx.definition.execute(ctx, tx.message);
       state.commitCheckpoint();
       return { tx_hash: tx.hash, failed: false, error_code: '', error_message: '', fee, events };
@@ -583,6 +618,7 @@ export class Application {
           store: this.moduleStore(state, provider),
           bank: bank.transfers,
           keeper: this.keeperResolver(state, bank, provider),
+          emit: (type, attrs) => eventSink(state)(type, attrs),
         });
         keepers.set(source, keeper);
       }

@@ -67,6 +67,10 @@ export interface BlockContext {
   readonly chainConfig: ChainConfigKeeper;
   /** The validator set signing this block, in address order. */
   readonly validators: readonly Validator[];
+  /** The set that signed the parent block (empty at height 1). */
+  readonly lastValidators: readonly Validator[];
+  /** The validators whose precommits the block's `last_commit` carries (empty at height 1). */
+  readonly lastCommitSigners: readonly Address[];
   emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
 }
 
@@ -267,6 +271,8 @@ export interface KeeperEnv {
   readonly bank: BankTransfers;
   /** The keepers the providing module itself expects. */
   keeper<K>(slot: KeeperSlot<K>): K;
+  /** Records an event in the transaction or block hooks now running (through a declared event's `emit`). */
+  emit(type: string, attributes: Record<string, string | number | bigint | boolean>): void;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { VoteType, headerHash, headerSignBytes, voteSignBytes } from '../../src/codec/protocol.ts';
-import { headerFor, makeCommit } from '../../src/consensus/block-builder.ts';
+import { commitSigners, headerFor, makeCommit } from '../../src/consensus/block-builder.ts';
 import type { Chain } from '../../src/consensus/chain.ts';
 import type { ChainEventStream } from '../../src/index/stream.ts';
 import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
@@ -34,6 +34,10 @@ export class TestChain {
   private readonly nonces = new Map<string, number>();
   private readonly declaredEvents: ReadonlyMap<string, EventDefinition>;
   private lastCommit: Commit | undefined;
+  /** Keys of every validator this chain may sign with (v0 plus `extraValidators`), by hex address. */
+  private readonly signingKeys = new Map<string, SigningKey>();
+  /** Validators (hex address) whose precommits the next commits leave out. */
+  private readonly absent = new Set<string>();
   private initialSupply = 0n;
   private timeMs: number;
 
@@ -56,12 +60,24 @@ export class TestChain {
     validator?: SigningKey;
     /** The committed chain's event stream (default: a fresh one). */
     events?: ChainEventStream;
+    /** v0's power (default 1). */
+    validatorPower?: number;
+    /** More genesis validators; every known key signs each commit unless marked absent. */
+    extraValidators?: { key: SigningKey; power: number }[];
   }): Promise<TestChain> {
     const validator = opts.validator ?? SigningKey.generate();
+    const hexKey = (k: SigningKey) => Buffer.from(k.publicKey).toString('hex');
     const genesis = parseGenesis({
       chainId: 'test-chain',
       genesisTimeMs: 1_700_000_000_000,
-      validators: [{ name: 'v0', publicKey: Buffer.from(validator.publicKey).toString('hex'), power: 1 }],
+      validators: [
+        { name: 'v0', publicKey: hexKey(validator), power: opts.validatorPower ?? 1 },
+        ...(opts.extraValidators ?? []).map((v, i) => ({
+          name: `v${i + 1}`,
+          publicKey: hexKey(v.key),
+          power: v.power,
+        })),
+      ],
       accounts: opts.funded.map((f) => ({
         address: formatAddress(addressFromPublicKey(f.key.publicKey)),
         balance: f.balance.toString(),
@@ -77,6 +93,8 @@ export class TestChain {
       events: opts.events,
     });
     const chain = new TestChain(app, genesis, validator, committed);
+    for (const k of [validator, ...(opts.extraValidators ?? []).map((v) => v.key)])
+      chain.signingKeys.set(Buffer.from(addressFromPublicKey(k.publicKey)).toString('hex'), k);
     chain.initialSupply = await readSupply(app.queryContext(chain.reader).state);
     return chain;
   }
@@ -104,6 +122,13 @@ export class TestChain {
     return tx;
   }
 
+  /** Whether `validator`'s precommit is left out of the commits of the next blocks (a validator that is down). */
+  setAbsent(validator: Address, absent: boolean): void {
+    const id = Buffer.from(validator).toString('hex');
+    if (absent) this.absent.add(id);
+    else this.absent.delete(id);
+  }
+
   /** Execute one block holding `txs` (validate mode: every tx must be includable), commit it, check invariants. */
   async block(txs: Uint8Array[]): Promise<FinalizedBlock> {
     this.timeMs += 1000;
@@ -114,6 +139,7 @@ export class TestChain {
         height: this.app.height + 1,
         timeMs: this.timeMs,
         proposer: addressFromPublicKey(this.validator.publicKey),
+        lastCommitSigners: commitSigners(this.lastCommit),
       },
       decoded,
       'validate',
@@ -139,10 +165,14 @@ export class TestChain {
       last_commit: this.lastCommit,
     };
     const { chainId, height } = finalized.info;
-    const precommit = this.validator.sign(
-      voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash }),
-    );
-    const commit = makeCommit(height, 0, hash, [{ validator: finalized.info.proposer, signature: precommit }]);
+    const signBytes = voteSignBytes({ chainId, type: VoteType.precommit, height, round: 0, blockHash: hash });
+    const signatures = [];
+    for (const v of (await this.chain.validatorSet(height)).validators) {
+      const id = Buffer.from(v.address).toString('hex');
+      const key = this.signingKeys.get(id);
+      if (key && !this.absent.has(id)) signatures.push({ validator: v.address, signature: key.sign(signBytes) });
+    }
+    const commit = makeCommit(height, 0, hash, signatures);
     this.lastCommit = commit;
     return [block, commit];
   }

@@ -53,7 +53,7 @@ export const chainConfigModule: Module = {
       method: 'chainconfig_getValidators',
       description: 'the validator set in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
-      cli: 'validators',
+      cli: 'validator-schedule',
       async handler(q) {
         return { height: q.height, schedule: validatorScheduleView(await readValidatorSchedule(q.state)) };
       },

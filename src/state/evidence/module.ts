@@ -9,7 +9,9 @@ import { TributaryError, isTributaryError } from '../../errors.ts';
 import { validatorsAt } from '../chainconfig/keeper.ts';
 import type { Validator } from '../chainconfig/records.ts';
 import { defineEvent } from '../events.ts';
-import type { Module, TxDefinition } from '../module.ts';
+import type { ChainConfigKeeper } from '../chainconfig/keeper.ts';
+import { expectKeeper, type Module, type TxDefinition } from '../module.ts';
+import type { ChainParams } from '../params.ts';
 import type { EvidenceMessages, EvidenceRecord, MsgSubmitEvidence } from './evidence.pb.ts';
 
 export type { EvidenceRecord, MsgSubmitEvidence } from './evidence.pb.ts';
@@ -20,6 +22,21 @@ export type EvidenceErrorCode =
   | 'evidence/unknown_validator'
   | 'evidence/too_old'
   | 'evidence/duplicate';
+
+/**
+ * What the evidence module expects of whoever punishes a recorded double sign (the staking module:
+ * slash, remove from the set, tombstone). Called once per recorded evidence, in the transaction
+ * that records it; it must not fail for lack of stake.
+ */
+export interface DoubleSignPunisher {
+  punishDoubleSign(
+    at: { height: number; params: ChainParams; chainConfig: ChainConfigKeeper },
+    validator: Validator,
+    evidenceHeight: number,
+  ): Promise<void>;
+}
+
+export const DOUBLE_SIGN_PUNISHER = expectKeeper<DoubleSignPunisher>('double_sign_punisher');
 
 const schema = parseSchema<EvidenceMessages>(readFileSync(new URL('./evidence.proto', import.meta.url), 'utf8'));
 export const MsgSubmitEvidenceCodec = messageCodec(schema, 'tributary.evidence.MsgSubmitEvidence');
@@ -113,6 +130,7 @@ export const submitEvidenceTx: TxDefinition<MsgSubmitEvidence> = {
     };
     ctx.store.set(key, EvidenceRecordCodec.encode(record));
     doubleSignEvent.emit(ctx, { validator: m.validator, height: a.height, round: a.round, vote_type: a.type });
+    await ctx.keeper(DOUBLE_SIGN_PUNISHER).punishDoubleSign(ctx, validator, a.height);
   },
   view(m) {
     const [a, b] = decodeVotes(m);
@@ -141,6 +159,7 @@ function recordView(validator: Address, r: EvidenceRecord) {
 
 export const evidenceModule: Module = {
   name: 'evidence',
+  expects: [DOUBLE_SIGN_PUNISHER],
   txs: [submitEvidenceTx],
   events: [doubleSignEvent],
   queries: [
