@@ -318,6 +318,8 @@ export interface Dispute {
   /** everything the winner received beyond their own bond */
   to_winner: bigint;
   to_treasury: bigint;
+  /** respondent's bonded stake in the target's role at opening */
+  stake_at_open: bigint;
 }
 
 export interface MsgOpenDispute {

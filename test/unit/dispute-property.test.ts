@@ -24,13 +24,15 @@ import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { sha256, utf8 } from '../../src/crypto/hash.ts';
 import { FEE_COLLECTOR } from '../../src/state/bank/keeper.ts';
 import type { TxDefinition } from '../../src/state/module.ts';
+import { STAKING_POOL } from '../../src/state/staking/store.ts';
+import { bondTx, unbondTx } from '../../src/state/staking/txs.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 /*
  * Random interleavings of dispute openings (every kind, supported or not), answers, votes by
  * anyone, resolutions (the windows are short, so many resolve inside a run), payments for both
- * versions and claims never create or destroy value: TestChain checks supply, the dispute escrow,
- * the rewards pool and the datanet escrow invariants after every block, and the test adds up
+ * versions, contributor stake bonded and unbonded (and slashed by upheld disputes) and claims never create or destroy value: TestChain checks supply, the dispute escrow,
+ * the rewards pool, the datanet escrow and the staking pool invariants after every block, and the test adds up
  * every account the run can touch against what was funded. Every failure is a coded error.
  */
 
@@ -68,6 +70,11 @@ const action = fc.oneof(
     uphold: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('claim' as const), who: person }),
+  fc.record({
+    kind: fc.constantFrom('bond' as const, 'unbond' as const),
+    who: fc.constantFrom<Person>('ada', 'ben'),
+    amount: fc.bigInt({ min: 1_000n, max: 30_000n }),
+  }),
   fc.record({ kind: fc.constant('wait' as const), blocks: fc.integer({ min: 1, max: 4 }) }),
 );
 
@@ -212,7 +219,7 @@ describe('dispute property', () => {
           for (let i = 0; i < 12; i++) await chain.block([]);
           let total = 0n;
           for (const n of PEOPLE) total += await chain.balance(address(n));
-          for (const account of [DISPUTE_ESCROW, REWARDS_POOL, TREASURY, DATANET_ESCROW, FEE_COLLECTOR])
+          for (const account of [DISPUTE_ESCROW, REWARDS_POOL, TREASURY, DATANET_ESCROW, FEE_COLLECTOR, STAKING_POOL])
             total += await chain.balance(account);
           expect(total).toBe(FUNDS * BigInt(PEOPLE.length));
           expect(await chain.balance(DISPUTE_ESCROW)).toBe(0n);

@@ -25,6 +25,8 @@ import { addressFromPublicKey, type Address } from '../../src/crypto/address.ts'
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { sha256, utf8 } from '../../src/crypto/hash.ts';
 import type { TxDefinition } from '../../src/state/module.ts';
+import { STAKING_POOL, readStake } from '../../src/state/staking/store.ts';
+import { bondTx, unbondTx } from '../../src/state/staking/txs.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 /*
@@ -98,6 +100,10 @@ async function world() {
   };
   const claimable = async (n: Name) => (await readEarnings(state(), addr(keys[n]))).claimable;
   const state = () => chain.app.queryContext(chain.reader).state;
+  const stake = async (n: Name) => {
+    const r = await readStake(state(), addr(keys[n]), 'contributor');
+    return { bonded: r.bonded, unbonding: r.unbonding.reduce((sum, e) => sum + e.amount, 0n) };
+  };
 
   const d1 = Number(
     attr(
@@ -147,7 +153,24 @@ async function world() {
   };
   const m1 = await publish('pia', 'M1', [{ kind: EdgeKind.datanet, id: d1, share_bps: 4_000 }]);
   const m2 = await publish('quinn', 'M2', [{ kind: EdgeKind.model, id: m1, share_bps: 3_000 }]);
-  return { chain, keys, run, pay, move, check, gainTreasury, claimable, state, d1, adaC, benC, m1, m2, expected };
+  return {
+    chain,
+    keys,
+    run,
+    pay,
+    move,
+    check,
+    gainTreasury,
+    claimable,
+    state,
+    stake,
+    d1,
+    adaC,
+    benC,
+    m1,
+    m2,
+    expected,
+  };
 }
 
 let requests = 0;
@@ -172,6 +195,9 @@ describe('disputes against a contribution (voted by the datanet owner and curato
     const w = await world();
     await w.pay(w.m1); // Ada 2,700 and Ben 900 locked (window 40)
     await w.check(0n, 3_600n + 5_400n);
+    // Ada also holds 20,000 of contributor stake in the staking module.
+    await w.run('ada', bondTx, { role: 'contributor', amount: 20_000n });
+    w.move('ada', -20_000n);
 
     const opened = await w.run(
       'chal',
@@ -183,6 +209,9 @@ describe('disputes against a contribution (voted by the datanet owner and curato
     expect(resolveHeight).toBe(w.chain.app.height + 20);
     w.move('chal', -3_000n);
     await w.check(3_000n, 9_000n);
+    expect((await readDispute(w.state(), id))!.stake_at_open).toBe(20_000n);
+    // Unbonding after the dispute opened does not escape it: unbonding stake stays slashable.
+    attr(await w.run('ada', unbondTx, { role: 'contributor', amount: 20_000n }), 'stake_unbonding', 'amount');
     // One open dispute per target; a bond below the minimum and a wrong reason are refused.
     const again = await w.run(
       'ben',
@@ -235,22 +264,25 @@ describe('disputes against a contribution (voted by the datanet owner and curato
       status: 'upheld',
       votes_uphold: '2',
       votes_reject: '1',
-      slashed: '5000',
+      slashed: '7000',
       clawed_back: '5400',
       released: '0',
-      to_winner: '7440',
-      to_treasury: '4960',
+      to_winner: '8640',
+      to_treasury: '5760',
     });
-    // Forfeited: counter-bond 2,000 + stake 5,000 + locked 5,400 = 12,400; 60 % = 7,440 to the challenger.
-    w.move('chal', 3_000n + 7_440n);
+    // Forfeited: counter-bond 2,000 + contribution stake 5,000 + locked 5,400 + 10 % of the 20,000
+    // contributor stake (taken from the unbonding entry) = 14,400; 60 % = 8,640 to the challenger.
+    w.move('chal', 3_000n + 8_640n);
+    expect(await w.chain.balance(STAKING_POOL)).toBe(18_000n);
+    expect(await w.stake('ada')).toEqual({ bonded: 0n, unbonding: 18_000n });
     const c = (await readContribution(w.state(), w.adaC))!;
     expect(c).toMatchObject({ status: ContributionStatus.struck, locked: 0n, dispute_id: 0, vested: false });
     expect(await w.chain.balance(DATANET_ESCROW)).toBe(2_000n); // Ben's stake only
     expect(await w.claimable('ada')).toBe(0n);
     const d = (await readDispute(w.state(), id))!;
-    expect(d).toMatchObject({ slashed: 5_000n, clawed_back: 5_400n, to_winner: 7_440n, to_treasury: 4_960n });
+    expect(d).toMatchObject({ slashed: 7_000n, clawed_back: 5_400n, to_winner: 8_640n, to_treasury: 5_760n });
     // Pool: Ben's locked 1,800 + Pia's claimable 10,800.
-    w.gainTreasury(4_960n);
+    w.gainTreasury(5_760n);
     await w.check(0n, 1_800n + 10_800n);
 
     // From now on D1 pays Ben alone.
@@ -263,6 +295,8 @@ describe('disputes against a contribution (voted by the datanet owner and curato
   it('rejected on a tie: the challenger loses the bond; vesting that fell due during the dispute happens at resolution', async () => {
     const w = await world();
     await w.pay(w.m1);
+    await w.run('ben', bondTx, { role: 'contributor', amount: 8_000n });
+    w.move('ben', -8_000n);
     const benC = (await readContribution(w.state(), w.benC))!;
     // Open 2 blocks before Ben's window ends: the vesting block passes while the dispute is open.
     while (w.chain.app.height < benC.vest_height - 3) await w.chain.block([]);
@@ -296,6 +330,8 @@ describe('disputes against a contribution (voted by the datanet owner and curato
     expect((await readContribution(w.state(), w.benC))!).toMatchObject({ vested: true, locked: 0n, dispute_id: 0 });
     expect(await w.claimable('ben')).toBe(900n);
     expect(await w.claimable('ada')).toBe(2_700n);
+    expect(await w.stake('ben')).toEqual({ bonded: 8_000n, unbonding: 0n });
+    expect(await w.chain.balance(STAKING_POOL)).toBe(8_000n);
     expect((await readDispute(w.state(), id))!).toMatchObject({ status: 3, to_winner: 1_800n, to_treasury: 1_200n });
     w.gainTreasury(1_200n);
     await w.check(0n, 9_000n);

@@ -1,4 +1,5 @@
 import type { Module } from '../../state/module.ts';
+import { STAKE } from '../../state/staking/api.ts';
 import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { disputeInvariants } from './invariants.ts';
@@ -27,7 +28,7 @@ import {
 export const disputeModule: Module = {
   name: 'dispute',
   keepers: [disputeHoldsKeeper],
-  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, EARNINGS],
+  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, EARNINGS, STAKE],
   txs: [openDisputeTx, respondDisputeTx, voteDisputeTx],
   stateKeys: disputeStateKeys,
   queries: disputeQueries,
@@ -37,6 +38,6 @@ export const disputeModule: Module = {
     aiParams(ctx.params);
   },
   async endBlock(ctx) {
-    await resolveDue(ctx, async () => 0n);
+    await resolveDue(ctx);
   },
 };

@@ -9,6 +9,7 @@ import { bpsOf } from '../../state/math.ts';
 import type { ModuleStore } from '../../state/module-store.ts';
 import type { EventSink, KeeperSlot, TxDefinition } from '../../state/module.ts';
 import type { ChainParams } from '../../state/params.ts';
+import { STAKE, type StakeRole } from '../../state/staking/api.ts';
 import type { MsgOpenDispute, MsgRespondDispute, MsgVoteDispute } from '../attribution.pb.ts';
 import { requireHash, requireId } from '../common.ts';
 import { readContribution, readDatanet } from '../datanet/keys.ts';
@@ -106,6 +107,16 @@ export const disputeResolvedEvent = defineEvent(
   },
 );
 
+/**
+ * The staking role an upheld dispute slashes, by target kind. A model version's owner holds no
+ * staking role of its own (the staking contract has validator, contributor, curator, agent), so a
+ * version's owner risks its counter-bond and its held earnings, not stake.
+ */
+const SLASHED_ROLE: Record<number, StakeRole | undefined> = {
+  [DisputeTarget.contribution]: 'contributor',
+  [DisputeTarget.agentAction]: 'agent',
+};
+
 /** Kinds whose holds and marks are implemented; the others are refused at opening. */
 const SUPPORTED_TARGETS: readonly number[] = [DisputeTarget.contribution, DisputeTarget.modelVersion];
 
@@ -147,6 +158,9 @@ export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
     const target = await disputedTarget(ctx.store, m.target_kind, m.target_id);
     if (bytesEqual(target.respondent, ctx.sender))
       throw new TributaryError('dispute/self_dispute', 'a dispute against your own target');
+    const role = SLASHED_ROLE[m.target_kind];
+    // The slash base is fixed now, so unbonding after the dispute opened does not shrink it.
+    const stakeAtOpen = role ? await ctx.keeper(STAKE).bonded(target.respondent, role) : 0n;
     await ctx.bank.transfer(ctx.sender, DISPUTE_ESCROW, m.bond);
     const id = await nextId(ctx.store, PREFIX.disputeSeq);
     const resolveHeight = ctx.height + params.votingBlocks;
@@ -173,6 +187,7 @@ export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
       clawed_back: 0n,
       to_winner: 0n,
       to_treasury: 0n,
+      stake_at_open: stakeAtOpen,
     };
     writeDispute(ctx.store, dispute);
     writeId(ctx.store, targetKey(m.target_kind, m.target_id), id);
@@ -320,8 +335,16 @@ export interface ResolveContext extends EventSink {
   keeper<K>(slot: KeeperSlot<K>): K;
 }
 
-/** Optional stake slashing (bound when the staking module is): returns what it took into the escrow. */
-export type SlashRespondent = (ctx: ResolveContext, d: Dispute) => Promise<bigint>;
+/**
+ * Takes `slashBps` of the respondent's stake at opening from its stake in the target's role (bonded
+ * first, then unbonding entries, which stay slashable) into the escrow; returns what was taken.
+ */
+async function slashRespondent(ctx: ResolveContext, d: Dispute): Promise<bigint> {
+  const role = SLASHED_ROLE[d.target_kind];
+  if (!role) return 0n;
+  const amount = bpsOf(d.stake_at_open, aiParams(ctx.params).dispute.slashBps);
+  return ctx.keeper(STAKE).slash(d.respondent, role, amount, DISPUTE_ESCROW, `dispute ${d.id} upheld`);
+}
 
 /**
  * Decides a dispute at the end of its voting window. Upheld when more voters upheld it than
@@ -329,7 +352,7 @@ export type SlashRespondent = (ctx: ResolveContext, d: Dispute) => Promise<bigin
  * forfeits passes through the escrow and is split winner / treasury by `winnerShareBps`, floored
  * for the winner, so every unit lands somewhere.
  */
-export async function resolveDispute(ctx: ResolveContext, d: Dispute, slash: SlashRespondent): Promise<void> {
+export async function resolveDispute(ctx: ResolveContext, d: Dispute): Promise<void> {
   const params = aiParams(ctx.params).dispute;
   const upheld = d.votes_uphold > d.votes_reject;
   const winner = upheld ? d.challenger : d.respondent;
@@ -346,7 +369,7 @@ export async function resolveDispute(ctx: ResolveContext, d: Dispute, slash: Sla
       d.clawed_back += d.held;
       ctx.keeper(MODEL_FLAGS).flag(d.target_id, d.id);
     }
-    d.slashed += await slash(ctx, d);
+    d.slashed += await slashRespondent(ctx, d);
     forfeited += d.slashed + d.clawed_back;
   } else {
     await ctx.bank.transfer(DISPUTE_ESCROW, d.respondent, d.counter_bond);
@@ -384,10 +407,10 @@ export async function resolveDispute(ctx: ResolveContext, d: Dispute, slash: Sla
 }
 
 /** End of block: every dispute whose window ends with this block, in id order. */
-export async function resolveDue(ctx: ResolveContext, slash: SlashRespondent): Promise<void> {
+export async function resolveDue(ctx: ResolveContext): Promise<void> {
   const key = queueKey(ctx.height);
   const queue = await load(ctx.store, IdListCodec, key);
   if (!queue) return;
-  for (const id of queue.ids) await resolveDispute(ctx, (await readDispute(ctx.store, id))!, slash);
+  for (const id of queue.ids) await resolveDispute(ctx, (await readDispute(ctx.store, id))!);
   remove(ctx.store, key);
 }

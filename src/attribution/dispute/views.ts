@@ -25,6 +25,7 @@ export function disputeView(d: Dispute): JsonValue {
     datanetId: d.datanet_id === 0 ? null : d.datanet_id,
     votes: { uphold: d.votes_uphold, reject: d.votes_reject },
     held: d.held.toString(),
+    stakeAtOpen: d.stake_at_open.toString(),
     slashed: d.slashed.toString(),
     clawedBack: d.clawed_back.toString(),
     toWinner: d.to_winner.toString(),
