@@ -51,7 +51,7 @@ export const STAKE_BINDING = bindKeeper(STAKE, stakeKeeper);
  */
 export const MODULES: readonly Module[] = [
   chainConfigModule,
-  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper)]),
+  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper), STAKE_BINDING]),
   modelModule,
   attributionModule,
   withKeepers(inferenceModule, [

@@ -58,6 +58,15 @@ export interface Contribution {
   dispute_id: number;
 }
 
+/**
+ * State: "datanet/ec/" ‖ datanet id and "datanet/ep/" ‖ contributor address: what contributions
+ * were credited in the current reward epoch (anti-sybil caps); replaced when the epoch changes.
+ */
+export interface EpochCredit {
+  epoch: number;
+  credited: bigint;
+}
+
 /** The accumulator leaf of an accepted contribution. */
 export interface ContributionLeaf {
   datanet_id: number;
@@ -345,6 +354,7 @@ export interface AttributionMessages {
   'tributary.attribution.IdList': IdList;
   'tributary.attribution.Datanet': Datanet;
   'tributary.attribution.Contribution': Contribution;
+  'tributary.attribution.EpochCredit': EpochCredit;
   'tributary.attribution.ContributionLeaf': ContributionLeaf;
   'tributary.attribution.MsgCreateDatanet': MsgCreateDatanet;
   'tributary.attribution.MsgContribute': MsgContribute;

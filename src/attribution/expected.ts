@@ -33,10 +33,28 @@ export interface EarningsBooks {
 /** Used by datanet (vesting releases locked rewards) and inference (the block's payment credits). */
 export const EARNINGS = expectKeeper<EarningsBooks>('earnings');
 
+/** The anti-sybil caps in force for a block's contribution credits (datanet parameters). */
+export interface EpochCaps {
+  epoch: number;
+  /** 0n: no cap. */
+  datanetEpochCap: bigint;
+  /** 0: no cap. */
+  contributorCapPerStakeBps: number;
+}
+
 /** Contribution records (datanet): what a block's payments credited to each contribution. */
 export interface ContributionCredits {
-  /** Adds earnings (locked while the contribution is inside its challenge window); says who earns and whether it vested. */
-  credit(contributionId: number, amount: bigint, payments: number): Promise<{ contributor: Address; vested: boolean }>;
+  /**
+   * Adds earnings (locked while the contribution is inside its challenge window), up to the
+   * epoch caps; says who earns, whether it vested and how much was credited (the rest is over a
+   * cap and the caller sends it to the treasury).
+   */
+  credit(
+    contributionId: number,
+    amount: bigint,
+    payments: number,
+    caps: EpochCaps,
+  ): Promise<{ contributor: Address; vested: boolean; credited: bigint }>;
 }
 
 export const CONTRIBUTION_CREDITS = expectKeeper<ContributionCredits>('contribution credits');

@@ -11,6 +11,16 @@ export interface DatanetParams {
   maxCurators: number;
   /** Longest challenge window a datanet may set, in blocks. */
   maxChallengeWindow: number;
+  /** Length of a reward epoch for the caps below, in blocks. */
+  epochBlocks: number;
+  /** Most a datanet's contributions are credited per epoch, all together; 0 for no cap. */
+  datanetEpochCap: bigint;
+  /**
+   * Per epoch, a contributor's contributions are credited at most this share of its bonded
+   * `contributor` stake (staking); 0 for no cap. Linear in stake, so splitting the stake over many
+   * identities splits the cap too.
+   */
+  contributorCapPerStakeBps: number;
 }
 
 export interface ModelParams {
@@ -62,7 +72,13 @@ export interface AiParams {
 }
 
 export const DEFAULT_AI_PARAMS: AiParams = {
-  datanet: { maxCurators: 16, maxChallengeWindow: 1_000_000 },
+  datanet: {
+    maxCurators: 16,
+    maxChallengeWindow: 1_000_000,
+    epochBlocks: 1_000,
+    datanetEpochCap: 0n,
+    contributorCapPerStakeBps: 0,
+  },
   model: { maxParentShareBps: 9_000, maxParents: 16, maxAncestors: 1_024 },
   attribution: { maxWeights: 64 },
   inference: { validatorBps: 500, treasuryBps: 500, feePerNode: 100n, feePerContribution: 10n },
@@ -116,6 +132,16 @@ export function parseAiParams(params: ChainParams): AiParams {
     datanet: {
       maxCurators: int(dn, 'datanet', 'maxCurators', d.datanet.maxCurators, 0, 256),
       maxChallengeWindow: int(dn, 'datanet', 'maxChallengeWindow', d.datanet.maxChallengeWindow, 0, 1e12),
+      epochBlocks: int(dn, 'datanet', 'epochBlocks', d.datanet.epochBlocks, 1, 1e12),
+      datanetEpochCap: amount(dn, 'datanet', 'datanetEpochCap', d.datanet.datanetEpochCap),
+      contributorCapPerStakeBps: int(
+        dn,
+        'datanet',
+        'contributorCapPerStakeBps',
+        d.datanet.contributorCapPerStakeBps,
+        0,
+        1_000_000_000,
+      ),
     },
     model: {
       maxParentShareBps: int(md, 'model', 'maxParentShareBps', d.model.maxParentShareBps, 0, 10_000),

@@ -138,6 +138,7 @@ export const EarningsCodec = codec('Earnings');
 export const AgentCodec = codec('Agent');
 export const AgentActionCodec = codec('AgentAction');
 export const DisputeCodec = codec('Dispute');
+export const EpochCreditCodec = codec('EpochCredit');
 
 // ------------------------------------------------------------------ module accounts
 
@@ -174,6 +175,10 @@ export const PREFIX = {
   content: p('datanet/h/'),
   /** ‖ height -> IdList of contributions that vest at the end of that block */
   vesting: p('datanet/v/'),
+  /** ‖ datanet id -> EpochCredit: credited to its contributions this reward epoch */
+  datanetEpoch: p('datanet/ec/'),
+  /** ‖ contributor address -> EpochCredit: credited to its contributions this reward epoch */
+  contributorEpoch: p('datanet/ep/'),
   familySeq: p('model/seq/family'),
   versionSeq: p('model/seq/version'),
   family: p('model/f/'),

@@ -1,4 +1,5 @@
 import type { Module } from '../../state/module.ts';
+import { STAKE } from '../../state/staking/api.ts';
 import { EARNINGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { ContributionStatus, IdListCodec, load, remove } from '../store.ts';
@@ -9,6 +10,7 @@ import { datanetQueries, datanetStateKeys } from './queries.ts';
 import {
   contributeTx,
   contributionAcceptedEvent,
+  contributionCappedEvent,
   contributionRejectedEvent,
   contributionSubmittedEvent,
   contributionVestedEvent,
@@ -35,7 +37,7 @@ import {
 export const datanetModule: Module = {
   name: 'datanet',
   keepers: [contributionCreditsKeeper, lineageDatanetsKeeper, contributionDisputesKeeper],
-  expects: [EARNINGS],
+  expects: [EARNINGS, STAKE],
   txs: [createDatanetTx, contributeTx, reviewTx],
   stateKeys: datanetStateKeys,
   queries: datanetQueries,
@@ -46,6 +48,7 @@ export const datanetModule: Module = {
     contributionRejectedEvent,
     contributionAcceptedEvent,
     contributionVestedEvent,
+    contributionCappedEvent,
   ],
   async initGenesis(ctx) {
     aiParams(ctx.params); // a bad parameter section fails genesis, not the first payment

@@ -1,43 +1,97 @@
 import { readU64be } from '../../crypto/hash.ts';
 import type { KeeperSource } from '../../state/module.ts';
 import type { Address } from '../../crypto/address.ts';
-import { type ContributionCredits, type ContributionDisputes, EARNINGS, type LineageDatanets } from '../expected.ts';
+import { bpsOf } from '../../state/math.ts';
+import { STAKE } from '../../state/staking/api.ts';
+import {
+  type ContributionCredits,
+  type ContributionDisputes,
+  EARNINGS,
+  type EpochCaps,
+  type LineageDatanets,
+} from '../expected.ts';
 import type { AcceptedContribution, LineageDatanet } from '../split.ts';
 import {
   ContributionCodec,
   ContributionStatus,
   DATANET_ESCROW,
   DatanetCodec,
+  EpochCreditCodec,
   PREFIX,
   REWARDS_POOL,
+  bytesKey,
   idKey,
+  load,
   save,
 } from '../store.ts';
 import { contributionKey, datanetKey, readContribution, readDatanet, writeContribution } from './keys.ts';
-import { vest } from './txs.ts';
+import { contributionCappedEvent, vest } from './txs.ts';
 
 /* The datanet module: what this module offers other modules (bound in src/modules.ts). */
 
 /** The block's payment credits land on contributions through this (inference's end of block). */
 export const contributionCreditsKeeper: KeeperSource<ContributionCredits> = {
   module: 'datanet',
-  create: ({ store }) => ({
-    async credit(contributionId, amount, payments) {
-      const c = (await readContribution(store, contributionId))!;
-      if (c.status === ContributionStatus.struck) {
-        // Only an attribution record written before the strike can still name it: what it would
-        // have earned goes to its datanet's owner, as a datanet without contributions pays.
-        const datanet = (await readDatanet(store, c.datanet_id))!;
-        return { contributor: datanet.owner, vested: true };
+  create: ({ store, keeper, emit }) => {
+    /**
+     * What may be credited now under the epoch caps, recording it against both. Credits are applied
+     * in contribution id order, so under a binding datanet cap earlier contributions are paid first.
+     */
+    const underCaps = async (datanetId: number, contributor: Address, amount: bigint, caps: EpochCaps) => {
+      let credited = amount;
+      const datanetKey = idKey(PREFIX.datanetEpoch, datanetId);
+      const contributorKey = bytesKey(PREFIX.contributorEpoch, contributor);
+      const sofar = async (key: Uint8Array) => {
+        const e = await load(store, EpochCreditCodec, key);
+        return e && e.epoch === caps.epoch ? e.credited : 0n;
+      };
+      if (caps.datanetEpochCap > 0n) {
+        const used = await sofar(datanetKey);
+        const room = caps.datanetEpochCap > used ? caps.datanetEpochCap - used : 0n;
+        if (credited > room) credited = room;
       }
-      c.earned += amount;
-      c.paid_count += payments;
-      // Inside the challenge window the reward is locked on the contribution; vesting releases it.
-      if (!c.vested) c.locked += amount;
-      writeContribution(store, c);
-      return { contributor: c.contributor, vested: c.vested };
-    },
-  }),
+      if (caps.contributorCapPerStakeBps > 0) {
+        const stake = await keeper(STAKE).bonded(contributor, 'contributor');
+        const cap = bpsOf(stake, caps.contributorCapPerStakeBps);
+        const used = await sofar(contributorKey);
+        const room = cap > used ? cap - used : 0n;
+        if (credited > room) credited = room;
+      }
+      if (credited > 0n) {
+        if (caps.datanetEpochCap > 0n)
+          save(store, EpochCreditCodec, datanetKey, {
+            epoch: caps.epoch,
+            credited: (await sofar(datanetKey)) + credited,
+          });
+        if (caps.contributorCapPerStakeBps > 0)
+          save(store, EpochCreditCodec, contributorKey, {
+            epoch: caps.epoch,
+            credited: (await sofar(contributorKey)) + credited,
+          });
+      }
+      return credited;
+    };
+    return {
+      async credit(contributionId, amount, payments, caps) {
+        const c = (await readContribution(store, contributionId))!;
+        if (c.status === ContributionStatus.struck) {
+          // Only an attribution record written before the strike can still name it: what it would
+          // have earned goes to its datanet's owner, as a datanet without contributions pays.
+          const datanet = (await readDatanet(store, c.datanet_id))!;
+          return { contributor: datanet.owner, vested: true, credited: amount };
+        }
+        const credited = await underCaps(c.datanet_id, c.contributor, amount, caps);
+        c.earned += credited;
+        c.paid_count += payments;
+        // Inside the challenge window the reward is locked on the contribution; vesting releases it.
+        if (!c.vested) c.locked += credited;
+        writeContribution(store, c);
+        if (credited < amount)
+          contributionCappedEvent.emit({ emit }, { contribution_id: c.id, credited, over_cap: amount - credited });
+        return { contributor: c.contributor, vested: c.vested, credited };
+      },
+    };
+  },
 };
 
 /*

@@ -3,7 +3,8 @@ import { FEE_COLLECTOR } from '../../state/bank/keeper.ts';
 import { toHex } from '../../crypto/hash.ts';
 import type { BlockContext } from '../../state/module.ts';
 import type { ModuleStore } from '../../state/module-store.ts';
-import type { ContributionCredits, DisputeHolds, EarningsBooks, ModelUsageBook } from '../expected.ts';
+import type { ContributionCredits, DisputeHolds, EarningsBooks, EpochCaps, ModelUsageBook } from '../expected.ts';
+import { aiParams } from '../params.ts';
 import { NodeKind, REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
 
 /*
@@ -124,13 +125,28 @@ export async function flushPaymentCredits(
     if (e.curated > 0n) await book.credit(e.address, 'curated', e.curated, true);
     await book.countPayments(e.address, e.payments, 0);
   }
+  const dn = aiParams(ctx.params).datanet;
+  const caps: EpochCaps = {
+    epoch: Math.floor(ctx.height / dn.epochBlocks),
+    datanetEpochCap: dn.datanetEpochCap,
+    contributorCapPerStakeBps: dn.contributorCapPerStakeBps,
+  };
+  let overCap = 0n;
   for (const id of [...credits.contributions.keys()].sort((a, b) => a - b)) {
     const credit = credits.contributions.get(id)!;
-    const { contributor, vested } = await keepers.contributions.credit(id, credit.amount, credit.payments);
-    await book.credit(contributor, 'contributed', credit.amount, vested);
+    const { contributor, vested, credited } = await keepers.contributions.credit(
+      id,
+      credit.amount,
+      credit.payments,
+      caps,
+    );
+    if (credited > 0n) await book.credit(contributor, 'contributed', credited, vested);
     await book.countPayments(contributor, 0, credit.payments);
+    overCap += credit.amount - credited;
   }
   book.flush();
+  // What the epoch caps cut leaves the pool for the treasury: nothing is burned.
+  await ctx.bank.transfer(REWARDS_POOL, TREASURY, overCap);
   for (const id of [...credits.usage.keys()].sort((a, b) => a - b)) {
     const add = credits.usage.get(id)!;
     await keepers.usage.addUsage(id, add.count, add.amount);
