@@ -64,7 +64,7 @@ export const disputeCliSpecs: TxCliSpecs = {
   }),
   'dispute/vote': txCliSpec<MsgVoteDispute>({
     name: 'dispute-vote',
-    description: "vote on a dispute (a contribution's datanet owner or curator; validators otherwise)",
+    description: 'vote on a dispute (datanet owner or curators for a contribution, validators otherwise)',
     options: [
       { flags: '--dispute <id>', description: 'dispute id', required: true },
       { flags: '--uphold', description: 'the dispute is right' },
