@@ -19,13 +19,14 @@ import {
   MODEL_USAGE,
   PAYMENT_AGENTS,
   PAYMENTS,
+  RECORD_FLAGS,
 } from './attribution/expected.ts';
 import { inferenceModule } from './attribution/inference/index.ts';
 import { paymentsKeeper } from './attribution/inference/keepers.ts';
 import { modelModule } from './attribution/model/index.ts';
 import { modelFlagsKeeper, modelUsageKeeper } from './attribution/model/keepers.ts';
 import { attributionModule } from './attribution/record/index.ts';
-import { recordUseKeeper } from './attribution/record/keepers.ts';
+import { recordFlagsKeeper, recordUseKeeper } from './attribution/record/keepers.ts';
 import { rewardsModule } from './attribution/rewards/index.ts';
 import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
@@ -68,6 +69,7 @@ export const MODULES: readonly Module[] = [
   withKeepers(disputeModule, [
     bindKeeper(CONTRIBUTION_DISPUTES, contributionDisputesKeeper),
     bindKeeper(MODEL_FLAGS, modelFlagsKeeper),
+    bindKeeper(RECORD_FLAGS, recordFlagsKeeper),
     bindKeeper(EARNINGS, earningsKeeper),
     STAKE_BINDING,
   ]),

@@ -125,3 +125,10 @@ export interface DisputeHolds {
 }
 
 export const DISPUTE_HOLDS = expectKeeper<DisputeHolds>('dispute holds');
+
+/** Attribution records (attribution): an upheld dispute flags a record. */
+export interface RecordFlags {
+  flag(recordId: number, disputeId: number): void;
+}
+
+export const RECORD_FLAGS = expectKeeper<RecordFlags>('attribution record flags');

@@ -191,6 +191,8 @@ export const PREFIX = {
   earnings: p('rewards/a/'),
   agentSeq: p('agent/seq'),
   agent: p('agent/g/'),
+  /** attribution/flag/ ‖ record id -> id of the upheld dispute that flagged it */
+  recordFlag: p('attribution/flag/'),
   /** model/flag/ ‖ version id -> id of the upheld dispute that flagged it */
   versionFlag: p('model/flag/'),
   disputeSeq: p('dispute/seq'),

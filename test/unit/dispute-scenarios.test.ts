@@ -9,9 +9,11 @@ import {
   voteDisputeTx,
 } from '../../src/attribution/dispute.ts';
 import { payTx } from '../../src/attribution/inference.ts';
+import { recordAttributionTx } from '../../src/attribution/record.ts';
 import { publishModelTx, registerModelTx } from '../../src/attribution/model.ts';
 import { claimTx, readEarnings } from '../../src/attribution/rewards.ts';
 import {
+  AttributionMethod,
   ContributionStatus,
   DATANET_ESCROW,
   DISPUTE_ESCROW,
@@ -19,6 +21,7 @@ import {
   REWARDS_POOL,
   Relation,
   TREASURY,
+  TargetKind,
 } from '../../src/attribution/store.ts';
 import type { Receipt } from '../../src/codec/core.ts';
 import { addressFromPublicKey, type Address } from '../../src/crypto/address.ts';
@@ -30,7 +33,7 @@ import { bondTx, unbondTx } from '../../src/state/staking/txs.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 /*
- * One scenario per supported dispute kind (contribution, model version), each opened, answered
+ * One scenario per supported dispute kind (contribution, model version, attribution record), each opened, answered
  * (or left unanswered) and resolved both ways. A ledger in the test follows every account the
  * scenario touches, to the base unit: fees (all paid to the one validator in the same block), bonds,
  * stakes, payments and claims; the escrow, pool and treasury are checked against it too, and
@@ -86,8 +89,8 @@ async function world() {
     move('validator', FEE);
     return chain.run(chain.sign(keys[who], def, m, FEE));
   };
-  const pay = async (versionId: number) => {
-    attr(await run('payer', payTx, payment(versionId)), 'inference_paid', 'payment_id');
+  const pay = async (versionId: number, attributionId = 0) => {
+    attr(await run('payer', payTx, payment(versionId, attributionId)), 'inference_paid', 'payment_id');
     move('payer', -PRICE);
     move('validator', PRICE / 20n);
     treasury += PRICE / 20n;
@@ -174,7 +177,7 @@ async function world() {
 }
 
 let requests = 0;
-function payment(versionId: number) {
+function payment(versionId: number, attributionId = 0) {
   requests += 1;
   return {
     model_version_id: versionId,
@@ -182,7 +185,7 @@ function payment(versionId: number) {
     request_hash: h(`request ${requests}`),
     response_hash: new Uint8Array(0),
     agent_id: 0,
-    attribution_id: 0,
+    attribution_id: attributionId,
   };
 }
 
@@ -436,13 +439,96 @@ describe('disputes against a model version (voted by the validators)', () => {
 
   it('refuses the kinds it does not handle yet with a coded error, moving nothing', async () => {
     const w = await world();
-    for (const [kind, reason] of [
-      [DisputeTarget.attributionRecord, DisputeReason.unsupportedWeights],
-      [DisputeTarget.agentAction, DisputeReason.misconduct],
-    ] as const) {
-      const r = await w.run('chal', openDisputeTx, openMsg(kind, 1, reason, 2_000n));
-      expect(r.error_code).toBe('dispute/unsupported_target');
-    }
+    const r = await w.run(
+      'chal',
+      openDisputeTx,
+      openMsg(DisputeTarget.agentAction, 1, DisputeReason.misconduct, 2_000n),
+    );
+    expect(r.error_code).toBe('dispute/unsupported_target');
     await w.check(0n, 0n);
+  });
+});
+
+describe('disputes against an attribution record (voted by the validators)', () => {
+  /** Pia's declared record for M1: the datanet share half to Ada's contribution, half to Ben's. */
+  async function withRecord() {
+    const w = await world();
+    const rec = Number(
+      attr(
+        await w.run('pia', recordAttributionTx, {
+          model_version_id: w.m1,
+          request_hash: new Uint8Array(0),
+          method: AttributionMethod.declared,
+          weights_hash: new Uint8Array(0),
+          index_root: new Uint8Array(0),
+          output_hash: new Uint8Array(0),
+          seed: new Uint8Array(0),
+          weights: [
+            { kind: TargetKind.contribution, id: w.adaC, bps: 5_000 },
+            { kind: TargetKind.contribution, id: w.benC, bps: 5_000 },
+          ],
+        }),
+        'attribution_recorded',
+        'attribution_id',
+      ),
+    );
+    const opened = await w.run(
+      'chal',
+      openDisputeTx,
+      openMsg(DisputeTarget.attributionRecord, rec, DisputeReason.unsupportedWeights, 2_000n),
+    );
+    w.move('chal', -2_000n);
+    const id = Number(attr(opened, 'dispute_opened', 'dispute_id'));
+    const resolveHeight = Number(attr(opened, 'dispute_opened', 'resolve_height'));
+    // While disputed its weights steer nothing: a payment naming it is refused (only the fee moves);
+    // a payment without it splits by size as usual.
+    expect((await w.run('payer', payTx, payment(w.m1, rec))).error_code).toBe('attribution/disputed');
+    await w.pay(w.m1);
+    await w.check(2_000n, 9_000n);
+    attr(
+      await w.run('pia', respondDisputeTx, { dispute_id: id, evidence_hash: h('pia weights'), counter_bond: 1_000n }),
+      'dispute_answered',
+      'counter_bond',
+    );
+    w.move('pia', -1_000n);
+    return { w, rec, id, resolveHeight };
+  }
+
+  it('upheld: the record is flagged for good; the counter-bond goes 60/40 to the challenger and treasury', async () => {
+    const { w, rec, id, resolveHeight } = await withRecord();
+    attr(await w.run('validator', voteDisputeTx, { dispute_id: id, uphold: true }), 'dispute_voted', 'voter');
+    while (w.chain.app.height < resolveHeight) await w.chain.block([]);
+    w.move('chal', 2_000n + 600n);
+    w.gainTreasury(400n);
+    await w.check(0n, 9_000n);
+    expect((await readDispute(w.state(), id))!).toMatchObject({
+      status: 2,
+      to_winner: 600n,
+      to_treasury: 400n,
+      slashed: 0n,
+    });
+    expect((await w.run('payer', payTx, payment(w.m1, rec))).error_code).toBe('attribution/flagged');
+    const view = (await w.chain.query('attribution_get', { id: rec })) as { flaggedByDispute: number | null };
+    expect(view.flaggedByDispute).toBe(id);
+    await w.check(0n, 9_000n);
+  });
+
+  it('rejected without votes: the record steers payments again; the bond goes 60/40 to its author and treasury', async () => {
+    const { w, rec, id, resolveHeight } = await withRecord();
+    while (w.chain.app.height < resolveHeight) await w.chain.block([]);
+    w.move('pia', 1_000n + 1_200n);
+    w.gainTreasury(800n);
+    await w.check(0n, 9_000n);
+    expect((await readDispute(w.state(), id))!).toMatchObject({
+      status: 3,
+      votes_uphold: 0,
+      votes_reject: 0,
+      to_winner: 1_200n,
+    });
+    // M1 10,000: datanet share 3,600 re-split by the record: Ada 1,800, Ben 1,800 (locked, window 40).
+    await w.pay(w.m1, rec);
+    expect((await readContribution(w.state(), w.adaC))!.locked).toBe(2_700n + 1_800n);
+    expect((await readContribution(w.state(), w.benC))!.locked).toBe(900n + 1_800n);
+    await w.check(0n, 18_000n);
   });
 });

@@ -1,6 +1,6 @@
 import type { Module } from '../../state/module.ts';
 import { STAKE } from '../../state/staking/api.ts';
-import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS } from '../expected.ts';
+import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { disputeInvariants } from './invariants.ts';
 import { disputeHoldsKeeper } from './keepers.ts';
@@ -17,7 +17,7 @@ import {
 } from './txs.ts';
 
 /*
- * Disputes against contributions and model versions (attribution records and agent actions are
+ * Disputes against contributions, model versions and attribution records (agent actions are
  * refused with `dispute/unsupported_target` until their holds are written). A challenger opens one
  * with a bond and an evidence hash; the target's owner may answer with a counter-bond; voters
  * decide within `votingBlocks`; the end of block opened + votingBlocks resolves it (rules in
@@ -28,7 +28,7 @@ import {
 export const disputeModule: Module = {
   name: 'dispute',
   keepers: [disputeHoldsKeeper],
-  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, EARNINGS, STAKE],
+  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, RECORD_FLAGS, EARNINGS, STAKE],
   txs: [openDisputeTx, respondDisputeTx, voteDisputeTx],
   stateKeys: disputeStateKeys,
   queries: disputeQueries,

@@ -14,8 +14,9 @@ import type { MsgOpenDispute, MsgRespondDispute, MsgVoteDispute } from '../attri
 import { requireHash, requireId } from '../common.ts';
 import { readContribution, readDatanet } from '../datanet/keys.ts';
 import { isCuratorOrOwner } from '../datanet/txs.ts';
-import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS } from '../expected.ts';
+import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
 import { readVersion, readVersionFlag } from '../model/keys.ts';
+import { readRecord, readRecordFlag } from '../record/keys.ts';
 import { aiParams } from '../params.ts';
 import {
   ContributionStatus,
@@ -118,7 +119,11 @@ const SLASHED_ROLE: Record<number, StakeRole | undefined> = {
 };
 
 /** Kinds whose holds and marks are implemented; the others are refused at opening. */
-const SUPPORTED_TARGETS: readonly number[] = [DisputeTarget.contribution, DisputeTarget.modelVersion];
+const SUPPORTED_TARGETS: readonly number[] = [
+  DisputeTarget.contribution,
+  DisputeTarget.modelVersion,
+  DisputeTarget.attributionRecord,
+];
 
 export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
   type: 'dispute/open',
@@ -229,6 +234,15 @@ async function disputedTarget(
       );
     }
     return { respondent: c.contributor, datanetId: c.datanet_id };
+  }
+  if (kind === DisputeTarget.attributionRecord) {
+    const r = await readRecord(store, id);
+    if (!r) throw new TributaryError('dispute/target_not_found', `attribution record ${id} does not exist`);
+    const flagged = await readRecordFlag(store, id);
+    if (flagged !== undefined) {
+      throw new TributaryError('dispute/not_disputable', `record ${id} was already flagged by dispute ${flagged}`);
+    }
+    return { respondent: r.author, datanetId: 0 };
   }
   const v = await readVersion(store, id);
   if (!v) throw new TributaryError('dispute/target_not_found', `model version ${id} does not exist`);
@@ -365,9 +379,11 @@ export async function resolveDispute(ctx: ResolveContext, d: Dispute): Promise<v
       const taken = await ctx.keeper(CONTRIBUTION_DISPUTES).strike(d.target_id, DISPUTE_ESCROW);
       d.slashed += taken.stake;
       d.clawed_back += taken.locked;
-    } else {
+    } else if (d.target_kind === DisputeTarget.modelVersion) {
       d.clawed_back += d.held;
       ctx.keeper(MODEL_FLAGS).flag(d.target_id, d.id);
+    } else {
+      ctx.keeper(RECORD_FLAGS).flag(d.target_id, d.id);
     }
     d.slashed += await slashRespondent(ctx, d);
     forfeited += d.slashed + d.clawed_back;

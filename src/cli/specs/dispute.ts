@@ -14,7 +14,7 @@ function byName(names: Record<number, string>, value: string, what: string): num
 export const disputeCliSpecs: TxCliSpecs = {
   'dispute/open': txCliSpec<MsgOpenDispute>({
     name: 'dispute-open',
-    description: 'open a dispute against a contribution or model version, posting a bond',
+    description: 'open a dispute against a contribution, model version or attribution record, posting a bond',
     options: [
       {
         flags: '--target <kind>',
