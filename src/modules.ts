@@ -1,5 +1,5 @@
 import { agentModule } from './attribution/agent/index.ts';
-import { paymentAgentsKeeper } from './attribution/agent/keepers.ts';
+import { agentFlagsKeeper, paymentAgentsKeeper } from './attribution/agent/keepers.ts';
 import { datanetModule } from './attribution/datanet/index.ts';
 import {
   contributionCreditsKeeper,
@@ -9,6 +9,7 @@ import {
 import { disputeModule } from './attribution/dispute/index.ts';
 import { disputeHoldsKeeper } from './attribution/dispute/keepers.ts';
 import {
+  AGENT_FLAGS,
   ATTRIBUTION_USE,
   CONTRIBUTION_CREDITS,
   CONTRIBUTION_DISPUTES,
@@ -70,6 +71,7 @@ export const MODULES: readonly Module[] = [
     bindKeeper(CONTRIBUTION_DISPUTES, contributionDisputesKeeper),
     bindKeeper(MODEL_FLAGS, modelFlagsKeeper),
     bindKeeper(RECORD_FLAGS, recordFlagsKeeper),
+    bindKeeper(AGENT_FLAGS, agentFlagsKeeper),
     bindKeeper(EARNINGS, earningsKeeper),
     STAKE_BINDING,
   ]),

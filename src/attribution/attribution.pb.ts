@@ -329,6 +329,8 @@ export interface Dispute {
   to_treasury: bigint;
   /** respondent's bonded stake in the target's role at opening */
   stake_at_open: bigint;
+  /** agent actions: the action's seq (target_id is the agent) */
+  target_seq: number;
 }
 
 export interface MsgOpenDispute {
@@ -337,6 +339,8 @@ export interface MsgOpenDispute {
   reason: number;
   evidence_hash: Uint8Array;
   bond: bigint;
+  /** agent actions only: the action's seq (target_id: the agent) */
+  target_seq: number;
 }
 
 export interface MsgRespondDispute {

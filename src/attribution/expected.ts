@@ -118,8 +118,11 @@ export const MODEL_FLAGS = expectKeeper<ModelVersionFlags>('model version flags'
 
 /** Rewards held while a target is disputed (dispute), for inference's end-of-block credits. */
 export interface DisputeHolds {
-  /** The open dispute against a model version, whose owner's earnings it holds; undefined when none. */
-  holding(versionId: number): Promise<number | undefined>;
+  /**
+   * The open dispute holding the earnings of a model version (its owner's legs) or of an agent (its
+   * fee legs, a dispute against one of its actions); undefined when none.
+   */
+  holding(target: 'model_version' | 'agent', id: number): Promise<number | undefined>;
   /** Moves `amount` from the rewards pool into the dispute escrow, held for the dispute. */
   hold(disputeId: number, amount: bigint): Promise<void>;
 }
@@ -132,3 +135,10 @@ export interface RecordFlags {
 }
 
 export const RECORD_FLAGS = expectKeeper<RecordFlags>('attribution record flags');
+
+/** Agents (agent): an upheld dispute against one of an agent's actions flags the agent. */
+export interface AgentFlags {
+  flag(agentId: number, disputeId: number): void;
+}
+
+export const AGENT_FLAGS = expectKeeper<AgentFlags>('agent flags');

@@ -193,6 +193,8 @@ export const PREFIX = {
   agent: p('agent/g/'),
   /** attribution/flag/ ‖ record id -> id of the upheld dispute that flagged it */
   recordFlag: p('attribution/flag/'),
+  /** agent/flag/ ‖ agent id -> id of the latest upheld dispute against one of its actions */
+  agentFlag: p('agent/flag/'),
   /** model/flag/ ‖ version id -> id of the upheld dispute that flagged it */
   versionFlag: p('model/flag/'),
   disputeSeq: p('dispute/seq'),

@@ -342,6 +342,7 @@ describe('queries and secondary paths', () => {
       target_kind: DisputeTarget.modelVersion,
       target_id: m4,
       reason: DisputeReason.falseLineage,
+      target_seq: 0,
       evidence_hash: h('evidence'),
       bond: 1_000n,
     });

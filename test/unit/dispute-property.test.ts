@@ -192,6 +192,7 @@ describe('dispute property', () => {
                   target_kind: kind,
                   target_id: id,
                   reason,
+                  target_seq: 0,
                   evidence_hash: h('evidence'),
                   bond: a.bond,
                 });

@@ -8,6 +8,7 @@ import {
   respondDisputeTx,
   voteDisputeTx,
 } from '../../src/attribution/dispute.ts';
+import { actTx, registerAgentTx } from '../../src/attribution/agent.ts';
 import { payTx } from '../../src/attribution/inference.ts';
 import { recordAttributionTx } from '../../src/attribution/record.ts';
 import { publishModelTx, registerModelTx } from '../../src/attribution/model.ts';
@@ -22,6 +23,7 @@ import {
   Relation,
   TREASURY,
   TargetKind,
+  agentAccount,
 } from '../../src/attribution/store.ts';
 import type { Receipt } from '../../src/codec/core.ts';
 import { addressFromPublicKey, type Address } from '../../src/crypto/address.ts';
@@ -33,7 +35,7 @@ import { bondTx, unbondTx } from '../../src/state/staking/txs.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 /*
- * One scenario per supported dispute kind (contribution, model version, attribution record), each opened, answered
+ * One scenario per dispute kind (contribution, model version, attribution record, agent action), each opened, answered
  * (or left unanswered) and resolved both ways. A ledger in the test follows every account the
  * scenario touches, to the base unit: fees (all paid to the one validator in the same block), bonds,
  * stakes, payments and claims; the escrow, pool and treasury are checked against it too, and
@@ -189,8 +191,15 @@ function payment(versionId: number, attributionId = 0) {
   };
 }
 
-function openMsg(kind: number, id: number, reason: number, bond: bigint) {
-  return { target_kind: kind, target_id: id, reason, evidence_hash: h(`evidence ${kind}/${id}`), bond };
+function openMsg(kind: number, id: number, reason: number, bond: bigint, seq = 0) {
+  return {
+    target_kind: kind,
+    target_id: id,
+    reason,
+    evidence_hash: h(`evidence ${kind}/${id}`),
+    bond,
+    target_seq: seq,
+  };
 }
 
 describe('disputes against a contribution (voted by the datanet owner and curators)', () => {
@@ -437,14 +446,20 @@ describe('disputes against a model version (voted by the validators)', () => {
     expect(list).toEqual({ disputes: [expect.objectContaining({ id })], nextCursor: null });
   });
 
-  it('refuses the kinds it does not handle yet with a coded error, moving nothing', async () => {
+  it('refuses an unknown target and a reason that does not fit the kind, moving nothing', async () => {
     const w = await world();
     const r = await w.run(
       'chal',
       openDisputeTx,
-      openMsg(DisputeTarget.agentAction, 1, DisputeReason.misconduct, 2_000n),
+      openMsg(DisputeTarget.agentAction, 9, DisputeReason.misconduct, 2_000n),
     );
-    expect(r.error_code).toBe('dispute/unsupported_target');
+    expect(r.error_code).toBe('dispute/target_not_found');
+    expect(() =>
+      openDisputeTx.validateBasic(openMsg(DisputeTarget.agentAction, 1, DisputeReason.poisoned, 2_000n)),
+    ).toThrowError(expect.objectContaining({ code: 'dispute/invalid' }));
+    expect(() =>
+      openDisputeTx.validateBasic(openMsg(DisputeTarget.modelVersion, 1, DisputeReason.falseLineage, 2_000n, 3)),
+    ).toThrowError(expect.objectContaining({ code: 'dispute/invalid' }));
     await w.check(0n, 0n);
   });
 });
@@ -530,5 +545,109 @@ describe('disputes against an attribution record (voted by the validators)', () 
     expect((await readContribution(w.state(), w.adaC))!.locked).toBe(2_700n + 1_800n);
     expect((await readContribution(w.state(), w.benC))!.locked).toBe(900n + 1_800n);
     await w.check(0n, 18_000n);
+  });
+});
+
+describe('disputes against an agent action (voted by the validators)', () => {
+  /*
+   * Quinn's agent on M2 takes a 10 % fee; Quinn bonds 10,000 of agent stake. A payment of 10,000
+   * for M2 naming the agent: validators 500, treasury 500, agent 1,000 (held while disputed),
+   * Quinn 5,600, Pia 1,440, Ada 720 and Ben 240 (locked).
+   */
+  async function withAgent() {
+    const w = await world();
+    const agent = Number(
+      attr(
+        await w.run('quinn', registerAgentTx, {
+          name: 'q-agent',
+          controllers: [],
+          model_version_id: w.m2,
+          fee_bps: 1_000,
+          spend_limit: 0n,
+          stake: 0n,
+        }),
+        'agent_registered',
+        'agent_id',
+      ),
+    );
+    await w.run('quinn', bondTx, { role: 'agent', amount: 10_000n });
+    w.move('quinn', -10_000n);
+    attr(
+      await w.run('quinn', actTx, {
+        agent_id: agent,
+        kind: 'plan',
+        model_version_id: w.m2,
+        input_hash: h('in'),
+        output_hash: new Uint8Array(0),
+        prev_action_hash: new Uint8Array(0),
+        payment: undefined,
+      }),
+      'agent_acted',
+      'action_hash',
+    );
+    const missing = await w.run(
+      'chal',
+      openDisputeTx,
+      openMsg(DisputeTarget.agentAction, agent, DisputeReason.misconduct, 2_000n, 1),
+    );
+    expect(missing.error_code).toBe('dispute/target_not_found');
+    const opened = await w.run(
+      'chal',
+      openDisputeTx,
+      openMsg(DisputeTarget.agentAction, agent, DisputeReason.misconduct, 2_000n, 0),
+    );
+    w.move('chal', -2_000n);
+    const id = Number(attr(opened, 'dispute_opened', 'dispute_id'));
+    const resolveHeight = Number(attr(opened, 'dispute_opened', 'resolve_height'));
+    const paid = await w.run('payer', payTx, { ...payment(w.m2), agent_id: agent });
+    attr(paid, 'inference_paid', 'payment_id');
+    w.move('payer', -PRICE);
+    w.move('validator', PRICE / 20n);
+    w.gainTreasury(PRICE / 20n);
+    expect((await readDispute(w.state(), id))!).toMatchObject({ held: 1_000n, stake_at_open: 10_000n, target_seq: 0 });
+    expect((await readEarnings(w.state(), agentAccount(agent))).claimable).toBe(0n);
+    await w.check(2_000n + 1_000n, 8_000n);
+    return { w, agent, id, resolveHeight };
+  }
+
+  it("upheld: the agent's held fee, its counter-bond and 10 % of its owner's agent stake go 60/40; the agent is flagged", async () => {
+    const { w, agent, id, resolveHeight } = await withAgent();
+    attr(
+      await w.run('quinn', respondDisputeTx, { dispute_id: id, evidence_hash: h('q'), counter_bond: 1_000n }),
+      'dispute_answered',
+      'counter_bond',
+    );
+    w.move('quinn', -1_000n);
+    attr(await w.run('validator', voteDisputeTx, { dispute_id: id, uphold: true }), 'dispute_voted', 'voter');
+    while (w.chain.app.height < resolveHeight) await w.chain.block([]);
+    // Forfeited: counter-bond 1,000 + held fee 1,000 + slash 1,000 = 3,000 -> challenger 1,800, treasury 1,200.
+    w.move('chal', 2_000n + 1_800n);
+    w.gainTreasury(1_200n);
+    await w.check(0n, 8_000n);
+    expect((await readDispute(w.state(), id))!).toMatchObject({
+      status: 2,
+      slashed: 1_000n,
+      clawed_back: 1_000n,
+      to_winner: 1_800n,
+    });
+    expect(await w.chain.balance(STAKING_POOL)).toBe(9_000n);
+    const view = (await w.chain.query('agent_get', { id: agent })) as { flaggedByDispute: number | null };
+    expect(view.flaggedByDispute).toBe(id);
+    const listed = (await w.chain.query('dispute_get', { id })) as { target: unknown };
+    expect(listed.target).toEqual({ kind: 'agent_action', id: agent, seq: 0 });
+  });
+
+  it("rejected: the held fee becomes the agent's claimable reward; the owner's stake is untouched", async () => {
+    const { w, agent, id, resolveHeight } = await withAgent();
+    attr(await w.run('validator', voteDisputeTx, { dispute_id: id, uphold: false }), 'dispute_voted', 'voter');
+    while (w.chain.app.height < resolveHeight) await w.chain.block([]);
+    // Unanswered and rejected: the owner (the respondent) gets 60 % of the 2,000 bond.
+    w.move('quinn', 1_200n);
+    w.gainTreasury(800n);
+    await w.check(0n, 9_000n);
+    expect((await readEarnings(w.state(), agentAccount(agent))).claimable).toBe(1_000n);
+    expect(await w.chain.balance(STAKING_POOL)).toBe(10_000n);
+    const view = (await w.chain.query('agent_get', { id: agent })) as { flaggedByDispute: number | null };
+    expect(view.flaggedByDispute).toBeNull();
   });
 });

@@ -24,7 +24,8 @@ const text = (hexKey: string) => Buffer.from(hexKey, 'hex').toString('latin1');
  * index, not in the state tree. The answers must be what they were when it lived in the tree:
  * `fixtures/small-economy-views.json` holds every such query of the small economy as answered by
  * the build before the move (commit 6a26558), and this build must answer them identically (updated
- * once since, on purpose: the units a datanet's size split leaves over go to its owner, anti-sybil).
+ * since, on purpose: the units a datanet's size split leaves over go to its owner, anti-sybil; agent_get
+ * shows flaggedByDispute).
  */
 describe('query-side data outside the state tree', () => {
   it('answers traces, payments, actions, lineage, earnings and fees exactly as before the move', async () => {

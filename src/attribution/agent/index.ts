@@ -2,7 +2,7 @@ import type { Module } from '../../state/module.ts';
 import { PAYMENTS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { agentInvariants } from './invariants.ts';
-import { paymentAgentsKeeper } from './keepers.ts';
+import { agentFlagsKeeper, paymentAgentsKeeper } from './keepers.ts';
 import { agentQueries, agentStateKeys } from './queries.ts';
 import { actTx, agentActedEvent, agentRegisteredEvent, registerAgentTx } from './txs.ts';
 
@@ -18,7 +18,7 @@ import { actTx, agentActedEvent, agentRegisteredEvent, registerAgentTx } from '.
 
 export const agentModule: Module = {
   name: 'agent',
-  keepers: [paymentAgentsKeeper],
+  keepers: [paymentAgentsKeeper, agentFlagsKeeper],
   expects: [PAYMENTS],
   txs: [registerAgentTx, actTx],
   stateKeys: agentStateKeys,

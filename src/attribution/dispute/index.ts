@@ -1,6 +1,6 @@
 import type { Module } from '../../state/module.ts';
 import { STAKE } from '../../state/staking/api.ts';
-import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
+import { AGENT_FLAGS, CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { disputeInvariants } from './invariants.ts';
 import { disputeHoldsKeeper } from './keepers.ts';
@@ -17,8 +17,8 @@ import {
 } from './txs.ts';
 
 /*
- * Disputes against contributions, model versions and attribution records (agent actions are
- * refused with `dispute/unsupported_target` until their holds are written). A challenger opens one
+ * Disputes against contributions, model versions, attribution records and agent actions. A
+ * challenger opens one
  * with a bond and an evidence hash; the target's owner may answer with a counter-bond; voters
  * decide within `votingBlocks`; the end of block opened + votingBlocks resolves it (rules in
  * txs.ts `resolveDispute`, summary in src/attribution/README.md). Bonds and held rewards sit in the
@@ -28,7 +28,7 @@ import {
 export const disputeModule: Module = {
   name: 'dispute',
   keepers: [disputeHoldsKeeper],
-  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, RECORD_FLAGS, EARNINGS, STAKE],
+  expects: [CONTRIBUTION_DISPUTES, MODEL_FLAGS, RECORD_FLAGS, AGENT_FLAGS, EARNINGS, STAKE],
   txs: [openDisputeTx, respondDisputeTx, voteDisputeTx],
   stateKeys: disputeStateKeys,
   queries: disputeQueries,

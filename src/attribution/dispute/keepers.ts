@@ -9,8 +9,8 @@ import { DisputeTarget, openDisputeOn, readDispute, writeDispute } from './keys.
 export const disputeHoldsKeeper: KeeperSource<DisputeHolds> = {
   module: 'dispute',
   create: ({ store, bank }) => ({
-    holding(versionId) {
-      return openDisputeOn(store, DisputeTarget.modelVersion, versionId);
+    holding(target, id) {
+      return openDisputeOn(store, target === 'agent' ? DisputeTarget.agentAction : DisputeTarget.modelVersion, id);
     },
     async hold(disputeId, amount) {
       const d = (await readDispute(store, disputeId))!;

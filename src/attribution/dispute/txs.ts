@@ -14,7 +14,8 @@ import type { MsgOpenDispute, MsgRespondDispute, MsgVoteDispute } from '../attri
 import { requireHash, requireId } from '../common.ts';
 import { readContribution, readDatanet } from '../datanet/keys.ts';
 import { isCuratorOrOwner } from '../datanet/txs.ts';
-import { CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
+import { readAgent } from '../agent/keys.ts';
+import { AGENT_FLAGS, CONTRIBUTION_DISPUTES, EARNINGS, MODEL_FLAGS, RECORD_FLAGS } from '../expected.ts';
 import { readVersion, readVersionFlag } from '../model/keys.ts';
 import { readRecord, readRecordFlag } from '../record/keys.ts';
 import { aiParams } from '../params.ts';
@@ -26,6 +27,7 @@ import {
   PREFIX,
   REWARDS_POOL,
   TREASURY,
+  agentAccount,
   codec,
   load,
   nextId,
@@ -53,7 +55,6 @@ import {
 
 export type DisputeErrorCode =
   | 'dispute/invalid'
-  | 'dispute/unsupported_target'
   | 'dispute/target_not_found'
   | 'dispute/not_disputable'
   | 'dispute/already_open'
@@ -118,13 +119,6 @@ const SLASHED_ROLE: Record<number, StakeRole | undefined> = {
   [DisputeTarget.agentAction]: 'agent',
 };
 
-/** Kinds whose holds and marks are implemented; the others are refused at opening. */
-const SUPPORTED_TARGETS: readonly number[] = [
-  DisputeTarget.contribution,
-  DisputeTarget.modelVersion,
-  DisputeTarget.attributionRecord,
-];
-
 export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
   type: 'dispute/open',
   codec: codec('MsgOpenDispute'),
@@ -140,14 +134,10 @@ export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
       );
     }
     requireHash('dispute/invalid', m.evidence_hash, 'evidence_hash');
+    if (m.target_kind !== DisputeTarget.agentAction && m.target_seq !== 0)
+      throw new TributaryError('dispute/invalid', 'target_seq is for agent actions only', { field: 'target_seq' });
   },
   async execute(ctx, m) {
-    if (!SUPPORTED_TARGETS.includes(m.target_kind)) {
-      throw new TributaryError(
-        'dispute/unsupported_target',
-        `disputes against a ${DISPUTE_TARGET_NAMES[m.target_kind]} are not supported yet`,
-      );
-    }
     const params = aiParams(ctx.params).dispute;
     if (m.bond < params.minBond) {
       throw new TributaryError('dispute/bond_too_low', `bond ${m.bond} is below the minimum ${params.minBond}`, {
@@ -160,7 +150,7 @@ export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
         disputeId: existing,
       });
     }
-    const target = await disputedTarget(ctx.store, m.target_kind, m.target_id);
+    const target = await disputedTarget(ctx.store, m.target_kind, m.target_id, m.target_seq);
     if (bytesEqual(target.respondent, ctx.sender))
       throw new TributaryError('dispute/self_dispute', 'a dispute against your own target');
     const role = SLASHED_ROLE[m.target_kind];
@@ -193,6 +183,7 @@ export const openDisputeTx: TxDefinition<MsgOpenDispute> = {
       to_winner: 0n,
       to_treasury: 0n,
       stake_at_open: stakeAtOpen,
+      target_seq: m.target_seq,
     };
     writeDispute(ctx.store, dispute);
     writeId(ctx.store, targetKey(m.target_kind, m.target_id), id);
@@ -222,7 +213,14 @@ async function disputedTarget(
   store: ModuleStore,
   kind: number,
   id: number,
+  seq: number,
 ): Promise<{ respondent: Address; datanetId: number }> {
+  if (kind === DisputeTarget.agentAction) {
+    const agent = await readAgent(store, id);
+    if (!agent) throw new TributaryError('dispute/target_not_found', `agent ${id} does not exist`);
+    if (seq >= agent.actions) throw new TributaryError('dispute/target_not_found', `agent ${id} has no action ${seq}`);
+    return { respondent: agent.owner, datanetId: 0 };
+  }
   if (kind === DisputeTarget.contribution) {
     const c = await readContribution(store, id);
     if (!c) throw new TributaryError('dispute/target_not_found', `contribution ${id} does not exist`);
@@ -382,6 +380,9 @@ export async function resolveDispute(ctx: ResolveContext, d: Dispute): Promise<v
     } else if (d.target_kind === DisputeTarget.modelVersion) {
       d.clawed_back += d.held;
       ctx.keeper(MODEL_FLAGS).flag(d.target_id, d.id);
+    } else if (d.target_kind === DisputeTarget.agentAction) {
+      d.clawed_back += d.held;
+      ctx.keeper(AGENT_FLAGS).flag(d.target_id, d.id);
     } else {
       ctx.keeper(RECORD_FLAGS).flag(d.target_id, d.id);
     }
@@ -393,11 +394,14 @@ export async function resolveDispute(ctx: ResolveContext, d: Dispute): Promise<v
     if (d.target_kind === DisputeTarget.contribution) {
       await ctx.keeper(CONTRIBUTION_DISPUTES).release(d.target_id, ctx.height);
     } else if (d.held > 0n) {
-      // Held model-owner earnings go back to the pool as the owner's claimable rewards.
+      // Held earnings go back to the pool as the earner's claimable rewards: a version's owner's,
+      // or an agent's own (its account; its owner or a controller claims them).
       released = d.held;
       await ctx.bank.transfer(DISPUTE_ESCROW, REWARDS_POOL, released);
       const earnings = ctx.keeper(EARNINGS).book();
-      await earnings.credit(d.respondent, 'refined', released, true);
+      if (d.target_kind === DisputeTarget.agentAction)
+        await earnings.credit(agentAccount(d.target_id), 'executed', released, true);
+      else await earnings.credit(d.respondent, 'refined', released, true);
       earnings.flush();
     }
   }

@@ -2,14 +2,18 @@ import type { JsonValue } from '../../codec/json.ts';
 import { formatAddress } from '../../crypto/address.ts';
 import { hexOrNull } from '../common.ts';
 import type { Dispute } from '../store.ts';
-import { DISPUTE_REASON_NAMES, DISPUTE_STATUS_NAMES, DISPUTE_TARGET_NAMES } from './keys.ts';
+import { DISPUTE_REASON_NAMES, DISPUTE_STATUS_NAMES, DISPUTE_TARGET_NAMES, DisputeTarget } from './keys.ts';
 
 /* The dispute module: JSON views of records. */
 
 export function disputeView(d: Dispute): JsonValue {
   return {
     id: d.id,
-    target: { kind: DISPUTE_TARGET_NAMES[d.target_kind] ?? d.target_kind, id: d.target_id },
+    target: {
+      kind: DISPUTE_TARGET_NAMES[d.target_kind] ?? d.target_kind,
+      id: d.target_id,
+      ...(d.target_kind === DisputeTarget.agentAction ? { seq: d.target_seq } : {}),
+    },
     reason: DISPUTE_REASON_NAMES[d.reason] ?? d.reason,
     status: DISPUTE_STATUS_NAMES[d.status] ?? d.status,
     challenger: formatAddress(d.challenger),

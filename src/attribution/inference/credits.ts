@@ -48,6 +48,8 @@ interface BlockCredits {
   usage: Map<number, { count: number; amount: bigint }>;
   /** Each version's owner legs (role `refined`), so a disputed version's can be held. */
   versionOwners: Map<number, { earner: string; amount: bigint }>;
+  /** Each agent's fee legs (role `executed`), so a disputed agent's can be held. */
+  agentFees: Map<number, { earner: string; amount: bigint }>;
 }
 
 const SCRATCH = 'credits';
@@ -60,6 +62,7 @@ function emptyCredits(): BlockCredits {
     contributions: new Map(),
     usage: new Map(),
     versionOwners: new Map(),
+    agentFees: new Map(),
   };
 }
 
@@ -90,6 +93,11 @@ export function queuePaymentCredits(store: ModuleStore, versionId: number, amoun
       v.amount += leg.amount;
       credits.versionOwners.set(leg.node_id, v);
     }
+    if (leg.role === 'executed' && leg.node_kind === NodeKind.agent) {
+      const a = credits.agentFees.get(leg.node_id) ?? { earner: id, amount: 0n };
+      a.amount += leg.amount;
+      credits.agentFees.set(leg.node_id, a);
+    }
     if (!seenEarners.has(id)) {
       seenEarners.add(id);
       e.payments += 1;
@@ -109,11 +117,18 @@ export async function flushPaymentCredits(
   const credits = ctx.store.takeScratch<BlockCredits>(SCRATCH);
   if (!credits) return;
   for (const versionId of [...credits.versionOwners.keys()].sort((a, b) => a - b)) {
-    const disputeId = await keepers.holds.holding(versionId);
+    const disputeId = await keepers.holds.holding('model_version', versionId);
     if (disputeId === undefined) continue;
     const owner = credits.versionOwners.get(versionId)!;
     credits.earners.get(owner.earner)!.refined -= owner.amount;
     await keepers.holds.hold(disputeId, owner.amount);
+  }
+  for (const agentId of [...credits.agentFees.keys()].sort((a, b) => a - b)) {
+    const disputeId = await keepers.holds.holding('agent', agentId);
+    if (disputeId === undefined) continue;
+    const fee = credits.agentFees.get(agentId)!;
+    credits.earners.get(fee.earner)!.executed -= fee.amount;
+    await keepers.holds.hold(disputeId, fee.amount);
   }
   await ctx.bank.transfer(REWARDS_POOL, FEE_COLLECTOR, credits.validators);
   await ctx.bank.transfer(REWARDS_POOL, TREASURY, credits.treasury);

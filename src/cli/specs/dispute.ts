@@ -14,7 +14,8 @@ function byName(names: Record<number, string>, value: string, what: string): num
 export const disputeCliSpecs: TxCliSpecs = {
   'dispute/open': txCliSpec<MsgOpenDispute>({
     name: 'dispute-open',
-    description: 'open a dispute against a contribution, model version or attribution record, posting a bond',
+    description:
+      'open a dispute against a contribution, model version, attribution record or agent action, posting a bond',
     options: [
       {
         flags: '--target <kind>',
@@ -29,6 +30,7 @@ export const disputeCliSpecs: TxCliSpecs = {
           .join('; '),
         required: true,
       },
+      { flags: '--seq <n>', description: 'agent_action only: the action seq (--id is the agent)' },
       { flags: '--evidence-hash <hex>', description: '32-byte hash of the evidence document', required: true },
       {
         flags: '--bond <baseUnits>',
@@ -43,6 +45,7 @@ export const disputeCliSpecs: TxCliSpecs = {
         reason: byName(DISPUTE_REASON_NAMES, cliString(o.reason), 'reason'),
         evidence_hash: cliHex(o.evidenceHash),
         bond: cliAmount(o.bond, 'bond'),
+        target_seq: cliInt(o.seq, 'seq'),
       };
     },
   }),
