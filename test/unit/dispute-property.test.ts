@@ -8,16 +8,20 @@ import {
   respondDisputeTx,
   voteDisputeTx,
 } from '../../src/attribution/dispute.ts';
+import { actTx, registerAgentTx } from '../../src/attribution/agent.ts';
 import { payTx } from '../../src/attribution/inference.ts';
+import { recordAttributionTx } from '../../src/attribution/record.ts';
 import { publishModelTx, registerModelTx } from '../../src/attribution/model.ts';
 import { claimTx } from '../../src/attribution/rewards.ts';
 import {
+  AttributionMethod,
   DATANET_ESCROW,
   DISPUTE_ESCROW,
   EdgeKind,
   REWARDS_POOL,
   Relation,
   TREASURY,
+  TargetKind,
 } from '../../src/attribution/store.ts';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
@@ -29,7 +33,7 @@ import { bondTx, unbondTx } from '../../src/state/staking/txs.ts';
 import { TestChain } from '../helpers/test-chain.ts';
 
 /*
- * Random interleavings of dispute openings (every kind, supported or not), answers, votes by
+ * Random interleavings of dispute openings (every kind), answers, votes by
  * anyone, resolutions (the windows are short, so many resolve inside a run), payments for both
  * versions, contributor stake bonded and unbonded (and slashed by upheld disputes) and claims never create or destroy value: TestChain checks supply, the dispute escrow,
  * the rewards pool, the datanet escrow and the staking pool invariants after every block, and the test adds up
@@ -47,6 +51,8 @@ const person = fc.constantFrom(...PEOPLE);
 const action = fc.oneof(
   fc.record({
     kind: fc.constant('pay' as const),
+    viaAgent: fc.boolean(),
+    withRecord: fc.boolean(),
     m2: fc.boolean(),
     amount: fc.bigInt({ min: 1n, max: 1_000_000n }),
   }),
@@ -164,13 +170,51 @@ describe('dispute property', () => {
           };
           const m1 = await version('pia', [{ kind: EdgeKind.datanet, id: d1, share_bps: 4_000 }]);
           const m2 = await version('quinn', [{ kind: EdgeKind.model, id: m1, share_bps: 3_000 }]);
+          // Quinn's agent on M2 (10 % fee, agent stake bonded) with one action to dispute.
+          const agent = await idOf(
+            'quinn',
+            registerAgentTx,
+            { name: 'a', controllers: [], model_version_id: m2, fee_bps: 1_000, spend_limit: 0n, stake: 0n },
+            'agent_registered',
+            'agent_id',
+          );
+          await run('quinn', bondTx, { role: 'agent', amount: 20_000n });
+          await run('quinn', actTx, {
+            agent_id: agent,
+            kind: 'plan',
+            model_version_id: m2,
+            input_hash: h('in'),
+            output_hash: new Uint8Array(0),
+            prev_action_hash: new Uint8Array(0),
+            payment: undefined,
+          });
+          // Pia's declared record for M1, half to each contribution; payments for M1 may name it.
+          const record = await idOf(
+            'pia',
+            recordAttributionTx,
+            {
+              model_version_id: m1,
+              request_hash: new Uint8Array(0),
+              method: AttributionMethod.declared,
+              weights_hash: new Uint8Array(0),
+              index_root: new Uint8Array(0),
+              output_hash: new Uint8Array(0),
+              seed: new Uint8Array(0),
+              weights: [
+                { kind: TargetKind.contribution, id: contributions.ada!, bps: 5_000 },
+                { kind: TargetKind.contribution, id: contributions.ben!, bps: 5_000 },
+              ],
+            },
+            'attribution_recorded',
+            'attribution_id',
+          );
           const targets = {
             ada: [DisputeTarget.contribution, contributions.ada!, DisputeReason.duplicate],
             ben: [DisputeTarget.contribution, contributions.ben!, DisputeReason.poisoned],
             m1: [DisputeTarget.modelVersion, m1, DisputeReason.falseLineage],
             m2: [DisputeTarget.modelVersion, m2, DisputeReason.falseLineage],
-            record: [DisputeTarget.attributionRecord, 1, DisputeReason.unsupportedWeights],
-            action: [DisputeTarget.agentAction, 1, DisputeReason.misconduct],
+            record: [DisputeTarget.attributionRecord, record, DisputeReason.unsupportedWeights],
+            action: [DisputeTarget.agentAction, agent, DisputeReason.misconduct],
           } as const;
           let requests = 0;
           for (const a of actions) {
@@ -182,8 +226,8 @@ describe('dispute property', () => {
                   amount: a.amount,
                   request_hash: h(`request ${requests}`),
                   response_hash: new Uint8Array(0),
-                  agent_id: 0,
-                  attribution_id: 0,
+                  agent_id: a.viaAgent ? agent : 0,
+                  attribution_id: a.withRecord && !a.m2 ? record : 0,
                 });
                 break;
               case 'open': {
