@@ -11,7 +11,6 @@ import { initHome } from '../../src/home.ts';
 import { TEST_KEYRING } from '../../src/keys.ts';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
-import { transferTx } from '../../src/state/bank/module.ts';
 import type { TxDefinition } from '../../src/state/module.ts';
 import { buildTx } from '../../src/state/tx.ts';
 import { cliJsonAsync, tempHome, until } from '../helpers/process.ts';
