@@ -49,6 +49,11 @@ export function splitLargestRemainder(total: bigint, weights: readonly bigint[])
   return parts;
 }
 
+/** The smaller of two amounts (Math.min takes no bigints). */
+export function minAmount(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
 /** floor(amount * bps / 10,000): the share a basis-point parameter takes. */
 export function bpsOf(amount: bigint, bps: bigint | number): bigint {
   return (amount * BigInt(bps)) / BPS;

@@ -9,7 +9,7 @@ import { ConsensusWal } from '../../src/consensus/wal.ts';
 import { addressFromPublicKey, formatAddress } from '../../src/crypto/address.ts';
 import type { SigningKey } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { parseGenesis, type Genesis } from '../../src/genesis.ts';
+import { parseGenesis, type Genesis, type GenesisJson } from '../../src/genesis.ts';
 import { chainSyncSource, openChain, type OpenedChain } from '../../src/node.ts';
 import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
 import type { P2pNetwork } from '../../src/p2p/network.ts';
@@ -37,8 +37,14 @@ export interface InProcessNode {
   stop(): Promise<void>;
 }
 
-export function bftGenesis(chainId: string, validators: SigningKey[], funded: SigningKey[] = []): Genesis {
+export function bftGenesis(
+  chainId: string,
+  validators: SigningKey[],
+  funded: SigningKey[] = [],
+  extra: Pick<GenesisJson, 'params' | 'modules'> = {},
+): Genesis {
   return parseGenesis({
+    ...extra,
     chainId,
     genesisTimeMs: Date.now() - 60_000,
     validators: validators.map((k, i) => ({ name: `v${i}`, publicKey: toHex(k.publicKey), power: 1 })),

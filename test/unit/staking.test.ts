@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Event, Receipt } from '../../src/codec/core.ts';
-import { addressFromPublicKey, type Address } from '../../src/crypto/address.ts';
+import { addressFromPublicKey, formatAddress, type Address } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { MODULES, MODULE_ORDER } from '../../src/modules.ts';
 import { TREASURY } from '../../src/attribution/store.ts';
@@ -242,5 +242,37 @@ describe('staking params', () => {
         TestChain.create({ funded: [{ key, balance: 1n }], params: { modules: { staking: { unbondingBlocks: -1 } } } }),
       ),
     ).toBe('params/invalid');
+  });
+});
+
+describe('staking genesis', () => {
+  it('bonds genesis stake out of genesis balances; refuses a malformed section or a bond below the minimum', async () => {
+    const alice = SigningKey.generate();
+    const bonds = [{ address: formatAddress(addr(alice)), role: 'validator', amount: '5000' }];
+    const chain = await TestChain.create({
+      funded: [{ key: alice, balance: 1_000_000n }],
+      params: { modules: { staking: STAKING } },
+      modules: { staking: { bonds } },
+    });
+    expect(await stakeOf(chain, addr(alice), 'validator')).toEqual({ bonded: '5000', unbonding: [] });
+    expect(await chain.balance(addr(alice))).toBe(995_000n);
+    expect(await chain.balance(STAKING_POOL)).toBe(5000n);
+    await chain.expectInvariants();
+
+    const create = (section: unknown) =>
+      codeOf(
+        TestChain.create({
+          funded: [{ key: alice, balance: 1_000_000n }],
+          params: { modules: { staking: STAKING } },
+          modules: { staking: section },
+        }),
+      );
+    expect(await create({ bonds: 'x' })).toBe('staking/invalid');
+    expect(await create({ bond: [] })).toBe('staking/invalid');
+    expect(await create({ bonds: [{ address: formatAddress(addr(alice)), role: 'validator' }] })).toBe(
+      'staking/invalid',
+    );
+    expect(await create({ bonds: [{ ...bonds[0], amount: '999' }] })).toBe('staking/below_min_bond');
+    expect(await create({ bonds: [{ ...bonds[0], amount: '2000000' }] })).toBe('bank/insufficient_funds');
   });
 });

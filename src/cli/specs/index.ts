@@ -6,6 +6,7 @@ import { disputeCliSpecs } from './dispute.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
+import { stakingCliSpecs } from './staking.ts';
 import type { TxCliSpecs } from './types.ts';
 
 export type { AnyTxCliSpec, CliOption, TxCliSpec, TxCliSpecs } from './types.ts';
@@ -19,5 +20,6 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...rewardsCliSpecs,
   ...agentCliSpecs,
   ...disputeCliSpecs,
+  ...stakingCliSpecs,
   ...bankCliSpecs,
 };

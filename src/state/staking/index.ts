@@ -4,12 +4,13 @@ import { toHex } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import { readAccount } from '../bank/keeper.ts';
 import { validatorsAt } from '../chainconfig/keeper.ts';
-import type { Invariant, Module, QueryContext } from '../module.ts';
+import { parseAmount } from '../math.ts';
+import type { GenesisContext, Invariant, Module, QueryContext } from '../module.ts';
 import { STAKE_ROLES } from './api.ts';
 import { STAKING_EVENTS } from './events.ts';
 import { StakeLedger, stakeKeeper } from './keeper.ts';
 import { stakingParams } from './params.ts';
-import { doubleSignPunisher, isJailed, trackLiveness } from './slashing.ts';
+import { doubleSignPunisher, isJailed, lastSignedHeight, trackLiveness } from './slashing.ts';
 import type { StakeRecord } from './staking.pb.ts';
 import {
   SIGNING_PREFIX,
@@ -76,7 +77,8 @@ async function validatorListView(q: QueryContext) {
       tombstoned: info?.tombstoned ?? false,
       jailedUntil: info?.jailed_until ?? 0,
       missedInWindow: info?.missed ?? 0,
-      lastSignedHeight: info?.last_signed_height ?? 0,
+      // The latest block's signatures are known only once the next block carries its commit.
+      lastSignedHeight: lastSignedHeight(info, q.height - 1) ?? null,
     });
   }
   // Jailed validators are out of the set; list them too so the punishment is visible.
@@ -124,8 +126,39 @@ const stakingInvariants: Invariant[] = [
   },
 ];
 
+/**
+ * Genesis section `modules.staking`: `{ "bonds": [{ "address", "role", "amount" }] }`, each bonded
+ * out of that account's genesis balance (so a devnet's validators start with their stake).
+ */
+async function initStakingGenesis(ctx: GenesisContext, section: unknown): Promise<void> {
+  if (section === undefined) return;
+  const bad = (msg: string): never => {
+    throw new TributaryError('staking/invalid', `genesis modules.staking: ${msg}`);
+  };
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) bad('must be an object');
+  const { bonds, ...rest } = section as { bonds?: unknown };
+  if (Object.keys(rest).length > 0) bad(`unknown fields ${Object.keys(rest).join(', ')}`);
+  if (bonds === undefined) return;
+  if (!Array.isArray(bonds)) bad('bonds must be a list');
+  const params = stakingParams(ctx.params);
+  // Genesis events are not recorded anywhere: the genesis file is the record.
+  const ledger = new StakeLedger(ctx.store, ctx.bank, { emit: () => undefined });
+  for (const [i, b] of (bonds as unknown[]).entries()) {
+    const entry = b as { address?: unknown; role?: unknown; amount?: unknown };
+    if (typeof entry?.address !== 'string' || typeof entry.role !== 'string' || typeof entry.amount !== 'string')
+      bad(`bonds[${i}] needs address, role and amount strings`);
+    await ledger.bond(
+      parseAddress(entry.address as string),
+      parseRole(entry.role as string),
+      parseAmount(entry.amount as string, `bonds[${i}].amount`),
+      params,
+    );
+  }
+}
+
 export const stakingModule: Module = {
   name: 'staking',
+  initGenesis: initStakingGenesis,
   keepers: [stakeKeeper, doubleSignPunisher],
   txs: [bondTx, unbondTx, unjailTx],
   events: STAKING_EVENTS,

@@ -2,6 +2,7 @@ import { bytesEqual, compareBytes } from '../../crypto/hash.ts';
 import type { Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import type { BankTransfers } from '../bank/keeper.ts';
+import { minAmount } from '../math.ts';
 import { readValidatorSchedule } from '../chainconfig/keeper.ts';
 import { validatorSetFromRecord } from '../chainconfig/records.ts';
 import type { EventSink, KeeperSource } from '../module.ts';
@@ -165,14 +166,14 @@ export class StakeLedger implements StakeKeeper {
     if (amount <= 0n) return 0n;
     const record = await readStake(this.store, account, role);
     let left = amount;
-    const fromBonded = record.bonded < left ? record.bonded : left;
+    const fromBonded = minAmount(record.bonded, left);
     record.bonded -= fromBonded;
     left -= fromBonded;
     let fromUnbonding = 0n;
     // Newest first: the stake that left most recently was at risk most recently.
     for (let i = record.unbonding.length - 1; i >= 0 && left > 0n; i--) {
       const e = record.unbonding[i]!;
-      const take = e.amount < left ? e.amount : left;
+      const take = minAmount(e.amount, left);
       e.amount -= take;
       left -= take;
       fromUnbonding += take;

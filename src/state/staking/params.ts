@@ -5,8 +5,9 @@ import { STAKE_ROLES, type StakeRole } from './api.ts';
 
 /*
  * The staking module's parameters, `params.modules.staking` (every field optional; missing ones
- * take the defaults). Defaults suit a 1 s block devnet: ten minutes to unbond, a 100-block
- * liveness window, ten minutes in jail. Parsed once per ChainParams object.
+ * take the defaults). Defaults suit a 1 s block devnet: ten minutes to unbond; a 600-block
+ * liveness window, so five minutes offline jails (long enough that a restart or a chaos pause
+ * does not); ten minutes in jail. Parsed once per ChainParams object.
  */
 
 export interface StakingParams {
@@ -33,7 +34,7 @@ export const DEFAULT_STAKING_PARAMS: StakingParams = {
   minBond: { validator: 1_000_000n, contributor: 1_000n, curator: 10_000n, agent: 1_000n },
   maxUnbondingEntries: 7,
   doubleSignSlashBps: 500,
-  signedBlocksWindow: 100,
+  signedBlocksWindow: 600,
   minSignedBps: 5_000,
   downtimeSlashBps: 10,
   downtimeJailBlocks: 600,

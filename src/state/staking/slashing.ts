@@ -17,9 +17,10 @@ import { SLASH_TREASURY, SigningInfoCodec, readSigningInfo, signingKey } from '.
 
 /*
  * Validator punishment. Liveness: each block's begin hook reads who signed the parent block (its
- * `last_commit`) and moves every validator of the parent's set one step along its window, a
- * bitmap of `signedBlocksWindow` bits in its signing record (bit `observed mod window`), so the
- * record's size is bounded and the update is O(set size) per block. Missing more than the window
+ * `last_commit`) and records it for every validator of the parent's set in a bitmap of
+ * `signedBlocksWindow` bits (bit `height mod window`: block `height` missed) in its signing
+ * record: bounded in size, O(set size) reads per block, and a write only when a bit changes (a
+ * miss, or a signature where the bit still held a miss from a window ago). Missing more than the window
  * allows jails it: power 0 through ChainConfigKeeper (in force at H + 2), a `downtimeSlashBps`
  * slash to the treasury, and `stake/unjail` accepted from H + downtimeJailBlocks. Double-signing
  * (the evidence module's record) slashes `doubleSignSlashBps`, removes the validator and
@@ -38,7 +39,6 @@ interface PunishEnv {
 
 function freshWindow(info: SigningInfo, window: number): void {
   info.window_size = window;
-  info.observed = 0;
   info.missed = 0;
   info.missed_bitmap = new Uint8Array(Math.ceil(window / 8));
 }
@@ -47,16 +47,37 @@ function newSigningInfo(publicKey: Uint8Array, window: number): SigningInfo {
   const info: SigningInfo = {
     public_key: publicKey,
     window_size: window,
-    observed: 0,
     missed_bitmap: new Uint8Array(0),
     missed: 0,
-    last_signed_height: 0,
+    recorded_height: 0,
     jailed_until: 0,
     jailed_power: 0,
     tombstoned: false,
   };
   freshWindow(info, window);
   return info;
+}
+
+function bitAt(info: SigningInfo, height: number): { byte: number; bit: number } {
+  const index = height % info.window_size;
+  return { byte: index >> 3, bit: 1 << (index & 7) };
+}
+
+export function missedAt(info: SigningInfo, height: number): boolean {
+  const { byte, bit } = bitAt(info, height);
+  return (info.missed_bitmap[byte]! & bit) !== 0;
+}
+
+/**
+ * The last block the validator signed, as far as the window tells, when blocks up to `through`
+ * are recorded: a block after `recorded_height` changed nothing, so it was signed; before that
+ * the bitmap says. Undefined when every block of the window was missed.
+ */
+export function lastSignedHeight(info: SigningInfo | undefined, through: number): number | undefined {
+  if (through < 1) return undefined;
+  if (!info || info.recorded_height < through) return through;
+  for (let h = through; h > 0 && h > through - info.window_size; h--) if (!missedAt(info, h)) return h;
+  return undefined;
 }
 
 export function isJailed(info: SigningInfo | undefined): boolean {
@@ -131,22 +152,40 @@ export async function trackLiveness(ctx: BlockContext): Promise<void> {
   const signed = new Set(ctx.lastCommitSigners.map(toHex));
   const window = params.signedBlocksWindow;
   const allowed = maxMissed(params);
+  // This block carries the parent's commit: the signatures of block `ctx.height - 1`.
+  const height = ctx.height - 1;
   for (const v of ctx.lastValidators) {
-    const info = (await readSigningInfo(ctx.store, v.address)) ?? newSigningInfo(v.publicKey, window);
+    const missed = !signed.has(toHex(v.address));
+    const stored = await readSigningInfo(ctx.store, v.address);
+    // Nothing recorded and signed: nothing to write.
+    if (!stored && !missed) continue;
+    const info = stored ?? newSigningInfo(v.publicKey, window);
     // Already on its way out (or out for good): its absence is expected, not counted again.
     if (isJailed(info)) continue;
-    if (info.window_size !== window) freshWindow(info, window);
-    const index = info.observed % window;
-    const byte = index >> 3;
-    const bit = 1 << (index & 7);
+    if (info.window_size !== window || height - info.recorded_height >= window) {
+      // A new window size, or nothing recorded for a whole window (every bit is stale): start over.
+      if (!missed && info.missed === 0) continue;
+      freshWindow(info, window);
+      if (!missed) {
+        info.recorded_height = height;
+        writeInfo(ctx.store, v.address, info);
+        continue;
+      }
+    } else {
+      // Decoded bytes fields share memory with the stored (possibly cached, committed) value: copy
+      // before flipping a bit, or a second execution of this height would read the changed bits.
+      info.missed_bitmap = info.missed_bitmap.slice();
+    }
+    const { byte, bit } = bitAt(info, height);
     const wasMissed = (info.missed_bitmap[byte]! & bit) !== 0;
-    const missed = !signed.has(toHex(v.address));
+    // A signature over a clear bit changes nothing. A miss is always recorded (its height too, so
+    // that every block after `recorded_height` is known to be signed).
+    if (!missed && !wasMissed) continue;
     if (wasMissed !== missed) {
       info.missed_bitmap[byte]! ^= bit;
       info.missed += missed ? 1 : -1;
     }
-    info.observed += 1;
-    if (!missed) info.last_signed_height = ctx.height - 1;
+    info.recorded_height = height;
     if (info.missed > allowed) await jailForDowntime(env, v, info);
     writeInfo(ctx.store, v.address, info);
   }

@@ -30,18 +30,21 @@ export interface StakeTotals {
   unbonding: bigint;
 }
 
-/** Key "staking/signing/" ‖ validator address (20): liveness and punishment of one validator. */
+/**
+ * Key "staking/signing/" ‖ validator address (20): liveness and punishment of one validator.
+ * Written only when something changes (a missed block, a miss leaving the window, a jailing), so a
+ * validator that signs every block costs no write per block.
+ */
 export interface SigningInfo {
   public_key: Uint8Array;
   /** signedBlocksWindow the bitmap was started with */
   window_size: number;
-  /** blocks observed since the window was (re)started */
-  observed: number;
-  /** bit (observed mod window_size) set: that block was missed */
+  /** bit (height mod window_size) set: block `height` was missed */
   missed_bitmap: Uint8Array;
   /** set bits in missed_bitmap */
   missed: number;
-  last_signed_height: number;
+  /** the last block whose signature changed this record (0: none) */
+  recorded_height: number;
   /** 0: not jailed; otherwise the first height stake/unjail may run */
   jailed_until: number;
   /** power to restore on unjail */
