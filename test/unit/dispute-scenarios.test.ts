@@ -429,6 +429,9 @@ describe('disputes against a model version (voted by the validators)', () => {
     await w.check(0n, 1_080n + 6_300n);
     const model = (await w.chain.query('model_get', { id: w.m1 })) as { flaggedByDispute: number | null };
     expect(model.flaggedByDispute).toBe(id);
+    // Its derivative M2 carries the finding.
+    const derivative = (await w.chain.query('model_get', { id: w.m2 })) as { flaggedAncestors: unknown };
+    expect(derivative.flaggedAncestors).toEqual([{ versionId: w.m1, disputeId: id }]);
     const again = await w.run(
       'chal',
       openDisputeTx,
