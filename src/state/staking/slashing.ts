@@ -137,7 +137,7 @@ async function jailForDowntime(env: PunishEnv, validator: Validator, info: Signi
   });
 }
 
-/** Begin-block hook: one step of every parent-set validator's liveness window. */
+/** Begin-block hook: records the parent block's signatures in the liveness window of every validator that signed it or should have. */
 export async function trackLiveness(ctx: BlockContext): Promise<void> {
   if (ctx.lastValidators.length === 0) return;
   const params = stakingParams(ctx.params);
