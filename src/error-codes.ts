@@ -5,6 +5,7 @@
  */
 import type { AgentErrorCode } from './attribution/agent/txs.ts';
 import type { DatanetErrorCode } from './attribution/datanet/txs.ts';
+import type { DisputeErrorCode } from './attribution/dispute/txs.ts';
 import type { InferenceErrorCode } from './attribution/inference/txs.ts';
 import type { ModelErrorCode } from './attribution/model/txs.ts';
 import type { AttributionErrorCode } from './attribution/record/txs.ts';
@@ -69,6 +70,7 @@ export type ErrorCode =
   | ConfigErrorCode
   | ConsensusErrorCode
   | DatanetErrorCode
+  | DisputeErrorCode
   | Ed25519ErrorCode
   | EngineErrorCode
   | EventErrorCode

@@ -1,22 +1,33 @@
 import { agentModule } from './attribution/agent/index.ts';
-import { paymentAgentsKeeper } from './attribution/agent/keepers.ts';
+import { agentFlagsKeeper, paymentAgentsKeeper } from './attribution/agent/keepers.ts';
 import { datanetModule } from './attribution/datanet/index.ts';
-import { contributionCreditsKeeper, lineageDatanetsKeeper } from './attribution/datanet/keepers.ts';
 import {
+  contributionCreditsKeeper,
+  contributionDisputesKeeper,
+  lineageDatanetsKeeper,
+} from './attribution/datanet/keepers.ts';
+import { disputeModule } from './attribution/dispute/index.ts';
+import { disputeHoldsKeeper } from './attribution/dispute/keepers.ts';
+import {
+  AGENT_FLAGS,
   ATTRIBUTION_USE,
   CONTRIBUTION_CREDITS,
+  CONTRIBUTION_DISPUTES,
+  DISPUTE_HOLDS,
   EARNINGS,
   LINEAGE_DATANETS,
+  MODEL_FLAGS,
   MODEL_USAGE,
   PAYMENT_AGENTS,
   PAYMENTS,
+  RECORD_FLAGS,
 } from './attribution/expected.ts';
 import { inferenceModule } from './attribution/inference/index.ts';
 import { paymentsKeeper } from './attribution/inference/keepers.ts';
 import { modelModule } from './attribution/model/index.ts';
-import { modelUsageKeeper } from './attribution/model/keepers.ts';
+import { modelFlagsKeeper, modelUsageKeeper } from './attribution/model/keepers.ts';
 import { attributionModule } from './attribution/record/index.ts';
-import { recordUseKeeper } from './attribution/record/keepers.ts';
+import { recordFlagsKeeper, recordUseKeeper } from './attribution/record/keepers.ts';
 import { rewardsModule } from './attribution/rewards/index.ts';
 import { earningsKeeper } from './attribution/rewards/keepers.ts';
 import { bankModule } from './state/bank/module.ts';
@@ -43,7 +54,7 @@ export const STAKE_BINDING = bindKeeper(STAKE, stakeKeeper);
  */
 export const MODULES: readonly Module[] = [
   chainConfigModule,
-  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper)]),
+  withKeepers(datanetModule, [bindKeeper(EARNINGS, earningsKeeper), STAKE_BINDING]),
   modelModule,
   attributionModule,
   withKeepers(inferenceModule, [
@@ -53,9 +64,18 @@ export const MODULES: readonly Module[] = [
     bindKeeper(ATTRIBUTION_USE, recordUseKeeper),
     bindKeeper(PAYMENT_AGENTS, paymentAgentsKeeper),
     bindKeeper(EARNINGS, earningsKeeper),
+    bindKeeper(DISPUTE_HOLDS, disputeHoldsKeeper),
   ]),
   rewardsModule,
   withKeepers(agentModule, [bindKeeper(PAYMENTS, paymentsKeeper)]),
+  withKeepers(disputeModule, [
+    bindKeeper(CONTRIBUTION_DISPUTES, contributionDisputesKeeper),
+    bindKeeper(MODEL_FLAGS, modelFlagsKeeper),
+    bindKeeper(RECORD_FLAGS, recordFlagsKeeper),
+    bindKeeper(AGENT_FLAGS, agentFlagsKeeper),
+    bindKeeper(EARNINGS, earningsKeeper),
+    STAKE_BINDING,
+  ]),
   stakingModule,
   withKeepers(govModule, [STAKE_BINDING]),
   withKeepers(evidenceModule, [bindKeeper(DOUBLE_SIGN_PUNISHER, doubleSignPunisher)]),
@@ -69,11 +89,14 @@ export const MODULES: readonly Module[] = [
  * then governance (tallies read the stake as it stands after that, executions change the set or
  * the parameters at H + 2 or pay from the treasury), all before the bank,
  * because the block's payment credits move the validators' share into the fee collector, which
- * the bank then pays out to the validators in the same block.
+ * the bank then pays out to the validators in the same block. Disputes resolve after the block's
+ * vesting and payment credits, so a resolution in block H sees everything the target earned up to
+ * and including H (held or locked) and a contribution whose window ended at H under dispute; and
+ * before staking, so stake whose unbonding matures at H can still be slashed by a resolution at H.
  */
 export const MODULE_ORDER: ModuleOrder = {
   beginBlock: ['chainconfig', 'staking'],
-  endBlock: ['datanet', 'inference', 'staking', 'gov', 'bank'],
+  endBlock: ['datanet', 'inference', 'dispute', 'staking', 'gov', 'bank'],
 };
 
 export function defaultRegistry(): TxRegistry {

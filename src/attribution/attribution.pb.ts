@@ -37,7 +37,7 @@ export interface Contribution {
   size: number;
   uri: string;
   stake: bigint;
-  /** 1 pending, 2 accepted, 3 rejected */
+  /** 1 pending, 2 accepted, 3 rejected, 4 struck (an upheld dispute) */
   status: number;
   submitted_height: number;
   reviewed_height: number;
@@ -54,6 +54,17 @@ export interface Contribution {
   locked: bigint;
   /** payments that credited this contribution */
   paid_count: number;
+  /** the open dispute against it (vesting waits), 0 for none */
+  dispute_id: number;
+}
+
+/**
+ * State: "datanet/ec/" ‖ datanet id and "datanet/ep/" ‖ contributor address: what contributions
+ * were credited in the current reward epoch (anti-sybil caps); replaced when the epoch changes.
+ */
+export interface EpochCredit {
+  epoch: number;
+  credited: bigint;
 }
 
 /** The accumulator leaf of an accepted contribution. */
@@ -281,10 +292,73 @@ export interface MsgAct {
   payment: ActPayment | undefined;
 }
 
+/** State: "dispute/d/" ‖ id. */
+export interface Dispute {
+  id: number;
+  /** 1 contribution, 2 model_version, 3 attribution_record, 4 agent_action */
+  target_kind: number;
+  target_id: number;
+  /** see dispute/keys.ts DisputeReason */
+  reason: number;
+  challenger: Uint8Array;
+  evidence_hash: Uint8Array;
+  bond: bigint;
+  /** the target's owner when the dispute opened */
+  respondent: Uint8Array;
+  /** empty until answered */
+  response_hash: Uint8Array;
+  counter_bond: bigint;
+  /** 1 open, 2 upheld, 3 rejected */
+  status: number;
+  opened_height: number;
+  responded_height: number;
+  /** resolved at the end of this block */
+  resolve_height: number;
+  /** contribution disputes: the datanet whose reviewers vote */
+  datanet_id: number;
+  votes_uphold: number;
+  votes_reject: number;
+  /** rewards held in the dispute escrow while open (model versions) */
+  held: bigint;
+  /** stake taken on resolution (staking role stake + contribution stake) */
+  slashed: bigint;
+  /** held or locked rewards taken from the target on resolution */
+  clawed_back: bigint;
+  /** everything the winner received beyond their own bond */
+  to_winner: bigint;
+  to_treasury: bigint;
+  /** respondent's bonded stake in the target's role at opening */
+  stake_at_open: bigint;
+  /** agent actions: the action's seq (target_id is the agent) */
+  target_seq: number;
+}
+
+export interface MsgOpenDispute {
+  target_kind: number;
+  target_id: number;
+  reason: number;
+  evidence_hash: Uint8Array;
+  bond: bigint;
+  /** agent actions only: the action's seq (target_id: the agent) */
+  target_seq: number;
+}
+
+export interface MsgRespondDispute {
+  dispute_id: number;
+  evidence_hash: Uint8Array;
+  counter_bond: bigint;
+}
+
+export interface MsgVoteDispute {
+  dispute_id: number;
+  uphold: boolean;
+}
+
 export interface AttributionMessages {
   'tributary.attribution.IdList': IdList;
   'tributary.attribution.Datanet': Datanet;
   'tributary.attribution.Contribution': Contribution;
+  'tributary.attribution.EpochCredit': EpochCredit;
   'tributary.attribution.ContributionLeaf': ContributionLeaf;
   'tributary.attribution.MsgCreateDatanet': MsgCreateDatanet;
   'tributary.attribution.MsgContribute': MsgContribute;
@@ -307,4 +381,8 @@ export interface AttributionMessages {
   'tributary.attribution.MsgRegisterAgent': MsgRegisterAgent;
   'tributary.attribution.ActPayment': ActPayment;
   'tributary.attribution.MsgAct': MsgAct;
+  'tributary.attribution.Dispute': Dispute;
+  'tributary.attribution.MsgOpenDispute': MsgOpenDispute;
+  'tributary.attribution.MsgRespondDispute': MsgRespondDispute;
+  'tributary.attribution.MsgVoteDispute': MsgVoteDispute;
 }

@@ -11,6 +11,16 @@ export interface DatanetParams {
   maxCurators: number;
   /** Longest challenge window a datanet may set, in blocks. */
   maxChallengeWindow: number;
+  /** Length of a reward epoch for the caps below, in blocks. */
+  epochBlocks: number;
+  /** Most a datanet's contributions are credited per epoch, all together; 0 for no cap. */
+  datanetEpochCap: bigint;
+  /**
+   * Per epoch, a contributor's contributions are credited at most this share of its bonded
+   * `contributor` stake (staking); 0 for no cap. Linear in stake, so splitting the stake over many
+   * identities splits the cap too.
+   */
+  contributorCapPerStakeBps: number;
 }
 
 export interface ModelParams {
@@ -41,20 +51,39 @@ export interface AgentParams {
   epochBlocks: number;
 }
 
+export interface DisputeParams {
+  /** Least bond a challenger posts; a respondent's counter-bond, when given, at least the same. */
+  minBond: bigint;
+  /** Blocks from opening to resolution (end of block opened + votingBlocks); answers and votes fit inside. */
+  votingBlocks: number;
+  /** The winner's share of what the loser forfeits (bond, slashed stake, clawed-back rewards); the rest to the treasury. */
+  winnerShareBps: number;
+  /** Fraction of the respondent's bonded stake in the target's staking role taken when a dispute is upheld. */
+  slashBps: number;
+}
+
 export interface AiParams {
   datanet: DatanetParams;
   model: ModelParams;
   attribution: AttributionParams;
   inference: InferenceParams;
   agent: AgentParams;
+  dispute: DisputeParams;
 }
 
 export const DEFAULT_AI_PARAMS: AiParams = {
-  datanet: { maxCurators: 16, maxChallengeWindow: 1_000_000 },
+  datanet: {
+    maxCurators: 16,
+    maxChallengeWindow: 1_000_000,
+    epochBlocks: 1_000,
+    datanetEpochCap: 0n,
+    contributorCapPerStakeBps: 0,
+  },
   model: { maxParentShareBps: 9_000, maxParents: 16, maxAncestors: 1_024 },
   attribution: { maxWeights: 64 },
   inference: { validatorBps: 500, treasuryBps: 500, feePerNode: 100n, feePerContribution: 10n },
   agent: { maxFeeBps: 2_000, minStake: 0n, epochBlocks: 100 },
+  dispute: { minBond: 1_000n, votingBlocks: 100, winnerShareBps: 5_000, slashBps: 1_000 },
 };
 
 function invalid(msg: string): never {
@@ -98,10 +127,21 @@ export function parseAiParams(params: ChainParams): AiParams {
   const at = section(params, 'attribution');
   const inf = section(params, 'inference');
   const ag = section(params, 'agent');
+  const dp = section(params, 'dispute');
   const out: AiParams = {
     datanet: {
       maxCurators: int(dn, 'datanet', 'maxCurators', d.datanet.maxCurators, 0, 256),
       maxChallengeWindow: int(dn, 'datanet', 'maxChallengeWindow', d.datanet.maxChallengeWindow, 0, 1e12),
+      epochBlocks: int(dn, 'datanet', 'epochBlocks', d.datanet.epochBlocks, 1, 1e12),
+      datanetEpochCap: amount(dn, 'datanet', 'datanetEpochCap', d.datanet.datanetEpochCap),
+      contributorCapPerStakeBps: int(
+        dn,
+        'datanet',
+        'contributorCapPerStakeBps',
+        d.datanet.contributorCapPerStakeBps,
+        0,
+        1_000_000_000,
+      ),
     },
     model: {
       maxParentShareBps: int(md, 'model', 'maxParentShareBps', d.model.maxParentShareBps, 0, 10_000),
@@ -119,6 +159,12 @@ export function parseAiParams(params: ChainParams): AiParams {
       maxFeeBps: int(ag, 'agent', 'maxFeeBps', d.agent.maxFeeBps, 0, 10_000),
       minStake: amount(ag, 'agent', 'minStake', d.agent.minStake),
       epochBlocks: int(ag, 'agent', 'epochBlocks', d.agent.epochBlocks, 1, 1e12),
+    },
+    dispute: {
+      minBond: amount(dp, 'dispute', 'minBond', d.dispute.minBond),
+      votingBlocks: int(dp, 'dispute', 'votingBlocks', d.dispute.votingBlocks, 1, 1e9),
+      winnerShareBps: int(dp, 'dispute', 'winnerShareBps', d.dispute.winnerShareBps, 0, 10_000),
+      slashBps: int(dp, 'dispute', 'slashBps', d.dispute.slashBps, 0, 10_000),
     },
   };
   // The payment split takes these three off the top; together they must leave the model something.

@@ -19,8 +19,9 @@ import { EdgeKind, NodeKind, TargetKind, type Leg, type LegRole, type ParentEdge
  *      the record's weights (targets sorted by (kind, id)); without one, each datanet's inflow is
  *      split over its accepted contributions by accepted size, in acceptance order. A datanet
  *      with no accepted contribution passes its inflow to its owner ("curated").
- * Every split is exact largest remainder with lower index first on equal remainders, so the legs
- * always sum to the amount. Zero legs are left out; legs with the same role and node are merged.
+ * Every split is exact largest remainder with lower index first on equal remainders, except the
+ * size split over a datanet's contributions: floors, the units left over to the datanet's owner
+ * (so splitting one contributor into many never earns more). The legs always sum to the amount. Zero legs are left out; legs with the same role and node are merged.
  */
 
 export interface LineageVersion {
@@ -145,18 +146,25 @@ export async function splitPayment(req: SplitRequest, view: LineageView): Promis
       book.add('curated', datanet.owner, amount, NodeKind.datanet, id);
       return;
     }
-    const parts = splitLargestRemainder(
-      amount,
-      datanet.accepted.map((c) => BigInt(c.size)),
-    );
+    // Floors only: the units left over go to the datanet's owner. Giving them to the largest
+    // remainders would pay an identity split into many more (the fractions of the pieces add up to
+    // more than the fraction of the whole), so splitting must never earn more (anti-sybil).
+    let totalSize = 0n;
+    for (const c of datanet.accepted) totalSize += BigInt(c.size);
+    const parts = datanet.accepted.map((c) => (amount * BigInt(c.size)) / totalSize);
     let paid = 0;
-    for (const part of parts) if (part !== 0n) paid++;
+    let leftover = amount;
+    for (const part of parts) {
+      if (part !== 0n) paid++;
+      leftover -= part;
+    }
     view.visit?.('contribution', paid);
     for (let i = 0; i < parts.length; i++) {
       if (parts[i] === 0n) continue;
       const c = datanet.accepted[i]!;
       book.add('contributed', c.contributor, parts[i]!, NodeKind.contribution, c.id);
     }
+    book.add('curated', datanet.owner, leftover, NodeKind.datanet, id);
   };
 
   const datanetIds = [...datanetInflow.keys()].sort((a, b) => a - b);

@@ -62,10 +62,20 @@ export type {
   MsgRegisterAgent,
   ActPayment,
   MsgAct,
+  Dispute,
+  MsgOpenDispute,
+  MsgRespondDispute,
+  MsgVoteDispute,
 } from './attribution.pb.ts';
 
-export const ContributionStatus = { pending: 1, accepted: 2, rejected: 3 } as const;
-export const CONTRIBUTION_STATUS_NAMES: Record<number, string> = { 1: 'pending', 2: 'accepted', 3: 'rejected' };
+/** `struck`: accepted, then an upheld dispute took it out of its datanet's split (src/attribution/dispute). */
+export const ContributionStatus = { pending: 1, accepted: 2, rejected: 3, struck: 4 } as const;
+export const CONTRIBUTION_STATUS_NAMES: Record<number, string> = {
+  1: 'pending',
+  2: 'accepted',
+  3: 'rejected',
+  4: 'struck',
+};
 
 /** Parent edge kinds. Datanets sort after model versions, which fixes the split order. */
 export const EdgeKind = { model: 1, datanet: 2 } as const;
@@ -127,6 +137,8 @@ export const AttributionRecordCodec = codec('AttributionRecord');
 export const EarningsCodec = codec('Earnings');
 export const AgentCodec = codec('Agent');
 export const AgentActionCodec = codec('AgentAction');
+export const DisputeCodec = codec('Dispute');
+export const EpochCreditCodec = codec('EpochCredit');
 
 // ------------------------------------------------------------------ module accounts
 
@@ -138,6 +150,8 @@ export const REWARDS_POOL = moduleAddress('rewards_pool');
 export const TREASURY = moduleAddress('treasury');
 /** Agent stakes. */
 export const AGENT_STAKE = moduleAddress('agent_stake');
+/** Dispute bonds and counter-bonds, and rewards held from a disputed target, until resolution. */
+export const DISPUTE_ESCROW = moduleAddress('dispute_escrow');
 
 /** An agent's own account: derived from its id, so no private key exists for it. */
 export function agentAccount(agentId: number): Address {
@@ -161,6 +175,10 @@ export const PREFIX = {
   content: p('datanet/h/'),
   /** ‖ height -> IdList of contributions that vest at the end of that block */
   vesting: p('datanet/v/'),
+  /** ‖ datanet id -> EpochCredit: credited to its contributions this reward epoch */
+  datanetEpoch: p('datanet/ec/'),
+  /** ‖ contributor address -> EpochCredit: credited to its contributions this reward epoch */
+  contributorEpoch: p('datanet/ep/'),
   familySeq: p('model/seq/family'),
   versionSeq: p('model/seq/version'),
   family: p('model/f/'),
@@ -173,6 +191,20 @@ export const PREFIX = {
   earnings: p('rewards/a/'),
   agentSeq: p('agent/seq'),
   agent: p('agent/g/'),
+  /** attribution/flag/ ‖ record id -> id of the upheld dispute that flagged it */
+  recordFlag: p('attribution/flag/'),
+  /** agent/flag/ ‖ agent id -> id of the latest upheld dispute against one of its actions */
+  agentFlag: p('agent/flag/'),
+  /** model/flag/ ‖ version id -> id of the upheld dispute that flagged it */
+  versionFlag: p('model/flag/'),
+  disputeSeq: p('dispute/seq'),
+  dispute: p('dispute/d/'),
+  /** ‖ target kind (u64) ‖ target id -> id of the open dispute against that target */
+  disputeTarget: p('dispute/t/'),
+  /** ‖ dispute id ‖ voter address -> 1 (a vote was cast) */
+  disputeVote: p('dispute/v/'),
+  /** ‖ height -> IdList of disputes resolved at the end of that block */
+  disputeQueue: p('dispute/q/'),
 } as const;
 
 /** prefix ‖ each id as 8 bytes big-endian (so keys of one prefix sort by id). Hot: no temporaries. */

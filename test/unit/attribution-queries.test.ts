@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actTx, registerAgentTx } from '../../src/attribution/agent.ts';
 import { contributeTx, createDatanetTx, reviewTx } from '../../src/attribution/datanet.ts';
+import { DisputeReason, DisputeTarget, openDisputeTx } from '../../src/attribution/dispute.ts';
 import { AI_MODULES } from '../../src/attribution/index.ts';
 import { TX_CLI_SPECS } from '../../src/cli/specs/index.ts';
 import { payTx } from '../../src/attribution/inference.ts';
@@ -68,6 +69,15 @@ describe('CLI specs', () => {
         stake: '0',
       },
       'agent/act': { agent: '1', kind: 'inference', model: '1', inputHash: hex('i'), pay: '10' },
+      'dispute/open': {
+        target: 'contribution',
+        id: '3',
+        reason: 'near_duplicate',
+        evidenceHash: hex('e'),
+        bond: '1000',
+      },
+      'dispute/respond': { dispute: '1', evidenceHash: hex('a'), counterBond: '1000' },
+      'dispute/vote': { dispute: '1', uphold: true },
     };
     const txs = AI_MODULES.flatMap((m) => m.txs);
     expect(txs.map((t) => t.type).sort()).toEqual(Object.keys(samples).sort());
@@ -347,6 +357,16 @@ describe('queries and secondary paths', () => {
     })) as { bySource: { refined: string } };
     expect(BigInt(earnings.bySource.refined) > 0n).toBe(true);
 
+    const opened = await run(alice, openDisputeTx, {
+      target_kind: DisputeTarget.modelVersion,
+      target_id: m4,
+      reason: DisputeReason.falseLineage,
+      target_seq: 0,
+      evidence_hash: h('evidence'),
+      bond: 1_000n,
+    });
+    const disputeId = Number(attr(opened, 'dispute_opened', 'dispute_id'));
+
     // Every named state key kind resolves to a stored record and displays it (for state proofs).
     // Payments and agent actions are not state any more: they are receipt events (the index).
     const keyIds: Record<string, unknown> = {
@@ -359,6 +379,7 @@ describe('queries and secondary paths', () => {
       attribution: rec,
       earnings: addressFromPublicKey(pub.publicKey),
       agent: agentId,
+      dispute: disputeId,
     };
     const kinds = AI_MODULES.flatMap((m) => m.stateKeys ?? []);
     expect(kinds.map((k) => k.kind).sort()).toEqual(Object.keys(keyIds).sort());

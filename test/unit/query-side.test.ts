@@ -23,7 +23,9 @@ const text = (hexKey: string) => Buffer.from(hexKey, 'hex').toString('latin1');
  * Query-side data (payment legs, agent actions, children and contributor lists) lives in the chain
  * index, not in the state tree. The answers must be what they were when it lived in the tree:
  * `fixtures/small-economy-views.json` holds every such query of the small economy as answered by
- * the build before the move (commit 6a26558), and this build must answer them identically.
+ * the build before the move (commit 6a26558), and this build must answer them identically (updated
+ * since, on purpose: the units a datanet's size split leaves over go to its owner, anti-sybil; agent_get
+ * shows flaggedByDispute).
  */
 describe('query-side data outside the state tree', () => {
   it('answers traces, payments, actions, lineage, earnings and fees exactly as before the move', async () => {

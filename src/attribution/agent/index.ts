@@ -3,7 +3,7 @@ import { PAYMENTS } from '../expected.ts';
 import { aiParams } from '../params.ts';
 import { AGENT_STAKE } from '../store.ts';
 import { agentInvariants } from './invariants.ts';
-import { paymentAgentsKeeper } from './keepers.ts';
+import { agentFlagsKeeper, paymentAgentsKeeper } from './keepers.ts';
 import { agentQueries, agentStateKeys } from './queries.ts';
 import { actTx, agentActedEvent, agentRegisteredEvent, registerAgentTx } from './txs.ts';
 
@@ -23,7 +23,7 @@ export const agentModule: Module = {
   moduleAccounts: [
     { name: 'agent_stake', address: AGENT_STAKE, description: 'agent stakes, escrowed while the agent exists' },
   ],
-  keepers: [paymentAgentsKeeper],
+  keepers: [paymentAgentsKeeper, agentFlagsKeeper],
   expects: [PAYMENTS],
   txs: [registerAgentTx, actTx],
   stateKeys: agentStateKeys,

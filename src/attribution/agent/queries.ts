@@ -8,7 +8,7 @@ import type { StateReader } from '../../state/working-state.ts';
 import { PAGE_PARAMS, hexOrNull, page, paramId } from '../common.ts';
 import { readEarnings } from '../rewards/keys.ts';
 import { type Agent, type AgentAction, AgentCodec } from '../store.ts';
-import { agentKey, readAgent } from './keys.ts';
+import { agentKey, readAgent, readAgentFlag } from './keys.ts';
 import { agentActedEvent } from './txs.ts';
 import { actionView } from './views.ts';
 
@@ -76,6 +76,7 @@ export const agentQueries: QueryDefinition[] = [
         owner: formatAddress(a.owner),
         name: a.name,
         account: formatAddress(a.account),
+        flaggedByDispute: (await readAgentFlag(q.state, a.id)) ?? null,
         balance: (await readAccount(q.state, a.account)).balance.toString(),
         controllers: a.controllers.map((k) => '0x' + toHex(k)),
         modelVersionId: a.model_version_id,

@@ -1,14 +1,16 @@
 import type { Module } from '../../state/module.ts';
+import { STAKE } from '../../state/staking/api.ts';
 import { EARNINGS } from '../expected.ts';
 import { aiParams } from '../params.ts';
-import { DATANET_ESCROW, IdListCodec, load, remove } from '../store.ts';
+import { ContributionStatus, DATANET_ESCROW, IdListCodec, load, remove } from '../store.ts';
 import { datanetInvariants } from './invariants.ts';
-import { contributionCreditsKeeper, lineageDatanetsKeeper } from './keepers.ts';
+import { contributionCreditsKeeper, contributionDisputesKeeper, lineageDatanetsKeeper } from './keepers.ts';
 import { readContribution, vestingKey } from './keys.ts';
 import { datanetQueries, datanetStateKeys } from './queries.ts';
 import {
   contributeTx,
   contributionAcceptedEvent,
+  contributionCappedEvent,
   contributionRejectedEvent,
   contributionSubmittedEvent,
   contributionVestedEvent,
@@ -25,8 +27,9 @@ import {
  *   - accepted: the contribution is appended to the datanet's Merkle accumulator (the datanet's
  *     version is its leaf count) and its content hash is claimed chain-wide, so the same data can
  *     be accepted only once across all datanets. The stake stays escrowed for the challenge window
- *     (disputes, a later issue, will slash it there); at the end of block reviewed_height + window
- *     the stake is returned and the rewards the contribution earned meanwhile vest.
+ *     (a dispute, src/attribution/dispute, can take it there); at the end of block reviewed_height +
+ *     window the stake is returned and the rewards the contribution earned meanwhile vest. A
+ *     contribution under dispute vests only when the dispute fails; an upheld one is struck.
  * A copy (content hash already accepted) is refused at submission and at review with
  * `datanet/duplicate_content`, naming the original contribution.
  */
@@ -40,8 +43,8 @@ export const datanetModule: Module = {
       description: 'contribution stakes, held until rejection or the end of the challenge window',
     },
   ],
-  keepers: [contributionCreditsKeeper, lineageDatanetsKeeper],
-  expects: [EARNINGS],
+  keepers: [contributionCreditsKeeper, lineageDatanetsKeeper, contributionDisputesKeeper],
+  expects: [EARNINGS, STAKE],
   txs: [createDatanetTx, contributeTx, reviewTx],
   stateKeys: datanetStateKeys,
   queries: datanetQueries,
@@ -52,6 +55,7 @@ export const datanetModule: Module = {
     contributionRejectedEvent,
     contributionAcceptedEvent,
     contributionVestedEvent,
+    contributionCappedEvent,
   ],
   async initGenesis(ctx) {
     aiParams(ctx.params); // a bad parameter section fails genesis, not the first payment
@@ -64,6 +68,8 @@ export const datanetModule: Module = {
     const earnings = ctx.keeper(EARNINGS).book();
     for (const id of queue.ids) {
       const c = (await readContribution(ctx.store, id))!;
+      // Under dispute (or struck by one): the resolution vests it or takes its stake and rewards.
+      if (c.dispute_id !== 0 || c.status !== ContributionStatus.accepted || c.vested) continue;
       await vest(ctx.store, ctx.bank, c, earnings);
       contributionVestedEvent.emit(ctx, { contribution_id: id, stake_returned: c.stake });
     }

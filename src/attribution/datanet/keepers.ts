@@ -1,26 +1,97 @@
 import { readU64be } from '../../crypto/hash.ts';
 import type { KeeperSource } from '../../state/module.ts';
-import type { ContributionCredits, LineageDatanets } from '../expected.ts';
+import type { Address } from '../../crypto/address.ts';
+import { bpsOf } from '../../state/math.ts';
+import { STAKE } from '../../state/staking/api.ts';
+import {
+  type ContributionCredits,
+  type ContributionDisputes,
+  EARNINGS,
+  type EpochCaps,
+  type LineageDatanets,
+} from '../expected.ts';
 import type { AcceptedContribution, LineageDatanet } from '../split.ts';
-import { ContributionCodec, DatanetCodec, PREFIX, idKey } from '../store.ts';
-import { contributionKey, datanetKey, readContribution, writeContribution } from './keys.ts';
+import {
+  ContributionCodec,
+  ContributionStatus,
+  DATANET_ESCROW,
+  DatanetCodec,
+  EpochCreditCodec,
+  PREFIX,
+  REWARDS_POOL,
+  bytesKey,
+  idKey,
+  load,
+  save,
+} from '../store.ts';
+import { contributionKey, datanetKey, readContribution, readDatanet, writeContribution } from './keys.ts';
+import { contributionCappedEvent, vest } from './txs.ts';
 
 /* The datanet module: what this module offers other modules (bound in src/modules.ts). */
 
 /** The block's payment credits land on contributions through this (inference's end of block). */
 export const contributionCreditsKeeper: KeeperSource<ContributionCredits> = {
   module: 'datanet',
-  create: ({ store }) => ({
-    async credit(contributionId, amount, payments) {
-      const c = (await readContribution(store, contributionId))!;
-      c.earned += amount;
-      c.paid_count += payments;
-      // Inside the challenge window the reward is locked on the contribution; vesting releases it.
-      if (!c.vested) c.locked += amount;
-      writeContribution(store, c);
-      return { contributor: c.contributor, vested: c.vested };
-    },
-  }),
+  create: ({ store, keeper, emit }) => {
+    /**
+     * What may be credited now under the epoch caps, recording it against both. Credits are applied
+     * in contribution id order, so under a binding datanet cap earlier contributions are paid first.
+     */
+    const underCaps = async (datanetId: number, contributor: Address, amount: bigint, caps: EpochCaps) => {
+      let credited = amount;
+      const datanetKey = idKey(PREFIX.datanetEpoch, datanetId);
+      const contributorKey = bytesKey(PREFIX.contributorEpoch, contributor);
+      const sofar = async (key: Uint8Array) => {
+        const e = await load(store, EpochCreditCodec, key);
+        return e && e.epoch === caps.epoch ? e.credited : 0n;
+      };
+      if (caps.datanetEpochCap > 0n) {
+        const used = await sofar(datanetKey);
+        const room = caps.datanetEpochCap > used ? caps.datanetEpochCap - used : 0n;
+        if (credited > room) credited = room;
+      }
+      if (caps.contributorCapPerStakeBps > 0) {
+        const stake = await keeper(STAKE).bonded(contributor, 'contributor');
+        const cap = bpsOf(stake, caps.contributorCapPerStakeBps);
+        const used = await sofar(contributorKey);
+        const room = cap > used ? cap - used : 0n;
+        if (credited > room) credited = room;
+      }
+      if (credited > 0n) {
+        if (caps.datanetEpochCap > 0n)
+          save(store, EpochCreditCodec, datanetKey, {
+            epoch: caps.epoch,
+            credited: (await sofar(datanetKey)) + credited,
+          });
+        if (caps.contributorCapPerStakeBps > 0)
+          save(store, EpochCreditCodec, contributorKey, {
+            epoch: caps.epoch,
+            credited: (await sofar(contributorKey)) + credited,
+          });
+      }
+      return credited;
+    };
+    return {
+      async credit(contributionId, amount, payments, caps) {
+        const c = (await readContribution(store, contributionId))!;
+        if (c.status === ContributionStatus.struck) {
+          // Only an attribution record written before the strike can still name it: what it would
+          // have earned goes to its datanet's owner, as a datanet without contributions pays.
+          const datanet = (await readDatanet(store, c.datanet_id))!;
+          return { contributor: datanet.owner, vested: true, credited: amount };
+        }
+        const credited = await underCaps(c.datanet_id, c.contributor, amount, caps);
+        c.earned += credited;
+        c.paid_count += payments;
+        // Inside the challenge window the reward is locked on the contribution; vesting releases it.
+        if (!c.vested) c.locked += credited;
+        writeContribution(store, c);
+        if (credited < amount)
+          contributionCappedEvent.emit({ emit }, { contribution_id: c.id, credited, over_cap: amount - credited });
+        return { contributor: c.contributor, vested: c.vested, credited };
+      },
+    };
+  },
 };
 
 /*
@@ -42,11 +113,57 @@ export const lineageDatanetsKeeper: KeeperSource<LineageDatanets> = {
       for (let i = 0; i < d.version; i++) {
         const cid = (await store.loadCached(idKey(PREFIX.accepted, d.id, i), (raw) => readU64be(raw)))!;
         const c = (await store.loadCached(contributionKey(cid), ContributionCodec.decodeStored))!;
+        // A contribution struck by a dispute keeps its leaf (the root is history) but earns no more.
+        if (c.status === ContributionStatus.struck) continue;
         accepted.push({ id: c.id, contributor: c.contributor, size: c.size });
       }
       const value = { owner: d.owner, accepted };
       if (!store.hasWrite(datanetKey(id))) memo.set(id, { writes, value });
       return value;
+    },
+  }),
+};
+
+/*
+ * Disputes reach contributions through this (src/attribution/dispute). A disputed contribution is
+ * accepted and not vested, so its rewards are already locked on it; the hold makes vesting wait
+ * for the resolution (datanet's end of block skips it), so nothing it earns becomes claimable
+ * while the dispute is open.
+ */
+export const contributionDisputesKeeper: KeeperSource<ContributionDisputes> = {
+  module: 'datanet',
+  create: ({ store, bank, keeper }) => ({
+    async hold(contributionId, disputeId) {
+      const c = (await readContribution(store, contributionId))!;
+      c.dispute_id = disputeId;
+      writeContribution(store, c);
+    },
+    async release(contributionId, height) {
+      const c = (await readContribution(store, contributionId))!;
+      c.dispute_id = 0;
+      if (c.vest_height <= height && !c.vested) {
+        // Its vesting block passed while the dispute was open (its queue entry was skipped then).
+        const earnings = keeper(EARNINGS).book();
+        await vest(store, bank, c, earnings);
+        earnings.flush();
+      } else {
+        writeContribution(store, c);
+      }
+    },
+    async strike(contributionId: number, to: Address) {
+      const c = (await readContribution(store, contributionId))!;
+      const stake = c.stake;
+      const locked = c.locked;
+      await bank.transfer(DATANET_ESCROW, to, stake);
+      await bank.transfer(REWARDS_POOL, to, locked);
+      c.status = ContributionStatus.struck;
+      c.dispute_id = 0;
+      c.locked = 0n;
+      writeContribution(store, c);
+      const datanet = (await readDatanet(store, c.datanet_id))!;
+      datanet.accepted_size -= c.size;
+      save(store, DatanetCodec, datanetKey(datanet.id), datanet);
+      return { stake, locked };
     },
   }),
 };

@@ -102,6 +102,16 @@ export const contributionVestedEvent = defineEvent(
   },
 );
 
+export const contributionCappedEvent = defineEvent(
+  'contribution_capped',
+  "end of block: a contribution's credit was cut by a per-epoch cap (datanet or contributor); the rest went to the treasury",
+  {
+    contribution_id: { kind: 'integer' },
+    credited: { kind: 'amount' },
+    over_cap: { kind: 'amount' },
+  },
+);
+
 export const createDatanetTx: TxDefinition<MsgCreateDatanet> = {
   type: 'datanet/create',
   codec: codec('MsgCreateDatanet'),
@@ -206,6 +216,7 @@ export const contributeTx: TxDefinition<MsgContribute> = {
       earned: 0n,
       locked: 0n,
       paid_count: 0,
+      dispute_id: 0,
     });
     writeId(ctx.store, idKey(PREFIX.submitted, datanet.id, datanet.submitted), id);
     datanet.submitted += 1;

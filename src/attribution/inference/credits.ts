@@ -3,8 +3,9 @@ import { FEE_COLLECTOR } from '../../state/bank/keeper.ts';
 import { toHex } from '../../crypto/hash.ts';
 import type { BlockContext } from '../../state/module.ts';
 import type { ModuleStore } from '../../state/module-store.ts';
-import type { ContributionCredits, EarningsBooks, ModelUsageBook } from '../expected.ts';
-import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
+import type { ContributionCredits, DisputeHolds, EarningsBooks, EpochCaps, ModelUsageBook } from '../expected.ts';
+import { aiParams } from '../params.ts';
+import { NodeKind, REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
 
 /*
  * Payment credits of one block, applied to state once at the end of the block. The value itself
@@ -20,6 +21,10 @@ import { REWARDS_POOL, TREASURY, type Leg } from '../store.ts';
  * (`PaymentOutcome.queueCredits`), when nothing can fail and revert it any more; a revert would not
  * undo the queue. The end-of-block flush visits everything in sorted order and writes the other
  * modules' records through their keepers (expected.ts).
+ *
+ * A model version under an open dispute earns into the dispute escrow instead: its owner's legs
+ * (including what its derivatives pass to it through their parent edges, which reach it as its
+ * owner leg) are held by the dispute until it resolves (src/attribution/dispute).
  */
 
 interface EarnerCredit {
@@ -41,12 +46,24 @@ interface BlockCredits {
   earners: Map<string, EarnerCredit>;
   contributions: Map<number, ContributionCredit>;
   usage: Map<number, { count: number; amount: bigint }>;
+  /** Each version's owner legs (role `refined`), so a disputed version's can be held. */
+  versionOwners: Map<number, { earner: string; amount: bigint }>;
+  /** Each agent's fee legs (role `executed`), so a disputed agent's can be held. */
+  agentFees: Map<number, { earner: string; amount: bigint }>;
 }
 
 const SCRATCH = 'credits';
 
 function emptyCredits(): BlockCredits {
-  return { validators: 0n, treasury: 0n, earners: new Map(), contributions: new Map(), usage: new Map() };
+  return {
+    validators: 0n,
+    treasury: 0n,
+    earners: new Map(),
+    contributions: new Map(),
+    usage: new Map(),
+    versionOwners: new Map(),
+    agentFees: new Map(),
+  };
 }
 
 export function queuePaymentCredits(store: ModuleStore, versionId: number, amount: bigint, legs: readonly Leg[]): void {
@@ -71,6 +88,16 @@ export function queuePaymentCredits(store: ModuleStore, versionId: number, amoun
       credits.earners.set(id, e);
     }
     e[leg.role] += leg.amount;
+    if (leg.role === 'refined' && leg.node_kind === NodeKind.modelVersion) {
+      const v = credits.versionOwners.get(leg.node_id) ?? { earner: id, amount: 0n };
+      v.amount += leg.amount;
+      credits.versionOwners.set(leg.node_id, v);
+    }
+    if (leg.role === 'executed' && leg.node_kind === NodeKind.agent) {
+      const a = credits.agentFees.get(leg.node_id) ?? { earner: id, amount: 0n };
+      a.amount += leg.amount;
+      credits.agentFees.set(leg.node_id, a);
+    }
     if (!seenEarners.has(id)) {
       seenEarners.add(id);
       e.payments += 1;
@@ -85,10 +112,24 @@ export function queuePaymentCredits(store: ModuleStore, versionId: number, amoun
 /** End of block: write the queued credits (sorted by address, contribution id, version id). */
 export async function flushPaymentCredits(
   ctx: BlockContext,
-  keepers: { earnings: EarningsBooks; contributions: ContributionCredits; usage: ModelUsageBook },
+  keepers: { earnings: EarningsBooks; contributions: ContributionCredits; usage: ModelUsageBook; holds: DisputeHolds },
 ): Promise<void> {
   const credits = ctx.store.takeScratch<BlockCredits>(SCRATCH);
   if (!credits) return;
+  for (const versionId of [...credits.versionOwners.keys()].sort((a, b) => a - b)) {
+    const disputeId = await keepers.holds.holding('model_version', versionId);
+    if (disputeId === undefined) continue;
+    const owner = credits.versionOwners.get(versionId)!;
+    credits.earners.get(owner.earner)!.refined -= owner.amount;
+    await keepers.holds.hold(disputeId, owner.amount);
+  }
+  for (const agentId of [...credits.agentFees.keys()].sort((a, b) => a - b)) {
+    const disputeId = await keepers.holds.holding('agent', agentId);
+    if (disputeId === undefined) continue;
+    const fee = credits.agentFees.get(agentId)!;
+    credits.earners.get(fee.earner)!.executed -= fee.amount;
+    await keepers.holds.hold(disputeId, fee.amount);
+  }
   await ctx.bank.transfer(REWARDS_POOL, FEE_COLLECTOR, credits.validators);
   await ctx.bank.transfer(REWARDS_POOL, TREASURY, credits.treasury);
   const book = keepers.earnings.book();
@@ -99,13 +140,28 @@ export async function flushPaymentCredits(
     if (e.curated > 0n) await book.credit(e.address, 'curated', e.curated, true);
     await book.countPayments(e.address, e.payments, 0);
   }
+  const dn = aiParams(ctx.params).datanet;
+  const caps: EpochCaps = {
+    epoch: Math.floor(ctx.height / dn.epochBlocks),
+    datanetEpochCap: dn.datanetEpochCap,
+    contributorCapPerStakeBps: dn.contributorCapPerStakeBps,
+  };
+  let overCap = 0n;
   for (const id of [...credits.contributions.keys()].sort((a, b) => a - b)) {
     const credit = credits.contributions.get(id)!;
-    const { contributor, vested } = await keepers.contributions.credit(id, credit.amount, credit.payments);
-    await book.credit(contributor, 'contributed', credit.amount, vested);
+    const { contributor, vested, credited } = await keepers.contributions.credit(
+      id,
+      credit.amount,
+      credit.payments,
+      caps,
+    );
+    if (credited > 0n) await book.credit(contributor, 'contributed', credited, vested);
     await book.countPayments(contributor, 0, credit.payments);
+    overCap += credit.amount - credited;
   }
   book.flush();
+  // What the epoch caps cut leaves the pool for the treasury: nothing is burned.
+  await ctx.bank.transfer(REWARDS_POOL, TREASURY, overCap);
   for (const id of [...credits.usage.keys()].sort((a, b) => a - b)) {
     const add = credits.usage.get(id)!;
     await keepers.usage.addUsage(id, add.count, add.amount);

@@ -2,6 +2,7 @@ import type { Module } from '../../state/module.ts';
 import {
   ATTRIBUTION_USE,
   CONTRIBUTION_CREDITS,
+  DISPUTE_HOLDS,
   EARNINGS,
   LINEAGE_DATANETS,
   MODEL_USAGE,
@@ -51,7 +52,15 @@ export const inferenceModule: Module = {
     ];
   },
   keepers: [paymentsKeeper],
-  expects: [CONTRIBUTION_CREDITS, LINEAGE_DATANETS, MODEL_USAGE, ATTRIBUTION_USE, PAYMENT_AGENTS, EARNINGS],
+  expects: [
+    CONTRIBUTION_CREDITS,
+    LINEAGE_DATANETS,
+    MODEL_USAGE,
+    ATTRIBUTION_USE,
+    PAYMENT_AGENTS,
+    EARNINGS,
+    DISPUTE_HOLDS,
+  ],
   txs: [payTx],
   queries: inferenceQueries,
   // The AI-economy sections are checked together: the payment split ties several of them.
@@ -66,6 +75,7 @@ export const inferenceModule: Module = {
       earnings: ctx.keeper(EARNINGS),
       contributions: ctx.keeper(CONTRIBUTION_CREDITS),
       usage: ctx.keeper(MODEL_USAGE),
+      holds: ctx.keeper(DISPUTE_HOLDS),
     });
   },
 };

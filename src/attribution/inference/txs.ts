@@ -8,6 +8,8 @@ import type { EventValues, KeeperSlot, TxContext, TxDefinition } from '../../sta
 import type { MsgPay } from '../attribution.pb.ts';
 import { hexOrNull, requireHash } from '../common.ts';
 import { contributionKey } from '../datanet/keys.ts';
+import { DisputeTarget, openDisputeOn } from '../dispute/keys.ts';
+import { readRecordFlag } from '../record/keys.ts';
 import { ATTRIBUTION_USE, LINEAGE_DATANETS, PAYMENT_AGENTS } from '../expected.ts';
 import { versionKey } from '../model/keys.ts';
 import { aiParams } from '../params.ts';
@@ -160,6 +162,13 @@ export async function executePayment(ctx: TxContext, env: PaymentEnv, req: Payme
     record = await loadCached(store, recordKey(req.attributionId), AttributionRecordCodec.decodeStored);
     if (!record)
       throw new TributaryError('attribution/not_found', `attribution record ${req.attributionId} does not exist`);
+    // Weights under dispute steer nothing until the dispute fails; upheld, never again.
+    const flagged = await readRecordFlag(store, record.id);
+    if (flagged !== undefined)
+      throw new TributaryError('attribution/flagged', `record ${record.id} was flagged by dispute ${flagged}`);
+    const disputed = await openDisputeOn(store, DisputeTarget.attributionRecord, record.id);
+    if (disputed !== undefined)
+      throw new TributaryError('attribution/disputed', `record ${record.id} is under dispute ${disputed}`);
     if (record.model_version_id !== version.id) {
       throw new TributaryError(
         'attribution/wrong_model',

@@ -13,7 +13,8 @@ export const ROLE_WHY: Record<string, string> = {
   treasury: 'treasury share of the payment',
   executed: 'fee of the agent that executed the inference',
   refined: 'owner share of a model version in the lineage',
-  curated: 'datanet share that reached a datanet with no accepted contributions (goes to its owner)',
+  curated:
+    "datanet share kept by the datanet's owner: all of it when no contribution is accepted, else the units its size split leaves over",
   contributed: 'datanet share credited to an accepted contribution',
 };
 

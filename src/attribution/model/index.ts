@@ -1,6 +1,6 @@
 import type { Module } from '../../state/module.ts';
 import { aiParams } from '../params.ts';
-import { modelUsageKeeper } from './keepers.ts';
+import { modelFlagsKeeper, modelUsageKeeper } from './keepers.ts';
 import { modelQueries, modelStateKeys } from './queries.ts';
 import { modelParentEvent, modelPublishedEvent, modelRegisteredEvent, publishModelTx, registerModelTx } from './txs.ts';
 
@@ -9,12 +9,13 @@ import { modelParentEvent, modelPublishedEvent, modelRegisteredEvent, publishMod
  * a share each; parents must exist when it is published and version ids only grow, so the lineage
  * is acyclic by construction and every parent has a smaller id than its child. Each version's
  * complete ancestor set (versions and datanets) is stored with it, capped by `maxAncestors`: a
- * version whose lineage would exceed the cap cannot be published. Versions are immutable.
+ * version whose lineage would exceed the cap cannot be published. Versions are immutable; an
+ * upheld lineage dispute flags one beside it (`model/flag/<id>`, shown by `model_get`).
  */
 
 export const modelModule: Module = {
   name: 'model',
-  keepers: [modelUsageKeeper],
+  keepers: [modelUsageKeeper, modelFlagsKeeper],
   txs: [registerModelTx, publishModelTx],
   stateKeys: modelStateKeys,
   queries: modelQueries,

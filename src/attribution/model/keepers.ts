@@ -1,6 +1,6 @@
 import type { KeeperSource } from '../../state/module.ts';
-import type { ModelUsageBook } from '../expected.ts';
-import { ModelUsageCodec, PREFIX, idKey, save } from '../store.ts';
+import type { ModelUsageBook, ModelVersionFlags } from '../expected.ts';
+import { ModelUsageCodec, PREFIX, idKey, save, writeId } from '../store.ts';
 import { readUsage } from './keys.ts';
 
 /* The model module: what this module offers other modules (bound in src/modules.ts). */
@@ -14,6 +14,16 @@ export const modelUsageKeeper: KeeperSource<ModelUsageBook> = {
       usage.paid_count += payments;
       usage.paid_amount += amount;
       save(store, ModelUsageCodec, idKey(PREFIX.usage, versionId), usage);
+    },
+  }),
+};
+
+/** Versions flagged by an upheld lineage dispute (src/attribution/dispute); the version record stays immutable. */
+export const modelFlagsKeeper: KeeperSource<ModelVersionFlags> = {
+  module: 'model',
+  create: ({ store }) => ({
+    flag(versionId, disputeId) {
+      writeId(store, idKey(PREFIX.versionFlag, versionId), disputeId);
     },
   }),
 };

@@ -9,6 +9,7 @@ import {
   PREFIX,
   idKey,
   load,
+  readId,
 } from '../store.ts';
 
 /* The model module: state keys and record access. */
@@ -30,4 +31,9 @@ export async function readAncestors(state: StateReader, id: number): Promise<Anc
 
 export async function readUsage(state: StateReader, id: number): Promise<ModelUsage> {
   return (await load(state, ModelUsageCodec, idKey(PREFIX.usage, id))) ?? { paid_count: 0, paid_amount: 0n };
+}
+
+/** The upheld dispute that flagged a version's lineage, or undefined. */
+export async function readVersionFlag(state: StateReader, id: number): Promise<number | undefined> {
+  return readId(state, idKey(PREFIX.versionFlag, id));
 }

@@ -17,7 +17,7 @@ import {
   idKey,
   load,
 } from '../store.ts';
-import { readAncestors, readUsage, readVersion, versionKey } from './keys.ts';
+import { readAncestors, readUsage, readVersion, readVersionFlag, versionKey } from './keys.ts';
 import { inferencePaidEvent } from '../inference/txs.ts';
 import { modelParentEvent } from './txs.ts';
 import { versionView } from './views.ts';
@@ -124,10 +124,20 @@ export const modelStateKeys: StateKeyDefinition[] = [
   },
 ];
 
+async function flaggedAncestors(q: QueryContext, id: number): Promise<JsonValue> {
+  const out: JsonValue[] = [];
+  for (const ancestor of (await readAncestors(q.state, id)).models) {
+    const disputeId = await readVersionFlag(q.state, ancestor);
+    if (disputeId !== undefined) out.push({ versionId: ancestor, disputeId });
+  }
+  return out;
+}
+
 export const modelQueries: QueryDefinition[] = [
   {
     method: 'model_get',
-    description: 'a model version with its family, parent edges, owner share and usage counters',
+    description:
+      'a model version with its family, parent edges, owner share, usage counters, and the lineage disputes upheld against it or its ancestors',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'model',
     async handler(q, p) {
@@ -138,6 +148,10 @@ export const modelQueries: QueryDefinition[] = [
         ...(versionView(v) as Record<string, JsonValue>),
         family: { id: family.id, name: family.name, owner: formatAddress(family.owner), versions: family.versions },
         usage: { paidCount: usage.paid_count, paidAmount: usage.paid_amount.toString() },
+        flaggedByDispute: (await readVersionFlag(q.state, v.id)) ?? null,
+        // A derivative of a flagged version carries the finding too (as Story Protocol tags the
+        // derivatives of an infringing asset): every flagged ancestor, in id order.
+        flaggedAncestors: await flaggedAncestors(q, v.id),
       };
     },
   },

@@ -1,6 +1,6 @@
 import type { Module } from '../../state/module.ts';
 import { aiParams } from '../params.ts';
-import { recordUseKeeper } from './keepers.ts';
+import { recordFlagsKeeper, recordUseKeeper } from './keepers.ts';
 import { attributionQueries, attributionStateKeys } from './queries.ts';
 import { attributionRecordedEvent, recordAttributionTx } from './txs.ts';
 
@@ -12,11 +12,13 @@ import { attributionRecordedEvent, recordAttributionTx } from './txs.ts';
  * the version's ancestor closure (a datanet ancestor, or an accepted contribution of one). A
  * record only re-splits what the lineage gives datanets; it can never enlarge that share.
  * The version's owner authors records: it runs the attribution method over its own lineage.
+ * A disputed record cannot be named by a payment until the dispute fails; an upheld dispute flags
+ * it (`attribution/flag/<id>`) and it can never be named again.
  */
 
 export const attributionModule: Module = {
   name: 'attribution',
-  keepers: [recordUseKeeper],
+  keepers: [recordUseKeeper, recordFlagsKeeper],
   txs: [recordAttributionTx],
   stateKeys: attributionStateKeys,
   queries: attributionQueries,

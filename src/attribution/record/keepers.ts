@@ -1,6 +1,6 @@
 import type { KeeperSource } from '../../state/module.ts';
-import type { AttributionRecordUse } from '../expected.ts';
-import { AttributionRecordCodec, save } from '../store.ts';
+import type { AttributionRecordUse, RecordFlags } from '../expected.ts';
+import { AttributionRecordCodec, PREFIX, idKey, save, writeId } from '../store.ts';
 import { recordKey } from './keys.ts';
 
 /* The attribution module: what this module offers other modules (bound in src/modules.ts). */
@@ -12,6 +12,16 @@ export const recordUseKeeper: KeeperSource<AttributionRecordUse> = {
     markUsed(record, paymentId) {
       // A copy: the record the payment read may be a shared cached object.
       save(store, AttributionRecordCodec, recordKey(record.id), { ...record, used_by_payment: paymentId });
+    },
+  }),
+};
+
+/** Records flagged by an upheld dispute (src/attribution/dispute): payments may no longer name them. */
+export const recordFlagsKeeper: KeeperSource<RecordFlags> = {
+  module: 'attribution',
+  create: ({ store }) => ({
+    flag(recordId, disputeId) {
+      writeId(store, idKey(PREFIX.recordFlag, recordId), disputeId);
     },
   }),
 };

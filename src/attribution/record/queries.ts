@@ -1,8 +1,9 @@
+import type { JsonValue } from '../../codec/json.ts';
 import { TributaryError } from '../../errors.ts';
 import type { QueryDefinition, StateKeyDefinition } from '../../state/module.ts';
 import { paramId } from '../common.ts';
 import { AttributionRecordCodec } from '../store.ts';
-import { readRecord, recordKey } from './keys.ts';
+import { readRecord, readRecordFlag, recordKey } from './keys.ts';
 import { recordView } from './views.ts';
 
 /* The attribution module: queries and state-key kinds for proofs. */
@@ -27,7 +28,10 @@ export const attributionQueries: QueryDefinition[] = [
       const id = paramId(p.id);
       const r = await readRecord(q.state, id);
       if (!r) throw new TributaryError('attribution/not_found', `attribution record ${id} does not exist`);
-      return recordView(r);
+      return {
+        ...(recordView(r) as Record<string, JsonValue>),
+        flaggedByDispute: (await readRecordFlag(q.state, id)) ?? null,
+      };
     },
   },
 ];

@@ -35,7 +35,9 @@ export type AttributionErrorCode =
   | 'attribution/unauthorized'
   | 'attribution/wrong_model'
   | 'attribution/request_mismatch'
-  | 'attribution/already_used';
+  | 'attribution/already_used'
+  | 'attribution/disputed'
+  | 'attribution/flagged';
 
 export const attributionRecordedEvent = defineEvent(
   'attribution_recorded',

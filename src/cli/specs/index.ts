@@ -3,6 +3,7 @@ import { attributionCliSpecs } from './attribution.ts';
 import { bankCliSpecs } from './bank.ts';
 import { datanetCliSpecs } from './datanet.ts';
 import { govCliSpecs } from './gov.ts';
+import { disputeCliSpecs } from './dispute.ts';
 import { inferenceCliSpecs } from './inference.ts';
 import { modelCliSpecs } from './model.ts';
 import { rewardsCliSpecs } from './rewards.ts';
@@ -19,6 +20,7 @@ export const TX_CLI_SPECS: TxCliSpecs = {
   ...inferenceCliSpecs,
   ...rewardsCliSpecs,
   ...agentCliSpecs,
+  ...disputeCliSpecs,
   ...stakingCliSpecs,
   ...bankCliSpecs,
   ...govCliSpecs,

@@ -32,6 +32,13 @@ export const govInvariants: Invariant[] = [
 
 export const govModule: Module = {
   name: 'gov',
+  moduleAccounts: [
+    {
+      name: 'gov_deposits',
+      address: GOV_DEPOSITS,
+      description: 'proposal deposits, held until refunded or sent to the treasury',
+    },
+  ],
   expects: [STAKE],
   txs: [proposeTx, depositTx, voteTx],
   queries: govQueries,

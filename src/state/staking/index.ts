@@ -158,6 +158,13 @@ async function initStakingGenesis(ctx: GenesisContext, section: unknown): Promis
 
 export const stakingModule: Module = {
   name: 'staking',
+  moduleAccounts: [
+    {
+      name: 'staking_pool',
+      address: STAKING_POOL,
+      description: 'every bonded and unbonding stake, of every role, until it matures or is slashed',
+    },
+  ],
   initGenesis: initStakingGenesis,
   keepers: [stakeKeeper, doubleSignPunisher],
   txs: [bondTx, unbondTx, unjailTx],
