@@ -18,6 +18,11 @@ export interface MempoolLimits {
    * long, by the measured cost per transaction on this node (0: no such cap). See `Mempool.capacity`.
    */
   recheckBudgetMs: number;
+  /**
+   * The recheck budget never lowers the cap below this many transactions (CometBFT's default pool
+   * size): a loaded host's slow checks must not shrink the pool below a few blocks' worth.
+   */
+  minCapacity: number;
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
@@ -29,4 +34,5 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxQueuedPerSender: 64,
   queuedTtlMs: 120_000,
   recheckBudgetMs: 250,
+  minCapacity: 5_000,
 };

@@ -408,7 +408,16 @@ describe('CLI transactions on a real node', () => {
       targets: 'c:1:10000',
       edges: 'm:1:100',
     };
-    const NAMED: Record<string, string> = { '--method': 'declared', '--relation': 'base' };
+    // Options whose valid values are names (every other option of the command is still parsed after them).
+    const NAMED: Record<string, string> = {
+      '--method': 'declared',
+      '--relation': 'base',
+      '--kind': 'treasury_spend',
+      '--target': 'contribution',
+      '--reason': 'duplicate',
+      '--role': 'contributor',
+      '--option': 'yes',
+    };
     const BAD: Record<string, [string, string][]> = {
       hex: [
         ['63 hex digits', '0x' + 'ab'.repeat(31) + 'c'],

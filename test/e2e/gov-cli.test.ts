@@ -128,17 +128,17 @@ describe('governance through the CLI', () => {
     // Scheduled for the effective height (the entry before it keeps the old value until then),
     // and in force once the chain is there.
     type Schedule = { height: number; schedule: { fromHeight: number; params: { maxBlockTxs: number } }[] };
-    const scheduled = cliJson<Schedule>([...h, ...rpc, 'query', 'params']);
+    const scheduled = cliJson<Schedule>([...h, ...rpc, 'query', 'params-schedule']);
     expect(scheduled.schedule.find((e) => e.params.maxBlockTxs === 12_345)?.fromHeight).toBe(p.effectiveHeight);
     const later = await until(async () => {
-      const c = cliJson<Schedule>([...h, ...rpc, 'query', 'params']);
+      const c = cliJson<Schedule>([...h, ...rpc, 'query', 'params-schedule']);
       return c.height >= p.effectiveHeight! ? c : undefined;
     });
     const inForce = later.schedule.filter((e) => e.fromHeight <= later.height).at(-1)!;
     expect(inForce.params.maxBlockTxs).toBe(12_345);
 
     const bad = cli([...h, ...rpc, 'tx', 'gov-vote', '--from', 'validator', '--proposal', '1', '--option', 'maybe']);
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2); // a usage error: nothing signed or sent
     expect(bad.stderr).toMatch(/^error \[cli\/invalid\]: /);
 
     await stopNodeProcess(nodes.pop()!);

@@ -50,16 +50,26 @@ describe('an indexer on the typed client: cut off and too slow, it still ends wi
 
   const sign = <M>(def: TxDefinition<M>, message: M) =>
     buildTx(validator, def, message, { chainId, nonce: nonce++, fee: FEE });
-  /** Submits in batches of 100 through the client's batch call; returns the hashes. */
+  /**
+   * Submits in batches of 100 through the client's batch call; returns the hashes. A full mempool
+   * is the node's back-pressure: the refused transactions are sent again, in order, after a pause.
+   */
   const submit = async (txs: Uint8Array[]): Promise<string[]> => {
-    const hashes: string[] = [];
+    const hashes: string[] = new Array(txs.length);
     for (let i = 0; i < txs.length; i += 100) {
-      const outcomes = await rpc.batch<{ hash: string }>(
-        txs.slice(i, i + 100).map((tx) => ({ method: 'tx_submit', params: [`0x${toHex(tx)}`] })),
-      );
-      for (const o of outcomes) {
-        if (!o.ok) throw o.error;
-        hashes.push(o.result.hash);
+      let pending = txs.slice(i, i + 100).map((tx, k) => ({ tx, at: i + k }));
+      while (pending.length > 0) {
+        const outcomes = await rpc.batch<{ hash: string }>(
+          pending.map(({ tx }) => ({ method: 'tx_submit', params: [`0x${toHex(tx)}`] })),
+        );
+        const refused: typeof pending = [];
+        outcomes.forEach((o, k) => {
+          if (o.ok) hashes[pending[k]!.at] = o.result.hash;
+          else if (o.error.code === 'mempool/full') refused.push(pending[k]!);
+          else throw o.error;
+        });
+        if (refused.length > 0) await new Promise((r) => setTimeout(r, 200));
+        pending = refused;
       }
     }
     return hashes;

@@ -253,7 +253,14 @@ async function commitLargeBlock(home: string, count: number): Promise<void> {
     const { mempool, engine, signer } = await startProducer(opened, {
       key,
       signerPath: signerStatePath(home),
-      mempool: { maxTxs: count, maxBytes: 1 << 30, maxTxsPerSender: count, maxBytesPerSender: 1 << 30 },
+      // One block of `count`: every transaction pending at once, no recheck-budget cap.
+      mempool: {
+        maxTxs: count,
+        maxBytes: 1 << 30,
+        maxTxsPerSender: count,
+        maxBytesPerSender: 1 << 30,
+        recheckBudgetMs: 0,
+      },
       intervalMs: 1000,
       verifier,
     });

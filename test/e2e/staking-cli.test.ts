@@ -53,10 +53,10 @@ describe('staking CLI against a node process', () => {
     ]);
     expect(listed.validators[0]!.lastSignedHeight).toBeGreaterThan(0);
 
-    // The node refuses at admission (the mempool runs the message): a coded error, exit 1.
+    // The node refuses at admission (the mempool runs the message): a coded error, exit 3 (rejected).
     const refused = (name: string, ...args: string[]) => {
       const r = cli([...base, 'tx', name, '--from', 'validator', ...args, '--wait', '--json']);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(3);
       return JSON.parse(r.stdout || r.stderr) as { error: { code: string } };
     };
     expect(refused('stake-unbond', '--role', 'validator', '--amount', '1000001').error.code).toBe(
@@ -77,7 +77,7 @@ describe('staking CLI against a node process', () => {
 
     // Bad input never reaches the node: a coded error from the CLI itself.
     const bad = cli([...base, 'tx', 'stake-bond', '--from', 'validator', '--role', 'miner', '--amount', '1']);
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2); // a usage error: nothing signed or sent
     expect(bad.stderr).toContain('[staking/invalid_role]');
   }, 90_000);
 });

@@ -20,10 +20,10 @@ function transfers(perSender: number, chainId: string): Uint8Array[] {
 }
 
 describe('mempool back-pressure: the pool holds only what one recheck gets through in its budget', () => {
-  it('caps pending at the measured recheck budget (never below one recheck chunk), refusing the rest with mempool/full before any decoding', async () => {
+  it('caps pending at the measured recheck budget (never below minCapacity), refusing the rest with mempool/full before any decoding', async () => {
     const chain = await TestChain.create({ funded: senders.map((key) => ({ key, balance: 10_000_000n })) });
-    // A 1 ms budget is below one chunk's worth at any real cost per check: the cap is the 256 floor.
-    const pool = new Mempool(chain.app, { maxTxs: 10_000, maxBytes: 1 << 26, recheckBudgetMs: 1 });
+    // A 1 ms budget is below 256 checks at any real cost per check: the cap is the 256 floor.
+    const pool = new Mempool(chain.app, { maxTxs: 10_000, maxBytes: 1 << 26, recheckBudgetMs: 1, minCapacity: 256 });
     expect(pool.capacity).toBe(10_000); // nothing measured yet
     const txs = transfers(100, chain.genesis.chainId);
     const outcomes = await Promise.all(
