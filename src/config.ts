@@ -70,6 +70,12 @@ export interface NodeConfig {
    * turns it on at the default address when that is free.
    */
   metrics: { enabled: boolean; host: string; port: number };
+  /**
+   * When `GET /readyz` says this node should get traffic: a BFT node at most `maxBlocksBehind`
+   * behind the highest peer it has heard of and connected to at least `minPeers` peers (a node whose
+   * key is the whole validator set needs none).
+   */
+  health: { minPeers: number; maxBlocksBehind: number };
 }
 
 /**
@@ -128,6 +134,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxGossipBytes: 1024 * 1024,
   },
   metrics: { enabled: false, host: '127.0.0.1', port: 9464 },
+  health: { minPeers: 1, maxBlocksBehind: 2 },
 };
 
 export function defaultHome(): string {

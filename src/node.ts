@@ -6,6 +6,7 @@ import { Mempool, type MempoolLimits } from './consensus/mempool.ts';
 import { Signer } from './consensus/signer.ts';
 import { SoloEngine } from './consensus/solo-engine.ts';
 import { homePaths, type NodeConfig } from './config.ts';
+import { readinessProblem } from './health.ts';
 import { bytesEqual, toHex } from './crypto/hash.ts';
 import { SignatureVerifier } from './crypto/verify-pool.ts';
 import { isTributaryError, TributaryError } from './errors.ts';
@@ -352,13 +353,19 @@ export async function startNode(
     config: config.rpc,
     logger: logger.child({ module: 'rpc' }),
     observe: metrics && ((method, seconds, code) => metrics.observeCall(method, seconds, code)),
-    unready: () => {
-      if (!(engine instanceof BftEngine)) return undefined;
-      if (engine.syncing) return 'catching up from peers (block sync)';
-      // A validator set of one needs nobody; any other node without a peer sees no new blocks.
-      if (network && network.peers().length === 0 && !(signer && soleValidator)) return 'no peers connected';
-      return undefined;
-    },
+    unready: () =>
+      engine instanceof BftEngine
+        ? readinessProblem({
+            bft: true,
+            // A validator set of one needs nobody; any other node without a peer sees no new blocks.
+            soleValidator: Boolean(signer && soleValidator),
+            syncing: engine.syncing,
+            peers: network?.peers().length ?? 0,
+            latestHeight: chain.latestHeight,
+            highestPeerHeight: engine.highestPeerHeight,
+            ...config.health,
+          })
+        : undefined,
   });
   const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
   writeRpcAddress(home, rpcAddress);

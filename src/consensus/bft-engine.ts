@@ -232,6 +232,7 @@ export class BftEngine {
   private resend = 0;
   private lastProgressCheck = { height: 0, round: -1 };
   private catchingUp = false;
+  private bestPeerHeight = 0;
   private lastCatchUpAt = 0;
   /** Heights committed and how (for tests and logs). */
   commits = 0;
@@ -266,6 +267,11 @@ export class BftEngine {
   /** Whether it is catching up from peers by block sync (not voting meanwhile). */
   get syncing(): boolean {
     return this.catchingUp;
+  }
+
+  /** The highest committed height a peer reported in a status exchange (0 before any). */
+  get highestPeerHeight(): number {
+    return this.bestPeerHeight;
   }
 
   get currentRound(): number {
@@ -1215,6 +1221,7 @@ export class BftEngine {
         // not a node of this chain, or gone
       }
     }
+    if (best && best.height > this.bestPeerHeight) this.bestPeerHeight = best.height;
     if (!best || best.height <= this.chain.latestHeight) return 0;
     const target = best.height;
     const meter = new ProgressMeter(this.chain.latestHeight, target, this.now);
