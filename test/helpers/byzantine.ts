@@ -7,7 +7,8 @@ import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import type { SigningKey } from '../../src/crypto/ed25519.ts';
 import { createP2pHost } from '../../src/p2p/libp2p-host.ts';
 import { GOSSIP_TOPICS, type P2pNetwork } from '../../src/p2p/network.ts';
-import { LOOPBACK } from './bft-network.ts';
+import type { Genesis } from '../../src/genesis.ts';
+import { LOOPBACK, sleep, startInProcessNode, waitFor, type InProcessNode } from './bft-network.ts';
 
 /*
  * A Byzantine validator for tests: a member of the validator set (its key is in genesis) that runs
@@ -89,4 +90,44 @@ export class ByzantineValidator {
   stop(): Promise<void> {
     return this.network.stop();
   }
+}
+
+/**
+ * Three honest in-process validators and this Byzantine one as the fourth, connected and meshed:
+ * the start of every Byzantine-validator test. Pushes into `honest` as it goes (so the caller's
+ * cleanup stops whatever started before a failure) and returns the Byzantine double.
+ */
+export async function startByzantineNetwork(
+  genesis: Genesis,
+  keys: readonly SigningKey[],
+  honest: InProcessNode[],
+): Promise<ByzantineValidator> {
+  for (let i = 0; i < 3; i++) {
+    honest.push(
+      await startInProcessNode({
+        index: i,
+        genesis,
+        key: keys[i],
+        bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
+      }),
+    );
+  }
+  const byzantine = await ByzantineValidator.start({
+    chainId: genesis.chainId,
+    key: keys[3]!,
+    bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
+  });
+  try {
+    await waitFor(() => honest.every((n) => n.opened.chain.latestHeight >= 3), 60_000, '3 heights');
+    await waitFor(
+      () => honest.every((n) => n.network.peers().includes(byzantine.network.peerId)),
+      10_000,
+      'the Byzantine peer connected',
+    );
+    await sleep(1_000); // gossipsub meshes form on heartbeats
+  } catch (e) {
+    await byzantine.stop();
+    throw e;
+  }
+  return byzantine;
 }

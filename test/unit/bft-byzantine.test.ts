@@ -3,8 +3,8 @@ import { headerHash } from '../../src/codec/protocol.ts';
 import { VoteCodec } from '../../src/codec/core.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../../src/crypto/hash.ts';
-import { bftGenesis, sleep, startInProcessNode, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
-import { ByzantineValidator } from '../helpers/byzantine.ts';
+import { bftGenesis, sleep, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
+import { startByzantineNetwork, type ByzantineValidator } from '../helpers/byzantine.ts';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { formatAddress } from '../../src/crypto/address.ts';
 import { RpcClient } from '../../src/rpc/client.ts';
@@ -27,28 +27,7 @@ describe('a Byzantine validator among three honest ones', () => {
   });
 
   it('its equivocation becomes evidence at every honest node and in a block (evidence_list over RPC); its garbage, oversized and wrongly signed messages are rejected and cost it its score; nobody crashes or forks', async () => {
-    for (let i = 0; i < 3; i++) {
-      honest.push(
-        await startInProcessNode({
-          index: i,
-          genesis,
-          key: keys[i],
-          bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
-        }),
-      );
-    }
-    byzantine = await ByzantineValidator.start({
-      chainId: genesis.chainId,
-      key: keys[3]!,
-      bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
-    });
-    await waitFor(() => honest.every((n) => n.opened.chain.latestHeight >= 3), 60_000, '3 heights');
-    await waitFor(
-      () => honest.every((n) => n.network.peers().includes(byzantine.network.peerId)),
-      10_000,
-      'the Byzantine peer connected',
-    );
-    await sleep(1_000); // gossipsub meshes form on heartbeats
+    byzantine = await startByzantineNetwork(genesis, keys, honest);
 
     // 1. Two signed prevotes for different blocks at a height ahead (kept until the honest get there).
     const target = Math.max(...honest.map((n) => n.opened.chain.latestHeight)) + 2;

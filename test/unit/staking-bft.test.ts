@@ -6,8 +6,8 @@ import { SigningKey } from '../../src/crypto/ed25519.ts';
 import { bytesEqual, toHex } from '../../src/crypto/hash.ts';
 import { readAccount } from '../../src/state/bank/keeper.ts';
 import { readStake } from '../../src/state/staking/store.ts';
-import { bftGenesis, sleep, startInProcessNode, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
-import { ByzantineValidator } from '../helpers/byzantine.ts';
+import { bftGenesis, sleep, waitFor, type InProcessNode } from '../helpers/bft-network.ts';
+import { startByzantineNetwork, type ByzantineValidator } from '../helpers/byzantine.ts';
 
 /*
  * The double-signing validator of bft-byzantine.test.ts, now with stake: four validators bonded at
@@ -42,36 +42,16 @@ describe('a double-signing validator is slashed and removed; the chain keeps fin
   });
 
   it('slashes 10% of its stake to the treasury, removes it at H + 2, tombstones it', async () => {
-    for (let i = 0; i < 3; i++) {
-      honest.push(
-        await startInProcessNode({
-          index: i,
-          genesis,
-          key: keys[i],
-          bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
-        }),
-      );
-    }
-    byzantine = await ByzantineValidator.start({
-      chainId: genesis.chainId,
-      key: keys[3]!,
-      bootstrap: honest.map((n) => n.network.listenAddresses()[0]!),
-    });
-    await waitFor(() => honest.every((n) => n.opened.chain.latestHeight >= 3), 60_000, '3 heights');
-    await waitFor(
-      () => honest.every((n) => n.network.peers().includes(byzantine!.network.peerId)),
-      10_000,
-      'the Byzantine peer connected',
-    );
-    await sleep(1_000); // gossipsub meshes form on heartbeats
+    const double = await startByzantineNetwork(genesis, keys, honest);
+    byzantine = double;
 
     const target = Math.max(...honest.map((n) => n.opened.chain.latestHeight)) + 2;
-    await byzantine.equivocate(target, 0);
+    await double.equivocate(target, 0);
 
     // The set signing the next block no longer holds the double, at every honest node.
     const inSet = async (n: InProcessNode) =>
       (await n.opened.app.validatorsAt(n.opened.chain.latestHeight + 1)).some((v) =>
-        bytesEqual(v.address, byzantine!.address),
+        bytesEqual(v.address, double.address),
       );
     const deadline = Date.now() + 60_000;
     while ((await Promise.all(honest.map(inSet))).some(Boolean)) {
@@ -81,16 +61,16 @@ describe('a double-signing validator is slashed and removed; the chain keeps fin
 
     const node = honest[0]!;
     const q = node.opened.app.queryContext(node.opened.chain);
-    const stake = await readStake(q.state, byzantine.address, 'validator');
+    const stake = await readStake(q.state, double.address, 'validator');
     expect(stake.bonded).toBe(BOND - BOND / 10n);
     expect((await readAccount(q.state, TREASURY)).balance).toBe(BOND / 10n);
     const listed = (await node.opened.chain.app.registry.queries
       .find((d) => d.method === 'validator_list')!
       .handler(q, {})) as { validators: { address: string }[]; jailed: { address: string; tombstoned: boolean }[] };
-    expect(listed.validators.map((v) => v.address)).not.toContain(formatAddress(byzantine.address));
+    expect(listed.validators.map((v) => v.address)).not.toContain(formatAddress(double.address));
     expect(listed.validators).toHaveLength(3);
     expect(listed.jailed).toEqual([
-      expect.objectContaining({ address: formatAddress(byzantine.address), tombstoned: true }),
+      expect.objectContaining({ address: formatAddress(double.address), tombstoned: true }),
     ]);
 
     // The slash is an event in the evidence transaction's receipt, at every honest node's chain.
@@ -99,7 +79,7 @@ describe('a double-signing validator is slashed and removed; the chain keeps fin
     expect(slashEvents).toHaveLength(1);
     expect(slashEvents[0]!.event.attributes).toEqual(
       expect.arrayContaining([
-        { key: 'account', value: formatAddress(byzantine.address) },
+        { key: 'account', value: formatAddress(double.address) },
         { key: 'amount', value: (BOND / 10n).toString() },
         { key: 'reason', value: 'double_sign' },
       ]),
@@ -108,7 +88,7 @@ describe('a double-signing validator is slashed and removed; the chain keeps fin
     // Removed at the consensus delay: still signing the block after the evidence, gone from the next.
     const E = slashEvents[0]!.height;
     const has = async (h: number) =>
-      (await node.opened.app.validatorsAt(h)).some((v) => bytesEqual(v.address, byzantine!.address));
+      (await node.opened.app.validatorsAt(h)).some((v) => bytesEqual(v.address, double.address));
     expect([await has(E), await has(E + 1), await has(E + 2)]).toEqual([true, true, false]);
 
     // The honest three keep finalizing the same blocks, signed by the three of them.
