@@ -38,3 +38,60 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
+
+/** Field names that hold base-unit amounts in the node's JSON views (display only: shown with OPEN beside them). */
+const AMOUNT_FIELD =
+  /(amount|balance|bond|stake|fee|earned|locked|deposit|paid|payout|reward|supply|claimable|credited|held|inflow|escrow|bonded|unbonding|spent|total)$/i;
+
+function scalarText(key: string, v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'string' && AMOUNT_FIELD.test(key) && /^\d+$/.test(v)) return formatAmount(v);
+  return String(v);
+}
+
+const isScalar = (v: unknown) => v === null || typeof v !== 'object';
+
+/** An array of objects whose fields are all scalars: one table. */
+function isFlatRecordList(v: unknown): v is Record<string, unknown>[] {
+  return (
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && Object.values(e).every(isScalar))
+  );
+}
+
+function recordTable(rows: Record<string, unknown>[]): string {
+  const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return table(
+    header,
+    rows.map((r) => header.map((h) => scalarText(h, r[h]))),
+  );
+}
+
+/**
+ * Any query result as people read it, for the commands without a view of their own: scalar fields
+ * as aligned `key  value` rows (nested objects flattened to `a.b`), amounts with OPEN beside them,
+ * lists of records as tables under their key. `--json` prints the node's answer unchanged.
+ */
+export function peopleView(value: unknown): string {
+  if (isFlatRecordList(value)) return recordTable(value);
+  if (isScalar(value)) return scalarText('', value);
+  if (Array.isArray(value)) return value.map((v) => peopleView(v)).join('\n\n');
+  const rows: [string, string][] = [];
+  const sections: string[] = [];
+  const walk = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const key = prefix + k;
+      if (isScalar(v)) rows.push([key, scalarText(k, v)]);
+      else if (isFlatRecordList(v)) sections.push(`${key}:\n${recordTable(v)}`);
+      else if (Array.isArray(v)) {
+        if (v.length === 0) rows.push([key, '(none)']);
+        else if (v.every(isScalar)) {
+          for (const [i, e] of v.entries()) rows.push([`${key}[${i}]`, scalarText(k, e)]);
+        } else sections.push(`${key}:\n${v.map((e) => peopleView(e)).join('\n\n')}`);
+      } else walk(v as Record<string, unknown>, `${key}.`);
+    }
+  };
+  walk(value as Record<string, unknown>, '');
+  return [rows.length > 0 ? keyValueTable(rows) : '', ...sections].filter((s) => s !== '').join('\n\n');
+}

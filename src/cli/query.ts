@@ -6,7 +6,7 @@ import { isTributaryError } from '../errors.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
-import { formatAmount, keyValueTable, table } from './format.ts';
+import { formatAmount, keyValueTable, peopleView, table } from './format.ts';
 import type { CliQuery } from './query-commands.ts';
 
 /** `query block|tx|proof`, then `query <name>` for every module query with a CLI name. */
@@ -20,14 +20,16 @@ export function addQueryCommands(program: Command, registry: { readonly queries:
     .action(async (block: string | undefined, opts: { full?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const tag = block === undefined ? 'latest' : /^\d+$/.test(block) ? Number(block) : block;
-      print(g, await client(g).call('chain_getBlock', [tag, opts.full ?? false]));
+      const found = await client(g).call('chain_getBlock', [tag, opts.full ?? false]);
+      print(g, found, () => peopleView(found));
     });
   query
     .command('tx <hash>')
     .description('a transaction with its receipt')
     .action(async (hash: string, _o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      print(g, await client(g).call('tx_get', [hash]));
+      const tx = await client(g).call('tx_get', [hash]);
+      print(g, tx, () => peopleView(tx));
     });
   query
     .command('proof <kindOrKey> [id]')
@@ -85,8 +87,8 @@ export function addQueryCommands(program: Command, registry: { readonly queries:
           return v;
         });
         const result = await client(g).call(q.method, params);
-        const human = HUMAN_VIEWS[q.method];
-        print(g, result, human && (() => human(result)));
+        const human = HUMAN_VIEWS[q.method] ?? peopleView;
+        print(g, result, () => human(result));
       });
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asRejection, asUsageError, EXIT, exitCodeOf, hintFor } from '../../src/cli/errors.ts';
-import { formatAmount, formatOpen, keyValueTable, table } from '../../src/cli/format.ts';
+import { formatAmount, formatOpen, keyValueTable, peopleView, table } from '../../src/cli/format.ts';
 import { TributaryError } from '../../src/errors.ts';
 
 describe('CLI output for people', () => {
@@ -58,5 +58,47 @@ describe('CLI exit codes and hints', () => {
       expect(hintFor(code), code).toMatch(/\S/);
     expect(hintFor('agent/invalid')).toBe(hintFor('datanet/invalid'));
     expect(hintFor('model/not_found')).toMatch(/query/);
+  });
+});
+
+describe('peopleView: any query result for people', () => {
+  it('scalars as aligned rows, nested objects flattened, amounts with OPEN, record lists as tables', () => {
+    const out = peopleView({
+      id: 7,
+      owner: 'trib1abc',
+      stake: '1500000000000000000',
+      size: '12',
+      roles: { validator: { bonded: '2000000000000000000', unbonding: [] } },
+      curators: ['trib1x', 'trib1y'],
+      payments: [
+        { id: 1, amount: '1000', payer: 'trib1p' },
+        { id: 2, amount: '25', payer: 'trib1q' },
+      ],
+      flaggedByDispute: null,
+    });
+    expect(out).toBe(
+      [
+        'id                         7',
+        'owner                      trib1abc',
+        'stake                      1500000000000000000 (1.5 OPEN)',
+        'size                       12',
+        'roles.validator.bonded     2000000000000000000 (2 OPEN)',
+        'roles.validator.unbonding  (none)',
+        'curators[0]                trib1x',
+        'curators[1]                trib1y',
+        'flaggedByDispute           -',
+        '',
+        'payments:',
+        'id  amount                          payer',
+        '1   1000 (0.000000000000001 OPEN)   trib1p',
+        '2   25 (0.000000000000000025 OPEN)  trib1q',
+      ].join('\n'),
+    );
+  });
+
+  it('a top-level list of records is one table; a scalar prints as itself', () => {
+    expect(peopleView([{ a: 1, b: 'x' }, { a: 2 }])).toBe(['a  b', '1  x', '2  -'].join('\n'));
+    expect(peopleView(null)).toBe('-');
+    expect(peopleView(42)).toBe('42');
   });
 });
