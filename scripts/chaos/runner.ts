@@ -32,6 +32,11 @@ export interface ChaosOptions {
   recoveryTimeoutMs: number;
   /** Older committed transactions re-read with tx_get after each perturbation (all of them at the end). */
   txSample: number;
+  /**
+   * Stream at least this long in all before the final reading (default 0): a run with few or no
+   * perturbations on a loaded host may otherwise end before any transaction is committed.
+   */
+  minStreamMs?: number;
   log: (line: string) => void;
 }
 
@@ -498,6 +503,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   );
 
   // A bug in the runner itself ends its loop as a finding (the run still ends, stops and verifies).
+  const streamingSince = Date.now();
   const streams = senders.map((s) =>
     stream(s).catch((e: Error) => finding(`sender ${s.index} stopped: ${e.stack ?? e.message}`)),
   );
@@ -559,7 +565,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   }
 
   // Let the last submissions land, then stop the streams and take the final reading.
-  await sleep(opts.blockIntervalMs * 3);
+  await sleep(Math.max(opts.blockIntervalMs * 3, streamingSince + (opts.minStreamMs ?? 0) - Date.now()));
   stopping = true;
   await Promise.all([...streams, follower]);
   const finalUrl = anyUrl();
