@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { RpcConfig } from '../config.ts';
 import { isTributaryError, type TributaryError } from '../errors.ts';
@@ -278,9 +277,11 @@ class WsConnection implements SubscriptionSink {
 
   // ------------------------------------------------------------------ SubscriptionSink
 
-  deliver(subscription: string, result: JsonValue): boolean {
+  deliver(subscription: string, resultJson: string): boolean {
     if (this.closed) return false;
-    const text = JSON.stringify({ jsonrpc: '2.0', method: NOTIFICATION_METHOD, params: { subscription, result } });
+    // What JSON.stringify({jsonrpc, method, params: {subscription, result}}) writes, around a
+    // result serialised once for every subscriber (subscriptions.ts).
+    const text = `{"jsonrpc":"2.0","method":${JSON.stringify(NOTIFICATION_METHOD)},"params":{"subscription":${JSON.stringify(subscription)},"result":${resultJson}}}`;
     if (this.waiting + 1 > this.config.maxQueuedNotifications) {
       this.lagging({ limit: 'queued_notifications', max: this.config.maxQueuedNotifications });
       return false;
