@@ -173,10 +173,11 @@ export class BftEngine {
   /**
    * Milliseconds per transaction of the blocks this node built or verified lately (a moving
    * average). A proposal is only useful if every validator can fetch, verify and execute it
-   * within the propose timeout: a block reaped up to `maxBlockTxs` from a flooded mempool took
-   * longer than that on a loaded machine, every round timed out, and nothing committed until the
-   * flood ended (0 tx/s committed at 800/s offered). So the proposer caps its block by what it
-   * measured. This is the proposer's own policy: validators accept any valid block.
+   * within the propose timeout, so the proposer caps its block by what it measured, instead of
+   * reaping up to `maxBlockTxs` from a flooded mempool. It was added for a stall that turned out
+   * to be the BFT bench misreading commits (README, Benchmarks); no throughput gain was measured,
+   * and it stays as the bound it states. This is the proposer's own policy: validators accept any
+   * valid block.
    */
   private msPerTx = INITIAL_MS_PER_TX;
   private readonly network: P2pNetwork;

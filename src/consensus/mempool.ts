@@ -116,11 +116,11 @@ export class Mempool implements CheckStateOwner {
 
   /**
    * How many pending transactions this node takes: `maxTxs`, lowered to what one recheck gets
-   * through in `recheckBudgetMs` at the measured cost of a check, but not below `minCapacity`. Every commit rechecks the whole
-   * pool, on every node, and admissions wait for it; a pool allowed to grow past what a block
-   * interval can recheck (50,000 transactions is seconds of CPU) makes each commit's recheck outlast
-   * the next commit, so admissions stall and the CPU the consensus rounds need is gone. Refusing
-   * with `mempool/full` instead is the back-pressure clients see, as in CometBFT's size-capped pool.
+   * through in `recheckBudgetMs` at the measured cost of a check, but not below `minCapacity`.
+   * Every commit rechecks the whole pool, on every node, and admissions wait for it; a pool
+   * allowed to grow past what a block interval can recheck (50,000 transactions is seconds of
+   * CPU) makes each commit's recheck outlast the next commit, so admissions stall. Refusing with
+   * `mempool/full` instead is the back-pressure clients see, as in CometBFT's size-capped pool.
    */
   get capacity(): number {
     const { maxTxs, recheckBudgetMs, minCapacity } = this.limits;
