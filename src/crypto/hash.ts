@@ -55,6 +55,16 @@ export function u64be(n: number | bigint): Uint8Array {
   return out;
 }
 
+export function u32be(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+export function readU32be(b: Uint8Array, offset = 0): number {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(offset);
+}
+
 export function readU64be(b: Uint8Array, offset = 0): number {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset);
   return Number(v);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { messageCodec, parseSchema } from '../codec/canonical.ts';
 import { ReceiptCodec, type Event } from '../codec/core.ts';
 import { ADDRESS_LENGTH, type Address } from '../crypto/address.ts';
-import { concatBytes, readU64be, u64be, utf8 } from '../crypto/hash.ts';
+import { concatBytes, readU32be, readU64be, u32be, u64be, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { listElements, moduleEvents } from '../state/events.ts';
 import type { ChainEvent, EventDefinition, EventFilter, IndexReader, IndexedTx, Module } from '../state/module.ts';
@@ -51,16 +51,6 @@ const MAX_VALUE_BYTES = 0xffff;
 const REBUILD_BATCH_OPS = 50_000;
 /** The usual lookup value (batches copy what they are given, so one array serves every put). */
 const COUNT_ONE = Uint8Array.of(0, 0, 0, 1);
-
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
-
-function readU32be(b: Uint8Array, offset: number): number {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(offset);
-}
 
 function place(height: number, position: number): Uint8Array {
   const out = new Uint8Array(PLACE_BYTES);

@@ -14,7 +14,7 @@ import {
   type TxLocation,
 } from '../codec/core.ts';
 import { headerHash } from '../codec/protocol.ts';
-import { readU64be, u64be, utf8 } from '../crypto/hash.ts';
+import { readU64be, u32be, u64be, utf8 } from '../crypto/hash.ts';
 import { TributaryError } from '../errors.ts';
 import { Bucket, RETIRED_BLOCK_BUCKETS, bucketKey, type BucketId } from './buckets.ts';
 import type { KvStore, WriteBatch } from './db.ts';
@@ -59,12 +59,6 @@ export interface BlockResultsBytes {
   receiptBytes: readonly Uint8Array[];
   /** The end-of-block events as canonical BlockReceipts (the results root's last leaf). */
   endBlockEventsBytes: Uint8Array;
-}
-
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
 }
 
 function locationKey(bucket: BucketId, height: number, index: number): Uint8Array {

@@ -4,7 +4,7 @@ import { VoteCodec, type Vote } from '../../codec/core.ts';
 import { isVoteType, voteSignBytesOf } from '../../codec/protocol.ts';
 import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/address.ts';
 import { verifyEd25519 } from '../../crypto/ed25519.ts';
-import { bytesEqual, concatBytes, toHex, u64be, utf8 } from '../../crypto/hash.ts';
+import { bytesEqual, concatBytes, toHex, u32be, u64be, utf8 } from '../../crypto/hash.ts';
 import { TributaryError, isTributaryError } from '../../errors.ts';
 import { validatorsAt } from '../chainconfig/keeper.ts';
 import type { Validator } from '../chainconfig/records.ts';
@@ -43,12 +43,6 @@ export const MsgSubmitEvidenceCodec = messageCodec(schema, 'tributary.evidence.M
 export const EvidenceRecordCodec = messageCodec(schema, 'tributary.evidence.EvidenceRecord');
 
 const PREFIX = utf8.encode('evidence/');
-
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
 
 export function evidenceKey(validator: Address, height: number, round: number, type: number): Uint8Array {
   return concatBytes(PREFIX, validator, u64be(height), u32be(round), new Uint8Array([type]));
