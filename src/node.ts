@@ -15,7 +15,7 @@ import { genesisHash, loadGenesis, type Genesis } from './genesis.ts';
 import { loadKey } from './keys.ts';
 import { defaultRegistry } from './modules.ts';
 import { NodeMetrics } from './metrics.ts';
-import { removeRpcAddress, writeRpcAddress } from './rpc-address.ts';
+import { removeRpcAddress, rpcUrlFor, writeRpcAddress } from './rpc-address.ts';
 import { RpcServer } from './rpc/server.ts';
 import { Application } from './state/app.ts';
 import type { TxRegistry } from './state/registry.ts';
@@ -393,7 +393,7 @@ export async function startNode(
       chainId: app.chainId,
       height: chain.latestHeight,
       stateRoot: toHex(app.stateRoot),
-      rpc: `http://${rpcAddress.host}:${rpcAddress.port}`,
+      rpc: rpcUrlFor(rpcAddress.host, rpcAddress.port),
       ...(metricsAddress ? { metrics: `http://${metricsAddress.host}:${metricsAddress.port}/metrics` } : {}),
       engine: engine instanceof BftEngine ? 'bft' : 'solo',
       validator: signer !== undefined,

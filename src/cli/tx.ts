@@ -4,7 +4,8 @@ import { SignedTxCodec, TxBodyCodec } from '../codec/core.ts';
 import { homePaths } from '../config.ts';
 import { addressFromPublicKey, formatAddress } from '../crypto/address.ts';
 import type { SigningKey } from '../crypto/ed25519.ts';
-import { bytesEqual, fromHex, toHex } from '../crypto/hash.ts';
+import { bytesEqual, fromHex } from '../crypto/hash.ts';
+import { hex0x } from '../codec/json.ts';
 import { TributaryError, type ErrorCode } from '../errors.ts';
 import { keyBackend, loadKey, readKeyInfo } from '../keys.ts';
 import type { RpcClient } from '../rpc/client.ts';
@@ -83,8 +84,6 @@ interface BodyInput {
   type: string;
   payload: Uint8Array;
 }
-
-const hex0x = (b: Uint8Array) => '0x' + toHex(b);
 
 function encodeBody(b: BodyInput): Uint8Array {
   return TxBodyCodec.encode({

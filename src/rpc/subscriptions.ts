@@ -157,7 +157,8 @@ export class Subscription {
 
   /** A stored block as far as subscribers read it: the receipts name their transactions, nothing is decoded. */
   private async storedBlock(height: number): Promise<BlockWithEvents> {
-    const stored = await this.chain.blocks.getBlock(height);
+    // The header and hash only: the receipts name the transactions, whose bytes are never read.
+    const stored = await this.chain.blocks.getHeader(height);
     const results = await this.chain.blocks.getReceipts(height);
     if (!stored || !results) {
       throw new TributaryError('index/missing_block', `block ${height} or its receipts are missing`, { height });
@@ -202,16 +203,16 @@ export class Subscription {
       }
       return;
     }
-    // After a block's last event the cursor is the next block's start: one cursor per position.
-    const total = block.receipts.reduce((n, r) => n + r.events.length, 0) + block.endBlockEvents.length;
-    let ordinal = 0;
-    for (const e of blockEvents(block)) {
-      const at = ordinal++;
+    texts.events ??= [...blockEvents(block)];
+    const events = texts.events;
+    for (let at = 0; at < events.length; at++) {
+      const e = events[at]!;
       if (!isAfter(e, this.next)) continue;
       if (this.matcher?.matches(e.event) === false) continue;
-      const after = at + 1 === total ? blockStart(height + 1) : positionAfter(e);
-      texts.events[at] ??= JSON.stringify(eventNotificationView(e, after));
-      yield { text: texts.events[at]!, after };
+      // After a block's last event the cursor is the next block's start: one cursor per position.
+      const after = at + 1 === events.length ? blockStart(height + 1) : positionAfter(e);
+      texts.eventTexts[at] ??= JSON.stringify(eventNotificationView(e, after));
+      yield { text: texts.eventTexts[at]!, after };
     }
   }
 
@@ -262,15 +263,24 @@ export class Subscription {
 /**
  * Each block's notification results, serialised once for every subscriber that is sent them: with
  * 100 subscribers each event's view was built and stringified 100 times, which took the CPU block
- * production needed (the block interval went from 596 to 2,251 ms in bench/rpc.ts). Keyed by the
+ * production needed (the block interval went from 596 to 2,251 ms in bench/rpc.ts); the events are
+ * positioned once too. Keyed by the
  * block object the stream publishes, and gone with it. The cursor after an event is the same for
  * every subscriber, so one text serves them all.
  */
-const serialised = new WeakMap<BlockWithEvents, { head?: string; events: (string | undefined)[] }>();
+interface SerialisedBlock {
+  head?: string;
+  /** The block's events in chain order, positioned once. */
+  events?: ChainEvent[];
+  /** `events[i]`'s notification result, serialised. */
+  eventTexts: (string | undefined)[];
+}
 
-function serialisedOf(block: BlockWithEvents): { head?: string; events: (string | undefined)[] } {
+const serialised = new WeakMap<BlockWithEvents, SerialisedBlock>();
+
+function serialisedOf(block: BlockWithEvents): SerialisedBlock {
   let texts = serialised.get(block);
-  if (!texts) serialised.set(block, (texts = { events: [] }));
+  if (!texts) serialised.set(block, (texts = { eventTexts: [] }));
   return texts;
 }
 

@@ -39,35 +39,31 @@ export const contributionCreditsKeeper: KeeperSource<ContributionCredits> = {
      */
     const underCaps = async (datanetId: number, contributor: Address, amount: bigint, caps: EpochCaps) => {
       let credited = amount;
-      const datanetKey = idKey(PREFIX.datanetEpoch, datanetId);
-      const contributorKey = bytesKey(PREFIX.contributorEpoch, contributor);
       const sofar = async (key: Uint8Array) => {
         const e = await load(store, EpochCreditCodec, key);
         return e && e.epoch === caps.epoch ? e.credited : 0n;
       };
+      // Each cap in force: its record's key and what it already credited this epoch (read once).
+      const applied: { key: Uint8Array; used: bigint }[] = [];
       if (caps.datanetEpochCap > 0n) {
-        const used = await sofar(datanetKey);
+        const key = idKey(PREFIX.datanetEpoch, datanetId);
+        const used = await sofar(key);
         const room = caps.datanetEpochCap > used ? caps.datanetEpochCap - used : 0n;
         if (credited > room) credited = room;
+        applied.push({ key, used });
       }
       if (caps.contributorCapPerStakeBps > 0) {
+        const key = bytesKey(PREFIX.contributorEpoch, contributor);
         const stake = await keeper(STAKE).bonded(contributor, 'contributor');
         const cap = bpsOf(stake, caps.contributorCapPerStakeBps);
-        const used = await sofar(contributorKey);
+        const used = await sofar(key);
         const room = cap > used ? cap - used : 0n;
         if (credited > room) credited = room;
+        applied.push({ key, used });
       }
       if (credited > 0n) {
-        if (caps.datanetEpochCap > 0n)
-          save(store, EpochCreditCodec, datanetKey, {
-            epoch: caps.epoch,
-            credited: (await sofar(datanetKey)) + credited,
-          });
-        if (caps.contributorCapPerStakeBps > 0)
-          save(store, EpochCreditCodec, contributorKey, {
-            epoch: caps.epoch,
-            credited: (await sofar(contributorKey)) + credited,
-          });
+        for (const { key, used } of applied)
+          save(store, EpochCreditCodec, key, { epoch: caps.epoch, credited: used + credited });
       }
       return credited;
     };

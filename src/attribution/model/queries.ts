@@ -193,7 +193,6 @@ export const modelQueries: QueryDefinition[] = [
       const ids = await descendantIds(q, v.id);
       const descendants: JsonValue[] = [];
       for (const id of ids.ids) descendants.push(versionView((await readVersion(q.state, id))!));
-      descendants.sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
       return {
         version: versionView(v),
         ancestors,

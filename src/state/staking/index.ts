@@ -160,7 +160,7 @@ export const stakingModule: Module = {
   name: 'staking',
   moduleAccounts: [
     {
-      name: 'staking_pool',
+      name: 'staking',
       address: STAKING_POOL,
       description: 'every bonded and unbonding stake, of every role, until it matures or is slashed',
     },
