@@ -55,6 +55,18 @@ function inForce<E extends { from_height: number }>(entries: readonly E[], heigh
   return found;
 }
 
+/** The validator set with every scheduled change applied: what the set will be once they are all in force. */
+export async function latestScheduledValidators(state: StateReader): Promise<Validator[]> {
+  const schedule = await readValidatorSchedule(state);
+  return validatorSetFromRecord(schedule.entries[schedule.entries.length - 1]!.set);
+}
+
+/** The parameters with every scheduled change applied. */
+export async function latestScheduledParams(state: StateReader): Promise<ChainParams> {
+  const schedule = await readParamsSchedule(state);
+  return paramsFromRecord(schedule.entries[schedule.entries.length - 1]!.params);
+}
+
 export async function readValidatorSchedule(state: StateReader): Promise<ValidatorSchedule> {
   const raw = await state.get(VALIDATORS_KEY);
   if (!raw) throw new TributaryError('chainconfig/corrupt', 'state holds no validator set');

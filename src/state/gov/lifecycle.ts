@@ -2,8 +2,7 @@ import { addressFromPublicKey, type Address } from '../../crypto/address.ts';
 import { bytesEqual } from '../../crypto/hash.ts';
 import { TREASURY } from '../../attribution/store.ts';
 import { TributaryError, isTributaryError } from '../../errors.ts';
-import { readParamsSchedule, readValidatorSchedule } from '../chainconfig/keeper.ts';
-import { paramsFromRecord, validatorSetFromRecord } from '../chainconfig/records.ts';
+import { latestScheduledParams, latestScheduledValidators } from '../chainconfig/keeper.ts';
 import type { BlockContext, TxContext } from '../module.ts';
 import type { ChainParamsJson } from '../params.ts';
 import { STAKE } from '../staking/api.ts';
@@ -192,8 +191,7 @@ async function execute(ctx: BlockContext, p: Proposal): Promise<void> {
  */
 async function withSectionsMerged(ctx: BlockContext, change: ChainParamsJson): Promise<ChainParamsJson> {
   if (!change.modules) return change;
-  const schedule = await readParamsSchedule(ctx.store);
-  const latest = paramsFromRecord(schedule.entries[schedule.entries.length - 1]!.params).modules;
+  const latest = (await latestScheduledParams(ctx.store)).modules;
   const modules: Record<string, unknown> = {};
   for (const [name, section] of Object.entries(change.modules)) {
     const current = latest[name];
@@ -213,8 +211,7 @@ async function apply(ctx: BlockContext, p: Proposal): Promise<number> {
       );
     case ContentKind.validatorAddition: {
       const candidate = addressFromPublicKey(c.public_key);
-      const schedule = await readValidatorSchedule(ctx.store);
-      const latest = validatorSetFromRecord(schedule.entries[schedule.entries.length - 1]!.set);
+      const latest = await latestScheduledValidators(ctx.store);
       if (latest.some((v) => bytesEqual(v.publicKey, c.public_key)))
         throw new TributaryError('gov/already_validator', 'the candidate is already in the validator set');
       const bonded = await ctx.keeper(STAKE).bonded(candidate, 'validator');

@@ -3,8 +3,7 @@ import type { Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import type { BankTransfers } from '../bank/keeper.ts';
 import { minAmount } from '../math.ts';
-import { readValidatorSchedule } from '../chainconfig/keeper.ts';
-import { validatorSetFromRecord } from '../chainconfig/records.ts';
+import { latestScheduledValidators } from '../chainconfig/keeper.ts';
 import type { EventSink, KeeperSource } from '../module.ts';
 import type { ModuleStore } from '../module-store.ts';
 import { STAKE_ROLES, type StakeKeeper, type StakeRole } from './api.ts';
@@ -197,9 +196,7 @@ export class StakeLedger implements StakeKeeper {
   }
 
   private async inValidatorSet(account: Address): Promise<boolean> {
-    const schedule = await readValidatorSchedule(this.store);
-    const latest = validatorSetFromRecord(schedule.entries[schedule.entries.length - 1]!.set);
-    return latest.some((v) => bytesEqual(v.address, account));
+    return (await latestScheduledValidators(this.store)).some((v) => bytesEqual(v.address, account));
   }
 
   private writeStake(account: Address, role: StakeRole, record: StakeRecord): void {

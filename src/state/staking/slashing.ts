@@ -2,8 +2,8 @@ import { bytesEqual, toHex } from '../../crypto/hash.ts';
 import type { Address } from '../../crypto/address.ts';
 import { TributaryError } from '../../errors.ts';
 import type { ChainConfigKeeper } from '../chainconfig/keeper.ts';
-import { readValidatorSchedule } from '../chainconfig/keeper.ts';
-import { validatorSetFromRecord, type Validator } from '../chainconfig/records.ts';
+import { latestScheduledValidators } from '../chainconfig/keeper.ts';
+import type { Validator } from '../chainconfig/records.ts';
 import type { DoubleSignPunisher } from '../evidence/module.ts';
 import { bpsOf } from '../math.ts';
 import type { BlockContext, EventSink, KeeperSource, TxContext } from '../module.ts';
@@ -90,11 +90,6 @@ export function maxMissed(p: StakingParams): number {
   return p.signedBlocksWindow - mustSign;
 }
 
-async function latestSet(store: ModuleStore): Promise<Validator[]> {
-  const schedule = await readValidatorSchedule(store);
-  return validatorSetFromRecord(schedule.entries[schedule.entries.length - 1]!.set);
-}
-
 function writeInfo(store: ModuleStore, validator: Address, info: SigningInfo): void {
   store.set(signingKey(validator), SigningInfoCodec.encode(info));
 }
@@ -107,7 +102,7 @@ async function removeFromSet(
   env: PunishEnv,
   validator: Address,
 ): Promise<{ power: number; publicKey: Uint8Array; effective: number } | undefined> {
-  const set = await latestSet(env.store);
+  const set = await latestScheduledValidators(env.store);
   const member = set.find((v) => bytesEqual(v.address, validator));
   if (!member || set.length === 1) return undefined;
   const effective = await env.chainConfig.scheduleValidatorUpdates([{ publicKey: member.publicKey, power: 0 }]);
