@@ -22,6 +22,7 @@ import {
   roleAt,
   roleIndex,
   stakeKey,
+  stakeValue,
 } from './store.ts';
 
 export type StakingErrorCode =
@@ -142,6 +143,8 @@ export class StakeLedger implements StakeKeeper {
     const key = maturityKey(height);
     const bucket = await this.store.load(MaturityBucketCodec, key);
     if (!bucket) return;
+    // Unbonding stake paid out per role, written to the totals record once for the bucket.
+    const paidByRole = new Map<StakeRole, bigint>();
     for (const ref of bucket.refs) {
       const role = roleAt(ref.role);
       const record = await readStake(this.store, ref.account, role);
@@ -155,9 +158,10 @@ export class StakeLedger implements StakeKeeper {
       if (paid === 0n) continue;
       await this.bank.transfer(STAKING_POOL, ref.account, paid);
       this.writeStake(ref.account, role, record);
-      await this.changeTotals(role, 0n, -paid);
+      paidByRole.set(role, (paidByRole.get(role) ?? 0n) + paid);
       stakeMaturedEvent.emit(this.events, { account: ref.account, role, amount: paid });
     }
+    for (const [role, paid] of paidByRole) await this.changeTotals(role, 0n, -paid);
     this.store.delete(key);
   }
 
@@ -189,10 +193,7 @@ export class StakeLedger implements StakeKeeper {
 
   /** Validator stake, bonded plus unbonding: what a validator punishment takes its share of. */
   async slashableValidatorStake(account: Address): Promise<bigint> {
-    const r = await readStake(this.store, account, 'validator');
-    let sum = r.bonded;
-    for (const e of r.unbonding) sum += e.amount;
-    return sum;
+    return stakeValue(await readStake(this.store, account, 'validator'));
   }
 
   private async inValidatorSet(account: Address): Promise<boolean> {
@@ -224,7 +225,8 @@ export class StakeLedger implements StakeKeeper {
   }
 }
 
-function positive(amount: bigint): void {
+/** Stake amounts are positive (the keeper's calls and the transactions' checks). */
+export function positive(amount: bigint): void {
   if (amount <= 0n) throw new TributaryError('staking/invalid_amount', 'amount must be positive');
 }
 

@@ -1,7 +1,6 @@
 import { viewOf } from '../../codec/view.ts';
-import { TributaryError } from '../../errors.ts';
 import type { TxContext, TxDefinition } from '../module.ts';
-import { StakeLedger } from './keeper.ts';
+import { StakeLedger, positive } from './keeper.ts';
 import { stakingParams } from './params.ts';
 import { unjail } from './slashing.ts';
 import type { MsgBond, MsgUnbond, MsgUnjail } from './staking.pb.ts';
@@ -13,16 +12,12 @@ export function ledgerOf(ctx: TxContext): StakeLedger {
   return new StakeLedger(ctx.store, ctx.bank, ctx);
 }
 
-function checkAmount(amount: bigint): void {
-  if (amount <= 0n) throw new TributaryError('staking/invalid_amount', 'amount must be positive');
-}
-
 export const bondTx: TxDefinition<MsgBond> = {
   type: 'stake/bond',
   codec: MsgBondCodec,
   validateBasic(m) {
     parseRole(m.role);
-    checkAmount(m.amount);
+    positive(m.amount);
   },
   async execute(ctx, m) {
     await ledgerOf(ctx).bond(ctx.sender, parseRole(m.role), m.amount, stakingParams(ctx.params));
@@ -35,7 +30,7 @@ export const unbondTx: TxDefinition<MsgUnbond> = {
   codec: MsgUnbondCodec,
   validateBasic(m) {
     parseRole(m.role);
-    checkAmount(m.amount);
+    positive(m.amount);
   },
   async execute(ctx, m) {
     await ledgerOf(ctx).unbond(ctx.sender, parseRole(m.role), m.amount, ctx.height, stakingParams(ctx.params));
