@@ -32,7 +32,6 @@ export interface DoubleSignPunisher {
   punishDoubleSign(
     at: { height: number; params: ChainParams; chainConfig: ChainConfigKeeper },
     validator: Validator,
-    evidenceHeight: number,
   ): Promise<void>;
 }
 
@@ -124,7 +123,7 @@ export const submitEvidenceTx: TxDefinition<MsgSubmitEvidence> = {
     };
     ctx.store.set(key, EvidenceRecordCodec.encode(record));
     doubleSignEvent.emit(ctx, { validator: m.validator, height: a.height, round: a.round, vote_type: a.type });
-    await ctx.keeper(DOUBLE_SIGN_PUNISHER).punishDoubleSign(ctx, validator, a.height);
+    await ctx.keeper(DOUBLE_SIGN_PUNISHER).punishDoubleSign(ctx, validator);
   },
   view(m) {
     const [a, b] = decodeVotes(m);
