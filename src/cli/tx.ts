@@ -3,7 +3,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { SignedTxCodec, TxBodyCodec } from '../codec/core.ts';
 import { homePaths } from '../config.ts';
 import { addressFromPublicKey, formatAddress } from '../crypto/address.ts';
-import type { SigningKey } from '../crypto/ed25519.ts';
 import { bytesEqual, fromHex } from '../crypto/hash.ts';
 import { hex0x } from '../codec/json.ts';
 import { TributaryError, type ErrorCode } from '../errors.ts';
@@ -12,7 +11,7 @@ import type { RpcClient } from '../rpc/client.ts';
 import { parseAmount } from '../state/math.ts';
 import type { AnyTxDefinition } from '../state/module.ts';
 import type { TxRegistry } from '../state/registry.ts';
-import { txHash, txSignBytes } from '../state/tx.ts';
+import { signTx, txHash } from '../state/tx.ts';
 import { client, globals, print, type GlobalOptions } from './common.ts';
 import { asRejection, asUsageError, EXIT, type CliErrorCode } from './errors.ts';
 import { formatAmount, keyValueTable, table } from './format.ts';
@@ -94,10 +93,6 @@ function encodeBody(b: BodyInput): Uint8Array {
     type: b.type,
     payload: b.payload,
   });
-}
-
-function signBody(key: SigningKey, body: Uint8Array): Uint8Array {
-  return SignedTxCodec.encode({ body, signature: key.sign(txSignBytes(body)) });
 }
 
 /** `tx_simulate` does not check the signature: 64 zero bytes stand in for it, so no key is opened. */
@@ -306,7 +301,7 @@ function addTxCommand(tx: Command, def: AnyTxDefinition, spec: AnyTxCliSpec): vo
       }
       const signFee = fee === 'auto' ? await simulatedFee(rpc, body) : fee;
       const { key } = await openKey(g, from, opts.passwordFile as string | undefined);
-      const bytes = signBody(key, encodeBody({ ...body, fee: signFee }));
+      const bytes = signTx(key, { ...body, fee: signFee });
       const { hash, queued } = await submit(rpc, bytes);
       if (!opts.wait) {
         print(g, { hash, status: queued ? 'queued' : 'pending', type: def.type, nonce, fee: signFee.toString() }, () =>
@@ -431,7 +426,8 @@ function addSignCommand(tx: Command, registry: TxRegistry): void {
         type: file.type,
         payload: fromHex(file.payload),
       };
-      const bytes = signBody(key, encodeBody(body));
+      // The key is the file's sender (checked above): signTx signs as its public key.
+      const bytes = signTx(key, body);
       const signed: SignedTxFile = {
         format: 'tributary-signed-tx',
         version: 1,
