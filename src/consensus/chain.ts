@@ -176,8 +176,8 @@ export class Chain implements ChainReader {
 
   /**
    * Checks `commit` against the block's validator set, then writes the tree version, block, commit
-   * certificate, receipts and tx index in one synced batch, with the check state's owner holding
-   * its lock, and only then moves state and the block store to the new tip, hands the block to the
+   * certificate, receipts and tx index in one synced batch, and only then, with the check state's
+   * owner holding its lock, moves state and the block store to the new tip, hands the block to the
    * chain index and publishes it on the event stream.
    */
   async commitBlock(block: Block, commit: Commit, finalized: FinalizedBlock): Promise<StoredBlock> {
@@ -188,30 +188,35 @@ export class Chain implements ChainReader {
     }
     (await this.validatorSet(header.height)).verifyCommit(this.app.chainId, commit, header, hash);
     await this.ensureWritable();
-    const write = async (): Promise<StoredBlock> => {
-      if (!this.app.canCommit(finalized)) {
-        // Another block of this height was executed since (the tree holds one prepared version):
-        // run this one again, so that the batch and the in-memory tree agree; a stale execution
-        // would land on disk and then fail to be marked committed.
-        finalized = await this.app.finalizeBlock(finalized.info, finalized.txs, 'validate');
-        if (!bytesEqual(finalized.stateRoot, header.state_root)) {
-          throw new TributaryError(
-            'consensus/bad_header',
-            `block ${header.height}: state root differs on re-execution`,
-          );
-        }
+    // Another block of this height may have been executed since (the tree holds one prepared
+    // version): run this one again, so that the batch and the in-memory tree agree; a stale
+    // execution would land on disk and then fail to be marked committed.
+    const ensureOutstanding = async (): Promise<void> => {
+      if (this.app.canCommit(finalized)) return;
+      finalized = await this.app.finalizeBlock(finalized.info, finalized.txs, 'validate');
+      if (!bytesEqual(finalized.stateRoot, header.state_root)) {
+        throw new TributaryError('consensus/bad_header', `block ${header.height}: state root differs on re-execution`);
       }
-      const batch = this.db.writeBatch();
-      finalized.prepared.writeTo(batch);
-      this.blocks.writeTo(
-        batch,
-        block,
-        commit,
-        { receiptBytes: finalized.receiptBytes, endBlockEventsBytes: finalized.endBlockEventsBytes },
-        finalized.txs.map((t) => t.hash),
-      );
-      // sync: the write-ahead log reaches the disk before a block is reported committed.
-      await batch.write({ sync: true });
+    };
+    await ensureOutstanding();
+    const batch = this.db.writeBatch();
+    finalized.prepared.writeTo(batch);
+    this.blocks.writeTo(
+      batch,
+      block,
+      commit,
+      { receiptBytes: finalized.receiptBytes, endBlockEventsBytes: finalized.endBlockEventsBytes },
+      finalized.txs.map((t) => t.hash),
+    );
+    // sync: the write-ahead log reaches the disk before a block is reported committed. The
+    // mempool's lock is not held while the disk syncs (tens of milliseconds): admissions check
+    // against the state before this block meanwhile and are rechecked after it, and nothing reads
+    // the block's records before markCommitted.
+    await batch.write({ sync: true });
+    const publish = async (): Promise<StoredBlock> => {
+      // The same execution again if another of this height ran during the write: its writes are
+      // the ones on disk (execution is deterministic), and the tree must hold them to commit.
+      await ensureOutstanding();
       this.app.commit(finalized);
       this.blocks.markCommitted(block);
       this.checkStateOwner?.afterCommit(
@@ -223,7 +228,7 @@ export class Chain implements ChainReader {
       this.events.publish(committed);
       return this.blocks.latestBlock!;
     };
-    return this.checkStateOwner ? this.checkStateOwner.exclusiveFirst(write) : write();
+    return this.checkStateOwner ? this.checkStateOwner.exclusiveFirst(publish) : publish();
   }
 
   /** A decided block from elsewhere (replay, block sync): full verification, then commit. */

@@ -220,7 +220,11 @@ export class BlockStore {
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
     const raw = await this.db.get(bucketKey(Bucket.txLocation, txHash));
-    return raw ? TxLocationCodec.decode(raw) : undefined;
+    if (!raw) return undefined;
+    // A block's records reach the disk before it is marked committed (the commit waits for the
+    // mempool's lock after the write): until then its transactions are not found here either.
+    const location = TxLocationCodec.decode(raw);
+    return this.isCommitted(location.height) ? location : undefined;
   }
 
   /**
