@@ -336,7 +336,7 @@ async function ingestLoad(
   const fee = BigInt(config.fee);
   // Round-robin over the senders: a batch holds many senders with consecutive nonces each.
   const signStart = performance.now();
-  const bodies: string[] = [];
+  const batches: string[][] = [];
   let calls: string[] = [];
   for (let i = 0; i < config.txs; i++) {
     const tx = buildTx(
@@ -347,7 +347,7 @@ async function ingestLoad(
     );
     calls.push(`{"jsonrpc":"2.0","id":${calls.length},"method":"tx_submit","params":["0x${toHex(tx)}"]}`);
     if (calls.length === BATCH || i === config.txs - 1) {
-      bodies.push(`[${calls.join(',')}]`);
+      batches.push(calls);
       calls = [];
     }
   }
@@ -363,26 +363,38 @@ async function ingestLoad(
   let exhaustedAt: number | null = null;
   const begin = now();
   let sent = 0;
-  for (let b = 0; b < bodies.length && !control.isStopped(); b++) {
+  for (let b = 0; b < batches.length && !control.isStopped(); b++) {
     if (config.rate > 0) await sleep(begin + (sent / config.rate) * 1000 - now());
-    const t = now();
-    const text = await postRetry(agent, url, bodies[b]!);
-    const done = now();
-    const answers = JSON.parse(text) as { error?: { data?: { code?: string } } }[];
-    if (!Array.isArray(answers)) throw new Error(`tx_submit batch answered ${text.slice(0, 200)}`);
+    // As a client should: what the node refuses for back-pressure (a full pool or queue) is sent
+    // again, in order, after a pause, before anything newer; dropping it would leave nonce gaps
+    // that stall every later transfer of its senders.
+    let pendingCalls = batches[b]!;
     let ok = 0;
-    for (const a of answers) {
-      if (a.error) {
-        const code = a.error.data?.code ?? 'no code';
-        refused[code] = (refused[code] ?? 0) + 1;
-      } else ok++;
+    const t = now();
+    while (pendingCalls.length > 0 && !control.isStopped()) {
+      const text = await postRetry(agent, url, `[${pendingCalls.join(',')}]`);
+      const answers = JSON.parse(text) as { id: number; error?: { data?: { code?: string } } }[];
+      if (!Array.isArray(answers)) throw new Error(`tx_submit batch answered ${text.slice(0, 200)}`);
+      const retry = new Set<number>();
+      for (const a of answers) {
+        if (a.error) {
+          const code = a.error.data?.code ?? 'no code';
+          refused[code] = (refused[code] ?? 0) + 1;
+          if (code === 'mempool/full' || code === 'mempool/queue_full') retry.add(a.id);
+        } else ok++;
+      }
+      pendingCalls = pendingCalls.filter((_, i) => retry.has(i));
+      // Re-number the ids so that they keep naming positions in the resent batch.
+      pendingCalls = pendingCalls.map((c, i) => c.replace(/^\{"jsonrpc":"2.0","id":\d+,/, `{"jsonrpc":"2.0","id":${i},`));
+      if (pendingCalls.length > 0) await sleep(50);
     }
-    sent += answers.length;
+    const done = now();
+    sent += batches[b]!.length;
     if (done >= window.from && done <= window.to) {
       submittedInWindow += ok;
       latencies.push(done - t);
     }
-    if (b === bodies.length - 1) exhaustedAt = done;
+    if (b === batches.length - 1) exhaustedAt = done;
   }
   await control.stopped;
   agent.destroy();
@@ -775,7 +787,7 @@ function ingestRows(label: string, b: Bench, m: Measured<IngestResult>, clients:
       name: '  admitted by tx_submit',
       value: perSecond(submitted, m.to - m.from),
       unit: 'tx/s',
-      note: refusedText ? `refused over the whole run: ${refusedText}` : 'none refused',
+      note: refusedText ? `refused over the whole run, and sent again: ${refusedText}` : 'none refused',
     },
     {
       name: '  batch round trip p50 / p99',
@@ -952,7 +964,14 @@ export async function benchRpc(): Promise<BenchRow[]> {
         '--log-level',
         process.env.BENCH_RPC_LOG_LEVEL ?? 'warn',
       ],
-      { stdio: ['ignore', log, log] },
+      {
+        stdio: ['ignore', log, log],
+        // BENCH_RPC_NODE_OPTIONS reaches the node alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
+        // not the load processes.
+        env: process.env.BENCH_RPC_NODE_OPTIONS
+          ? { ...process.env, NODE_OPTIONS: process.env.BENCH_RPC_NODE_OPTIONS }
+          : process.env,
+      },
     );
     children.add(node);
     const url = `http://127.0.0.1:${spec!.rpcPort}`;
@@ -991,6 +1010,11 @@ export async function benchRpc(): Promise<BenchRow[]> {
     heads?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (process.env.BENCH_RPC_NODE_OPTIONS) {
+      // A profiled node writes its profile on a clean exit only.
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await sleep(12_000);
+    }
     killAll('SIGKILL');
     if (process.env.BENCH_RPC_KEEP) console.log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
