@@ -385,7 +385,9 @@ async function ingestLoad(
       }
       pendingCalls = pendingCalls.filter((_, i) => retry.has(i));
       // Re-number the ids so that they keep naming positions in the resent batch.
-      pendingCalls = pendingCalls.map((c, i) => c.replace(/^\{"jsonrpc":"2.0","id":\d+,/, `{"jsonrpc":"2.0","id":${i},`));
+      pendingCalls = pendingCalls.map((c, i) =>
+        c.replace(/^\{"jsonrpc":"2.0","id":\d+,/, `{"jsonrpc":"2.0","id":${i},`),
+      );
       if (pendingCalls.length > 0) await sleep(50);
     }
     const done = now();
