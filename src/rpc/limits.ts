@@ -30,6 +30,17 @@ const OVER = Symbol('over');
  * Never builds a string much longer than the cap, so a result too big for any string (V8's
  * "Invalid string length") is a refusal here, not an exception.
  */
+/**
+ * A result already rendered as JSON text (a cached answer): written as it is, within the same
+ * size caps as any other result.
+ */
+export class SerializedJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 export function serializeBounded(value: unknown, maxBytes: number): BoundedJson {
   const parts: string[] = [];
   // UTF-16 units: never more than the UTF-8 bytes, so passing the cap in units passes it in bytes.
@@ -41,7 +52,9 @@ export function serializeBounded(value: unknown, maxBytes: number): BoundedJson 
   };
   const native = (v: unknown): void => push(JSON.stringify(v) ?? 'null');
   const write = (v: unknown, depth: number): void => {
-    if (v === null || typeof v !== 'object' || depth >= WALKED_DEPTH || !isPlainContainer(v)) {
+    if (v instanceof SerializedJson) {
+      push(v.text);
+    } else if (v === null || typeof v !== 'object' || depth >= WALKED_DEPTH || !isPlainContainer(v)) {
       native(v);
     } else if (Array.isArray(v)) {
       push('[');
@@ -372,9 +385,9 @@ export class LoopShare {
   private pumping = false;
 
   constructor(opts: { share?: number; burstMs?: number; maxInFlight?: number } = {}) {
-    this.share = opts.share ?? 0.5;
+    this.share = opts.share ?? 0.85;
     this.burstMs = opts.burstMs ?? 200;
-    this.maxInFlight = opts.maxInFlight ?? 1;
+    this.maxInFlight = opts.maxInFlight ?? 16;
     this.tokensMs = this.burstMs;
     this.lastWallMs = performance.now();
     this.lastElu = performance.eventLoopUtilization();

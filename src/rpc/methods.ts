@@ -5,7 +5,6 @@ import { formatAddress } from '../crypto/address.ts';
 import { paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
 import type { JsonSchema, ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
-import type { StoredBlock } from '../storage/block-store.ts';
 import { rpcError } from './errors.ts';
 import {
   BLOCK_RESULTS_SCHEMA,
@@ -22,14 +21,18 @@ import {
   VALIDATORS_SCHEMA,
 } from './schemas.ts';
 import { eventMethods } from './events.ts';
+import type { SerializedJson } from './limits.ts';
 import { openRpcDocument, schema } from './openrpc.ts';
 import { parseCallParams, type BlockTag } from './params.ts';
+import type { RenderedBlocks } from './rendered-blocks.ts';
 import type { SubscriptionHost } from './subscriptions.ts';
 import { blockView, commitView, headerView, eventView, receiptView, txBodyView } from './views.ts';
 
 export interface RpcContext {
   chain: Chain;
   mempool: Mempool;
+  /** Rendered `chain_getBlock` answers of committed blocks; absent: rendered on every call. */
+  renderedBlocks?: RenderedBlocks;
   /** The caller's WebSocket connection; absent over HTTP (subscribe methods then refuse). */
   subscriptions?: SubscriptionHost;
 }
@@ -42,7 +45,7 @@ export interface RpcMethod {
   kind: 'submit' | 'query';
   /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); absent: any JSON. */
   result?: JsonSchema;
-  handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
+  handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue | SerializedJson>;
 }
 
 /** Resolves a block tag to a committed height (instant finality: latest is finalized). */
@@ -57,11 +60,6 @@ export async function resolveHeight(chain: Chain, tag: BlockTag | undefined): Pr
   const h = await chain.blocks.getHeightByHash(tag.hash);
   if (h === undefined) throw rpcError('rpc/not_found', `no block with hash ${hx(tag.hash)}`);
   return h;
-}
-
-async function blockAt(chain: Chain, tag: BlockTag | undefined): Promise<StoredBlock | undefined> {
-  const height = await resolveHeight(chain, tag);
-  return chain.blocks.getBlock(height);
 }
 
 const coreMethods: RpcMethod[] = [
@@ -130,11 +128,17 @@ const coreMethods: RpcMethod[] = [
     ],
     kind: 'query',
     result: schema.nullable(BLOCK_SCHEMA),
-    async handler({ chain }, p) {
-      const stored = await blockAt(chain, p.block as BlockTag | undefined);
-      if (!stored) return null;
-      const txs = p.full ? stored.block.txs.map((b) => chain.app.decodeTx(b, false)) : undefined;
-      return blockView(stored, txs);
+    async handler({ chain, renderedBlocks }, p) {
+      const height = await resolveHeight(chain, p.block as BlockTag | undefined);
+      const render = async (): Promise<JsonValue> => {
+        const stored = await chain.blocks.getBlock(height);
+        if (!stored) return null;
+        const txs = p.full ? stored.block.txs.map((b) => chain.app.decodeTx(b, false)) : undefined;
+        return blockView(stored, txs);
+      };
+      // Only committed heights are cached: an uncommitted one answers null and is asked again.
+      if (!renderedBlocks || height > chain.latestHeight) return render();
+      return renderedBlocks.get(height, p.full ? 'full' : 'hashes', render);
     },
   },
   {

@@ -20,12 +20,14 @@ import {
   HttpPolicy,
   LoopShare,
   ResponseBudget,
+  type SerializedJson,
   isJsonContentType,
   limitError,
   resolveConnectionLimits,
   yieldToEventLoop,
 } from './limits.ts';
 import { buildMethodTable, type RpcContext, type RpcMethod } from './methods.ts';
+import { RenderedBlocks } from './rendered-blocks.ts';
 import { subscriptionMethods } from './subscriptions.ts';
 import { WsTransport } from './ws.ts';
 import { parseCallParams } from './params.ts';
@@ -33,7 +35,7 @@ import { parseCallParams } from './params.ts';
 interface JsonRpcResponse {
   jsonrpc: '2.0';
   id: string | number | null;
-  result?: JsonValue;
+  result?: JsonValue | SerializedJson;
   error?: JsonRpcError;
 }
 
@@ -114,7 +116,7 @@ export class RpcServer {
     this.observe = opts.observe;
     this.unready = opts.unready ?? (() => undefined);
     this.notReady = opts.notReady ?? (() => opts.chain.storageFault());
-    this.ctx = { chain: opts.chain, mempool: opts.mempool };
+    this.ctx = { chain: opts.chain, mempool: opts.mempool, renderedBlocks: new RenderedBlocks() };
     this.config = opts.config;
     this.logger = opts.logger;
     this.methods = buildMethodTable(opts.chain.app.registry.queries, [
