@@ -67,6 +67,7 @@ const READ_WORKERS = Math.max(1, Math.floor(env('BENCH_RPC_READ_WORKERS', 2)));
 const READ_CONCURRENCY = Math.max(1, Math.floor(env('BENCH_RPC_READ_CONCURRENCY', 32)));
 const SUBSCRIBERS = Math.max(1, Math.floor(env('BENCH_RPC_SUBSCRIBERS', 100)));
 const BLOCK_INTERVAL_MS = Math.floor(env('BENCH_RPC_BLOCK_INTERVAL_MS', 500));
+const BATCHED_EVENTS = (process.env.BENCH_RPC_BATCHED_EVENTS ?? '1') !== '0';
 const PHASES = new Set((process.env.BENCH_RPC_PHASES ?? 'reads,ingest,events').split(',').map((s) => s.trim()));
 const BATCH = 100;
 const INGEST_CLIENTS = 4;
@@ -158,6 +159,8 @@ interface SubscribeConfig {
   url: string;
   connections: number;
   fromHeight?: number;
+  /** Lists of events per notification (`batch: true`), or one notification per event. */
+  batch: boolean;
 }
 
 type LoadInit =
@@ -476,7 +479,17 @@ async function subscribeLoad(
   let lagged = 0;
   let closedEarly = 0;
   const sockets: WebSocket[] = [];
-  const options = config.fromHeight === undefined ? {} : { fromHeight: config.fromHeight };
+  const options = {
+    ...(config.fromHeight === undefined ? {} : { fromHeight: config.fromHeight }),
+    batch: config.batch,
+  };
+  // Every event's result carries its cursor once: events are counted by it, without parsing.
+  const cursorKey = Buffer.from('"cursor":"');
+  const eventsIn = (data: Buffer): number => {
+    let n = 0;
+    for (let at = data.indexOf(cursorKey); at >= 0; at = data.indexOf(cursorKey, at + cursorKey.length)) n++;
+    return n;
+  };
   await Promise.all(
     Array.from(
       { length: config.connections },
@@ -511,7 +524,7 @@ async function subscribeLoad(
             }
             last[i] = data;
             const t = now();
-            if (t >= window.from && t <= window.to) counts[i]!++;
+            if (t >= window.from && t <= window.to) counts[i]! += config.batch ? eventsIn(data) : 1;
           });
           ws.on('error', reject);
           ws.once('close', () => {
@@ -531,8 +544,11 @@ async function subscribeLoad(
   for (const data of last) {
     if (!data) continue;
     // The cursor is opaque (src/rpc/cursor.ts); the event's own height says how far the stream got.
-    const n = JSON.parse(data.toString('utf8')) as { params: { result: { height: number } } };
-    reachedHeight = Math.max(reachedHeight, n.params.result.height);
+    type Result = { height: number };
+    const n = JSON.parse(data.toString('utf8')) as { params: { result: Result | Result[] } };
+    const result = n.params.result;
+    const lastEvent = Array.isArray(result) ? result[result.length - 1]! : result;
+    reachedHeight = Math.max(reachedHeight, lastEvent.height);
   }
   return { cpuMs, result: { perConnection: counts, lagged, closedEarly, reachedHeight } };
 }
@@ -835,6 +851,7 @@ async function subscribers(b: Bench, total: number, fromHeight?: number): Promis
           url: b.url,
           connections: Math.min(SUBSCRIBERS_PER_PROCESS, total - i * SUBSCRIBERS_PER_PROCESS),
           ...(fromHeight === undefined ? {} : { fromHeight }),
+          batch: BATCHED_EVENTS,
         },
       }),
     ),

@@ -309,6 +309,8 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
     if (this.resumeCursor !== undefined) from.cursor = this.resumeCursor;
     else from.fromHeight = this.resumeHeight ?? (tip ?? 0) + 1;
     if (this.kind === 'events' && this.options.filter) from.filter = this.options.filter;
+    // Lists of events per notification: one frame per block instead of one per event.
+    if (this.kind === 'events') from.batch = true;
     return [this.kind, from];
   }
 
@@ -396,7 +398,9 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
           if (m.params.error.data?.code === 'rpc/subscription_lagging') this.stats.lagging++;
           return;
         }
-        this.accept(m.params!.result as T);
+        const result = m.params!.result;
+        if (this.kind === 'events' && Array.isArray(result)) for (const item of result) this.accept(item as T);
+        else this.accept(result as T);
       });
     });
   }

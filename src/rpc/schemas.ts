@@ -202,6 +202,11 @@ export const SUBSCRIBE_OPTIONS_SCHEMA: JsonSchema = {
     fromHeight: { type: 'integer', minimum: 1 },
     cursor: s.cursor('from a notification, a lagging error or a chain_getEvents page'),
     hash: s.hash('the transaction, for kind "tx"'),
+    batch: {
+      type: 'boolean',
+      description:
+        'kind "events": each notification\'s result is a list of up to 1,000 events in chain order (the same objects, each with its cursor), one block\'s events in as few notifications as that allows',
+    },
   },
   additionalProperties: false,
 };

@@ -318,6 +318,70 @@ describe('JSON-RPC over WebSocket: subscriptions, resume, slow readers, hostile 
     expect(after.length).toBeGreaterThan(0);
   }, 120_000);
 
+  it('batch: true sends lists of events (within the caps), exactly the unbatched stream, the same lists to equal filters', async () => {
+    const start = (await height()) + 1;
+    const client = await WsClient.open(wsUrl);
+    const single = await client.subscribe('events', { fromHeight: start });
+    const batched = await client.subscribe('events', { fromHeight: start, batch: true });
+    const other = await WsClient.open(wsUrl);
+    const batchedToo = await other.subscribe('events', { fromHeight: start, batch: true });
+    const filtered = await other.subscribe('events', {
+      fromHeight: start,
+      batch: true,
+      filter: { type: 'transfer', attributes: { to: formatAddress(carol) } },
+    });
+    // Hundreds of events per block: lists, not single events.
+    const hashes = [...(await transfers(1_500)), ...(await transfers(20, carol))];
+    const last = await included(hashes.at(-1)!);
+    const [marker] = await transfers(1, bob);
+    const markerHeight = await included(marker!);
+    const flat = (c: WsClient, id: string) => c.results<EventNote[]>(id).flat();
+    const upToMarker = (c: WsClient, id: string) => flat(c, id).filter((e) => e.height < markerHeight);
+    await until(
+      async () => (flat(client, batched).some((e) => e.height >= markerHeight) ? true : undefined),
+      60_000,
+      20,
+    );
+    await until(
+      async () => (client.results<EventNote>(single).some((e) => e.height >= markerHeight) ? true : undefined),
+      60_000,
+      20,
+    );
+    await until(
+      async () => (flat(other, batchedToo).some((e) => e.height >= markerHeight) ? true : undefined),
+      60_000,
+      20,
+    );
+    const lists = client.results<EventNote[]>(batched);
+    expect(lists.every((l) => Array.isArray(l) && l.length >= 1 && l.length <= 1_000)).toBe(true);
+    // Fewer notifications than events: a block's events travel together.
+    expect(lists.length).toBeLessThan(flat(client, batched).length / 10);
+    const unbatched = client.results<EventNote>(single).filter((e) => e.height < markerHeight);
+    expect(upToMarker(client, batched)).toEqual(unbatched);
+    expect(unbatched.map(essence)).toEqual(await eventsOverHttp(start, markerHeight - 1));
+    expect(upToMarker(other, batchedToo)).toEqual(unbatched);
+    // The filter as unbatched: carol's 20 transfers, each once, with the same cursors.
+    const toCarol = upToMarker(other, filtered);
+    expect(toCarol.map(essence)).toEqual(
+      unbatched.filter((e) => e.type === 'transfer' && e.attributes.to === formatAddress(carol)).map(essence),
+    );
+    expect(toCarol).toHaveLength(20);
+    expect(last).toBeLessThan(markerHeight);
+    // A cursor from inside a list resumes right after that event.
+    const middle = flat(client, batched)[700]!;
+    const resumed = await WsClient.open(wsUrl);
+    const again = await resumed.subscribe('events', { cursor: middle.cursor, batch: true });
+    await until(
+      async () => (flat(resumed, again).some((e) => e.height >= markerHeight) ? true : undefined),
+      60_000,
+      20,
+    );
+    expect(upToMarker(resumed, again)).toEqual(unbatched.slice(701));
+    const bad = await client.request('chain_subscribe', ['events', { batch: 'yes' }]);
+    expect(bad.error?.data.code).toBe('rpc/invalid_params');
+    for (const c of [client, other, resumed]) c.close();
+  }, 120_000);
+
   it('a slow reader gets one lagging error per subscription naming its cursor, then close 4008; blocks keep coming', async () => {
     const slow = await WsClient.open(wsUrl);
     const subs: string[] = [];
