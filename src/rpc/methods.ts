@@ -2,7 +2,7 @@ import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { paramsToJson } from '../state/params.ts';
+import { CHAIN_PARAMS_PROPERTIES, paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
 import type { JsonSchema, ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import type { StoredBlock } from '../storage/block-store.ts';
@@ -99,7 +99,26 @@ const coreMethods: RpcMethod[] = [
       'what each module meters on top: amount per unit of work, the parameter setting it, the types it applies to)',
     params: [],
     kind: 'query',
-    result: { type: 'object' },
+    result: schema.object({
+      ...CHAIN_PARAMS_PROPERTIES,
+      moduleAccounts: schema.array(
+        schema.object({
+          name: schema.string(),
+          module: schema.string(),
+          address: schema.address(),
+          description: schema.string(),
+        }),
+      ),
+      feeRules: schema.array(
+        schema.object({
+          module: schema.string(),
+          param: schema.string(),
+          amount: schema.amount(),
+          per: schema.string(),
+          txTypes: schema.array(schema.string()),
+        }),
+      ),
+    }),
     async handler({ chain }) {
       const { registry, params } = chain.app;
       return toJson({

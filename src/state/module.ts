@@ -8,6 +8,7 @@ import type { BankTransfers } from './bank/keeper.ts';
 import type { ModuleStore } from './module-store.ts';
 import type { ChainConfigKeeper } from './chainconfig/keeper.ts';
 import type { Validator } from './chainconfig/records.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
@@ -95,8 +96,8 @@ export type AnyTxDefinition = TxDefinition<any>;
 
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
 
-/** A JSON Schema (draft-07), as `rpc.discover` publishes it. */
-export type JsonSchema = { readonly [key: string]: JsonValue };
+/** A JSON Schema (draft-07), as `rpc.discover` publishes it (fragments: `schema` in json-schema.ts). */
+export type { JsonSchema };
 
 export interface ParamSpec {
   name: string;
@@ -236,7 +237,7 @@ export interface QueryDefinition {
   params: ParamSpec[];
   /** `tributary query <cli> <positional params...>` when set. */
   cli?: string;
-  /** JSON Schema of the result, published by `rpc.discover` (helpers: `schema` in src/rpc/openrpc.ts). */
+  /** JSON Schema of the result, published by `rpc.discover` (helpers: `schema` in src/state/json-schema.ts). */
   result?: JsonSchema;
   handler(q: QueryContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
