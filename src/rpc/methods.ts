@@ -40,8 +40,8 @@ export interface RpcMethod {
   params: readonly ParamSpec[];
   /** Transaction submission maps module errors to "transaction rejected"; queries to "query failed". */
   kind: 'submit' | 'query';
-  /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); absent: any JSON. */
-  result?: JsonSchema;
+  /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); the discover e2e test checks real answers against it. */
+  result: JsonSchema;
   handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
@@ -386,7 +386,7 @@ function moduleQueryMethod(q: QueryDefinition): RpcMethod {
     description: q.description,
     params: q.params,
     kind: 'query',
-    ...(q.result ? { result: q.result } : {}),
+    result: q.result,
     async handler({ chain }, p) {
       let height = chain.latestHeight;
       if (tagParam) {

@@ -8,7 +8,8 @@ import type { RpcMethod } from './methods.ts';
  * (core methods, chain_getEvents, subscriptions, every module's QueryDefinition), so a method
  * added anywhere is documented without a second list. Parameter schemas come from the ParamSpec
  * kinds (the same kinds params.ts checks), refined by a spec's own `schema` for `json` params;
- * result schemas from the definition's optional `result`; the error numbers from errors.ts.
+ * result schemas from every definition's `result` (a module query's beside it in its module, the
+ * core ones in schemas.ts, all built from src/state/json-schema.ts); the error numbers from errors.ts.
  * Hand-built rather than through an OpenRPC generator library: those generate from TypeScript
  * sources or decorators at build time, and the table here is runtime data (module queries).
  */
@@ -111,7 +112,7 @@ export function openRpcDocument(methods: Iterable<RpcMethod>): JsonValue {
       paramStructure: 'either',
       tags: [{ name: m.kind === 'submit' ? 'submit' : 'query' }],
       params: m.params.map(contentDescriptor),
-      result: { name: 'result', schema: m.result ?? {} },
+      result: { name: 'result', schema: m.result },
     })),
     components: { errors },
   };

@@ -237,8 +237,11 @@ export interface QueryDefinition {
   params: ParamSpec[];
   /** `tributary query <cli> <positional params...>` when set. */
   cli?: string;
-  /** JSON Schema of the result, published by `rpc.discover` (helpers: `schema` in src/state/json-schema.ts). */
-  result?: JsonSchema;
+  /**
+   * JSON Schema of the answer, published by `rpc.discover` (fragments: `schema` in
+   * src/state/json-schema.ts); test/e2e/rpc-discover.test.ts checks real answers against it.
+   */
+  result: JsonSchema;
   handler(q: QueryContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 
