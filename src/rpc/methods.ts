@@ -2,7 +2,7 @@ import { hex0x as hx, toJson, type JsonValue } from '../codec/json.ts';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
 import { formatAddress } from '../crypto/address.ts';
-import { paramsToJson } from '../state/params.ts';
+import { CHAIN_PARAMS_PROPERTIES, paramsToJson } from '../state/params.ts';
 import { readAccount } from '../state/bank/keeper.ts';
 import type { JsonSchema, ParamSpec, QueryDefinition, StateKeyDefinition } from '../state/module.ts';
 import { rpcError } from './errors.ts';
@@ -43,8 +43,8 @@ export interface RpcMethod {
   params: readonly ParamSpec[];
   /** Transaction submission maps module errors to "transaction rejected"; queries to "query failed". */
   kind: 'submit' | 'query';
-  /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); absent: any JSON. */
-  result?: JsonSchema;
+  /** JSON Schema of the result for `rpc.discover` (src/rpc/openrpc.ts); the discover e2e test checks real answers against it. */
+  result: JsonSchema;
   handler(ctx: RpcContext, params: Record<string, unknown>): Promise<JsonValue | SerializedJson>;
 }
 
@@ -97,7 +97,26 @@ const coreMethods: RpcMethod[] = [
       'what each module meters on top: amount per unit of work, the parameter setting it, the types it applies to)',
     params: [],
     kind: 'query',
-    result: { type: 'object' },
+    result: schema.object({
+      ...CHAIN_PARAMS_PROPERTIES,
+      moduleAccounts: schema.array(
+        schema.object({
+          name: schema.string(),
+          module: schema.string(),
+          address: schema.address(),
+          description: schema.string(),
+        }),
+      ),
+      feeRules: schema.array(
+        schema.object({
+          module: schema.string(),
+          param: schema.string(),
+          amount: schema.amount(),
+          per: schema.string(),
+          txTypes: schema.array(schema.string()),
+        }),
+      ),
+    }),
     async handler({ chain }) {
       const { registry, params } = chain.app;
       return toJson({
@@ -371,7 +390,7 @@ function moduleQueryMethod(q: QueryDefinition): RpcMethod {
     description: q.description,
     params: q.params,
     kind: 'query',
-    ...(q.result ? { result: q.result } : {}),
+    result: q.result,
     async handler({ chain }, p) {
       let height = chain.latestHeight;
       if (tagParam) {

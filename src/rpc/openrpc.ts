@@ -8,7 +8,8 @@ import type { RpcMethod } from './methods.ts';
  * (core methods, chain_getEvents, subscriptions, every module's QueryDefinition), so a method
  * added anywhere is documented without a second list. Parameter schemas come from the ParamSpec
  * kinds (the same kinds params.ts checks), refined by a spec's own `schema` for `json` params;
- * result schemas from the definition's optional `result`; the error numbers from errors.ts.
+ * result schemas from every definition's `result` (a module query's beside it in its module, the
+ * core ones in schemas.ts, all built from src/state/json-schema.ts); the error numbers from errors.ts.
  * Hand-built rather than through an OpenRPC generator library: those generate from TypeScript
  * sources or decorators at build time, and the table here is runtime data (module queries).
  */
@@ -19,49 +20,11 @@ export const OPENRPC_VERSION = '1.3.2';
 
 // ------------------------------------------------------------------ schema helpers
 
-const HEIGHT_TEXT = '^(0|[1-9]\\d{0,15})$';
+// The fragments live in src/state/json-schema.ts, where module queries (which do not import rpc)
+// reach them too; re-exported for the rpc files.
+export { schema } from '../state/json-schema.ts';
 
-export const schema = {
-  string: (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) }),
-  integer: (description?: string): JsonSchema => ({
-    type: 'integer',
-    minimum: 0,
-    ...(description ? { description } : {}),
-  }),
-  boolean: (): JsonSchema => ({ type: 'boolean' }),
-  /** A bigint amount in base units, as a decimal string. */
-  amount: (description?: string): JsonSchema => ({
-    type: 'string',
-    pattern: '^(0|[1-9]\\d*)$',
-    ...(description ? { description } : {}),
-  }),
-  hash: (description?: string): JsonSchema => ({
-    type: 'string',
-    pattern: '^0x[0-9a-f]{64}$',
-    ...(description ? { description } : {}),
-  }),
-  hex: (description?: string): JsonSchema => ({
-    type: 'string',
-    pattern: '^0x([0-9a-f]{2})*$',
-    ...(description ? { description } : {}),
-  }),
-  address: (): JsonSchema => ({ type: 'string', pattern: '^trib1[02-9ac-hj-np-z]+$' }),
-  cursor: (description = 'opaque: pass back as received'): JsonSchema => ({
-    type: 'string',
-    pattern: '^[A-Za-z0-9_-]+$',
-    description,
-  }),
-  nullable: (s: JsonSchema): JsonSchema => ({ oneOf: [s, { type: 'null' }] }),
-  array: (items: JsonSchema): JsonSchema => ({ type: 'array', items }),
-  enum: (...values: string[]): JsonSchema => ({ type: 'string', enum: values }),
-  /** An object with these properties, all required unless listed in `optional`. */
-  object: (properties: Record<string, JsonSchema>, optional: string[] = []): JsonSchema => ({
-    type: 'object',
-    properties,
-    required: Object.keys(properties).filter((k) => !optional.includes(k)),
-  }),
-  any: (description?: string): JsonSchema => (description ? { description } : {}),
-};
+const HEIGHT_TEXT = '^(0|[1-9]\\d{0,15})$';
 
 export const BLOCK_TAG_SCHEMA: JsonSchema = {
   title: 'blockTag',
@@ -149,7 +112,7 @@ export function openRpcDocument(methods: Iterable<RpcMethod>): JsonValue {
       paramStructure: 'either',
       tags: [{ name: m.kind === 'submit' ? 'submit' : 'query' }],
       params: m.params.map(contentDescriptor),
-      result: { name: 'result', schema: m.result ?? {} },
+      result: { name: 'result', schema: m.result },
     })),
     components: { errors },
   };

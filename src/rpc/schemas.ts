@@ -9,7 +9,7 @@ import { schema as s } from './openrpc.ts';
 
 const eventBody = {
   type: s.string('the event type, e.g. "transfer"'),
-  attributes: { type: 'object', additionalProperties: { type: 'string' } },
+  attributes: s.map(s.string()),
 };
 export const EVENT_SCHEMA = s.object(eventBody);
 

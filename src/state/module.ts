@@ -8,6 +8,7 @@ import type { BankTransfers } from './bank/keeper.ts';
 import type { ModuleStore } from './module-store.ts';
 import type { ChainConfigKeeper } from './chainconfig/keeper.ts';
 import type { Validator } from './chainconfig/records.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 /*
  * The module contract. A transaction type is declared once, as a TxDefinition in its module's
@@ -95,8 +96,8 @@ export type AnyTxDefinition = TxDefinition<any>;
 
 export type ParamKind = 'string' | 'integer' | 'address' | 'hash' | 'hex' | 'blockTag' | 'boolean' | 'json';
 
-/** A JSON Schema (draft-07), as `rpc.discover` publishes it. */
-export type JsonSchema = { readonly [key: string]: JsonValue };
+/** A JSON Schema (draft-07), as `rpc.discover` publishes it (fragments: `schema` in json-schema.ts). */
+export type { JsonSchema };
 
 export interface ParamSpec {
   name: string;
@@ -236,8 +237,11 @@ export interface QueryDefinition {
   params: ParamSpec[];
   /** `tributary query <cli> <positional params...>` when set. */
   cli?: string;
-  /** JSON Schema of the result, published by `rpc.discover` (helpers: `schema` in src/rpc/openrpc.ts). */
-  result?: JsonSchema;
+  /**
+   * JSON Schema of the answer, published by `rpc.discover` (fragments: `schema` in
+   * src/state/json-schema.ts); test/e2e/rpc-discover.test.ts checks real answers against it.
+   */
+  result: JsonSchema;
   handler(q: QueryContext, params: Record<string, unknown>): Promise<JsonValue>;
 }
 

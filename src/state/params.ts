@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors.ts';
+import { type JsonSchema, schema as s } from './json-schema.ts';
 import { parseAmount } from './math.ts';
 
 export type ParamsErrorCode = 'params/invalid';
@@ -78,3 +79,15 @@ export function paramsToJson(p: ChainParams): ChainParamsJson {
     modules: { ...p.modules },
   };
 }
+
+/** The properties of `paramsToJson`'s answer, for the result schemas that show parameters. */
+export const CHAIN_PARAMS_PROPERTIES: Record<string, JsonSchema> = {
+  minFee: s.amount('minimum fee per transaction'),
+  maxTxBytes: s.positive(),
+  maxBlockTxs: s.positive(),
+  maxBlockBytes: s.positive(),
+  blockIntervalMs: s.positive(),
+  maxClockDriftMs: s.positive(),
+  modules: s.map({ type: 'object' }),
+};
+export const CHAIN_PARAMS_SCHEMA: JsonSchema = s.object(CHAIN_PARAMS_PROPERTIES);

@@ -10,7 +10,8 @@ import { readEarnings } from '../rewards/keys.ts';
 import { type Agent, type AgentAction, AgentCodec } from '../store.ts';
 import { agentKey, readAgent, readAgentFlag } from './keys.ts';
 import { agentActedEvent } from './txs.ts';
-import { actionView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { ACTION_SCHEMA, actionView } from './views.ts';
 
 /* The agent module: queries and state-key kinds for proofs. */
 
@@ -68,6 +69,28 @@ export const agentQueries: QueryDefinition[] = [
       "an agent: owner, controllers, fee, spend limit and this epoch's spending, balance, earnings and counters",
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'agent',
+    result: s.object({
+      id: s.id(),
+      owner: s.address(),
+      name: s.string(),
+      account: s.address("the agent's own account"),
+      flaggedByDispute: s.nullable(s.id('the upheld dispute against one of its actions')),
+      balance: s.amount(),
+      controllers: s.array(s.publicKey()),
+      modelVersionId: s.id(),
+      feeBps: s.bps(),
+      spendLimit: s.amount('per epoch'),
+      epoch: s.integer(),
+      spentInEpoch: s.amount(),
+      stake: s.amount(),
+      actions: s.integer(),
+      lastActionHash: s.nullable(s.hash()),
+      paymentsMade: s.integer(),
+      paymentsExecuted: s.integer(),
+      earnedFees: s.amount(),
+      claimable: s.amount(),
+      height: s.integer(),
+    }),
     async handler(q, p) {
       const a = await requireAgent(q.state, paramId(p.id));
       const earnings = await readEarnings(q.state, a.account);
@@ -100,6 +123,13 @@ export const agentQueries: QueryDefinition[] = [
     description: "an agent's actions in order (a hash chain: each names the previous action's hash), paginated",
     params: [{ name: 'id', kind: 'integer' }, ...PAGE_PARAMS],
     cli: 'agent-actions',
+    result: s.object({
+      agentId: s.id(),
+      total: s.integer(),
+      offset: s.integer(),
+      limit: s.positive(),
+      actions: s.array(ACTION_SCHEMA),
+    }),
     async handler(q, p) {
       const a = await requireAgent(q.state, paramId(p.id));
       const { offset, limit } = page(p);

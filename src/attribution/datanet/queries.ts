@@ -5,7 +5,8 @@ import type { QueryContext, QueryDefinition, StateKeyDefinition } from '../../st
 import { PAGE_PARAMS, page, paramId } from '../common.ts';
 import { ContributionCodec, type Datanet, DatanetCodec, PREFIX, bytesKey, idKey, readId } from '../store.ts';
 import { contributionKey, datanetKey, readContribution, readDatanet } from './keys.ts';
-import { contributionView, datanetView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { CONTRIBUTION_SCHEMA, DATANET_SCHEMA, contributionView, datanetView } from './views.ts';
 
 /* The datanet module: queries and state-key kinds for proofs. */
 
@@ -45,6 +46,7 @@ export const datanetQueries: QueryDefinition[] = [
     description: 'a datanet: owner, licence, curators, stake rule, version and Merkle root of accepted contributions',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'datanet',
+    result: DATANET_SCHEMA,
     async handler(q, p) {
       return datanetView(await requireDatanet(q, paramId(p.id)));
     },
@@ -54,6 +56,13 @@ export const datanetQueries: QueryDefinition[] = [
     description: 'contributions submitted to a datanet, in submission order, paginated',
     params: [{ name: 'id', kind: 'integer' }, ...PAGE_PARAMS],
     cli: 'datanet-contributions',
+    result: s.object({
+      datanetId: s.id(),
+      total: s.integer('contributions submitted, of any status'),
+      offset: s.integer(),
+      limit: s.positive(),
+      contributions: s.array(CONTRIBUTION_SCHEMA),
+    }),
     async handler(q, p) {
       const d = await requireDatanet(q, paramId(p.id));
       const { offset, limit } = page(p);
@@ -71,6 +80,7 @@ export const datanetQueries: QueryDefinition[] = [
     description: 'one contribution: status, stake, vesting and what it earned',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'contribution',
+    result: CONTRIBUTION_SCHEMA,
     async handler(q, p) {
       const id = paramId(p.id);
       const c = await readContribution(q.state, id);

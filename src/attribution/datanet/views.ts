@@ -1,9 +1,27 @@
 import type { JsonValue } from '../../codec/json.ts';
 import { formatAddress } from '../../crypto/address.ts';
+import { type JsonSchema, schema as s } from '../../state/json-schema.ts';
 import { hexOrNull } from '../common.ts';
 import { CONTRIBUTION_STATUS_NAMES, type Contribution, ContributionStatus, type Datanet } from '../store.ts';
 
 /* The datanet module: JSON views of records (where a view adds meaning to the schema). */
+
+export const DATANET_SCHEMA: JsonSchema = s.object({
+  id: s.id(),
+  owner: s.address(),
+  name: s.string(),
+  metadataHash: s.nullable(s.hash()),
+  licence: s.string(),
+  curators: s.array(s.address()),
+  minStake: s.amount(),
+  challengeWindow: s.integer('blocks between acceptance and vesting'),
+  version: s.integer('accepted contributions (the leaf count)'),
+  contributionsRoot: s.nullable(s.hash('Merkle root of the accepted contributions')),
+  acceptedCount: s.integer(),
+  acceptedSize: s.integer(),
+  submitted: s.integer(),
+  createdHeight: s.integer(),
+});
 
 export function datanetView(d: Datanet): JsonValue {
   return {
@@ -23,6 +41,26 @@ export function datanetView(d: Datanet): JsonValue {
     createdHeight: d.created_height,
   };
 }
+
+export const CONTRIBUTION_SCHEMA: JsonSchema = s.object({
+  id: s.id(),
+  datanetId: s.id(),
+  contributor: s.address(),
+  contentHash: s.nullable(s.hash()),
+  size: s.integer(),
+  uri: s.string(),
+  stake: s.amount(),
+  status: s.names(CONTRIBUTION_STATUS_NAMES),
+  submittedHeight: s.integer(),
+  reviewedHeight: s.nullable(s.integer()),
+  reviewer: s.nullable(s.address()),
+  leafIndex: s.nullable(s.integer('accepted contributions only')),
+  vestHeight: s.nullable(s.integer('accepted contributions only')),
+  vested: s.boolean(),
+  earned: s.amount(),
+  locked: s.amount(),
+  paidCount: s.integer(),
+});
 
 export function contributionView(c: Contribution): JsonValue {
   return {

@@ -1,11 +1,13 @@
 import type { JsonValue } from '../../codec/json.ts';
 import { TributaryError } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../rpc/cursor.ts';
 import type { QueryDefinition, StateKeyDefinition } from '../../state/module.ts';
 import { paramId } from '../common.ts';
 import { DisputeCodec } from '../store.ts';
 import { DISPUTE_STATUS_NAMES, DISPUTE_TARGET_NAMES, disputeKey, readDispute } from './keys.ts';
 import { PREFIX } from '../store.ts';
-import { disputeView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { DISPUTE_SCHEMA, disputeView } from './views.ts';
 
 /* The dispute module: queries and state-key kinds for proofs. */
 
@@ -19,6 +21,8 @@ export const disputeStateKeys: StateKeyDefinition[] = [
   },
 ];
 
+const DISPUTES_SCOPE = 'dispute_list';
+
 function nameToNumber(names: Record<number, string>, value: unknown, what: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   const found = Object.entries(names).find(([, n]) => n === value);
@@ -27,8 +31,9 @@ function nameToNumber(names: Record<number, string>, value: unknown, what: strin
 }
 
 /**
- * Disputes in id order, filtered by target and status, a page at a time. The cursor is the last
- * id of the previous page; `nextCursor` is null exactly when nothing is left. The page is read by
+ * Disputes in id order, filtered by target and status, a page at a time. The cursor is the API's
+ * one cursor (src/rpc/cursor.ts) over the last id of the previous page; `nextCursor` is null
+ * exactly when nothing is left. The page is read by
  * walking the dispute records (queries may iterate; execution never does).
  */
 async function listDisputes(
@@ -40,7 +45,7 @@ async function listDisputes(
   if (targetId !== undefined && kind === undefined)
     throw new TributaryError('rpc/invalid_params', 'targetId needs targetKind');
   const status = nameToNumber(DISPUTE_STATUS_NAMES, p.status, 'status');
-  const after = p.cursor === undefined || p.cursor === null ? 0 : paramId(p.cursor, 'cursor');
+  const after = p.cursor === undefined || p.cursor === null ? 0 : decodeCursor(DISPUTES_SCOPE, 1, p.cursor)[0]!;
   const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
   const items: JsonValue[] = [];
   let last = 0;
@@ -58,7 +63,7 @@ async function listDisputes(
     items.push(disputeView(d));
     last = d.id;
   }
-  return { disputes: items, nextCursor: more ? String(last) : null };
+  return { disputes: items, nextCursor: more ? encodeCursor(DISPUTES_SCOPE, [last]) : null };
 }
 
 export const disputeQueries: QueryDefinition[] = [
@@ -67,6 +72,7 @@ export const disputeQueries: QueryDefinition[] = [
     description: 'a dispute: target, reason, bonds, votes, held rewards and outcome',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'dispute',
+    result: DISPUTE_SCHEMA,
     async handler(q, p) {
       const id = paramId(p.id);
       const d = await readDispute(q.state, id);
@@ -90,6 +96,10 @@ export const disputeQueries: QueryDefinition[] = [
       { name: 'limit', kind: 'integer', optional: true, description: 'items per page, default 50, at most 500' },
     ],
     cli: 'disputes',
+    result: s.object({
+      disputes: s.array(DISPUTE_SCHEMA),
+      nextCursor: s.nullable(s.cursor('opaque; null once there are no more')),
+    }),
     handler: listDisputes,
   },
 ];

@@ -1,10 +1,42 @@
 import type { JsonValue } from '../../codec/json.ts';
 import { formatAddress } from '../../crypto/address.ts';
+import { type JsonSchema, schema as s } from '../../state/json-schema.ts';
 import { hexOrNull } from '../common.ts';
 import type { Dispute } from '../store.ts';
 import { DISPUTE_REASON_NAMES, DISPUTE_STATUS_NAMES, DISPUTE_TARGET_NAMES, DisputeTarget } from './keys.ts';
 
 /* The dispute module: JSON views of records. */
+
+const AGENT_ACTION = DISPUTE_TARGET_NAMES[DisputeTarget.agentAction]!;
+
+export const DISPUTE_SCHEMA: JsonSchema = s.object({
+  id: s.id(),
+  // An agent action is named by its agent (id) and the action's seq.
+  target: s.oneOf(
+    s.object({ kind: s.const(AGENT_ACTION), id: s.id(), seq: s.integer() }),
+    s.object({ kind: s.enum(...Object.values(DISPUTE_TARGET_NAMES).filter((n) => n !== AGENT_ACTION)), id: s.id() }),
+  ),
+  reason: s.names(DISPUTE_REASON_NAMES),
+  status: s.names(DISPUTE_STATUS_NAMES),
+  challenger: s.address(),
+  respondent: s.address(),
+  evidenceHash: s.nullable(s.hash()),
+  bond: s.amount(),
+  responseHash: s.nullable(s.hash()),
+  counterBond: s.amount(),
+  answered: s.boolean(),
+  openedHeight: s.integer(),
+  respondedHeight: s.nullable(s.integer()),
+  resolveHeight: s.integer(),
+  datanetId: s.nullable(s.id('contribution disputes: the datanet whose reviewers vote')),
+  votes: s.object({ uphold: s.integer(), reject: s.integer() }),
+  held: s.amount(),
+  stakeAtOpen: s.amount(),
+  slashed: s.amount(),
+  clawedBack: s.amount(),
+  toWinner: s.amount(),
+  toTreasury: s.amount(),
+});
 
 export function disputeView(d: Dispute): JsonValue {
   return {

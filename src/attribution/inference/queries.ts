@@ -8,7 +8,8 @@ import type { ChainEvent, IndexReader, QueryDefinition } from '../../state/modul
 import { paramAddress, paramId } from '../common.ts';
 import { PREFIX, lastId } from '../store.ts';
 import { type PaidValues, type PaymentLeg, inferencePaidEvent } from './txs.ts';
-import { legView, paymentView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { LEG_ROLES, LEG_SCHEMA, PAYMENT_PROPERTIES, PAYMENT_SCHEMA, legView, paymentView } from './views.ts';
 
 /* The inference module: queries and state-key kinds for proofs. */
 
@@ -95,6 +96,11 @@ export const inferenceQueries: QueryDefinition[] = [
       'every leg of an inference payment: who received what and why (contributed, refined, executed, validated, ...)',
     params: [{ name: 'paymentId', kind: 'integer' }],
     cli: 'trace',
+    result: s.object({
+      payment: PAYMENT_SCHEMA,
+      legs: s.array(LEG_SCHEMA),
+      totalsByRole: s.map(s.amount(), LEG_ROLES),
+    }),
     async handler(q, p) {
       const payment = await requirePayment(q.chain.index, paramId(p.paymentId, 'paymentId'));
       const byRole: Record<string, string> = {};
@@ -107,6 +113,7 @@ export const inferenceQueries: QueryDefinition[] = [
     description: 'an inference payment without its legs',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'payment',
+    result: PAYMENT_SCHEMA,
     async handler(q, p) {
       return paymentView(await requirePayment(q.chain.index, paramId(p.id)));
     },
@@ -124,6 +131,11 @@ export const inferenceQueries: QueryDefinition[] = [
       { name: 'limit', kind: 'integer', optional: true, description: 'payments per page, default 50, at most 500' },
     ],
     cli: 'payments',
+    result: s.object({
+      // By earner, each payment also says what the earner received in it.
+      payments: s.array(s.object({ ...PAYMENT_PROPERTIES, earned: s.amount() }, ['earned'])),
+      next: s.nullable(s.cursor('opaque; null once there are no more')),
+    }),
     async handler(q, p) {
       return listPayments(q.chain.index, p);
     },
@@ -133,6 +145,16 @@ export const inferenceQueries: QueryDefinition[] = [
     description: 'chain-wide counters: payments, attribution records, datanets, contributions, model versions, agents',
     params: [],
     cli: 'usage',
+    result: s.object({
+      payments: s.integer(),
+      attributionRecords: s.integer(),
+      datanets: s.integer(),
+      contributions: s.integer(),
+      modelFamilies: s.integer(),
+      modelVersions: s.integer(),
+      agents: s.integer(),
+      height: s.integer(),
+    }),
     async handler(q) {
       return {
         payments: await lastId(q.state, PREFIX.paymentSeq),
@@ -160,6 +182,12 @@ export const inferenceQueries: QueryDefinition[] = [
       },
     ],
     cli: 'fees-distributed',
+    result: s.object({
+      fromHeight: s.integer(),
+      toHeight: s.integer('the last height counted (capped at the latest block)'),
+      total: s.amount(),
+      blocks: s.array(s.object({ height: s.positive(), amount: s.amount() })),
+    }),
     async handler(q, p) {
       const from = paramId(p.fromHeight, 'fromHeight');
       const to = Math.min(

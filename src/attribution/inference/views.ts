@@ -1,6 +1,7 @@
 import type { JsonValue } from '../../codec/json.ts';
 import { formatAddress } from '../../crypto/address.ts';
 import { toHex } from '../../crypto/hash.ts';
+import { type JsonSchema, schema as s } from '../../state/json-schema.ts';
 import { hexOrNull } from '../common.ts';
 import { type LegRole, NODE_KIND_NAMES, NodeKind } from '../store.ts';
 import type { IndexedPayment } from './queries.ts';
@@ -18,6 +19,20 @@ export const ROLE_WHY: Record<string, string> = {
   contributed: 'datanet share credited to an accepted contribution',
 };
 
+/** Every leg role, in the order ROLE_WHY explains them. */
+export const LEG_ROLES: readonly string[] = Object.keys(ROLE_WHY);
+
+export const LEG_SCHEMA: JsonSchema = s.object({
+  role: s.enum(...LEG_ROLES),
+  recipient: s.address(),
+  amount: s.amount(),
+  // The lineage node paid through; null for the validators' and the treasury's legs.
+  node: s.nullable(
+    s.object({ kind: s.enum(...Object.values(NODE_KIND_NAMES).filter((n) => n !== 'none')), id: s.id() }),
+  ),
+  why: s.string(),
+});
+
 export function legView(leg: PaymentLeg): JsonValue {
   const kind = ROLE_NODE_KIND[leg.role as LegRole];
   return {
@@ -28,6 +43,22 @@ export function legView(leg: PaymentLeg): JsonValue {
     why: ROLE_WHY[leg.role] ?? leg.role,
   };
 }
+
+export const PAYMENT_PROPERTIES: Record<string, JsonSchema> = {
+  id: s.id(),
+  payer: s.address(),
+  modelVersionId: s.id(),
+  amount: s.amount(),
+  requestHash: s.nullable(s.hash()),
+  responseHash: s.nullable(s.hash()),
+  agentId: s.nullable(s.id('the agent that executed it')),
+  attributionId: s.nullable(s.id()),
+  height: s.integer(),
+  txHash: s.hash(),
+  nodesVisited: s.integer(),
+};
+/** `paymentView`'s answer. */
+export const PAYMENT_SCHEMA: JsonSchema = s.object(PAYMENT_PROPERTIES);
 
 export function paymentView(p: IndexedPayment): JsonValue {
   return {

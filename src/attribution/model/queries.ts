@@ -20,7 +20,8 @@ import {
 import { readAncestors, readUsage, readVersion, readVersionFlag, versionKey } from './keys.ts';
 import { inferencePaidEvent } from '../inference/txs.ts';
 import { modelParentEvent } from './txs.ts';
-import { versionView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { VERSION_PROPERTIES, VERSION_SCHEMA, versionView } from './views.ts';
 
 /* The model module: queries and state-key kinds for proofs. */
 
@@ -140,6 +141,13 @@ export const modelQueries: QueryDefinition[] = [
       'a model version with its family, parent edges, owner share, usage counters, and the lineage disputes upheld against it or its ancestors',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'model',
+    result: s.object({
+      ...VERSION_PROPERTIES,
+      family: s.object({ id: s.id(), name: s.string(), owner: s.address(), versions: s.integer() }),
+      usage: s.object({ paidCount: s.integer(), paidAmount: s.amount() }),
+      flaggedByDispute: s.nullable(s.id('the upheld lineage dispute')),
+      flaggedAncestors: s.array(s.object({ versionId: s.id(), disputeId: s.id() })),
+    }),
     async handler(q, p) {
       const v = await requireVersion(q, paramId(p.id));
       const family = (await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, v.family_id)))!;
@@ -160,6 +168,14 @@ export const modelQueries: QueryDefinition[] = [
     description: 'a model family: owner, name and number of versions',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'model-family',
+    result: s.object({
+      id: s.id(),
+      owner: s.address(),
+      name: s.string(),
+      metadataHash: s.nullable(s.hash()),
+      versions: s.integer(),
+      createdHeight: s.integer(),
+    }),
     async handler(q, p) {
       const id = paramId(p.id);
       const f = await load(q.state, ModelFamilyCodec, idKey(PREFIX.family, id));
@@ -180,6 +196,13 @@ export const modelQueries: QueryDefinition[] = [
       'ancestors (versions and datanets, each with its parent edges and shares) and descendants of a model version',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'lineage',
+    result: s.object({
+      version: VERSION_SCHEMA,
+      ancestors: s.array(VERSION_SCHEMA),
+      datanets: s.array(s.object({ id: s.id(), name: s.string(), owner: s.address(), version: s.integer() })),
+      descendants: s.array(VERSION_SCHEMA),
+      truncated: s.boolean(),
+    }),
     async handler(q, p) {
       const v = await requireVersion(q, paramId(p.id));
       const anc = await readAncestors(q.state, v.id);
@@ -210,6 +233,13 @@ export const modelQueries: QueryDefinition[] = [
       'its owner through it as a lineage node, and the sum of those legs (its inflow), from the chain index',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'model-usage',
+    result: s.object({
+      versionId: s.id(),
+      paidCount: s.integer(),
+      paidAmount: s.amount(),
+      direct: s.object({ count: s.integer(), amount: s.amount() }),
+      lineage: s.object({ count: s.integer(), amount: s.amount(), truncated: s.boolean() }),
+    }),
     async handler(q, p) {
       const v = await requireVersion(q, paramId(p.id));
       const usage = await readUsage(q.state, v.id);
@@ -228,6 +258,7 @@ export const modelQueries: QueryDefinition[] = [
     description: 'model versions that name a datanet as a direct parent',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'datanet-models',
+    result: s.object({ datanetId: s.integer(), versions: s.array(VERSION_SCHEMA) }),
     async handler(q, p) {
       const id = paramId(p.id);
       const out: JsonValue[] = [];

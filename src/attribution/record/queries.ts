@@ -4,7 +4,8 @@ import type { QueryDefinition, StateKeyDefinition } from '../../state/module.ts'
 import { paramId } from '../common.ts';
 import { AttributionRecordCodec } from '../store.ts';
 import { readRecord, readRecordFlag, recordKey } from './keys.ts';
-import { recordView } from './views.ts';
+import { schema as s } from '../../state/json-schema.ts';
+import { RECORD_PROPERTIES, recordView } from './views.ts';
 
 /* The attribution module: queries and state-key kinds for proofs. */
 
@@ -24,6 +25,7 @@ export const attributionQueries: QueryDefinition[] = [
     description: 'an attribution record: method, commitments and weights',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'attribution',
+    result: s.object({ ...RECORD_PROPERTIES, flaggedByDispute: s.nullable(s.id()) }),
     async handler(q, p) {
       const id = paramId(p.id);
       const r = await readRecord(q.state, id);

@@ -4,6 +4,7 @@ import type { QueryDefinition, StateKeyDefinition } from '../../state/module.ts'
 import { paramAddress } from '../common.ts';
 import { EarningsCodec } from '../store.ts';
 import { earningsKey } from './keys.ts';
+import { schema as s } from '../../state/json-schema.ts';
 import { earningsView } from './views.ts';
 
 /* The rewards module: queries and state-key kinds for proofs. */
@@ -25,6 +26,17 @@ export const rewardsQueries: QueryDefinition[] = [
       'earnings of an address by source (contributed, refined, executed, curated), claimable, locked and claimed',
     params: [{ name: 'address', kind: 'address' }],
     cli: 'earnings',
+    result: s.object({
+      address: s.address(),
+      total: s.amount('every source together'),
+      bySource: s.object({ contributed: s.amount(), refined: s.amount(), executed: s.amount(), curated: s.amount() }),
+      claimable: s.amount(),
+      locked: s.amount('held on contributions until their windows end'),
+      lockedByContribution: s.array(s.object({ contributionId: s.id(), locked: s.amount(), vestHeight: s.integer() })),
+      claimed: s.amount(),
+      payments: s.integer(),
+      contributorPayments: s.integer(),
+    }),
     async handler(q, p) {
       return earningsView(q, paramAddress(p.address));
     },

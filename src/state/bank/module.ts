@@ -4,6 +4,7 @@ import { ADDRESS_LENGTH, formatAddress, type Address } from '../../crypto/addres
 import { TributaryError } from '../../errors.ts';
 import { splitLargestRemainder } from '../math.ts';
 import { defineEvent } from '../events.ts';
+import { schema as s } from '../json-schema.ts';
 import type { Module, TxDefinition } from '../module.ts';
 import {
   ACCOUNT_PREFIX,
@@ -73,6 +74,7 @@ export const bankModule: Module = {
         { name: 'height', kind: 'blockTag', optional: true },
       ],
       cli: 'account',
+      result: s.object({ address: s.address(), balance: s.amount(), nonce: s.integer(), height: s.integer() }),
       async handler(q, p) {
         const address = p.address as Address;
         const account = await readAccount(q.state, address);
@@ -89,6 +91,7 @@ export const bankModule: Module = {
       description: 'total supply of OPEN in base units',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'supply',
+      result: s.object({ supply: s.amount(), height: s.integer() }),
       async handler(q) {
         return { supply: (await readSupply(q.state)).toString(), height: q.height };
       },

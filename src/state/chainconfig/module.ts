@@ -1,7 +1,8 @@
 import { formatAddress } from '../../crypto/address.ts';
 import { toHex } from '../../crypto/hash.ts';
+import { schema as s } from '../json-schema.ts';
 import type { Module } from '../module.ts';
-import { paramsToJson } from '../params.ts';
+import { CHAIN_PARAMS_SCHEMA, paramsToJson } from '../params.ts';
 import { toJson } from '../../codec/json.ts';
 import { readParamsSchedule, readValidatorSchedule } from './keeper.ts';
 import {
@@ -54,6 +55,17 @@ export const chainConfigModule: Module = {
       description: 'the validator set in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'validator-schedule',
+      result: s.object({
+        height: s.integer(),
+        schedule: s.array(
+          s.object({
+            fromHeight: s.integer('the first height this set signs'),
+            validators: s.array(
+              s.object({ name: s.string(), address: s.address(), publicKey: s.publicKey(), power: s.positive() }),
+            ),
+          }),
+        ),
+      }),
       async handler(q) {
         return { height: q.height, schedule: validatorScheduleView(await readValidatorSchedule(q.state)) };
       },
@@ -63,6 +75,12 @@ export const chainConfigModule: Module = {
       description: 'the chain parameters in force and any scheduled change, each with the height it takes effect',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'params-schedule',
+      result: s.object({
+        height: s.integer(),
+        schedule: s.array(
+          s.object({ fromHeight: s.integer('the first height these are in force'), params: CHAIN_PARAMS_SCHEMA }),
+        ),
+      }),
       async handler(q) {
         return { height: q.height, schedule: paramsScheduleView(await readParamsSchedule(q.state)) };
       },

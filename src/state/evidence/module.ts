@@ -9,6 +9,7 @@ import { TributaryError, isTributaryError } from '../../errors.ts';
 import { validatorsAt } from '../chainconfig/keeper.ts';
 import type { Validator } from '../chainconfig/records.ts';
 import { defineEvent } from '../events.ts';
+import { schema as s } from '../json-schema.ts';
 import type { ChainConfigKeeper } from '../chainconfig/keeper.ts';
 import { expectKeeper, type Module, type TxDefinition } from '../module.ts';
 import type { ChainParams } from '../params.ts';
@@ -161,6 +162,17 @@ export const evidenceModule: Module = {
       description: 'double-sign evidence recorded against a validator (latest height)',
       params: [{ name: 'address', kind: 'address' }],
       cli: 'evidence',
+      result: s.array(
+        s.object({
+          validator: s.address(),
+          height: s.integer('the height both votes are for'),
+          round: s.integer(),
+          voteType: s.integer('1 prevote, 2 precommit'),
+          includedAt: s.integer('the height the evidence was recorded at'),
+          firstBlockHash: s.hash(),
+          secondBlockHash: s.hash(),
+        }),
+      ),
       async handler(q, p) {
         const validator = p.address as Address;
         const out = [];

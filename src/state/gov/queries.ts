@@ -3,7 +3,9 @@ import { formatAddress } from '../../crypto/address.ts';
 import { toHex } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../rpc/cursor.ts';
+import { type JsonSchema, schema as s } from '../json-schema.ts';
 import type { QueryDefinition, StateKeyDefinition } from '../module.ts';
+import { CHAIN_PARAMS_PROPERTIES } from '../params.ts';
 import type { StateReader } from '../working-state.ts';
 import {
   CONTENT_KIND_NAMES,
@@ -46,6 +48,43 @@ export function contentView(c: Content): JsonValue {
       return base;
   }
 }
+
+/** A content's public key, as `contentView` writes it: lowercase hex without a 0x prefix. */
+const CONTENT_PUBLIC_KEY: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Ed25519, hex' };
+
+const contentOf = (kind: number, fields: Record<string, JsonSchema>): JsonSchema =>
+  s.object({ kind: s.const(CONTENT_KIND_NAMES[kind]!), title: s.string(), ...fields });
+
+/** `contentView`'s answer: one shape per content kind. */
+export const CONTENT_SCHEMA: JsonSchema = s.oneOf(
+  contentOf(ContentKind.paramChange, {
+    // A partial ChainParamsJson: the fields it changes.
+    params: { type: 'object', properties: CHAIN_PARAMS_PROPERTIES, additionalProperties: false },
+  }),
+  contentOf(ContentKind.validatorAddition, { publicKey: CONTENT_PUBLIC_KEY, power: s.positive(), name: s.string() }),
+  contentOf(ContentKind.validatorRemoval, { publicKey: CONTENT_PUBLIC_KEY }),
+  contentOf(ContentKind.treasurySpend, { recipient: s.address(), amount: s.amount() }),
+);
+
+const PROPOSAL_PROPERTIES: Record<string, JsonSchema> = {
+  id: s.id(),
+  status: s.names(STATUS_NAMES),
+  content: CONTENT_SCHEMA,
+  proposer: s.address(),
+  submitHeight: s.integer(),
+  depositEndHeight: s.integer(),
+  totalDeposit: s.amount(),
+  votingStartHeight: s.nullable(s.integer()),
+  votingEndHeight: s.nullable(s.integer()),
+  executeHeight: s.nullable(s.integer()),
+  // Bonded stake, or validators for validator-set proposals; null until tallied.
+  tally: s.nullable(s.object({ yes: s.amount(), no: s.amount(), abstain: s.amount(), eligible: s.amount() })),
+  decidedHeight: s.nullable(s.integer()),
+  effectiveHeight: s.nullable(s.integer()),
+  error: s.nullable(s.object({ code: s.string(), message: s.string() })),
+};
+/** `proposalView`'s answer. */
+export const PROPOSAL_SCHEMA: JsonSchema = s.object(PROPOSAL_PROPERTIES);
 
 const TALLIED: ReadonlySet<number> = new Set([
   ProposalStatus.passed,
@@ -114,6 +153,11 @@ export const govQueries: QueryDefinition[] = [
     description: 'a governance proposal with its held deposits and the votes cast so far',
     params: [{ name: 'id', kind: 'integer' }],
     cli: 'proposal',
+    result: s.object({
+      ...PROPOSAL_PROPERTIES,
+      deposits: s.array(s.object({ depositor: s.address(), amount: s.amount() })),
+      votes: s.array(s.object({ voter: s.address(), option: s.names(OPTION_NAMES) })),
+    }),
     async handler(q, p) {
       return requireProposalView(q.state, paramProposalId(p.id));
     },
@@ -130,6 +174,11 @@ export const govQueries: QueryDefinition[] = [
       { name: 'cursor', kind: 'string', optional: true },
     ],
     cli: 'proposals',
+    result: s.object({
+      proposals: s.array(PROPOSAL_SCHEMA),
+      cursor: s.nullable(s.cursor('opaque; null once there are no more')),
+      head: s.integer(),
+    }),
     async handler(q, p) {
       let status: number | undefined;
       if (p.status !== undefined && p.status !== null) {

@@ -5,6 +5,7 @@ import { TributaryError } from '../../errors.ts';
 import { readAccount } from '../bank/keeper.ts';
 import { validatorsAt } from '../chainconfig/keeper.ts';
 import { parseAmount } from '../math.ts';
+import { type JsonSchema, schema as s } from '../json-schema.ts';
 import type { GenesisContext, Invariant, Module, QueryContext } from '../module.ts';
 import { STAKE_ROLES } from './api.ts';
 import { STAKING_EVENTS } from './events.ts';
@@ -54,6 +55,14 @@ function queryAddress(v: unknown): Address {
   if (typeof v === 'string') return parseAddress(v);
   throw new TributaryError('rpc/invalid_params', 'address expected');
 }
+
+const STAKE_RECORD_SCHEMA = s.object({
+  bonded: s.amount(),
+  unbonding: s.array(s.object({ amount: s.amount(), maturityHeight: s.integer() })),
+});
+
+const byRole = (value: JsonSchema): JsonSchema =>
+  s.object(Object.fromEntries(STAKE_ROLES.map((role) => [role, value])));
 
 async function stakeView(q: QueryContext, account: Address) {
   const roles: Record<string, ReturnType<typeof recordView>> = {};
@@ -185,6 +194,7 @@ export const stakingModule: Module = {
         { name: 'height', kind: 'blockTag', optional: true },
       ],
       cli: 'stake',
+      result: s.object({ address: s.address(), height: s.integer(), roles: byRole(STAKE_RECORD_SCHEMA) }),
       handler: (q, p) => stakeView(q, queryAddress(p.address)),
     },
     {
@@ -193,6 +203,33 @@ export const stakingModule: Module = {
         'the validator set in force: address, power, validator bond, jailed/tombstoned, blocks missed in the window, last signed height; plus jailed validators out of the set',
       params: [],
       cli: 'validators',
+      result: s.object({
+        height: s.integer(),
+        validators: s.array(
+          s.object({
+            address: s.address(),
+            name: s.string(),
+            publicKey: s.publicKey(),
+            power: s.positive(),
+            bond: s.amount('bonded validator stake'),
+            jailed: s.boolean(),
+            tombstoned: s.boolean(),
+            jailedUntil: s.integer('0 when never jailed for downtime'),
+            missedInWindow: s.integer(),
+            lastSignedHeight: s.nullable(s.integer()),
+          }),
+        ),
+        jailed: s.array(
+          s.object({
+            address: s.address(),
+            publicKey: s.publicKey(),
+            bond: s.amount(),
+            tombstoned: s.boolean(),
+            jailedUntil: s.integer(),
+            jailedPower: s.integer(),
+          }),
+        ),
+      }),
       handler: (q) => validatorListView(q),
     },
     {
@@ -200,6 +237,7 @@ export const stakingModule: Module = {
       description: 'bonded stake per role and all unbonding stake',
       params: [{ name: 'height', kind: 'blockTag', optional: true }],
       cli: 'stake-totals',
+      result: s.object({ height: s.integer(), bonded: byRole(s.amount()), unbonding: s.amount() }),
       async handler(q) {
         const t = await readTotals(q.state);
         return {
