@@ -31,6 +31,8 @@ export type FieldKind = 'number' | 'bool' | 'string' | 'bytes' | 'amount' | 'mes
 /** How one field is encoded; read by views and the type generator, never changed after planning. */
 export interface FieldPlan {
   readonly name: string;
+  /** "Message.field", for error messages (built once: encoding is a hot path). */
+  readonly where: string;
   readonly kind: FieldKind;
   readonly repeated: boolean;
   readonly is64: boolean;
@@ -121,6 +123,7 @@ function planFor(type: protobuf.Type): MessagePlan {
     }
     fields.push({
       name: field.name,
+      where: `${type.name}.${field.name}`,
       kind,
       repeated: field.repeated,
       is64: /64$/.test(field.type),
@@ -131,38 +134,54 @@ function planFor(type: protobuf.Type): MessagePlan {
   return plan;
 }
 
+const LIMB_BITS = 48n;
+const LIMB_MASK = (1n << LIMB_BITS) - 1n;
+const LIMB_BYTES = 6;
+
+/**
+ * Big-endian, minimal length. Worked in 48-bit limbs (exact in a double), with no string round
+ * trip: account balances are wider than 64 bits and are encoded several times per transaction.
+ */
 function amountToBytes(v: bigint, where: string): Uint8Array {
   if (typeof v !== 'bigint' || v < 0n) {
     throw new TributaryError('codec/out_of_range', `${where}: amount must be a non-negative bigint`);
   }
   if (v === 0n) return new Uint8Array(0);
-  if (v <= 0xffffffffffffffffn) {
-    // Most amounts fit 64 bits: two 32-bit halves, no string round trip.
-    const scratch = new Uint8Array(8);
-    const view = new DataView(scratch.buffer);
-    view.setUint32(0, Number(v >> 32n));
-    view.setUint32(4, Number(v & 0xffffffffn));
-    let start = 0;
-    while (scratch[start] === 0) start++;
-    return scratch.subarray(start);
+  const limbs: number[] = [];
+  for (let x = v; x > 0n; x >>= LIMB_BITS) limbs.push(Number(x & LIMB_MASK));
+  let top = limbs[limbs.length - 1]!;
+  let topBytes = 0;
+  for (let t = top; t > 0; t = Math.floor(t / 256)) topBytes++;
+  const length = topBytes + LIMB_BYTES * (limbs.length - 1);
+  if (length > MAX_AMOUNT_BYTES) throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
+  const out = new Uint8Array(length);
+  let at = length;
+  for (let l = 0; l < limbs.length - 1; l++) {
+    let limb = limbs[l]!;
+    for (let k = 0; k < LIMB_BYTES; k++) {
+      out[--at] = limb % 256;
+      limb = Math.floor(limb / 256);
+    }
   }
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  if (hex.length / 2 > MAX_AMOUNT_BYTES)
-    throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  for (; at > 0; top = Math.floor(top / 256)) out[--at] = top % 256;
+  return out;
 }
 
 function bytesToAmount(b: Uint8Array, where: string): bigint {
   if (b.length === 0) return 0n;
   if (b.length > MAX_AMOUNT_BYTES) throw new TributaryError('codec/out_of_range', `${where}: amount exceeds 256 bits`);
   if (b[0] === 0) throw new TributaryError('codec/non_canonical', `${where}: amount has a leading zero byte`);
-  if (b.length <= 6) {
-    let n = 0;
-    for (let i = 0; i < b.length; i++) n = n * 256 + b[i]!;
-    return BigInt(n);
+  // 48-bit limbs from the most significant end, as amountToBytes writes them.
+  let end = b.length % LIMB_BYTES || LIMB_BYTES;
+  let n = 0;
+  for (let i = 0; i < end; i++) n = n * 256 + b[i]!;
+  let value = BigInt(n);
+  for (; end < b.length; end += LIMB_BYTES) {
+    n = 0;
+    for (let i = end; i < end + LIMB_BYTES; i++) n = n * 256 + b[i]!;
+    value = (value << LIMB_BITS) | BigInt(n);
   }
-  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
+  return value;
 }
 
 /** Domain value -> protobufjs plain object with default-valued fields left out. */
@@ -185,7 +204,7 @@ function toWire(plan: MessagePlan, value: Record<string, unknown>): Record<strin
 }
 
 function scalarToWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
-  const where = `${plan.type.name}.${f.name}`;
+  const where = f.where;
   switch (f.kind) {
     case 'amount':
       return amountToBytes(v as bigint, where);
@@ -239,7 +258,7 @@ function fromWire(plan: MessagePlan, wire: Record<string, unknown>): Record<stri
 }
 
 function scalarFromWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
-  const where = `${plan.type.name}.${f.name}`;
+  const where = f.where;
   switch (f.kind) {
     case 'amount':
       return bytesToAmount(v as Uint8Array, where);

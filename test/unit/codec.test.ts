@@ -74,6 +74,25 @@ describe('canonical protobuf', () => {
     }
   });
 
+  it('writes an amount as its minimal big-endian bytes, and refuses one above 2^256 - 1', () => {
+    const reference = (v: bigint): number[] => {
+      if (v === 0n) return [];
+      const hex = v.toString(16);
+      return [...Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex')];
+    };
+    const check = (v: bigint) => {
+      const bytes = codec.encode({ ...codec.empty(), amount: v });
+      const expected = reference(v);
+      expect([...bytes]).toEqual(expected.length === 0 ? [] : [0x22, expected.length, ...expected]);
+    };
+    for (let bits = 0; bits < 256; bits++) {
+      for (const v of [(1n << BigInt(bits)) - 1n, 1n << BigInt(bits)]) check(v);
+    }
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), check));
+    expect(code(() => codec.encode({ ...codec.empty(), amount: 1n << 256n }))).toBe('codec/out_of_range');
+    expect(code(() => codec.encode({ ...codec.empty(), amount: -1n }))).toBe('codec/out_of_range');
+  });
+
   it('encodes an all-default value as the empty string', () => {
     expect(codec.encode(codec.empty()).length).toBe(0);
   });
