@@ -161,6 +161,8 @@ interface SubscribeConfig {
   fromHeight?: number;
   /** Lists of events per notification (`batch: true`), or one notification per event. */
   batch: boolean;
+  /** A replay: the time and event count from the first notification to the first event at this height. */
+  replayToHeight?: number;
 }
 
 type LoadInit =
@@ -193,6 +195,8 @@ interface SubscribeResult {
   closedEarly: number;
   /** The highest cursor height among the connections' last notifications (how far a replay got). */
   reachedHeight: number;
+  /** With `replayToHeight`: events and milliseconds from the first notification until it was reached. */
+  replay?: { events: number; ms: number };
 }
 
 type FromLoad =
@@ -485,6 +489,8 @@ async function subscribeLoad(
   };
   // Every event's result carries its cursor once: events are counted by it, without parsing.
   const cursorKey = Buffer.from('"cursor":"');
+  const heightKey = Buffer.from('"height":');
+  const replay: { firstAt?: number; events: number; ms: number; done: boolean } = { events: 0, ms: 0, done: false };
   const eventsIn = (data: Buffer): number => {
     let n = 0;
     for (let at = data.indexOf(cursorKey); at >= 0; at = data.indexOf(cursorKey, at + cursorKey.length)) n++;
@@ -524,6 +530,18 @@ async function subscribeLoad(
             }
             last[i] = data;
             const t = now();
+            if (config.replayToHeight !== undefined && !replay.done) {
+              replay.firstAt ??= t;
+              replay.events += config.batch ? eventsIn(data) : 1;
+              const at = data.lastIndexOf(heightKey);
+              const height = Number(
+                /^\d+/.exec(data.subarray(at + heightKey.length, at + heightKey.length + 16).toString())?.[0],
+              );
+              if (height >= config.replayToHeight) {
+                replay.done = true;
+                replay.ms = t - replay.firstAt;
+              }
+            }
             if (t >= window.from && t <= window.to) counts[i]! += config.batch ? eventsIn(data) : 1;
           });
           ws.on('error', reject);
@@ -550,7 +568,16 @@ async function subscribeLoad(
     const lastEvent = Array.isArray(result) ? result[result.length - 1]! : result;
     reachedHeight = Math.max(reachedHeight, lastEvent.height);
   }
-  return { cpuMs, result: { perConnection: counts, lagged, closedEarly, reachedHeight } };
+  return {
+    cpuMs,
+    result: {
+      perConnection: counts,
+      lagged,
+      closedEarly,
+      reachedHeight,
+      ...(replay.done ? { replay: { events: replay.events, ms: replay.ms } } : {}),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -841,7 +868,12 @@ async function ingestPhase(b: Bench): Promise<BenchRow[]> {
   return rows;
 }
 
-async function subscribers(b: Bench, total: number, fromHeight?: number): Promise<LoadProcess[]> {
+async function subscribers(
+  b: Bench,
+  total: number,
+  fromHeight?: number,
+  replayToHeight?: number,
+): Promise<LoadProcess[]> {
   const processes = Math.ceil(total / SUBSCRIBERS_PER_PROCESS);
   const started = await Promise.all(
     Array.from({ length: processes }, (_, i) =>
@@ -851,6 +883,7 @@ async function subscribers(b: Bench, total: number, fromHeight?: number): Promis
           url: b.url,
           connections: Math.min(SUBSCRIBERS_PER_PROCESS, total - i * SUBSCRIBERS_PER_PROCESS),
           ...(fromHeight === undefined ? {} : { fromHeight }),
+          ...(replayToHeight === undefined ? {} : { replayToHeight }),
           batch: BATCHED_EVENTS,
         },
       }),
@@ -913,7 +946,8 @@ async function eventsPhase(b: Bench): Promise<BenchRow[]> {
   // Replay: the history of the earlier phases, as fast as the node sends it to one reader.
   const backgroundSeconds = WARMUP_SECONDS + SECONDS + 10;
   const background = BACKGROUND_RATE > 0 ? await startIngest(b, 1, BACKGROUND_RATE, backgroundSeconds) : [];
-  const [replay] = await subscribers(b, 1, 1);
+  const historyTip = b.heads.heads.at(-1)?.height ?? 1;
+  const [replay] = await subscribers(b, 1, 1, historyTip);
   const m = await measure<IngestResult | SubscribeResult>(b, [replay!, ...background]);
   const r = m.results[0]!.result as SubscribeResult;
   const tip = b.heads.heads.at(-1)?.height ?? 0;
@@ -923,6 +957,14 @@ async function eventsPhase(b: Bench): Promise<BenchRow[]> {
       value: perSecond(r.perConnection[0] ?? 0, m.to - m.from),
       unit: 'ev/s',
       note: `last height delivered ${r.reachedHeight}, tip ${tip}${r.reachedHeight >= tip ? ' (caught up inside the window: the figure is capped by the history)' : ''}; background load ${BACKGROUND_RATE} tx/s`,
+    },
+    {
+      name: '  replay until the history ran out',
+      value: r.replay ? perSecond(r.replay.events, r.replay.ms) : 'n/a',
+      unit: 'ev/s',
+      note: r.replay
+        ? `${r.replay.events} events of heights 1-${historyTip} in ${Math.round(r.replay.ms)} ms, first notification to the last height of the history when it subscribed`
+        : `did not reach height ${historyTip}`,
     },
     nodeRow(m),
     {
