@@ -489,7 +489,6 @@ async function subscribeLoad(
   };
   // Every event's result carries its cursor once: events are counted by it, without parsing.
   const cursorKey = Buffer.from('"cursor":"');
-  const heightKey = Buffer.from('"height":');
   const replay: { firstAt?: number; events: number; ms: number; done: boolean } = { events: 0, ms: 0, done: false };
   const eventsIn = (data: Buffer): number => {
     let n = 0;
@@ -533,10 +532,11 @@ async function subscribeLoad(
             if (config.replayToHeight !== undefined && !replay.done) {
               replay.firstAt ??= t;
               replay.events += config.batch ? eventsIn(data) : 1;
-              const at = data.lastIndexOf(heightKey);
-              const height = Number(
-                /^\d+/.exec(data.subarray(at + heightKey.length, at + heightKey.length + 16).toString())?.[0],
-              );
+              // One replaying reader: parsing its frames costs it little.
+              type Result = { height: number };
+              const result = (JSON.parse(data.toString('utf8')) as { params: { result: Result | Result[] } }).params
+                .result;
+              const height = (Array.isArray(result) ? result[result.length - 1]! : result).height;
               if (height >= config.replayToHeight) {
                 replay.done = true;
                 replay.ms = t - replay.firstAt;
