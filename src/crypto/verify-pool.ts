@@ -20,8 +20,8 @@ const CHUNK = 25;
 
 /**
  * Ed25519 verification on worker threads, so the main thread can execute blocks while other
- * cores check signatures. Requests made in the same turn of the event loop travel as one batch
- * (one message per batch, not per signature: posting a message costs about as much as a verify).
+ * cores check signatures. Requests made in the same turn of the event loop travel together, in
+ * messages of CHUNK (not one per signature: posting a message costs about as much as a verify).
  * The workers run the very same `verifyEd25519` (the rule of ./ed25519-rule.ts, then OpenSSL), so
  * the acceptance rule does not change; only lengths are checked here, and the worker decides the rest.
  * Hand-written because no maintained package does batched Ed25519 over node:crypto workers.

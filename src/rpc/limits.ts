@@ -26,11 +26,6 @@ const WALKED_DEPTH = 2;
 const OVER = Symbol('over');
 
 /**
- * JSON.stringify's output for `value`, or `{ok: false}` once it passes `maxBytes` (UTF-8 bytes).
- * Never builds a string much longer than the cap, so a result too big for any string (V8's
- * "Invalid string length") is a refusal here, not an exception.
- */
-/**
  * A result already rendered as JSON text (a cached answer): written as it is, within the same
  * size caps as any other result.
  */
@@ -41,6 +36,11 @@ export class SerializedJson {
   }
 }
 
+/**
+ * JSON.stringify's output for `value`, or `{ok: false}` once it passes `maxBytes` (UTF-8 bytes).
+ * Never builds a string much longer than the cap, so a result too big for any string (V8's
+ * "Invalid string length") is a refusal here, not an exception.
+ */
 export function serializeBounded(value: unknown, maxBytes: number): BoundedJson {
   const parts: string[] = [];
   // UTF-16 units: never more than the UTF-8 bytes, so passing the cap in units passes it in bytes.
@@ -372,6 +372,8 @@ export function yieldToEventLoop(): Promise<void> {
  *  - at most `maxInFlight` calls run at once, so that calls admitted together cannot then hold
  *    the loop back to back, each unmeasured until it has run.
  * Waiting calls start in arrival order. Wall-clock time is fine here: this is scheduling, not state.
+ * Defaults: a share of 0.85 and 16 at once. One at a time with half the loop capped reads at about
+ * 5,000/s, each waiting for the one before it to come back from LevelDB.
  */
 export class LoopShare {
   private readonly share: number;

@@ -236,7 +236,7 @@ export class RpcServer {
       }
       // A run of submissions is admitted together: the mempool keeps their arrival order, and
       // their signatures travel to the verifier as one batch. One at a time, each would wait for
-      // its own worker round trip, and a batch of 100 transfers took ~45 ms instead of ~10 ms.
+      // its own worker round trip: a batch of 100 transfers took 46 ms at p50, and 22 ms together.
       let end = i + 1;
       if (this.isSubmit(parsed[i])) while (end < parsed.length && this.isSubmit(parsed[end])) end++;
       const texts = await Promise.all(parsed.slice(i, end).map((item) => this.answerCall(item, budget, ctx)));
