@@ -50,16 +50,22 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
     });
   }
 
-  it('the worker-thread pool (the mempool path) agrees with Wycheproof on all vectors', async () => {
-    const pool = SignatureVerifier.create(1);
-    try {
-      const got = await Promise.all(cases.map((c) => pool.verify(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig))));
-      const disagreements = cases.filter((c, i) => got[i] !== (c.result === 'valid')).map((c) => c.tcId);
-      expect(disagreements).toEqual([]);
-    } finally {
-      await pool.close();
-    }
-  });
+  it.each([
+    ['on the worker alone', 'never'],
+    ['with its first chunk on the main thread', 'always'],
+  ] as const)(
+    'the worker-thread pool (the mempool path) agrees with Wycheproof on all vectors, %s',
+    async (_, inline) => {
+      const pool = SignatureVerifier.create(1, inline);
+      try {
+        const got = await Promise.all(cases.map((c) => pool.verify(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig))));
+        const disagreements = cases.filter((c, i) => got[i] !== (c.result === 'valid')).map((c) => c.tcId);
+        expect(disagreements).toEqual([]);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 
   it("the runtime's OpenSSL alone agrees with Wycheproof on every vector the rule leaves to the equation", () => {
     // The hot path trusts OpenSSL for the equation only; if an upgrade changes one of these verdicts, fail here.
