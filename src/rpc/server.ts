@@ -32,6 +32,12 @@ import { subscriptionMethods } from './subscriptions.ts';
 import { WsTransport } from './ws.ts';
 import { parseCallParams } from './params.ts';
 
+/** A call's method name, when it has one (before the call is checked). */
+function methodName(call: unknown): string | undefined {
+  const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
+  return typeof method === 'string' ? method : undefined;
+}
+
 interface JsonRpcResponse {
   jsonrpc: '2.0';
   id: string | number | null;
@@ -247,16 +253,15 @@ export class RpcServer {
   }
 
   private isSubmit(call: unknown): boolean {
-    const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
-    return typeof method === 'string' && this.methods.get(method)?.kind === 'submit';
+    const method = methodName(call);
+    return method !== undefined && this.methods.get(method)?.kind === 'submit';
   }
 
   /** One call of a request, serialised within the request's budget; undefined for a notification. */
   private async answerCall(call: unknown, budget: ResponseBudget, ctx: RpcContext): Promise<string | undefined> {
     // Reads take turns on the loop; submissions do not (they wait on the mempool and the
     // signature workers, and batching those is what makes admission fast).
-    const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
-    const isRead = typeof method === 'string' && this.methods.get(method)?.kind !== 'submit';
+    const isRead = methodName(call) !== undefined && !this.isSubmit(call);
     const release = isRead ? await this.loopShare.acquire() : undefined;
     try {
       const response = await this.handleCall(call, ctx);

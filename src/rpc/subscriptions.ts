@@ -238,16 +238,12 @@ export class Subscription {
       }
       return;
     }
-    texts.events ??= [...blockEvents(block)];
-    const events = texts.events;
+    const events = eventsOf(block, texts);
     for (let at = 0; at < events.length; at++) {
       const e = events[at]!;
       if (!isAfter(e, this.next)) continue;
       if (this.matcher?.matches(e.event) === false) continue;
-      // After a block's last event the cursor is the next block's start: one cursor per position.
-      const after = at + 1 === events.length ? blockStart(height + 1) : positionAfter(e);
-      texts.eventTexts[at] ??= JSON.stringify(eventNotificationView(e, after));
-      yield { text: texts.eventTexts[at]!, after };
+      yield eventNotification(texts, height, at);
     }
   }
 
@@ -260,9 +256,8 @@ export class Subscription {
   private *owedBatches(block: BlockWithEvents): Generator<{ bytes: Buffer; count: number; after: Cursor }> {
     const height = block.header.height;
     const texts = serialisedOf(block);
-    texts.events ??= [...blockEvents(block)];
     texts.batches ??= new Map();
-    const events = texts.events;
+    const events = eventsOf(block, texts);
     let at = 0;
     while (at < events.length && !isAfter(events[at]!, this.next)) at++;
     const limits = this.sink.batchLimits;
@@ -276,11 +271,8 @@ export class Subscription {
         let after: Cursor = blockStart(height + 1);
         let end = at;
         for (; end < events.length && parts.length < maxCount; end++) {
-          const e = events[end]!;
-          if (this.matcher?.matches(e.event) === false) continue;
-          const eventAfter = end + 1 === events.length ? blockStart(height + 1) : positionAfter(e);
-          texts.eventTexts[end] ??= JSON.stringify(eventNotificationView(e, eventAfter));
-          const text = texts.eventTexts[end]!;
+          if (this.matcher?.matches(events[end]!.event) === false) continue;
+          const { text, after: eventAfter } = eventNotification(texts, height, end);
           // One event always goes, as it would unbatched.
           const bytes = Buffer.byteLength(text) + 1;
           if (parts.length > 0 && size + bytes > limits.bytes) break;
@@ -391,6 +383,21 @@ function serialisedOf(block: BlockWithEvents): SerialisedBlock {
   let texts = serialised.get(block);
   if (!texts) serialised.set(block, (texts = { eventTexts: [] }));
   return texts;
+}
+
+/** The block's events in chain order, positioned once. */
+function eventsOf(block: BlockWithEvents, texts: SerialisedBlock): ChainEvent[] {
+  texts.events ??= [...blockEvents(block)];
+  return texts.events;
+}
+
+/** Event `at` of the block: its notification result (serialised once) and the cursor after it. */
+function eventNotification(texts: SerialisedBlock, height: number, at: number): { text: string; after: Cursor } {
+  const events = texts.events!;
+  // After a block's last event the cursor is the next block's start: one cursor per position.
+  const after = at + 1 === events.length ? blockStart(height + 1) : positionAfter(events[at]!);
+  texts.eventTexts[at] ??= JSON.stringify(eventNotificationView(events[at]!, after));
+  return { text: texts.eventTexts[at]!, after };
 }
 
 function headView(block: BlockWithEvents): JsonValue {

@@ -48,6 +48,13 @@ export const CLOSE_LAGGING = 4008;
 export const NOTIFICATION_METHOD = 'chain_subscription';
 const CLOSE_ENVELOPE = Buffer.from('}}');
 
+/**
+ * What JSON.stringify({jsonrpc, method, params: {subscription, result}}) writes before the result:
+ * notifications wrap a result serialised once for every subscriber (subscriptions.ts).
+ */
+const envelopeHead = (subscription: string): string =>
+  `{"jsonrpc":"2.0","method":${JSON.stringify(NOTIFICATION_METHOD)},"params":{"subscription":${JSON.stringify(subscription)},"result":`;
+
 /** bufferedAmount counts frames: the payload and the server's (unmasked) frame header. */
 const frameSize = (payload: number): number => payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
 
@@ -292,41 +299,35 @@ class WsConnection implements SubscriptionSink {
 
   deliver(subscription: string, resultJson: string): boolean {
     if (this.closed) return false;
-    // What JSON.stringify({jsonrpc, method, params: {subscription, result}}) writes, around a
-    // result serialised once for every subscriber (subscriptions.ts).
-    const text = `{"jsonrpc":"2.0","method":${JSON.stringify(NOTIFICATION_METHOD)},"params":{"subscription":${JSON.stringify(subscription)},"result":${resultJson}}}`;
-    if (this.waiting + 1 > this.config.maxQueuedNotifications) {
+    const text = `${envelopeHead(subscription)}${resultJson}}}`;
+    const bytes = Buffer.byteLength(text);
+    if (!this.fits(1, bytes)) return false;
+    this.write(text, bytes);
+    return true;
+  }
+
+  /** Whether `count` more notifications of `bytes` fit the caps; if not, the client is lagging. */
+  private fits(count: number, bytes: number): boolean {
+    if (this.waiting + count > this.config.maxQueuedNotifications) {
       this.lagging({ limit: 'queued_notifications', max: this.config.maxQueuedNotifications });
       return false;
     }
-    if (this.ws.bufferedAmount + Buffer.byteLength(text) > this.config.maxBufferedBytes) {
+    if (this.ws.bufferedAmount + bytes > this.config.maxBufferedBytes) {
       this.lagging({ limit: 'buffered_bytes', max: this.config.maxBufferedBytes });
       return false;
     }
-    this.write(text);
     return true;
   }
 
   deliverMany(subscription: string, resultsJson: Buffer, count: number): boolean {
     if (this.closed) return false;
-    const head = Buffer.from(
-      `{"jsonrpc":"2.0","method":${JSON.stringify(NOTIFICATION_METHOD)},"params":{"subscription":${JSON.stringify(subscription)},"result":`,
-    );
-    const payload = head.length + resultsJson.length + CLOSE_ENVELOPE.length;
-    if (this.waiting + count > this.config.maxQueuedNotifications) {
-      this.lagging({ limit: 'queued_notifications', max: this.config.maxQueuedNotifications });
-      return false;
-    }
-    if (this.ws.bufferedAmount + payload > this.config.maxBufferedBytes) {
-      this.lagging({ limit: 'buffered_bytes', max: this.config.maxBufferedBytes });
-      return false;
-    }
+    const head = Buffer.from(envelopeHead(subscription));
+    if (!this.fits(count, head.length + resultsJson.length + CLOSE_ENVELOPE.length)) return false;
     // One message in three fragments: the envelope's head, the result list whose bytes every
     // subscriber with the same filter shares (written as they are, never copied into a frame of
     // its own: with 100 subscribers that copy was nearly half of the fan-out), the envelope's end.
     // Nothing else is sent on this socket in between: the three calls run in one go.
     const size = frameSize(head.length) + frameSize(resultsJson.length) + frameSize(CLOSE_ENVELOPE.length);
-    void this.waiting;
     this.ws.send(head, { binary: false, fin: false });
     this.ws.send(resultsJson, { binary: false, fin: false });
     this.ws.send(CLOSE_ENVELOPE, { binary: false, fin: true }, () => this.wake());
