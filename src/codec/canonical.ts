@@ -193,9 +193,9 @@ function toWire(plan: MessagePlan, value: Record<string, unknown>): Record<strin
     if (f.repeated) {
       const arr = v as unknown[];
       if (arr.length === 0) continue;
-      out[f.name] = arr.map((item) => scalarToWire(f, item, plan));
+      out[f.name] = arr.map((item) => scalarToWire(f, item));
     } else {
-      const w = scalarToWire(f, v, plan);
+      const w = scalarToWire(f, v);
       if (isDefaultWire(f, w)) continue;
       out[f.name] = w;
     }
@@ -203,7 +203,7 @@ function toWire(plan: MessagePlan, value: Record<string, unknown>): Record<strin
   return out;
 }
 
-function scalarToWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
+function scalarToWire(f: FieldPlan, v: unknown): unknown {
   const where = f.where;
   switch (f.kind) {
     case 'amount':
@@ -247,17 +247,17 @@ function fromWire(plan: MessagePlan, wire: Record<string, unknown>): Record<stri
     const v = wire[f.name];
     if (f.repeated) {
       const arr = (v as unknown[] | undefined) ?? [];
-      out[f.name] = arr.map((item) => scalarFromWire(f, item, plan));
+      out[f.name] = arr.map((item) => scalarFromWire(f, item));
     } else if (v === undefined || v === null) {
       out[f.name] = defaultDomain(f);
     } else {
-      out[f.name] = scalarFromWire(f, v, plan);
+      out[f.name] = scalarFromWire(f, v);
     }
   }
   return out;
 }
 
-function scalarFromWire(f: FieldPlan, v: unknown, plan: MessagePlan): unknown {
+function scalarFromWire(f: FieldPlan, v: unknown): unknown {
   const where = f.where;
   switch (f.kind) {
     case 'amount':

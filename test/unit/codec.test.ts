@@ -84,6 +84,7 @@ describe('canonical protobuf', () => {
       const bytes = codec.encode({ ...codec.empty(), amount: v });
       const expected = reference(v);
       expect([...bytes]).toEqual(expected.length === 0 ? [] : [0x22, expected.length, ...expected]);
+      expect(codec.decode(bytes).amount).toBe(v);
     };
     for (let bits = 0; bits < 256; bits++) {
       for (const v of [(1n << BigInt(bits)) - 1n, 1n << BigInt(bits)]) check(v);
