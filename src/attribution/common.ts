@@ -80,8 +80,12 @@ export const PAGE_PARAMS: ParamSpec[] = [
 
 export function page(p: Record<string, unknown>): { offset: number; limit: number } {
   const offset = p.offset === undefined || p.offset === null ? 0 : paramId(p.offset, 'offset');
-  const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
-  return { offset, limit };
+  return { offset, limit: pageLimit(p) };
+}
+
+/** The `limit` param of a list: 50 when absent, between 1 and 500. */
+export function pageLimit(p: Record<string, unknown>): number {
+  return p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
 }
 
 // ------------------------------------------------------------------ JSON views

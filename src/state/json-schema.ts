@@ -21,8 +21,8 @@ export const schema = {
   integer: (description?: string): JsonSchema => described({ type: 'integer', minimum: 0 }, description),
   /** A positive safe integer (powers, sizes). */
   positive: (description?: string): JsonSchema => described({ type: 'integer', minimum: 1 }, description),
-  /** A record id: ids are allocated from 1. */
-  id: (description?: string): JsonSchema => described({ type: 'integer', minimum: 1 }, description),
+  /** A record id: ids are allocated from 1, so an id is a positive integer. */
+  id: (description?: string): JsonSchema => schema.positive(description),
   /** A share in basis points. */
   bps: (description?: string): JsonSchema => described({ type: 'integer', minimum: 0, maximum: 10_000 }, description),
   boolean: (): JsonSchema => ({ type: 'boolean' }),

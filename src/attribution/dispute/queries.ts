@@ -2,7 +2,7 @@ import type { JsonValue } from '../../codec/json.ts';
 import { TributaryError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../rpc/cursor.ts';
 import type { QueryDefinition, StateKeyDefinition } from '../../state/module.ts';
-import { paramId } from '../common.ts';
+import { pageLimit, paramId } from '../common.ts';
 import { DisputeCodec } from '../store.ts';
 import { DISPUTE_STATUS_NAMES, DISPUTE_TARGET_NAMES, disputeKey, readDispute } from './keys.ts';
 import { PREFIX } from '../store.ts';
@@ -46,7 +46,7 @@ async function listDisputes(
     throw new TributaryError('rpc/invalid_params', 'targetId needs targetKind');
   const status = nameToNumber(DISPUTE_STATUS_NAMES, p.status, 'status');
   const after = p.cursor === undefined || p.cursor === null ? 0 : decodeCursor(DISPUTES_SCOPE, 1, p.cursor)[0]!;
-  const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
+  const limit = pageLimit(p);
   const items: JsonValue[] = [];
   let last = 0;
   let more = false;

@@ -5,7 +5,7 @@ import { TributaryError } from '../../errors.ts';
 import { feesDistributedEvent } from '../../state/bank/module.ts';
 import { decodeEventCursor, encodeEventCursor, indexRangeAfter, positionAfter } from '../../rpc/cursor.ts';
 import type { ChainEvent, IndexReader, QueryDefinition } from '../../state/module.ts';
-import { paramAddress, paramId } from '../common.ts';
+import { pageLimit, paramAddress, paramId } from '../common.ts';
 import { PREFIX, lastId } from '../store.ts';
 import { type PaidValues, type PaymentLeg, inferencePaidEvent } from './txs.ts';
 import { schema as s } from '../../state/json-schema.ts';
@@ -54,7 +54,7 @@ export async function requirePayment(index: IndexReader, id: number): Promise<In
 export async function listPayments(index: IndexReader, p: Record<string, unknown>): Promise<JsonValue> {
   if (p.by !== 'payer' && p.by !== 'model' && p.by !== 'earner')
     throw new TributaryError('rpc/invalid_params', 'by is "payer", "model" or "earner"');
-  const limit = p.limit === undefined || p.limit === null ? 50 : Math.min(500, Math.max(1, paramId(p.limit, 'limit')));
+  const limit = pageLimit(p);
   const given = p.fromHeight === undefined || p.fromHeight === null ? undefined : paramId(p.fromHeight, 'fromHeight');
   // The API's one cursor (src/rpc/cursor.ts): a position in the event sequence, opaque to clients.
   const resume = p.cursor === undefined || p.cursor === null ? undefined : indexRangeAfter(decodeEventCursor(p.cursor));

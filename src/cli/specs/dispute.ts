@@ -1,14 +1,8 @@
 import { DISPUTE_REASON_NAMES, DISPUTE_TARGET_NAMES, REASONS_BY_TARGET } from '../../attribution/dispute/keys.ts';
 import type { MsgOpenDispute, MsgRespondDispute, MsgVoteDispute } from '../../attribution/store.ts';
 import { TributaryError } from '../../errors.ts';
-import { cliAmount, cliHex, cliInt, cliString } from './parse.ts';
+import { cliAmount, cliChoice, cliHex, cliInt } from './parse.ts';
 import { txCliSpec, type TxCliSpecs } from './types.ts';
-
-function byName(names: Record<number, string>, value: string, what: string): number {
-  const found = Object.entries(names).find(([, n]) => n === value);
-  if (!found) throw new TributaryError('cli/invalid', `--${what} is one of ${Object.values(names).join(', ')}`);
-  return Number(found[0]);
-}
 
 /** `tributary tx` commands of the dispute module, keyed by transaction type. */
 export const disputeCliSpecs: TxCliSpecs = {
@@ -40,9 +34,9 @@ export const disputeCliSpecs: TxCliSpecs = {
     ],
     build(o) {
       return {
-        target_kind: byName(DISPUTE_TARGET_NAMES, cliString(o.target), 'target'),
+        target_kind: cliChoice(o.target, DISPUTE_TARGET_NAMES, 'target'),
         target_id: cliInt(o.id, 'id'),
-        reason: byName(DISPUTE_REASON_NAMES, cliString(o.reason), 'reason'),
+        reason: cliChoice(o.reason, DISPUTE_REASON_NAMES, 'reason'),
         evidence_hash: cliHex(o.evidenceHash),
         bond: cliAmount(o.bond, 'bond'),
         target_seq: cliInt(o.seq, 'seq'),
