@@ -356,8 +356,8 @@ export const ENV_LOG_LEVELS = 'TRIBUTARY_LOG_LEVELS';
 export const ENV_CLIENT_RPC = 'TRIBUTARY_CLIENT_RPC';
 /** Once both the client's endpoint and the node's listen address: refused, so that neither is guessed. */
 export const RETIRED_ENV_RPC = 'TRIBUTARY_RPC';
-/** Read elsewhere: the home folder, the key password, the client's endpoint, the CLI latency bench. */
-const OTHER_ENV = new Set(['TRIBUTARY_HOME', 'TRIBUTARY_PASSWORD', ENV_CLIENT_RPC, 'TRIBUTARY_BENCH_ENV']);
+/** Read elsewhere: the home folder, the key password, the client's endpoint. */
+const OTHER_ENV = new Set(['TRIBUTARY_HOME', 'TRIBUTARY_PASSWORD', ENV_CLIENT_RPC]);
 
 function ignoredEnvOf(env: NodeJS.ProcessEnv): string[] {
   const known = new Set([
@@ -479,7 +479,6 @@ export function resolveConfig(
   opts: { env?: NodeJS.ProcessEnv; flags?: ConfigLayer; flagNames?: Map<string, string> } = {},
 ): ResolvedConfig {
   const env = opts.env ?? process.env;
-  refuseRetiredEnv(env);
   const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
   const sources = defaultSources();
   const path = homePaths(home).config;
