@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,5 +44,6 @@ describe('/readyz: caught up within N blocks and connected to at least M peers',
       env: { TRIBUTARY_HEALTH_MIN_PEERS: '3', TRIBUTARY_HEALTH_MAX_BLOCKS_BEHIND: '5' },
     });
     expect(fromEnv.config.health).toEqual({ minPeers: 3, maxBlocksBehind: 5 });
+    rmSync(home, { recursive: true, force: true });
   });
 });

@@ -30,7 +30,7 @@ describe('logger: a module field per component, levels per component', () => {
     expect(out.entries[1]!.height).toBe(7);
   });
 
-  it('levels come from the config file and TRIBUTARY_LOG_LEVELS through resolveConfig', () => {
+  it('levels come from TRIBUTARY_LOG_LEVEL and TRIBUTARY_LOG_LEVELS through resolveConfig', () => {
     const home = tempHome('tributary-logger-');
     const { config } = resolveConfig(home, { env: { TRIBUTARY_LOG_LEVEL: 'warn', TRIBUTARY_LOG_LEVELS: 'rpc=debug' } });
     rmSync(home, { recursive: true, force: true });

@@ -88,11 +88,7 @@ async function contributorEarnings(c: Case, split: boolean): Promise<bigint> {
   });
   const run = async <M>(k: SigningKey, def: TxDefinition<M>, m: M): Promise<Receipt> =>
     chain.run(chain.sign(k, def, m, FEE));
-  const value = (r: Receipt, type: string, field: string) => {
-    expect(r.error_code).toBe('');
-    return Number(r.events.find((e) => e.type === type)!.attributes.find((a) => a.key === field)!.value);
-  };
-  const datanet = value(
+  const datanet = eventValue(
     await run(owner, createDatanetTx, {
       name: 'D',
       metadata_hash: h('D'),
@@ -105,7 +101,7 @@ async function contributorEarnings(c: Case, split: boolean): Promise<bigint> {
     'datanet_id',
   );
   const contribute = async (k: SigningKey, data: string, size: number) => {
-    const id = value(
+    const id = eventValue(
       await run(k, contributeTx, { datanet_id: datanet, content_hash: h(data), size, uri: '', stake: 0n }),
       'contribution_submitted',
       'contribution_id',
@@ -130,12 +126,12 @@ async function contributorEarnings(c: Case, split: boolean): Promise<bigint> {
     // Below the staking minimum the bond is refused (a coded error): that identity simply has no stake.
     if (stakes[i]! > 0n) await run(identities[i]!, bondTx, { role: 'contributor', amount: stakes[i]! });
   }
-  const family = value(
+  const family = eventValue(
     await run(modeler, registerModelTx, { name: 'M', metadata_hash: new Uint8Array(0) }),
     'model_registered',
     'family_id',
   );
-  const version = value(
+  const version = eventValue(
     await run(modeler, publishModelTx, {
       family_id: family,
       weights_hash: h('M weights'),
@@ -164,6 +160,12 @@ async function contributorEarnings(c: Case, split: boolean): Promise<bigint> {
   let total = 0n;
   for (const k of identities) total += (await readEarnings(state, addressFromPublicKey(k.publicKey))).contributed;
   return total;
+}
+
+/** A numeric attribute of a successful transaction's event (a failed one fails here, by its code). */
+function eventValue(r: Receipt, type: string, field: string): number {
+  expect(r.error_code).toBe('');
+  return Number(r.events.find((e) => e.type === type)!.attributes.find((a) => a.key === field)!.value);
 }
 
 describe('anti-sybil property', () => {
@@ -204,9 +206,7 @@ describe('per-epoch caps', () => {
       params: { modules: { inference: { validatorBps: 500, treasuryBps: 500 }, datanet } },
     });
     const run = <M>(k: SigningKey, def: TxDefinition<M>, m: M) => chain.run(chain.sign(k, def, m, FEE));
-    const value = (r: Receipt, type: string, field: string) =>
-      Number(r.events.find((e) => e.type === type)!.attributes.find((a) => a.key === field)!.value);
-    const d = value(
+    const d = eventValue(
       await run(owner, createDatanetTx, {
         name: 'D',
         metadata_hash: h('D'),
@@ -222,7 +222,7 @@ describe('per-epoch caps', () => {
       [ada, 300],
       [ben, 100],
     ] as const) {
-      const id = value(
+      const id = eventValue(
         await run(k, contributeTx, { datanet_id: d, content_hash: h(`${size}`), size, uri: '', stake: 0n }),
         'contribution_submitted',
         'contribution_id',
@@ -230,12 +230,12 @@ describe('per-epoch caps', () => {
       await run(owner, reviewTx, { contribution_id: id, accept: true });
     }
     if (adaStake > 0n) expect((await run(ada, bondTx, { role: 'contributor', amount: adaStake })).error_code).toBe('');
-    const family = value(
+    const family = eventValue(
       await run(pia, registerModelTx, { name: 'M', metadata_hash: new Uint8Array(0) }),
       'model_registered',
       'family_id',
     );
-    const version = value(
+    const version = eventValue(
       await run(pia, publishModelTx, {
         family_id: family,
         weights_hash: h('w'),
