@@ -72,9 +72,19 @@ export class SoloEngine {
     this.schedule();
   }
 
-  private schedule(): void {
+  /**
+   * Block starts are `intervalMs` apart (the param's "target time between blocks"), not a pause
+   * of `intervalMs` after each commit: a block that takes 300 ms to build and commit would
+   * otherwise stretch a 500 ms interval to 800 ms, and hold the mempool full for that long under
+   * load. A block that takes longer than the interval is followed at once. Measured on the
+   * monotonic clock: scheduling is not a state transition, and header times keep `now`.
+   */
+  private schedule(lastStartedAt?: number): void {
     if (this.stopped) return;
+    const elapsed = lastStartedAt === undefined ? 0 : performance.now() - lastStartedAt;
+    const delay = Math.max(0, this.intervalMs - elapsed);
     this.timer = setTimeout(() => {
+      const startedAt = performance.now();
       this.running = this.produceBlock()
         .then(() => {
           if (this.failing) this.logger?.info({ after: this.failing }, 'block production resumed');
@@ -87,8 +97,8 @@ export class SoloEngine {
           else this.logger?.debug({ code }, 'block production still failing');
           this.failing = code;
         })
-        .finally(() => this.schedule());
-    }, this.intervalMs);
+        .finally(() => this.schedule(startedAt));
+    }, delay);
   }
 
   /** Stops proposing; resolves once a block in progress has been written. */

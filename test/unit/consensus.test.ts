@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BlockCodec, CommitCodec, type Block, type Commit } from '../../src/codec/core.ts';
 import { Mempool } from '../../src/consensus/mempool.ts';
 import { Signer } from '../../src/consensus/signer.ts';
@@ -197,5 +197,41 @@ describe('validator set', () => {
       intervalMs: 1000,
     });
     expect(await codeOf(engineOne.start())).toBe('consensus/not_a_validator');
+  });
+});
+
+describe('the single-validator engine\'s timer', () => {
+  it('starts blocks one interval apart, not one interval after each commit, and a late one at once', async () => {
+    const chain = await openChain(genesisFor([{ key: validator, power: 1 }]));
+    const engine = new SoloEngine({
+      chain,
+      mempool: new Mempool(chain.app),
+      signer: await freshSigner(validator),
+      intervalMs: 100,
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      // Blocks that take 60 ms, then one that takes 250 ms (longer than the interval), then 60 again.
+      const durations = [60, 60, 250, 60, 60];
+      const starts: number[] = [];
+      const spy = vi.spyOn(engine, 'produceBlock').mockImplementation(async () => {
+        starts.push(performance.now());
+        await new Promise((resolve) => setTimeout(resolve, durations[starts.length - 1] ?? 60));
+        return undefined as never;
+      });
+      const origin = performance.now();
+      await engine.start();
+      await vi.advanceTimersByTimeAsync(800);
+      // Stopping waits for the block in progress, which needs its fake time to pass.
+      const stopped = engine.stop();
+      await vi.advanceTimersByTimeAsync(500);
+      await stopped;
+      expect(spy).toHaveBeenCalled();
+      // 100, 200, 300 (it runs until 550), the next at once (Node's timers wait at least 1 ms), then
+      // one interval later: never 160 ms apart for a 60 ms block, as a pause after each commit gave.
+      expect(starts.slice(0, 5).map((t) => Math.round(t - origin))).toEqual([100, 200, 300, 551, 651]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
