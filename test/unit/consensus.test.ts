@@ -200,7 +200,7 @@ describe('validator set', () => {
   });
 });
 
-describe('the single-validator engine\'s timer', () => {
+describe("the single-validator engine's timer", () => {
   it('starts blocks one interval apart, not one interval after each commit, and a late one at once', async () => {
     const chain = await openChain(genesisFor([{ key: validator, power: 1 }]));
     const engine = new SoloEngine({
