@@ -3,9 +3,10 @@
  *
  * Why not node:crypto for everything: each native digest comes back as a Buffer with its own
  * backing store, and at ~35k digests per block that allocation, not the hashing, dominated (1.4-4
- * µs per call once GC is counted, against ~0.25 µs per 64-byte block here). The tree uses this for
- * short inputs (keys, values, leaves) and node:crypto for long node records; both are the same
- * function, checked against each other in the tests.
+ * µs per call once GC is counted, against ~0.25 µs per 64-byte block here). The state tree uses
+ * this for short inputs (keys, values, leaves) and node:crypto for long node records, and so do
+ * the block's Merkle roots (./merkle.ts); both are the same function, checked against each other
+ * in the tests.
  */
 
 const K = new Int32Array([

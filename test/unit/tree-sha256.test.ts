@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sha256, sha256Range } from '../../src/state/tree/hashing.ts';
-import { sha256Into } from '../../src/state/tree/sha256.ts';
+import { sha256Into } from '../../src/crypto/sha256.ts';
 
 const native = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 

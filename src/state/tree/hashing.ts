@@ -3,7 +3,7 @@
  */
 import { hash } from 'node:crypto';
 import { HASH_LEN } from './primitives.ts';
-import { sha256Into } from './sha256.ts';
+import { sha256Into } from '../../crypto/sha256.ts';
 
 export * from './primitives.ts';
 

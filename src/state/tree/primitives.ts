@@ -10,7 +10,7 @@
  *
  * The leading domain byte keeps a leaf hash from ever being read as a node hash and vice versa.
  */
-import { sha256Into } from './sha256.ts';
+import { sha256Into } from '../../crypto/sha256.ts';
 
 export const HASH_LEN = 32;
 /** Number of nibbles in a key path (256 bits / 4). */
