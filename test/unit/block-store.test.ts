@@ -8,7 +8,7 @@ import { headerHash } from '../../src/codec/protocol.ts';
 import { Mempool } from '../../src/consensus/mempool.ts';
 import { addressFromPublicKey } from '../../src/crypto/address.ts';
 import { SigningKey } from '../../src/crypto/ed25519.ts';
-import { toHex, u64be } from '../../src/crypto/hash.ts';
+import { toHex, u32be, u64be } from '../../src/crypto/hash.ts';
 import type { TributaryError } from '../../src/errors.ts';
 import { openChain } from '../../src/node.ts';
 import { buildMethodTable } from '../../src/rpc/methods.ts';
@@ -16,6 +16,7 @@ import { blockView, eventView, receiptView, txBodyView } from '../../src/rpc/vie
 import { endBlockEventsLeaf, resultsRoot, type FinalizedBlock } from '../../src/state/app.ts';
 import { transferTx } from '../../src/state/bank/module.ts';
 import { Bucket, bucketKey } from '../../src/storage/buckets.ts';
+import { locationKey } from '../../src/storage/block-store.ts';
 import {
   LevelKvStore,
   MemoryKvStore,
@@ -256,6 +257,18 @@ describe('block store: records by location', () => {
     }
     expect(toHex(replay.app.stateRoot)).toBe(toHex(t.app.stateRoot));
   }, 60_000);
+});
+
+describe('block store: location keys', () => {
+  it('are bucket ‖ u64be(height) ‖ u32be(index), the layout on disk, up to the largest safe height', () => {
+    for (const height of [0, 1, 255, 256, 0xffff_ffff, 0x1_0000_0000, 0x1_2345_6789, Number.MAX_SAFE_INTEGER]) {
+      for (const index of [0, 1, 0xff, 0x1_0000, 0xffff_ffff]) {
+        expect(toHex(locationKey(Bucket.txByLocation, height, index))).toBe(
+          toHex(bucketKey(Bucket.txByLocation, u64be(height), u32be(index))),
+        );
+      }
+    }
+  });
 });
 
 describe('block store: older layouts', () => {
