@@ -42,8 +42,13 @@ function parseOne(spec: ParamSpec, v: unknown): unknown {
       if (typeof v !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(v)) throw bad('a 32-byte hex hash');
       return fromHex(v);
     case 'hex':
-      if (typeof v !== 'string' || !/^(0x)?([0-9a-fA-F]{2})*$/.test(v)) throw bad('hex bytes');
-      return fromHex(v);
+      // fromHex checks every digit and the even length (the schema's pattern) while it decodes.
+      if (typeof v !== 'string') throw bad('hex bytes');
+      try {
+        return fromHex(v);
+      } catch {
+        throw bad('hex bytes');
+      }
     case 'blockTag':
       return parseBlockTag(v, spec.name);
     case 'json':

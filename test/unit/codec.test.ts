@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { messageCodec, parseSchema } from '../../src/codec/canonical.ts';
 import { TxBodyCodec, type TxBody } from '../../src/codec/core.ts';
+import { fromHex } from '../../src/crypto/hash.ts';
 import { TributaryError } from '../../src/errors.ts';
 
 const schema = parseSchema(`
@@ -154,5 +155,41 @@ describe('canonical protobuf', () => {
     const bytes = TxBodyCodec.encode(body);
     expect(TxBodyCodec.decode(bytes)).toEqual(body);
     expect(code(() => TxBodyCodec.decode(Uint8Array.of(...bytes, 0x38, 0x00)))).toBe('codec/non_canonical');
+  });
+});
+
+describe('hex text', () => {
+  const digits = '0123456789abcdefABCDEF';
+  // Mostly hex digits, sometimes one of the characters a decoder might wrongly skip or accept.
+  const text = fc
+    .array(
+      fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...digits) }, fc.constantFrom('g', 'x', ' ', '-', 'é', '\0')),
+      {
+        maxLength: 40,
+      },
+    )
+    .map((chars) => chars.join(''));
+
+  it('is accepted exactly when it is an even run of hex digits after an optional 0x, and decodes to its bytes', () => {
+    fc.assert(
+      fc.property(fc.boolean(), text, (prefixed, typed) => {
+        const input = (prefixed ? '0x' : '') + typed;
+        const body = input.startsWith('0x') ? input.slice(2) : input;
+        const valid = /^[0-9a-fA-F]*$/.test(body) && body.length % 2 === 0;
+        let got: Uint8Array | string;
+        try {
+          got = fromHex(input);
+        } catch (e) {
+          got = (e as TributaryError).code;
+        }
+        if (!valid) return got === 'codec/invalid_hex';
+        const want = Uint8Array.from({ length: body.length / 2 }, (_, i) =>
+          Number.parseInt(body.slice(2 * i, 2 * i + 2), 16),
+        );
+        expect(got).toEqual(want);
+        return true;
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
