@@ -26,9 +26,10 @@ import { mib, printTable, type BenchRow } from './table.ts';
  * of BENCH_RPC_SECONDS (default 20) after BENCH_RPC_WARMUP_SECONDS (default 2) of load:
  *
  *  - reads: `account_get`, then `chain_getBlock`, each alone, from one autocannon process keeping
- *    BENCH_RPC_READ_CONCURRENCY (default 64) keep-alive connections busy with one request each,
- *    while a background client commits BENCH_RPC_BACKGROUND_RATE (default 500) transfers/s:
- *    requests/s and p50/p99 latency per method;
+ *    keep-alive connections busy with one request each, one window per count in
+ *    BENCH_RPC_READ_CONCURRENCY (default "16,64": where latency is low, and where throughput is
+ *    highest), while a background client commits BENCH_RPC_BACKGROUND_RATE (default 500)
+ *    transfers/s: requests/s and p50/p99 latency per method and count;
  *  - ingest: one client sending signed `bank/transfer`s in batches of 100 `tx_submit`, one batch
  *    at a time, then 4 such clients at once: committed transfers/s, counted from the `txCount` of
  *    each `newHeads` block that arrives inside the window;
@@ -64,7 +65,12 @@ const WARMUP_SECONDS = env('BENCH_RPC_WARMUP_SECONDS', 2);
 const SENDERS = Math.max(1, Math.floor(env('BENCH_RPC_SENDERS', 1000)));
 const PRESIGN_RATE = env('BENCH_RPC_PRESIGN_RATE', 10_000);
 const BACKGROUND_RATE = env('BENCH_RPC_BACKGROUND_RATE', 500);
-const READ_CONCURRENCY = Math.max(1, Math.floor(env('BENCH_RPC_READ_CONCURRENCY', 64)));
+/** Connections of each reads window, one window per entry: a latency point and a throughput point. */
+const READ_CONCURRENCY = (process.env.BENCH_RPC_READ_CONCURRENCY ?? '16,64').split(',').map((item) => {
+  const n = Number(item.trim());
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_RPC_READ_CONCURRENCY: "${item}" is not a count`);
+  return n;
+});
 const SUBSCRIBERS = Math.max(1, Math.floor(env('BENCH_RPC_SUBSCRIBERS', 100)));
 const BLOCK_INTERVAL_MS = Math.floor(env('BENCH_RPC_BLOCK_INTERVAL_MS', 500));
 const BATCHED_EVENTS = (process.env.BENCH_RPC_BATCHED_EVENTS ?? '1') !== '0';
@@ -186,9 +192,8 @@ interface ReadResult {
   ok: number;
   errors: number;
   meanResponseBytes: number;
-  /** Send-to-answer latency percentiles of the window, from autocannon's histogram. */
-  p50Ms: number;
-  p99Ms: number;
+  /** Send-to-answer time (ms) of every HTTP 200 answer inside the window. */
+  latencies: number[];
 }
 
 interface SubscribeResult {
@@ -441,11 +446,12 @@ async function readLoad(
   let bytes = 0;
   // autocannon, not node:http: on two cores the generator's own CPU caps the rate it can measure,
   // and autocannon spends well under half of what http.request with an Agent did per request
-  // (the node got ~80 % of a core while two such generators took ~90 %). It also records latency
-  // in its own histogram (1 ms resolution), so nothing is kept per request.
+  // (the node got ~80 % of a core while two such generators took ~90 %). Latencies are taken from
+  // its response events, not its histogram, which counts whole milliseconds.
+  const latencies: number[] = [];
   const run = (seconds: number, counted: boolean) =>
     new Promise<autocannon.Result>((resolve, reject) => {
-      autocannon(
+      const instance = autocannon(
         {
           url: config.url,
           connections: config.concurrency,
@@ -468,6 +474,11 @@ async function readLoad(
         },
         (err, result) => (err ? reject(err) : resolve(result)),
       );
+      if (counted) {
+        instance.on('response', (_client, status, _bytes, responseTime) => {
+          if (status === 200) latencies.push(responseTime);
+        });
+      }
     });
   // The warmup's connections and latencies are its own; the measured run starts at the window.
   await run((window.from - now()) / 1000, false);
@@ -479,8 +490,7 @@ async function readLoad(
       ok,
       errors: errors + measured.errors + measured.timeouts,
       meanResponseBytes: ok > 0 ? bytes / ok : 0,
-      p50Ms: measured.latency.p50,
-      p99Ms: measured.latency.p99,
+      latencies,
     },
   };
 }
@@ -773,41 +783,43 @@ const cpuPct = (cpuMs: number, from: number, to: number): number => (cpuMs / (to
 
 async function readsPhase(b: Bench): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  // The background client runs over both windows (and their warmups), with some slack.
-  const backgroundSeconds = 2 * (WARMUP_SECONDS + SECONDS) + 10;
+  // The background client runs over every window (and their warmups), with some slack.
+  const backgroundSeconds = 2 * READ_CONCURRENCY.length * (WARMUP_SECONDS + SECONDS) + 10;
   const [background] = BACKGROUND_RATE > 0 ? await startIngest(b, 1, BACKGROUND_RATE, backgroundSeconds) : [];
   background?.begin(now(), now() + backgroundSeconds * 1000);
   // Blocks to read: a couple of intervals of background load first.
   await sleep(Math.max(2 * BLOCK_INTERVAL_MS, 1000));
   for (const method of ['account_get', 'chain_getBlock'] as const) {
-    // chain_getBlock reads every block so far, uniformly (the tip alone is served from memory).
-    const maxHeight = (await rpcCall<{ height: number }>(b.url, 'chain_status')).height;
-    const reader = await LoadProcess.start({
-      role: 'read',
-      config: { url: b.url, method, concurrency: READ_CONCURRENCY, addresses: b.addresses, maxHeight },
-    });
-    b.loads.push(reader);
-    const m = await measure<ReadResult>(b, [reader]);
-    const { cpuMs, result } = m.results[0]!;
-    const blocks = b.heads.window(m.from, m.to);
-    rows.push(
-      {
-        name: `reads: ${method} over HTTP keep-alive`,
-        value: perSecond(result.ok, m.to - m.from),
-        unit: 'req/s',
-        note: `autocannon, ${READ_CONCURRENCY} connections, ${SECONDS} s; ${result.errors} errors; mean answer ${Math.round(result.meanResponseBytes)} B${method === 'chain_getBlock' ? `, heights 1-${maxHeight}` : `, ${b.addresses.length} accounts`}; ${blocks.txs} background transfers committed meanwhile`,
-      },
-      {
-        name: `  ${method} latency p50`,
-        value: fixed(result.p50Ms, 0),
-        unit: 'ms',
-        note: 'send to answer, in the load process (1 ms resolution)',
-      },
-      { name: `  ${method} latency p99`, value: fixed(result.p99Ms, 0), unit: 'ms' },
-      nodeRow(m),
-      { name: '  load generator CPU', value: fixed(cpuPct(cpuMs, m.from, m.to), 0), unit: '% core' },
-    );
-    b.loads.splice(b.loads.indexOf(reader), 1);
+    for (const connections of READ_CONCURRENCY) {
+      // chain_getBlock reads every block so far, uniformly (the tip alone is served from memory).
+      const maxHeight = (await rpcCall<{ height: number }>(b.url, 'chain_status')).height;
+      const reader = await LoadProcess.start({
+        role: 'read',
+        config: { url: b.url, method, concurrency: connections, addresses: b.addresses, maxHeight },
+      });
+      b.loads.push(reader);
+      const m = await measure<ReadResult>(b, [reader]);
+      const { cpuMs, result } = m.results[0]!;
+      const latencies = [...result.latencies].sort((x, y) => x - y);
+      const blocks = b.heads.window(m.from, m.to);
+      rows.push(
+        {
+          name: `reads: ${method}, ${connections} connections`,
+          value: perSecond(result.ok, m.to - m.from),
+          unit: 'req/s',
+          note: `HTTP keep-alive from autocannon, ${SECONDS} s; ${result.errors} errors; mean answer ${Math.round(result.meanResponseBytes)} B${method === 'chain_getBlock' ? `, heights 1-${maxHeight}` : `, ${b.addresses.length} accounts`}; ${blocks.txs} background transfers committed meanwhile`,
+        },
+        {
+          name: '  latency p50 / p99',
+          value: `${fixed(percentile(latencies, 50), 2)} / ${fixed(percentile(latencies, 99), 2)}`,
+          unit: 'ms',
+          note: 'send to answer, in the load process',
+        },
+        nodeRow(m),
+        { name: '  load generator CPU', value: fixed(cpuPct(cpuMs, m.from, m.to), 0), unit: '% core' },
+      );
+      b.loads.splice(b.loads.indexOf(reader), 1);
+    }
   }
   await background?.finish();
   b.loads.length = 0;
