@@ -31,7 +31,7 @@ export function toHex(b: Uint8Array): string {
 export function fromHex(s: string): Uint8Array {
   const clean = s.startsWith('0x') ? s.slice(2) : s;
   // Node's decoder stops at the first pair that is not hex, so a full-length result is the
-  // validity check; a regex over every transaction's hex (RPC tx_submit) cost more than decoding it.
+  // validity check: no regex pass over every transaction's hex (tx_submit) before decoding it.
   const decoded = Buffer.from(clean, 'hex');
   if (decoded.length * 2 !== clean.length) {
     if (clean.length % 2 !== 0 && /^[0-9a-fA-F]*$/.test(clean))

@@ -63,8 +63,8 @@ function referenceRoot(items: Uint8Array[]): Uint8Array {
 describe('merkleRoot against its definition (headers carry it: any change forks the chain)', () => {
   const item = (i: number, length: number) => Uint8Array.from({ length }, (_, j) => (i * 31 + j * 7) & 255);
 
-  it('gives the same root for 1..40 items of lengths around the JS/native hashing boundary', () => {
-    for (const length of [0, 1, 32, 126, 127, 128, 300, 5000]) {
+  it('gives the same root for 1..40 items of lengths around the JS/native hashing boundary and past the scratch bound', () => {
+    for (const length of [0, 1, 32, 126, 127, 128, 300, 5000, 70_000]) {
       for (let n = 1; n <= 40; n++) {
         const items = Array.from({ length: n }, (_, i) => item(i, length));
         expect(toHex(merkleRoot(items)), `${n} items of ${length} bytes`).toBe(toHex(referenceRoot(items)));
