@@ -488,7 +488,8 @@ async function readLoad(
     cpuMs: cpuMsSince(cpu),
     result: {
       ok,
-      errors: errors + measured.errors + measured.timeouts,
+      // autocannon's own: connection errors, its timeouts among them. Answers without a result are counted above.
+      errors: errors + measured.errors,
       meanResponseBytes: ok > 0 ? bytes / ok : 0,
       latencies,
     },
