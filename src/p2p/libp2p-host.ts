@@ -332,7 +332,17 @@ class Libp2pHost implements P2pNetwork {
 
   async start(): Promise<void> {
     if (this.started) return;
-    await this.node.start();
+    try {
+      await this.node.start();
+    } catch (e) {
+      // A listen address in use fails the start part way: stop what did start, so that no timer
+      // or socket of it outlives the failed start.
+      await Promise.resolve(this.node.stop()).catch(() => undefined);
+      throw new TributaryError(
+        'p2p/listen_failed',
+        `cannot listen for peers on ${this.opts.listen.join(', ')}: ${(e as Error).message}`,
+      );
+    }
     this.started = true;
     for (const topic of this.handlers.keys()) this.router.subscribe(gossipTopicName(this.opts.chainId, topic));
     for (const target of this.bootstrap) this.scheduleDial(target, 0);

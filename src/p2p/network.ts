@@ -13,6 +13,7 @@ export const GOSSIP_TOPICS: readonly GossipTopic[] = ['tx', 'proposal', 'vote', 
 
 export type P2pErrorCode =
   | 'p2p/invalid_config'
+  | 'p2p/listen_failed'
   | 'p2p/invalid_peer'
   | 'p2p/not_started'
   | 'p2p/too_large'
