@@ -269,163 +269,191 @@ export async function startNode(
   });
   const { db, chain, app } = opened;
   const nodeLog = logger.child({ module: 'node' });
-  let key: SigningKey | undefined;
-  try {
-    key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
-  } catch (e) {
-    // A full node has no validator key; any other problem with the key file is the operator's to fix.
-    if (!(isTributaryError(e) && e.code === 'keys/not_found')) throw e;
-  }
   const verifier = SignatureVerifier.create();
-  const intervalMs = config.blockIntervalMs || app.params.blockIntervalMs;
-  let mempool: Mempool;
-  let engine: SoloEngine | BftEngine;
   let signer: Signer | undefined;
   let network: P2pNetwork | undefined;
   let wal: ConsensusWal | undefined;
-  let notReady: () => string | undefined;
-  const soleValidator = !(await wantsBft(chain, key, { ...config, p2p: { ...config.p2p, enabled: false } }));
-  if (!(await wantsBft(chain, key, config))) {
-    ({ mempool, engine, signer, notReady } = await startProducer(opened, {
-      key: key!,
-      signerPath: signerStatePath(home),
-      mempool: config.mempool,
-      intervalMs,
-      logger,
-      verifier,
-    }));
-  } else {
-    signer = key ? await Signer.open(signerStatePath(home), key) : undefined;
-    notReady = readiness(chain, signer);
-    const gossipMempool = new GossipMempool(
-      app,
-      config.mempool,
-      logger.child({ module: 'mempool' }),
-      verifier,
-      Date.now,
-      notReady,
-    );
-    mempool = gossipMempool;
-    chain.useCheckStateOwner(mempool);
-    wal = await ConsensusWal.open(consensusWalPath(home));
-    const p2pLogger = logger.child({ module: 'p2p' });
-    network = await createP2pHost({
-      chainId: app.chainId,
-      privateKey: await loadOrCreateP2pKey(join(homePaths(home).home, P2P_KEY_FILE)),
-      listen: config.p2p.listen,
-      announce: config.p2p.announce,
-      bootstrap: config.p2p.bootstrap,
-      allow: config.p2p.allow,
-      maxConnections: config.p2p.maxConnections,
-      maxGossipBytes: config.p2p.maxGossipBytes,
-      logger: p2pLogger,
-    });
-    const source = chainSyncSource(chain);
-    await serveSync(network, source);
-    gossipMempool.attach(network, p2pLogger);
-    engine = new BftEngine({
-      chain,
-      mempool,
-      network,
-      wal,
-      signer,
-      key: signer ? key : undefined,
-      timeouts: timeoutsForInterval(intervalMs),
-      syncSource: source,
-      logger: logger.child({ module: 'consensus' }),
-    });
-  }
-  const metrics = config.metrics.enabled
-    ? new NodeMetrics({
+  let metrics: NodeMetrics | undefined;
+  let rpc: RpcServer | undefined;
+  let engine: SoloEngine | BftEngine | undefined;
+  /**
+   * Closes what this start opened, in reverse: by `stop`, and by a start that fails part way (a
+   * p2p port in use, an engine that refuses), which would otherwise leave the RPC port bound and
+   * the database locked in this process. After a failed start each step is best effort, so that
+   * the start's own error is the one reported.
+   */
+  const release = async (bestEffort: boolean): Promise<void> => {
+    const steps: (() => Promise<void> | void)[] = [
+      () => rpc?.close(),
+      () => removeRpcAddress(home),
+      () => metrics?.close(),
+      () => engine?.stop(),
+      () => network?.stop(),
+      () => signer?.close(),
+      () => wal?.close(),
+      () => verifier.close(),
+      () => db.close(),
+    ];
+    for (const step of steps) {
+      if (!bestEffort) await step();
+      else
+        await Promise.resolve()
+          .then(step)
+          .catch(() => undefined);
+    }
+  };
+  try {
+    let key: SigningKey | undefined;
+    try {
+      key = loadKey(homePaths(home).keys, config.validatorKey, opts.password).key;
+    } catch (e) {
+      // A full node has no validator key; any other problem with the key file is the operator's to fix.
+      if (!(isTributaryError(e) && e.code === 'keys/not_found')) throw e;
+    }
+    const intervalMs = config.blockIntervalMs || app.params.blockIntervalMs;
+    let mempool: Mempool;
+    let notReady: () => string | undefined;
+    const soleValidator = !(await wantsBft(chain, key, { ...config, p2p: { ...config.p2p, enabled: false } }));
+    if (!(await wantsBft(chain, key, config))) {
+      ({ mempool, engine, signer, notReady } = await startProducer(opened, {
+        key: key!,
+        signerPath: signerStatePath(home),
+        mempool: config.mempool,
+        intervalMs,
+        logger,
+        verifier,
+      }));
+    } else {
+      signer = key ? await Signer.open(signerStatePath(home), key) : undefined;
+      notReady = readiness(chain, signer);
+      const gossipMempool = new GossipMempool(
+        app,
+        config.mempool,
+        logger.child({ module: 'mempool' }),
+        verifier,
+        Date.now,
+        notReady,
+      );
+      mempool = gossipMempool;
+      chain.useCheckStateOwner(mempool);
+      wal = await ConsensusWal.open(consensusWalPath(home));
+      const p2pLogger = logger.child({ module: 'p2p' });
+      network = await createP2pHost({
+        chainId: app.chainId,
+        privateKey: await loadOrCreateP2pKey(join(homePaths(home).home, P2P_KEY_FILE)),
+        listen: config.p2p.listen,
+        announce: config.p2p.announce,
+        bootstrap: config.p2p.bootstrap,
+        allow: config.p2p.allow,
+        maxConnections: config.p2p.maxConnections,
+        maxGossipBytes: config.p2p.maxGossipBytes,
+        logger: p2pLogger,
+      });
+      const source = chainSyncSource(chain);
+      await serveSync(network, source);
+      gossipMempool.attach(network, p2pLogger);
+      engine = new BftEngine({
         chain,
         mempool,
-        dataDir: homePaths(home).data,
-        consensus: engine instanceof BftEngine ? engine : undefined,
-        peers: network ? () => network!.peers().length : undefined,
+        network,
+        wal,
         signer,
-        validator: signer && key ? addressFromPublicKey(key.publicKey) : undefined,
-      })
-    : undefined;
-  const rpc = new RpcServer({
-    chain,
-    mempool,
-    notReady,
-    config: config.rpc,
-    logger: logger.child({ module: 'rpc' }),
-    observe: metrics && ((method, seconds, code) => metrics.observeCall(method, seconds, code)),
-    unready: () =>
-      engine instanceof BftEngine
-        ? readinessProblem({
-            bft: true,
-            // A validator set of one needs nobody; any other node without a peer sees no new blocks.
-            soleValidator: Boolean(signer && soleValidator),
-            syncing: engine.syncing,
-            peers: network?.peers().length ?? 0,
-            latestHeight: chain.latestHeight,
-            highestPeerHeight: engine.highestPeerHeight,
-            ...config.health,
-          })
-        : undefined,
-  });
-  const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
-  writeRpcAddress(home, rpcAddress);
-  let metricsAddress: { host: string; port: number } | undefined;
-  if (metrics) {
-    try {
-      metricsAddress = await metrics.listen(config.metrics.host, config.metrics.port);
-    } catch (e) {
-      if (!opts.metricsBestEffort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-        await rpc.close();
-        removeRpcAddress(home);
-        throw new TributaryError(
-          'config/invalid',
-          `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(e as Error).message}`,
+        key: signer ? key : undefined,
+        timeouts: timeoutsForInterval(intervalMs),
+        syncSource: source,
+        logger: logger.child({ module: 'consensus' }),
+      });
+    }
+    const nodeMetrics = config.metrics.enabled
+      ? new NodeMetrics({
+          chain,
+          mempool,
+          dataDir: homePaths(home).data,
+          consensus: engine instanceof BftEngine ? engine : undefined,
+          peers: network ? () => network!.peers().length : undefined,
+          signer,
+          validator: signer && key ? addressFromPublicKey(key.publicKey) : undefined,
+        })
+      : undefined;
+    metrics = nodeMetrics;
+    rpc = new RpcServer({
+      chain,
+      mempool,
+      notReady,
+      config: config.rpc,
+      logger: logger.child({ module: 'rpc' }),
+      observe: nodeMetrics && ((method, seconds, code) => nodeMetrics.observeCall(method, seconds, code)),
+      unready: () =>
+        engine instanceof BftEngine
+          ? readinessProblem({
+              bft: true,
+              // A validator set of one needs nobody; any other node without a peer sees no new blocks.
+              soleValidator: Boolean(signer && soleValidator),
+              syncing: engine.syncing,
+              peers: network?.peers().length ?? 0,
+              latestHeight: chain.latestHeight,
+              highestPeerHeight: engine.highestPeerHeight,
+              ...config.health,
+            })
+          : undefined,
+    });
+    const rpcAddress = await rpc.listen(config.rpc.host, config.rpc.port);
+    writeRpcAddress(home, rpcAddress);
+    let metricsAddress: { host: string; port: number } | undefined;
+    if (nodeMetrics) {
+      try {
+        metricsAddress = await nodeMetrics.listen(config.metrics.host, config.metrics.port);
+      } catch (e) {
+        if (!opts.metricsBestEffort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+          throw new TributaryError(
+            'config/invalid',
+            `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(e as Error).message}`,
+          );
+        }
+        await nodeMetrics.close();
+        metrics = undefined;
+        nodeLog.warn(
+          { metrics: `${config.metrics.host}:${config.metrics.port}` },
+          'metrics address in use; no metrics',
         );
       }
-      await metrics.close();
-      nodeLog.warn({ metrics: `${config.metrics.host}:${config.metrics.port}` }, 'metrics address in use; no metrics');
     }
+    if (network) await network.start();
+    await engine.start();
+    nodeLog.info(
+      {
+        chainId: app.chainId,
+        height: chain.latestHeight,
+        stateRoot: toHex(app.stateRoot),
+        rpc: rpcUrlFor(rpcAddress.host, rpcAddress.port),
+        ...(metricsAddress ? { metrics: `http://${metricsAddress.host}:${metricsAddress.port}/metrics` } : {}),
+        engine: engine instanceof BftEngine ? 'bft' : 'solo',
+        validator: signer !== undefined,
+        ...(network ? { peerId: network.peerId, p2p: network.listenAddresses() } : {}),
+      },
+      'node started',
+    );
+    let stopping: Promise<void> | undefined;
+    return {
+      chain,
+      mempool,
+      engine,
+      rpc,
+      rpcAddress,
+      network,
+      metricsAddress,
+      stop() {
+        stopping ??= (async () => {
+          await release(false);
+          nodeLog.info({ height: chain.latestHeight }, 'node stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await release(true);
+    throw e;
   }
-  if (network) await network.start();
-  await engine.start();
-  nodeLog.info(
-    {
-      chainId: app.chainId,
-      height: chain.latestHeight,
-      stateRoot: toHex(app.stateRoot),
-      rpc: rpcUrlFor(rpcAddress.host, rpcAddress.port),
-      ...(metricsAddress ? { metrics: `http://${metricsAddress.host}:${metricsAddress.port}/metrics` } : {}),
-      engine: engine instanceof BftEngine ? 'bft' : 'solo',
-      validator: signer !== undefined,
-      ...(network ? { peerId: network.peerId, p2p: network.listenAddresses() } : {}),
-    },
-    'node started',
-  );
-  let stopping: Promise<void> | undefined;
-  return {
-    chain,
-    mempool,
-    engine,
-    rpc,
-    rpcAddress,
-    network,
-    metricsAddress,
-    stop() {
-      stopping ??= (async () => {
-        await rpc.close();
-        removeRpcAddress(home);
-        await metrics?.close();
-        await engine.stop();
-        await network?.stop();
-        await signer?.close();
-        await wal?.close();
-        await verifier.close();
-        await db.close();
-        nodeLog.info({ height: chain.latestHeight }, 'node stopped');
-      })();
-      return stopping;
-    },
-  };
 }
 
 /** What block sync serves from a chain, and the status it sends in handshakes. */
