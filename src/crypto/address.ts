@@ -1,5 +1,5 @@
 import { bech32 } from '@scure/base';
-import { sha256, utf8 } from './hash.ts';
+import { boundedMemo, sha256, utf8 } from './hash.ts';
 import { TributaryError } from '../errors.ts';
 
 /*
@@ -26,23 +26,14 @@ export function moduleAddress(name: string): Address {
 
 /*
  * Text forms by address bytes: every transaction's events and views name its sender and
- * recipients, and bech32 costs microseconds where a lookup costs a tenth of one. Bounded: a
- * flood of fresh addresses empties it rather than growing it.
+ * recipients, and bech32 costs microseconds where a lookup costs a tenth of one.
  */
-const TEXT_CACHE_LIMIT = 65_536;
-const textByBytes = new Map<string, string>();
+const addressText = boundedMemo(65_536, (address) => bech32.encode(ADDRESS_PREFIX, bech32.toWords(address)));
 
 export function formatAddress(address: Address): string {
   if (address.length !== ADDRESS_LENGTH)
     throw new TributaryError('address/invalid', `an address is ${ADDRESS_LENGTH} bytes`);
-  const id = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString('latin1');
-  let text = textByBytes.get(id);
-  if (text === undefined) {
-    text = bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
-    if (textByBytes.size >= TEXT_CACHE_LIMIT) textByBytes.clear();
-    textByBytes.set(id, text);
-  }
-  return text;
+  return addressText(address);
 }
 
 export function parseAddress(text: string): Address {

@@ -11,6 +11,7 @@ import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { TributaryError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Refusal } from './ed25519-rule.ts';
+import { boundedMemo } from './hash.ts';
 
 /*
  * One acceptance rule for signatures on every node, stated and pre-checked in ./ed25519-rule.ts:
@@ -35,21 +36,11 @@ export type Ed25519ErrorCode = 'crypto/invalid_seed';
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-// Verifying keys are parsed once per sender; the cache is bounded so a flood of fresh keys
-// cannot grow memory without limit.
-const KEY_CACHE_LIMIT = 50_000;
-const publicKeyCache = new Map<string, KeyObject>();
-
-function publicKeyObject(pub: Uint8Array): KeyObject {
-  const id = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('latin1');
-  let key = publicKeyCache.get(id);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' });
-    if (publicKeyCache.size >= KEY_CACHE_LIMIT) publicKeyCache.clear();
-    publicKeyCache.set(id, key);
-  }
-  return key;
-}
+// Verifying keys are parsed once per sender (bounded: a flood of fresh keys cannot grow memory).
+// OpenSSL refusing a point encoding throws here, and nothing is remembered.
+const publicKeyObject = boundedMemo(50_000, (pub) =>
+  createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' }),
+);
 
 export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (ed25519Refusal(publicKey, signature) !== undefined) return false;

@@ -44,6 +44,32 @@ export function fromHex(s: string): Uint8Array {
   return new Uint8Array(decoded);
 }
 
+/** Map key for bytes: latin1 keeps one char per byte, so it is exact and string order is byte order. */
+export function bytesKey(bytes: Uint8Array): string {
+  // Short keys (state keys, addresses, public keys): fromCharCode is the cheapest byte->latin1
+  // path there (no Buffer wrapper).
+  if (bytes.length <= 256) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/**
+ * `compute(bytes)`, remembered by the bytes' value. Bounded: once `limit` values are kept it
+ * starts over empty, so a flood of fresh inputs cannot grow memory without limit.
+ */
+export function boundedMemo<T>(limit: number, compute: (bytes: Uint8Array) => T): (bytes: Uint8Array) => T {
+  const memo = new Map<string, T>();
+  return (bytes) => {
+    const id = bytesKey(bytes);
+    let value = memo.get(id);
+    if (value === undefined) {
+      value = compute(bytes);
+      if (memo.size >= limit) memo.clear();
+      memo.set(id, value);
+    }
+    return value;
+  };
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;

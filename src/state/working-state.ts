@@ -4,6 +4,8 @@
  * Checkpoints nest: each transaction runs inside one, and a failure reverts exactly its writes,
  * so a failed transaction leaves no trace beyond its fee and nonce.
  */
+import { bytesKey } from '../crypto/hash.ts';
+
 export interface StateReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
 }
@@ -18,12 +20,8 @@ interface JournalEntry {
   previous: StateWrite | undefined; // undefined: the key had no buffered write before
 }
 
-/** Map id for a key: latin1 keeps one char per byte, so string order equals bytewise order. */
-export function keyId(key: Uint8Array): string {
-  // State keys are short; fromCharCode is the cheapest byte->latin1 path there (no Buffer wrapper).
-  if (key.length <= 256) return String.fromCharCode.apply(null, key as unknown as number[]);
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-}
+/** Map id for a key (one char per byte, so string order equals bytewise order). */
+export const keyId = bytesKey;
 
 function copyRecord<T>(value: T): T {
   const out = { ...(value as Record<string, unknown>) };

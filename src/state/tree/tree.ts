@@ -197,11 +197,6 @@ function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Map key for binary data; latin1 maps each byte to one UTF-16 unit, so it is exact and cheap. */
-function binaryId(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}
-
 /** Splits items by the nibble at `depth` of their key hash. */
 function partition<T extends { readonly keyHash: Uint8Array }>(
   items: readonly T[],
@@ -613,7 +608,7 @@ export class StateTree {
       let node = ref instanceof TreeNode ? ref : undefined;
       if (node === undefined) {
         const key = nodeKey(ref.version, depth, keyHash);
-        const id = atTip ? '' : binaryId(key);
+        const id = atTip ? '' : keyId(key);
         node = atTip ? undefined : this.oldNodes.get(id);
         if (node === undefined) {
           const raw = await this.db.get(key);
