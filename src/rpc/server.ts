@@ -261,7 +261,8 @@ export class RpcServer {
   private async answerCall(call: unknown, budget: ResponseBudget, ctx: RpcContext): Promise<string | undefined> {
     // Reads take turns on the loop; submissions do not (they wait on the mempool and the
     // signature workers, and batching those is what makes admission fast).
-    const isRead = methodName(call) !== undefined && !this.isSubmit(call);
+    const method = methodName(call);
+    const isRead = method !== undefined && this.methods.get(method)?.kind !== 'submit';
     const release = isRead ? await this.loopShare.acquire() : undefined;
     try {
       const response = await this.handleCall(call, ctx);

@@ -289,18 +289,20 @@ export class Subscription {
     }
   }
 
+  /** What the block owes this subscription, batched or a notification per result, each with the cursor after it. */
+  private *notifications(block: BlockWithEvents): Generator<{ send: () => boolean; after: Cursor }> {
+    if (this.batch) {
+      for (const { bytes, count, after } of this.owedBatches(block))
+        yield { send: () => this.sendMany(bytes, count), after };
+    } else {
+      for (const { text, after } of this.owed(block)) yield { send: () => this.send(text), after };
+    }
+  }
+
   /** A live block: sent at once (the connection's caps decide); false once lagging. */
   private deliverBlock(block: BlockWithEvents): boolean {
-    if (this.batch) {
-      for (const { bytes, count, after } of this.owedBatches(block)) {
-        if (!this.sendMany(bytes, count)) return false;
-        this.next = after;
-      }
-      this.next = blockStart(block.header.height + 1);
-      return true;
-    }
-    for (const { text, after } of this.owed(block)) {
-      if (!this.send(text)) return false;
+    for (const { send, after } of this.notifications(block)) {
+      if (!send()) return false;
       this.next = after;
     }
     this.next = blockStart(block.header.height + 1);
@@ -309,18 +311,9 @@ export class Subscription {
 
   /** A stored block: each notification waits for room, so a replay never overflows the buffer. */
   private async replayBlock(block: BlockWithEvents): Promise<boolean> {
-    if (this.batch) {
-      for (const { bytes, count, after } of this.owedBatches(block)) {
-        if (!this.sink.hasRoom) await this.sink.room();
-        if (this.done || !this.sendMany(bytes, count)) return false;
-        this.next = after;
-      }
-      this.next = blockStart(block.header.height + 1);
-      return true;
-    }
-    for (const { text, after } of this.owed(block)) {
+    for (const { send, after } of this.notifications(block)) {
       if (!this.sink.hasRoom) await this.sink.room();
-      if (this.done || !this.send(text)) return false;
+      if (this.done || !send()) return false;
       this.next = after;
     }
     this.next = blockStart(block.header.height + 1);
