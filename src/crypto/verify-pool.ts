@@ -46,6 +46,8 @@ export class SignatureVerifier {
   private flushScheduled = false;
   private nextId = 1;
   private closed = false;
+  /** Signatures a flush verified on the main thread (its first chunk), so tests can tell the policies apart. */
+  verifiedInline = 0;
   private utilizationMark = performance.eventLoopUtilization();
   private mainIdle = false;
 
@@ -111,6 +113,7 @@ export class SignatureVerifier {
         ? this.queue.splice(0, CHUNK)
         : [];
     this.postQueued();
+    this.verifiedInline += inline.length;
     for (const p of inline) p.resolve(verifyEd25519(p.publicKey, p.message, p.signature));
   }
 
