@@ -497,6 +497,13 @@ async function readLoad(
 }
 
 /** `connections` WebSocket connections, each subscribed to every event; counts what arrives. */
+/** The height of the last event in a notification frame (one event, or a batched list of them). */
+function lastEventHeight(frame: Buffer): number {
+  type Result = { height: number };
+  const result = (JSON.parse(frame.toString('utf8')) as { params: { result: Result | Result[] } }).params.result;
+  return (Array.isArray(result) ? result[result.length - 1]! : result).height;
+}
+
 async function subscribeLoad(
   config: SubscribeConfig,
   control: LoadControl,
@@ -559,11 +566,7 @@ async function subscribeLoad(
               replay.firstAt ??= t;
               replay.events += config.batch ? eventsIn(data) : 1;
               // One replaying reader: parsing its frames costs it little.
-              type Result = { height: number };
-              const result = (JSON.parse(data.toString('utf8')) as { params: { result: Result | Result[] } }).params
-                .result;
-              const height = (Array.isArray(result) ? result[result.length - 1]! : result).height;
-              if (height >= config.replayToHeight) {
+              if (lastEventHeight(data) >= config.replayToHeight) {
                 replay.done = true;
                 replay.ms = t - replay.firstAt;
               }
@@ -588,11 +591,7 @@ async function subscribeLoad(
   for (const data of last) {
     if (!data) continue;
     // The cursor is opaque (src/rpc/cursor.ts); the event's own height says how far the stream got.
-    type Result = { height: number };
-    const n = JSON.parse(data.toString('utf8')) as { params: { result: Result | Result[] } };
-    const result = n.params.result;
-    const lastEvent = Array.isArray(result) ? result[result.length - 1]! : result;
-    reachedHeight = Math.max(reachedHeight, lastEvent.height);
+    reachedHeight = Math.max(reachedHeight, lastEventHeight(data));
   }
   return {
     cpuMs,

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 /*
  * `npm run build`: `src` and `bin` compiled to JavaScript in `dist/` (tsc with
  * tsconfig.build.json), so that `bin/tributary` starts without stripping TypeScript on every run
- * (30-40 ms of CPU a command in bench/cli-latency.ts: the README's CLI start-up table). Files read at run time beside
- * the code (.proto schemas, query-commands.json, genesis.json) are symlinked, never copied, so they cannot go stale.
+ * (30-40 ms of CPU a command in bench/cli-latency.ts: the README's CLI start-up table). Files
+ * read at run time beside the code (.proto schemas, query-commands.json, genesis.json) are
+ * symlinked, never copied, so they cannot go stale.
  * `dist/.built` is written last; `bin/tributary` runs the build only while no .ts file under
  * src or bin is newer than it, and the TypeScript otherwise.
  */

@@ -4,7 +4,8 @@ import type { QueryDefinition } from '../state/module.ts';
 /*
  * What `tributary query <name>` needs of a module query (method, description, parameters, CLI
  * name), kept in query-commands.json beside this file: reading it costs a file read, while the
- * registry it is generated from loads every module's schema and codecs. `npm run query-commands` rewrites it; a unit test fails while it is stale.
+ * registry it is generated from loads every module's schema and codecs. `npm run query-commands`
+ * rewrites it; a unit test fails while it is stale.
  */
 
 export type CliQuery = Pick<QueryDefinition, 'method' | 'description' | 'params' | 'cli'>;
