@@ -13,10 +13,11 @@
  *      k = SHA-512(R || A || M) mod L.
  *
  * Checks 1-4 are here (byte compares, no allocation); 5 is the library's, on input that already
- * passed 1-4, where OpenSSL and our @noble/curves code compute the same equation. Why these
- * choices: canonical encodings and S < L make a signature's bytes unique (no malleability); refusing
- * small-order A and R closes the cases where one signature verifies for many keys or messages; the
- * cofactorless equation is what OpenSSL computes, so the fast path needs no change of equation.
+ * passed 1-4, where libsodium, OpenSSL and our @noble/curves code compute the same equation. Why
+ * these choices: canonical encodings and S < L make a signature's bytes unique (no malleability);
+ * refusing small-order A and R closes the cases where one signature verifies for many keys or
+ * messages; the cofactorless equation is what libsodium and OpenSSL compute, so the fast paths
+ * need no change of equation.
  */
 
 export const ED25519_PUBLIC_KEY_LENGTH = 32;

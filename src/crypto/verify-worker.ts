@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { verifyEd25519 } from './ed25519.ts';
 
-/** Worker side of SignatureVerifier: verifies a batch with the same function (rule checks, then OpenSSL) the main thread uses. */
+/** Worker side of SignatureVerifier: verifies a batch with the same function (rule checks, then libsodium or OpenSSL) the main thread uses. */
 export interface VerifyBatch {
   id: number;
   count: number;

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
-import { SigningKey, openSslVerdictUnchecked, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
+import {
+  ED25519_BACKEND,
+  SigningKey,
+  openSslVerdictUnchecked,
+  sodiumVerdictUnchecked,
+  verifyEd25519,
+  verifyEd25519Portable,
+  verifyEd25519With,
+} from '../../src/crypto/ed25519.ts';
 import { ED25519_SMALL_ORDER_ENCODINGS, ed25519Refusal, type Ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex, toHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
@@ -34,9 +42,12 @@ const EXPECTED: { accept: boolean; refusal: Ed25519Refusal | 'equation' }[] = [
 ];
 
 const syncPaths = {
-  'node:crypto (OpenSSL, hot path)': verifyEd25519,
+  [`verifyEd25519 (the hot path: ${ED25519_BACKEND} here)`]: verifyEd25519,
+  'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
+  'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
   '@noble/curves cofactorless (portable)': verifyEd25519Portable,
 };
+const libraries = { libsodium: sodiumVerdictUnchecked, OpenSSL: openSslVerdictUnchecked };
 
 describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () => {
   const cases = present ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as Case[]) : [];
@@ -67,18 +78,18 @@ describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () =>
     }
   });
 
-  it("the runtime's OpenSSL alone agrees with the rule wherever the rule leaves it the equation", () => {
-    // If an OpenSSL upgrade changes its verdict on these, the hot path would leave the rule: fail here.
-    const decidedByEquation = EXPECTED.flatMap((e, i) => (e.refusal === 'equation' ? [i] : []));
-    expect(decidedByEquation).toEqual([3, 4, 5]);
-    for (const i of decidedByEquation) {
-      const v = inputs[i]!;
-      expect({ vector: i, openssl: openSslVerdictUnchecked(v.pk, v.msg, v.sig) }).toEqual({
-        vector: i,
-        openssl: EXPECTED[i]!.accept,
-      });
-    }
-  });
+  it.each(Object.entries(libraries))(
+    '%s alone agrees with the rule wherever the rule leaves it the equation',
+    (name, verdict) => {
+      // If a library upgrade changes its verdict on these, a fast path would leave the rule: fail here.
+      const decidedByEquation = EXPECTED.flatMap((e, i) => (e.refusal === 'equation' ? [i] : []));
+      expect(decidedByEquation).toEqual([3, 4, 5]);
+      for (const i of decidedByEquation) {
+        const v = inputs[i]!;
+        expect({ vector: i, [name]: verdict(v.pk, v.msg, v.sig) }).toEqual({ vector: i, [name]: EXPECTED[i]!.accept });
+      }
+    },
+  );
 });
 
 describe('Ed25519 rule checks', () => {
@@ -127,10 +138,9 @@ describe('Ed25519 rule checks', () => {
     expect(table).toEqual(new Set(ED25519_TORSION_SUBGROUP));
   });
 
-  it('a valid signature passes the checks and both verifiers', () => {
+  it('a valid signature passes the checks and every verifier', () => {
     expect(ed25519Refusal(key.publicKey, signature)).toBeUndefined();
-    expect(verifyEd25519(key.publicKey, message, signature)).toBe(true);
-    expect(verifyEd25519Portable(key.publicKey, message, signature)).toBe(true);
+    for (const verify of Object.values(syncPaths)) expect(verify(key.publicKey, message, signature)).toBe(true);
   });
 
   it('S must be below L, compared without reduction', () => {
@@ -139,12 +149,12 @@ describe('Ed25519 rule checks', () => {
     for (const s of [L, L + 1n, L + 2n ** 200n, 2n * L, 2n ** 253n, 2n ** 256n - 1n]) {
       expect(ed25519Refusal(key.publicKey, withS(s))).toBe('ed25519/s_not_below_l');
     }
-    // S + L is the same scalar mod L: OpenSSL refuses it too, and so must every path.
+    // S + L is the same scalar mod L: the libraries refuse it too, and so must every path.
     const s = littleEndian(BigInt('0x' + Buffer.from(signature.subarray(32)).reverse().toString('hex')) + L);
     const malleated = signature.slice();
     malleated.set(s, 32);
-    expect(verifyEd25519(key.publicKey, message, malleated)).toBe(false);
-    expect(verifyEd25519Portable(key.publicKey, message, malleated)).toBe(false);
+    for (const verify of Object.values(syncPaths)) expect(verify(key.publicKey, message, malleated)).toBe(false);
+    for (const verdict of Object.values(libraries)) expect(verdict(key.publicKey, message, malleated)).toBe(false);
   });
 
   it('every non-canonical point encoding is refused, for A and for R, and no canonical neighbour is', () => {

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
-import { SigningKey, openSslVerdictUnchecked, verifyEd25519, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
+import {
+  ED25519_BACKEND,
+  SigningKey,
+  openSslVerdictUnchecked,
+  sodiumVerdictUnchecked,
+  verifyEd25519,
+  verifyEd25519Portable,
+  verifyEd25519With,
+} from '../../src/crypto/ed25519.ts';
 import { ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
@@ -22,9 +30,12 @@ interface Group {
 }
 
 const verifiers = {
-  'node:crypto (OpenSSL, hot path)': verifyEd25519,
+  [`verifyEd25519 (the hot path: ${ED25519_BACKEND} here)`]: verifyEd25519,
+  'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
+  'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
   '@noble/curves cofactorless (portable)': verifyEd25519Portable,
 };
+const libraries = { libsodium: sodiumVerdictUnchecked, OpenSSL: openSslVerdictUnchecked };
 
 describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector', () => {
   const file = present
@@ -70,19 +81,22 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
     },
   );
 
-  it("the runtime's OpenSSL alone agrees with Wycheproof on every vector the rule leaves to the equation", () => {
-    // The hot path trusts OpenSSL for the equation only; if an upgrade changes one of these verdicts, fail here.
-    const decidedByEquation = cases.filter((c) => ed25519Refusal(fromHex(c.pk), fromHex(c.sig)) === undefined);
-    expect(decidedByEquation.filter((c) => c.result === 'valid').length).toBe(
-      cases.filter((c) => c.result === 'valid').length,
-    );
-    const disagreements = decidedByEquation
-      .filter((c) => openSslVerdictUnchecked(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig)) !== (c.result === 'valid'))
-      .map((c) => c.tcId);
-    expect(disagreements).toEqual([]);
-  });
+  it.each(Object.entries(libraries))(
+    '%s alone agrees with Wycheproof on every vector the rule leaves to the equation',
+    (_, verdict) => {
+      // The fast paths trust a library for the equation only; if an upgrade changes one of these verdicts, fail here.
+      const decidedByEquation = cases.filter((c) => ed25519Refusal(fromHex(c.pk), fromHex(c.sig)) === undefined);
+      expect(decidedByEquation.filter((c) => c.result === 'valid').length).toBe(
+        cases.filter((c) => c.result === 'valid').length,
+      );
+      const disagreements = decidedByEquation
+        .filter((c) => verdict(fromHex(c.pk), fromHex(c.msg), fromHex(c.sig)) !== (c.result === 'valid'))
+        .map((c) => c.tcId);
+      expect(disagreements).toEqual([]);
+    },
+  );
 
-  it('both verifiers reject vector 151, which ZIP-215 verification accepts', () => {
+  it('every verifier rejects vector 151, which ZIP-215 verification accepts', () => {
     const v = cases.find((c) => c.tcId === 151)!;
     expect(v.result).toBe('invalid');
     for (const verify of Object.values(verifiers))
@@ -91,25 +105,43 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
 });
 
 describe('SigningKey', () => {
-  it('signatures verify on both paths and fail after any change', () => {
+  it.each(Object.entries(verifiers))('signatures verify on %s and fail after any change', (_, verify) => {
     const key = SigningKey.generate();
     const msg = new TextEncoder().encode('who contributed, who refined, who executed, who earned');
     const sig = key.sign(msg);
-    expect(verifyEd25519(key.publicKey, msg, sig)).toBe(true);
-    expect(verifyEd25519Portable(key.publicKey, msg, sig)).toBe(true);
+    expect(verify(key.publicKey, msg, sig)).toBe(true);
     const tampered = sig.slice();
     tampered[10]! ^= 1;
-    expect(verifyEd25519(key.publicKey, msg, tampered)).toBe(false);
-    expect(verifyEd25519Portable(key.publicKey, msg, tampered)).toBe(false);
-    expect(verifyEd25519(key.publicKey, msg.slice(1), sig)).toBe(false);
+    expect(verify(key.publicKey, msg, tampered)).toBe(false);
+    expect(verify(key.publicKey, msg.slice(1), sig)).toBe(false);
+    // A message inside a larger buffer (how the workers receive them) verifies as itself.
+    const framed = new Uint8Array(msg.length + 7);
+    framed.set(msg, 3);
+    expect(verify(key.publicKey, framed.subarray(3, 3 + msg.length), sig)).toBe(true);
   });
 
-  it('rejects wrong lengths without throwing', () => {
+  it.each(Object.entries(verifiers))('%s rejects wrong lengths without throwing', (_, verify) => {
     const key = SigningKey.generate();
-    expect(verifyEd25519(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
-    expect(verifyEd25519(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
-    expect(verifyEd25519Portable(new Uint8Array(32).fill(0xff), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    expect(verify(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    expect(verify(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
+    expect(verify(new Uint8Array(32).fill(0xff), new Uint8Array(1), new Uint8Array(64))).toBe(false);
   });
+
+  it.each(Object.entries(libraries))('%s alone refuses wrong lengths without throwing', (_, verdict) => {
+    // libsodium asserts lengths in C, where a failed assert ends the process: checked before the call.
+    const key = SigningKey.generate();
+    expect(verdict(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    expect(verdict(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
+    expect(verdict(key.publicKey, new Uint8Array(1), new Uint8Array(65))).toBe(false);
+  });
+
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
+    'the hot path is libsodium where sodium-native ships a build (linux x64, as in CI)',
+    () => {
+      // A broken install falls back to OpenSSL silently and halves admission throughput: fail here instead.
+      expect(ED25519_BACKEND).toBe('libsodium');
+    },
+  );
 
   it('derives the RFC 8032 public key from the seed (test 1 of section 7.1)', () => {
     const key = new SigningKey(fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'));
