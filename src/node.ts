@@ -22,7 +22,7 @@ import type { TxRegistry } from './state/registry.ts';
 import { StateTree } from './state/tree/index.ts';
 import { BlockStore } from './storage/block-store.ts';
 import { LevelKvStore, type KvStore } from './storage/db.ts';
-import type { SigningKey } from './crypto/ed25519.ts';
+import { ed25519Backend, type SigningKey } from './crypto/ed25519.ts';
 import { serveSync, type SyncSource } from './p2p/sync.ts';
 import { BftEngine, timeoutsForInterval } from './consensus/bft-engine.ts';
 import { GossipMempool } from './consensus/tx-gossip.ts';
@@ -429,6 +429,8 @@ export async function startNode(
         ...(metricsAddress ? { metrics: `http://${metricsAddress.host}:${metricsAddress.port}/metrics` } : {}),
         engine: engine instanceof BftEngine ? 'bft' : 'solo',
         validator: signer !== undefined,
+        // libsodium, or OpenSSL at half the speed where sodium-native has no build.
+        signatures: ed25519Backend(),
         ...(network ? { peerId: network.peerId, p2p: network.listenAddresses() } : {}),
       },
       'node started',

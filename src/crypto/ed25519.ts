@@ -24,7 +24,7 @@ import { boundedMemo } from './hash.ts';
  *    the largest CPU cost of admitting a transaction. Its verify computes the same cofactorless
  *    equation and compares R's bytes.
  *  - OpenSSL through node:crypto: the same verdict where sodium-native has no build for the
- *    platform (ED25519_BACKEND says which one a process uses).
+ *    platform (ed25519Backend() says which one a process uses).
  *  - verifyEd25519Portable: the equation on @noble/curves point arithmetic, for light clients and
  *    browsers without either. Not `ed25519.verify`: that checks the cofactored equation, which
  *    accepts signatures (speccheck vectors 4 and 5) that the cofactorless one refuses.
@@ -54,25 +54,33 @@ interface Sodium {
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }
 
-function loadSodium(): Sodium | undefined {
-  try {
-    // A CommonJS addon, loaded at run time: a platform without its prebuilt binary falls back
-    // to OpenSSL instead of failing to start.
-    return createRequire(import.meta.url)('sodium-native') as Sodium;
-  } catch {
-    return undefined;
-  }
-}
+let sodiumBinding: Sodium | null | undefined; // undefined: not loaded yet; null: no build here
 
-const sodium = loadSodium();
+/**
+ * sodium-native, loaded on first use: loading the addon takes ~15 ms, which a CLI command that
+ * never verifies should not pay. A CommonJS addon, required at run time, so that a platform
+ * without its prebuilt binary falls back to OpenSSL instead of failing to start.
+ */
+function sodium(): Sodium | null {
+  if (sodiumBinding === undefined) {
+    try {
+      sodiumBinding = createRequire(import.meta.url)('sodium-native') as Sodium;
+    } catch {
+      sodiumBinding = null;
+    }
+  }
+  return sodiumBinding;
+}
 
 export type Ed25519Backend = 'libsodium' | 'openssl';
 
 /** Which library decides the equation in this process. */
-export const ED25519_BACKEND: Ed25519Backend = sodium ? 'libsodium' : 'openssl';
+export function ed25519Backend(): Ed25519Backend {
+  return sodium() ? 'libsodium' : 'openssl';
+}
 
 export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  return verifyEd25519With(ED25519_BACKEND, publicKey, message, signature);
+  return verifyEd25519With(ed25519Backend(), publicKey, message, signature);
 }
 
 /** The rule's checks, then `backend`'s equation: what verifyEd25519 does with each library (tests hold both). */
@@ -93,11 +101,12 @@ export function verifyEd25519With(
  * libsodium that stops accepting what the rule accepts. Never call it to accept anything.
  */
 export function sodiumVerdictUnchecked(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!sodium) throw new TributaryError('crypto/backend_unavailable', 'sodium-native has no build for this platform');
+  const binding = sodium();
+  if (!binding) throw new TributaryError('crypto/backend_unavailable', 'sodium-native has no build for this platform');
   // The addon asserts these lengths in C, where a failed assert would end the process.
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
   try {
-    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+    return binding.crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
     return false;
   }

@@ -3,8 +3,8 @@ import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
 import {
-  ED25519_BACKEND,
   SigningKey,
+  ed25519Backend,
   openSslVerdictUnchecked,
   sodiumVerdictUnchecked,
   verifyEd25519,
@@ -42,7 +42,7 @@ const EXPECTED: { accept: boolean; refusal: Ed25519Refusal | 'equation' }[] = [
 ];
 
 const syncPaths = {
-  [`verifyEd25519 (the hot path: ${ED25519_BACKEND} here)`]: verifyEd25519,
+  [`verifyEd25519 (the hot path: ${ed25519Backend()} here)`]: verifyEd25519,
   'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
   'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
   '@noble/curves cofactorless (portable)': verifyEd25519Portable,

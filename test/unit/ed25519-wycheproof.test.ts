@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
 import {
-  ED25519_BACKEND,
   SigningKey,
+  ed25519Backend,
   openSslVerdictUnchecked,
   sodiumVerdictUnchecked,
   verifyEd25519,
@@ -30,7 +30,7 @@ interface Group {
 }
 
 const verifiers = {
-  [`verifyEd25519 (the hot path: ${ED25519_BACKEND} here)`]: verifyEd25519,
+  [`verifyEd25519 (the hot path: ${ed25519Backend()} here)`]: verifyEd25519,
   'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
   'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
   '@noble/curves cofactorless (portable)': verifyEd25519Portable,
@@ -139,7 +139,7 @@ describe('SigningKey', () => {
     'the hot path is libsodium where sodium-native ships a build (linux x64, as in CI)',
     () => {
       // A broken install falls back to OpenSSL silently and halves admission throughput: fail here instead.
-      expect(ED25519_BACKEND).toBe('libsodium');
+      expect(ed25519Backend()).toBe('libsodium');
     },
   );
 
