@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
 import {
@@ -133,6 +134,32 @@ describe('SigningKey', () => {
     expect(verdict(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
     expect(verdict(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
     expect(verdict(key.publicKey, new Uint8Array(1), new Uint8Array(65))).toBe(false);
+  });
+
+  it('every verifier gives the same verdict on signatures with random bytes changed', () => {
+    // Beyond the vectors: a valid signature, then any bytes of the key, R, S or the message
+    // replaced. Most changes break it; all four paths must agree on which do.
+    const key = SigningKey.generate();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 200 }),
+        fc.constantFrom('publicKey', 'signature', 'message', 'none'),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (message, target, edits) => {
+          const parts = { publicKey: key.publicKey.slice(), signature: key.sign(message), message: message.slice() };
+          if (target !== 'none') {
+            const bytes = parts[target];
+            for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
+          }
+          const verdicts = Object.values(verifiers).map((verify) =>
+            verify(parts.publicKey, parts.message, parts.signature),
+          );
+          expect(new Set(verdicts).size).toBe(1);
+          if (target === 'none') expect(verdicts[0]).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it.runIf(process.platform === 'linux' && process.arch === 'x64')(
