@@ -2,15 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
-import {
-  SigningKey,
-  ed25519Backend,
-  openSslVerdictUnchecked,
-  sodiumVerdictUnchecked,
-  verifyEd25519,
-  verifyEd25519Portable,
-  verifyEd25519With,
-} from '../../src/crypto/ed25519.ts';
+import { SigningKey, verifyEd25519Portable } from '../../src/crypto/ed25519.ts';
+import { ED25519_LIBRARIES, ED25519_PATHS } from '../helpers/ed25519-paths.ts';
 import { ED25519_SMALL_ORDER_ENCODINGS, ed25519Refusal, type Ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex, toHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
@@ -41,14 +34,6 @@ const EXPECTED: { accept: boolean; refusal: Ed25519Refusal | 'equation' }[] = [
   { accept: false, refusal: 'ed25519/a_not_canonical' }, // 11: same A, accepted by OpenSSL 3.0
 ];
 
-const syncPaths = {
-  [`verifyEd25519 (the hot path: ${ed25519Backend()} here)`]: verifyEd25519,
-  'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
-  'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
-  '@noble/curves cofactorless (portable)': verifyEd25519Portable,
-};
-const libraries = { libsodium: sodiumVerdictUnchecked, OpenSSL: openSslVerdictUnchecked };
-
 describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () => {
   const cases = present ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as Case[]) : [];
   const inputs = cases.map((c) => ({ pk: fromHex(c.pub_key), msg: fromHex(c.message), sig: fromHex(c.signature) }));
@@ -62,7 +47,7 @@ describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () =>
     expect(got).toEqual(EXPECTED.map((e) => e.refusal));
   });
 
-  for (const [name, verify] of Object.entries(syncPaths)) {
+  for (const [name, verify] of Object.entries(ED25519_PATHS)) {
     it(`${name} gives the rule's verdict on every vector`, () => {
       expect(inputs.map((v) => verify(v.pk, v.msg, v.sig))).toEqual(EXPECTED.map((e) => e.accept));
     });
@@ -78,7 +63,7 @@ describe.skipIf(!present)('Ed25519 rule on the ed25519-speccheck vectors', () =>
     }
   });
 
-  it.each(Object.entries(libraries))(
+  it.each(Object.entries(ED25519_LIBRARIES))(
     '%s alone agrees with the rule wherever the rule leaves it the equation',
     (name, verdict) => {
       // If a library upgrade changes its verdict on these, a fast path would leave the rule: fail here.
@@ -140,7 +125,7 @@ describe('Ed25519 rule checks', () => {
 
   it('a valid signature passes the checks and every verifier', () => {
     expect(ed25519Refusal(key.publicKey, signature)).toBeUndefined();
-    for (const verify of Object.values(syncPaths)) expect(verify(key.publicKey, message, signature)).toBe(true);
+    for (const verify of Object.values(ED25519_PATHS)) expect(verify(key.publicKey, message, signature)).toBe(true);
   });
 
   it('S must be below L, compared without reduction', () => {
@@ -149,12 +134,13 @@ describe('Ed25519 rule checks', () => {
     for (const s of [L, L + 1n, L + 2n ** 200n, 2n * L, 2n ** 253n, 2n ** 256n - 1n]) {
       expect(ed25519Refusal(key.publicKey, withS(s))).toBe('ed25519/s_not_below_l');
     }
-    // S + L is the same scalar mod L: the libraries refuse it too, and so must every path.
+    // S + L is the same scalar mod L: the ED25519_LIBRARIES refuse it too, and so must every path.
     const s = littleEndian(BigInt('0x' + Buffer.from(signature.subarray(32)).reverse().toString('hex')) + L);
     const malleated = signature.slice();
     malleated.set(s, 32);
-    for (const verify of Object.values(syncPaths)) expect(verify(key.publicKey, message, malleated)).toBe(false);
-    for (const verdict of Object.values(libraries)) expect(verdict(key.publicKey, message, malleated)).toBe(false);
+    for (const verify of Object.values(ED25519_PATHS)) expect(verify(key.publicKey, message, malleated)).toBe(false);
+    for (const verdict of Object.values(ED25519_LIBRARIES))
+      expect(verdict(key.publicKey, message, malleated)).toBe(false);
   });
 
   it('every non-canonical point encoding is refused, for A and for R, and no canonical neighbour is', () => {

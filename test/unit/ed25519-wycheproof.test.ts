@@ -2,15 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sharedVectors } from '../helpers/shared-vectors.ts';
-import {
-  SigningKey,
-  ed25519Backend,
-  openSslVerdictUnchecked,
-  sodiumVerdictUnchecked,
-  verifyEd25519,
-  verifyEd25519Portable,
-  verifyEd25519With,
-} from '../../src/crypto/ed25519.ts';
+import { SigningKey, ed25519Backend } from '../../src/crypto/ed25519.ts';
+import { ED25519_LIBRARIES, ED25519_PATHS } from '../helpers/ed25519-paths.ts';
 import { ed25519Refusal } from '../../src/crypto/ed25519-rule.ts';
 import { fromHex } from '../../src/crypto/hash.ts';
 import { SignatureVerifier } from '../../src/crypto/verify-pool.ts';
@@ -30,14 +23,6 @@ interface Group {
   tests: Vector[];
 }
 
-const verifiers = {
-  [`verifyEd25519 (the hot path: ${ed25519Backend()} here)`]: verifyEd25519,
-  'the rule, then libsodium': verifyEd25519With.bind(null, 'libsodium'),
-  'the rule, then OpenSSL (where sodium-native has no build)': verifyEd25519With.bind(null, 'openssl'),
-  '@noble/curves cofactorless (portable)': verifyEd25519Portable,
-};
-const libraries = { libsodium: sodiumVerdictUnchecked, OpenSSL: openSslVerdictUnchecked };
-
 describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector', () => {
   const file = present
     ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { numberOfTests: number; testGroups: Group[] })
@@ -49,7 +34,7 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
     expect(file!.numberOfTests).toBe(151);
   });
 
-  for (const [name, verify] of Object.entries(verifiers)) {
+  for (const [name, verify] of Object.entries(ED25519_PATHS)) {
     it(`${name} agrees with Wycheproof's verdict on all vectors`, () => {
       const disagreements: string[] = [];
       for (const c of cases) {
@@ -82,7 +67,7 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
     },
   );
 
-  it.each(Object.entries(libraries))(
+  it.each(Object.entries(ED25519_LIBRARIES))(
     '%s alone agrees with Wycheproof on every vector the rule leaves to the equation',
     (_, verdict) => {
       // The fast paths trust a library for the equation only; if an upgrade changes one of these verdicts, fail here.
@@ -100,13 +85,13 @@ describe.skipIf(!present)('Ed25519 acceptance matches Wycheproof on every vector
   it('every verifier rejects vector 151, which ZIP-215 verification accepts', () => {
     const v = cases.find((c) => c.tcId === 151)!;
     expect(v.result).toBe('invalid');
-    for (const verify of Object.values(verifiers))
+    for (const verify of Object.values(ED25519_PATHS))
       expect(verify(fromHex(v.pk), fromHex(v.msg), fromHex(v.sig))).toBe(false);
   });
 });
 
 describe('SigningKey', () => {
-  it.each(Object.entries(verifiers))('signatures verify on %s and fail after any change', (_, verify) => {
+  it.each(Object.entries(ED25519_PATHS))('signatures verify on %s and fail after any change', (_, verify) => {
     const key = SigningKey.generate();
     const msg = new TextEncoder().encode('who contributed, who refined, who executed, who earned');
     const sig = key.sign(msg);
@@ -121,14 +106,14 @@ describe('SigningKey', () => {
     expect(verify(key.publicKey, framed.subarray(3, 3 + msg.length), sig)).toBe(true);
   });
 
-  it.each(Object.entries(verifiers))('%s rejects wrong lengths without throwing', (_, verify) => {
+  it.each(Object.entries(ED25519_PATHS))('%s rejects wrong lengths without throwing', (_, verify) => {
     const key = SigningKey.generate();
     expect(verify(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
     expect(verify(key.publicKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
     expect(verify(new Uint8Array(32).fill(0xff), new Uint8Array(1), new Uint8Array(64))).toBe(false);
   });
 
-  it.each(Object.entries(libraries))('%s alone refuses wrong lengths without throwing', (_, verdict) => {
+  it.each(Object.entries(ED25519_LIBRARIES))('%s alone refuses wrong lengths without throwing', (_, verdict) => {
     // libsodium asserts lengths in C, where a failed assert ends the process: checked before the call.
     const key = SigningKey.generate();
     expect(verdict(key.publicKey.slice(1), new Uint8Array(1), new Uint8Array(64))).toBe(false);
@@ -151,7 +136,7 @@ describe('SigningKey', () => {
             const bytes = parts[target];
             for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
           }
-          const verdicts = Object.values(verifiers).map((verify) =>
+          const verdicts = Object.values(ED25519_PATHS).map((verify) =>
             verify(parts.publicKey, parts.message, parts.signature),
           );
           expect(new Set(verdicts).size).toBe(1);
