@@ -51,15 +51,15 @@ async function rpcCall<T>(url: string, method: string, params: unknown[] = []): 
   return body.result as T;
 }
 
-/** Codes a node refuses with for back-pressure: what a client sends again later, in order. */
+/** Codes a node refuses with for back-pressure: what a client sends again later. */
 const BACK_PRESSURE = new Set(['mempool/full', 'mempool/queue_full']);
 const BACK_PRESSURE_PAUSE_MS = 1_000;
 
 /**
  * Submits one batch, as a client should: what the node refuses for back-pressure is sent again
  * after a pause until it is taken (dropping it would leave a nonce gap that stalls every later
- * transfer of its sender: an earlier version did, and measured ~110 tx/s for a network that
- * commits ~1,000). Every refusal is counted by its code into `refusals`; returns how many
+ * transfer of its sender: an earlier version did, and measured 117 tx/s for a network that
+ * commits ~900). Every refusal is counted by its code into `refusals`; returns how many
  * transactions were refused for good.
  */
 async function submitBatch(url: string, txs: Uint8Array[], refusals: Map<string, number>): Promise<number> {
