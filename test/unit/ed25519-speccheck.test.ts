@@ -134,7 +134,7 @@ describe('Ed25519 rule checks', () => {
     for (const s of [L, L + 1n, L + 2n ** 200n, 2n * L, 2n ** 253n, 2n ** 256n - 1n]) {
       expect(ed25519Refusal(key.publicKey, withS(s))).toBe('ed25519/s_not_below_l');
     }
-    // S + L is the same scalar mod L: the ED25519_LIBRARIES refuse it too, and so must every path.
+    // S + L is the same scalar mod L: both libraries refuse it too, and so must every path.
     const s = littleEndian(BigInt('0x' + Buffer.from(signature.subarray(32)).reverse().toString('hex')) + L);
     const malleated = signature.slice();
     malleated.set(s, 32);
