@@ -9,6 +9,7 @@ import { toHex } from '../src/crypto/hash.ts';
 import { transferTx } from '../src/state/bank/module.ts';
 import { buildTx, txHash } from '../src/state/tx.ts';
 import { tempHome } from '../test/helpers/process.ts';
+import { BACK_PRESSURE_CODES } from './back-pressure.ts';
 import { mib, printTable, type BenchRow } from './table.ts';
 
 /**
@@ -51,8 +52,6 @@ async function rpcCall<T>(url: string, method: string, params: unknown[] = []): 
   return body.result as T;
 }
 
-/** Codes a node refuses with for back-pressure: what a client sends again later. */
-const BACK_PRESSURE = new Set(['mempool/full', 'mempool/queue_full']);
 const BACK_PRESSURE_PAUSE_MS = 1_000;
 
 /**
@@ -77,7 +76,7 @@ async function submitBatch(url: string, txs: Uint8Array[], refusals: Map<string,
       if (!r.error) continue;
       const code = r.error.data?.code ?? 'uncoded';
       refusals.set(code, (refusals.get(code) ?? 0) + 1);
-      if (BACK_PRESSURE.has(code)) again.push(pending[r.id]!);
+      if (BACK_PRESSURE_CODES.has(code)) again.push(pending[r.id]!);
       else refused++;
     }
     pending = again;

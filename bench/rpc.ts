@@ -15,6 +15,7 @@ import { toHex } from '../src/crypto/hash.ts';
 import { transferTx } from '../src/state/bank/module.ts';
 import { buildTx } from '../src/state/tx.ts';
 import { tempHome } from '../test/helpers/process.ts';
+import { BACK_PRESSURE_CODES } from './back-pressure.ts';
 import { mib, printTable, type BenchRow } from './table.ts';
 
 /**
@@ -66,23 +67,22 @@ const WARMUP_SECONDS = env('BENCH_RPC_WARMUP_SECONDS', 2);
 const SENDERS = Math.max(1, Math.floor(env('BENCH_RPC_SENDERS', 1000)));
 const PRESIGN_RATE = env('BENCH_RPC_PRESIGN_RATE', 10_000);
 const BACKGROUND_RATE = env('BENCH_RPC_BACKGROUND_RATE', 500);
+/** A comma-separated list of counts from the environment, e.g. "16,64". */
+const countsFromEnv = (name: string, fallback: string): number[] =>
+  (process.env[name] ?? fallback).split(',').map((item) => {
+    const n = Number(item.trim());
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: "${item}" is not a count`);
+    return n;
+  });
 /** Connections of each reads window, one window per entry: a latency point and a throughput point. */
-const READ_CONCURRENCY = (process.env.BENCH_RPC_READ_CONCURRENCY ?? '16,64').split(',').map((item) => {
-  const n = Number(item.trim());
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_RPC_READ_CONCURRENCY: "${item}" is not a count`);
-  return n;
-});
+const READ_CONCURRENCY = countsFromEnv('BENCH_RPC_READ_CONCURRENCY', '16,64');
 const SUBSCRIBERS = Math.max(1, Math.floor(env('BENCH_RPC_SUBSCRIBERS', 100)));
 const BLOCK_INTERVAL_MS = Math.floor(env('BENCH_RPC_BLOCK_INTERVAL_MS', 500));
 const BATCHED_EVENTS = (process.env.BENCH_RPC_BATCHED_EVENTS ?? '1') !== '0';
 const PHASES = new Set((process.env.BENCH_RPC_PHASES ?? 'reads,ingest,events').split(',').map((s) => s.trim()));
 const BATCH = 100;
 /** Client counts of the ingest windows, one window each (the issue's bar is 1, and it asks for 4). */
-const INGEST_CLIENTS = (process.env.BENCH_RPC_INGEST_CLIENTS ?? '1,4').split(',').map((item) => {
-  const n = Number(item.trim());
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_RPC_INGEST_CLIENTS: "${item}" is not a count`);
-  return n;
-});
+const INGEST_CLIENTS = countsFromEnv('BENCH_RPC_INGEST_CLIENTS', '1,4');
 /** Subscriber connections per load process in the many-subscribers run. */
 const SUBSCRIBERS_PER_PROCESS = 50;
 const CHAIN_ID = 'bench-rpc';
@@ -401,7 +401,7 @@ async function ingestLoad(
         if (a.error) {
           const code = a.error.data?.code ?? 'no code';
           refused[code] = (refused[code] ?? 0) + 1;
-          if (code === 'mempool/full' || code === 'mempool/queue_full') retry.add(a.id);
+          if (BACK_PRESSURE_CODES.has(code)) retry.add(a.id);
         } else ok++;
       }
       pendingCalls = pendingCalls.filter((_, i) => retry.has(i));
@@ -502,13 +502,14 @@ async function readLoad(
   };
 }
 
-/** `connections` WebSocket connections, each subscribed to every event; counts what arrives. */
 /** The height of the last event in a notification frame (one event, or a batched list of them). */
 function lastEventHeight(frame: Buffer): number {
   type Result = { height: number };
   const result = (JSON.parse(frame.toString('utf8')) as { params: { result: Result | Result[] } }).params.result;
   return (Array.isArray(result) ? result[result.length - 1]! : result).height;
 }
+
+/** `connections` WebSocket connections, each subscribed to every event; counts what arrives. */
 
 async function subscribeLoad(
   config: SubscribeConfig,

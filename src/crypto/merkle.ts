@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { sha256 } from './hash.ts';
-import { sha256Into } from './sha256.ts';
+import { JS_SHA256_MAX_INPUT, sha256Into } from './sha256.ts';
 
 /*
  * Binary Merkle root over an ordered list (transactions and receipts of a block), in the RFC 6962
@@ -11,15 +11,13 @@ const LEAF = 0;
 const NODE = 1;
 export const EMPTY_LIST_ROOT = sha256(new Uint8Array(0));
 
-/** Inputs up to two compression blocks hash faster in JS (./sha256.ts) than through node:crypto. */
-const SHORT_INPUT = 128;
 const DIGEST = 32;
 
 // The prefixed input of one hash, reused: the function is synchronous, and a block's root was
 // thousands of createHash objects and Buffers (8.5 ms of a 2,100-transaction block's commit). It
 // grows for long leaves (receipts), up to a bound, past which a leaf gets an array of its own.
 const MAX_SCRATCH = 64 * 1024;
-let scratch = new Uint8Array(SHORT_INPUT);
+let scratch = new Uint8Array(JS_SHA256_MAX_INPUT);
 
 function hashLeaf(item: Uint8Array, out: Uint8Array, at: number): void {
   const length = 1 + item.length;
@@ -27,7 +25,7 @@ function hashLeaf(item: Uint8Array, out: Uint8Array, at: number): void {
   const input = length <= scratch.length ? scratch : new Uint8Array(length);
   input[0] = LEAF;
   input.set(item, 1);
-  if (length <= SHORT_INPUT) sha256Into(input, 0, length, out, at);
+  if (length <= JS_SHA256_MAX_INPUT) sha256Into(input, 0, length, out, at);
   else out.set(hash('sha256', input.subarray(0, length), 'buffer'), at);
 }
 

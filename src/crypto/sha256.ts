@@ -9,6 +9,13 @@
  * in the tests.
  */
 
+/**
+ * Inputs up to this many bytes (two compression blocks) hash faster here than through node:crypto;
+ * longer ones faster there. Measured per call with results kept alive, as in a block: 32 bytes
+ * 0.65 µs here vs 1.3-2.0 µs native; 770 bytes 5.6 µs here vs 1.8-4 µs native.
+ */
+export const JS_SHA256_MAX_INPUT = 128;
+
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,

@@ -20,9 +20,6 @@ interface JournalEntry {
   previous: StateWrite | undefined; // undefined: the key had no buffered write before
 }
 
-/** Map id for a key (one char per byte, so string order equals bytewise order). */
-export const keyId = bytesKey;
-
 function copyRecord<T>(value: T): T {
   const out = { ...(value as Record<string, unknown>) };
   for (const k in out) if (Array.isArray(out[k])) out[k] = [...(out[k] as unknown[])];
@@ -83,7 +80,7 @@ export class WorkingState implements StateReader {
 
   /** The parsed value at `key`, parsed once per working state while the key has no buffered write. */
   async loadCached<T>(key: Uint8Array, parse: (raw: Uint8Array) => T): Promise<T | undefined> {
-    const id = keyId(key);
+    const id = bytesKey(key);
     const w = this.writes.get(id);
     if (w) return w.value ? parse(w.value) : undefined;
     if (this.committedValues.has(id)) return this.committedValues.get(id) as T | undefined;
@@ -95,7 +92,7 @@ export class WorkingState implements StateReader {
 
   /** Whether the key has a buffered write (set or delete) now. */
   hasWrite(key: Uint8Array): boolean {
-    return this.writes.has(keyId(key));
+    return this.writes.has(bytesKey(key));
   }
 
   /** A value owned by `owner` for this working state's whole life, outside checkpoints. */
@@ -116,7 +113,7 @@ export class WorkingState implements StateReader {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const w = this.writes.get(keyId(key));
+    const w = this.writes.get(bytesKey(key));
     if (w) return w.value ?? undefined;
     return this.base.get(key);
   }
@@ -130,7 +127,7 @@ export class WorkingState implements StateReader {
   }
 
   private record(key: Uint8Array, value: Uint8Array | null): void {
-    const id = keyId(key);
+    const id = bytesKey(key);
     if (this.marks.length > 0) this.journal.push({ id, previous: this.writes.get(id) });
     this.writes.set(id, { key, value });
   }

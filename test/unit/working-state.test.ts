@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WorkingState, keyId } from '../../src/state/working-state.ts';
+import { bytesKey } from '../../src/crypto/hash.ts';
+import { WorkingState } from '../../src/state/working-state.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 function baseOf(entries: Record<string, string>) {
-  const m = new Map(Object.entries(entries).map(([k, v]) => [keyId(enc(k)), enc(v)]));
-  return { get: async (k: Uint8Array) => m.get(keyId(k)) };
+  const m = new Map(Object.entries(entries).map(([k, v]) => [bytesKey(enc(k)), enc(v)]));
+  return { get: async (k: Uint8Array) => m.get(bytesKey(k)) };
 }
 
 describe('WorkingState', () => {

@@ -15,7 +15,7 @@
  * Updates are sorted by key hash once, so the updates under any subtree are one index range: no
  * per-node grouping allocations, and duplicate keys are adjacent (the last write wins).
  */
-import { keyId } from '../working-state.ts';
+import { bytesKey } from '../../crypto/hash.ts';
 import { TributaryError } from '../../errors.ts';
 import { Bucket, bucketEnd, RETIRED_TREE_BUCKETS } from '../../storage/buckets.ts';
 import type { BatchOp, KvStore, WriteBatch } from '../../storage/db.ts';
@@ -347,7 +347,7 @@ export class StateTree {
 
   /** Callers must not mutate the returned bytes: they may be the cached copy. */
   private async getLatest(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const id = keyId(key);
+    const id = bytesKey(key);
     const hit = this.values.get(id);
     if (hit !== undefined) return hit ?? undefined;
     const keyHash = sha256(key);
@@ -502,7 +502,7 @@ export class StateTree {
     this.earliest = o.pending.earliest;
     this.cachedNodes += o.pending.nodeDelta;
     this.commitGeneration++;
-    for (const w of o.pending.writes) this.values.set(keyId(w.key), w.value === null ? null : plain(w.value));
+    for (const w of o.pending.writes) this.values.set(bytesKey(w.key), w.value === null ? null : plain(w.value));
     // A detached ref: holding the TreeNode here would keep that version's whole node tree alive.
     const ref = o.pending.rootRef;
     const detached = ref instanceof TreeNode ? { leaf: false as const, hash: ref.hash, version: ref.version } : ref;
@@ -608,7 +608,7 @@ export class StateTree {
       let node = ref instanceof TreeNode ? ref : undefined;
       if (node === undefined) {
         const key = nodeKey(ref.version, depth, keyHash);
-        const id = atTip ? '' : keyId(key);
+        const id = atTip ? '' : bytesKey(key);
         node = atTip ? undefined : this.oldNodes.get(id);
         if (node === undefined) {
           const raw = await this.db.get(key);
